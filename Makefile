@@ -1,0 +1,90 @@
+# Front door: `make run` and `make test` (see README). Everything they need is built here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON311 ?= python3.11
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+RASA := $(abspath $(RASA_VENV))/bin/rasa
+RASA_DIR := rasa_project
+MODEL := $(RASA_DIR)/models/shop.tar.gz
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+RASA_ENV := cd $(RASA_DIR) && PYTHONPATH=. 
+
+.PHONY: help run test lint typecheck unit integration rasa-validate rasa-test train seed \
+        prepare-training env rasa-env browser-deps eval bench clean
+
+help:
+	@echo "make run    - build everything needed, seed the demo shop, train, start all services"
+	@echo "make test   - build everything needed and run every check"
+	@echo "make train  - (re)train the Rasa model if training data or catalog changed"
+	@echo "make eval   - NLU cross-validation and held-out report into reports/"
+
+# --- environments: rebuilt only when their requirements change ---------------------------
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON311) >/dev/null || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
+	$(PYTHON311) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+$(RASA_VENV)/.installed: requirements-rasa.txt
+	@PY310=$$(scripts/find-python310.sh) || exit 1; \
+	  $$PY310 -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade pip wheel 'setuptools<70'
+	$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt
+	touch $@
+
+env: $(VENV)/.installed
+rasa-env: $(RASA_VENV)/.installed
+
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "Installing Debian's chromium and chromium-driver for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+# --- data and model ------------------------------------------------------------------------
+seed: env
+	$(PY) -m bot seed
+
+prepare-training: seed
+	$(PY) -m bot prepare-training
+
+train: prepare-training rasa-env
+	$(RASA_ENV) $(RASA) train --fixed-model-name shop --out models --num-threads 2
+
+# --- the two front-door commands -------------------------------------------------------
+run: env rasa-env train
+	exec $(PY) -m bot.launcher --dotenv .env
+
+test: env rasa-env browser-deps lint typecheck train rasa-validate unit integration rasa-test
+	@echo "All checks passed."
+
+lint: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: env
+	$(VENV)/bin/mypy
+
+unit: env
+	$(PY) -m pytest -q -m "not integration" tests
+
+integration: env train browser-deps
+	$(PY) -m pytest -q -m integration tests
+
+rasa-validate: prepare-training rasa-env
+	$(RASA_ENV) $(RASA) data validate --fail-on-warnings
+
+rasa-test: train
+	$(RASA_ENV) $(RASA) test core --model models/shop.tar.gz --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results
+
+eval: train
+	$(PY) -m bot.eval_nlu --out reports
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) var $(RASA_DIR)/models $(RASA_DIR)/results

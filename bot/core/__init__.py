@@ -1,0 +1,1 @@
+"""Channel-independent core: message model, language detection, routing."""

@@ -1,0 +1,31 @@
+"""Language of a customer message: Chinese or English."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def detect_language(text: str, previous: Lang | None = None) -> Lang:
+    """Guess zh or en from the script of ``text``.
+
+    Any Han character makes a message Chinese unless Latin letters clearly dominate
+    ("我的iPhone壳" is Chinese; "my order 订单" is still mostly English words, but a
+    customer who mixes in Chinese reads Chinese, so Han wins ties). Messages without
+    letters (order numbers, phone numbers, emoji, button payloads) keep ``previous``.
+    """
+    if text.startswith("/"):
+        return previous or "en"
+    han = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    if han == 0 and latin == 0:
+        return previous or "en"
+    if han == 0:
+        return "en"
+    # One Han character weighs about as much as a short English word.
+    return "zh" if han * 3 >= latin else "en"

@@ -1,0 +1,252 @@
+"""Start Rasa, the action server and the gateway as child processes; stop them together.
+
+Used by `make run` (foreground, Ctrl-C stops everything) and by the integration tests (on free
+loopback ports, with their own database file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import REPO_ROOT, load_config, resolve_sqlite_path
+from bot.storage.db import normalise_url
+
+RASA_DIR = REPO_ROOT / "rasa_project"
+RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+@dataclass(frozen=True)
+class StackPorts:
+    rasa: int = 5005
+    actions: int = 5055
+    gateway: int = 8000
+    gateway_host: str = "0.0.0.0"
+
+
+@dataclass
+class Stack:
+    """The three processes of a running assistant."""
+
+    ports: StackPorts
+    database_url: str
+    log_dir: Path
+    model_path: Path
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.actions}"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env["SHOP_DATABASE_URL"] = self.database_url
+        env["RASA_URL"] = self.rasa_url
+        env["ACTION_SERVER_URL"] = self.actions_url
+        env["GATEWAY_PORT"] = str(self.ports.gateway)
+        env["GATEWAY_HOST"] = self.ports.gateway_host
+        env["ACTION_ENDPOINT_URL"] = f"{self.actions_url}/webhook"
+        sqlite_path = resolve_sqlite_path(normalise_url(self.database_url))
+        if sqlite_path is not None:
+            env["RASA_TRACKER_STORE_DB"] = str(sqlite_path)
+        env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _spawn(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.procs[name] = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start(self) -> None:
+        if not RASA_BIN.exists():
+            raise RuntimeError(f"{RASA_BIN} is missing: run `make rasa-env` first")
+        if not self.model_path.exists():
+            raise RuntimeError(f"no trained model at {self.model_path}: run `make train` first")
+        env = self._env()
+        python = sys.executable
+        actions_env = dict(env, SANIC_HOST="127.0.0.1")
+        self._spawn(
+            "actions",
+            [python, "-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(self.ports.actions)],
+            REPO_ROOT,
+            actions_env,
+        )
+        rasa_env = dict(env)
+        rasa_env["PYTHONPATH"] = str(RASA_DIR)
+        if sqlite_path := env.get("RASA_TRACKER_STORE_DB"):
+            endpoints = "endpoints.yml"
+            rasa_env["RASA_TRACKER_STORE_DB"] = sqlite_path
+        else:
+            endpoints = "endpoints.memory.yml"
+        rasa_cmd = [
+            str(RASA_BIN),
+            "run",
+            "--enable-api",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(self.ports.rasa),
+            "--model",
+            str(self.model_path),
+            "--endpoints",
+            endpoints,
+            "--credentials",
+            "credentials.yml",
+        ]
+        if token := env.get("RASA_AUTH_TOKEN"):
+            rasa_cmd += ["--auth-token", token]
+        self._spawn("rasa", rasa_cmd, RASA_DIR, rasa_env)
+        self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
+
+    def wait_ready(self, timeout_s: float = 240.0) -> None:
+        """Block until every process answers its health URL; raise with the log tail if not."""
+        checks = {
+            "actions": f"{self.actions_url}/health",
+            "rasa": f"{self.rasa_url}/",
+            "gateway": f"{self.gateway_url}/healthz",
+        }
+        deadline = time.monotonic() + timeout_s
+        pending = dict(checks)
+        while pending:
+            for name, url in list(pending.items()):
+                proc = self.procs.get(name)
+                if proc is not None and proc.poll() is not None:
+                    tail = self.log_tail(name)
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as resp:
+                        if resp.status == 200:
+                            del pending[name]
+                except (urllib.error.URLError, OSError):
+                    pass
+            if pending and time.monotonic() > deadline:
+                tails = "\n".join(f"--- {n}\n{self.log_tail(n)}" for n in pending)
+                raise RuntimeError(f"not ready after {timeout_s:.0f}s: {sorted(pending)}\n{tails}")
+            if pending:
+                time.sleep(0.5)
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs.clear()
+
+
+def default_model_path() -> Path:
+    return RASA_DIR / "models" / "shop.tar.gz"
+
+
+GENERATED_SECRETS = ("ADMIN_TOKEN",)
+
+
+def load_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:
+    """Read KEY=VALUE lines into ``environ`` without overriding variables already set.
+
+    Secrets in GENERATED_SECRETS that are set nowhere are generated and appended to the file.
+    Returns the names that were generated.
+    """
+    import secrets
+
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, value = line.split("=", 1)
+            environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
+    generated = [name for name in GENERATED_SECRETS if not environ.get(name)]
+    if generated:
+        with path.open("a", encoding="utf-8") as fh:
+            for name in generated:
+                value = secrets.token_urlsafe(24)
+                fh.write(f"{name}={value}\n")
+                environ[name] = value
+        path.chmod(0o600)
+    return generated
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run Rasa, the action server and the gateway.")
+    parser.add_argument("--log-dir", default=str(REPO_ROOT / "var" / "log"))
+    parser.add_argument("--dotenv", default=None, help="file with KEY=VALUE secrets (git-ignored)")
+    args = parser.parse_args(argv)
+    if args.dotenv:
+        for name in load_dotenv(Path(args.dotenv), os.environ):
+            print(f"Generated {name} and wrote it to {args.dotenv}")
+    cfg = load_config()
+    stack = Stack(
+        ports=StackPorts(
+            rasa=int(cfg.rasa.url.rsplit(":", 1)[-1]),
+            actions=cfg.actions.port,
+            gateway=cfg.gateway.port,
+            gateway_host=cfg.gateway.host,
+        ),
+        database_url=cfg.database.url,
+        log_dir=Path(args.log_dir),
+        model_path=default_model_path(),
+    )
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print("Starting the action server, Rasa and the gateway (logs in", args.log_dir, ")")
+    stack.start()
+    try:
+        stack.wait_ready()
+        print(f"Ready. Web chat: http://127.0.0.1:{stack.ports.gateway}/  (Ctrl-C stops)")
+        while not stopping:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} stopped unexpectedly:\n{stack.log_tail(name)}", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        print("Stopping...")
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

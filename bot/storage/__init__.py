@@ -1,0 +1,1 @@
+"""Database access: schema (SQLAlchemy Core) and the async engine factory."""

@@ -1,0 +1,52 @@
+"""Async engine factory. Nothing connects at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.config import REPO_ROOT
+from bot.storage.schema import metadata
+
+_SQLITE_PREFIX = "sqlite+aiosqlite:///"
+
+
+def normalise_url(url: str) -> str:
+    """Make a relative SQLite path relative to the repository root, not the working directory."""
+    if url.startswith(_SQLITE_PREFIX):
+        raw = url[len(_SQLITE_PREFIX) :]
+        if raw and raw != ":memory:" and not raw.startswith("/"):
+            path = REPO_ROOT / raw
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return _SQLITE_PREFIX + str(path)
+        if raw.startswith("/"):
+            from pathlib import Path
+
+            Path(raw).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets Rasa's tracker store, the action server and the gateway share one file.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg)."""
+    url = normalise_url(url)
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    """Create missing tables (idempotent)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)

@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_repository_config_loads_with_documented_defaults() -> None:
+    cfg = load_config(env={})
+    assert cfg.gateway.port == 8000
+    assert cfg.database.url.startswith("sqlite+aiosqlite:///")
+    assert cfg.secrets.admin_token is None
+
+
+def test_environment_overrides_file_and_explicit_overrides_win(tmp_path: Path) -> None:
+    path = write(tmp_path, "gateway:\n  port: 8100\n")
+    assert load_config(path, env={}).gateway.port == 8100
+    assert load_config(path, env={"GATEWAY_PORT": "8200"}).gateway.port == 8200
+    cfg = load_config(path, env={"GATEWAY_PORT": "8200"}, overrides={"gateway": {"port": 8300}})
+    assert cfg.gateway.port == 8300
+
+
+def test_secrets_come_only_from_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "shop:\n  name: X\n")
+    cfg = load_config(path, env={"ADMIN_TOKEN": "s3cret"})
+    assert cfg.require_admin_token() == "s3cret"
+    with pytest.raises(ConfigError, match="ADMIN_TOKEN"):
+        load_config(path, env={}).require_admin_token()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("gateway:\n  port: eighty\n", "gateway.port"),
+        ("nope:\n  a: 1\n", "unknown section"),
+        ("gateway:\n  prot: 1\n", "unknown key"),
+        ("orders:\n  cancellable_statuses: paid\n", "must be a list"),
+        ("- a\n- b\n", "mapping of sections"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text), env={})
