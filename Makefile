@@ -88,3 +88,6 @@ eval: train
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var $(RASA_DIR)/models $(RASA_DIR)/results
+
+bench: train
+	$(PY) -m bot.bench --out reports

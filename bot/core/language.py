@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 
 Lang = Literal["zh", "en"]
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+# Han ideographs only: full-width punctuation ("？？") says nothing about the language.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -21,8 +23,9 @@ def detect_language(text: str, previous: Lang | None = None) -> Lang:
     """
     if text.startswith("/"):
         return previous or "en"
-    han = len(_CJK.findall(text))
-    latin = len(_LATIN.findall(text))
+    normalised = unicodedata.normalize("NFKC", text)  # full-width letters are Latin too
+    han = len(_HAN.findall(normalised))
+    latin = len(_LATIN.findall(normalised))
     if han == 0 and latin == 0:
         return previous or "en"
     if han == 0:

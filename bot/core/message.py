@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, TypedDict
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ class ProductCard:
     name: str
     price: float | None = None  # in currency units (yuan), not cents
     currency: str = "CNY"
+    price_text: str | None = None  # formatted by the bot, e.g. "¥399.00"
     image: str | None = None
     rating: float | None = None
     stock: int | None = None
@@ -126,11 +127,13 @@ class ProductCard:
             price = data["price_cents"] / 100
         rating, stock = data.get("rating"), data.get("stock")
         payload, image = data.get("payload"), data.get("image")
+        price_text = data.get("price_text")
         return cls(
             id=pid,
             name=name,
             price=float(price) if isinstance(price, int | float) else None,
             currency=str(data.get("currency") or "CNY"),
+            price_text=price_text if isinstance(price_text, str) and price_text else None,
             image=image if isinstance(image, str) and image else None,
             rating=float(rating) if isinstance(rating, int | float) else None,
             stock=stock if isinstance(stock, int) and not isinstance(stock, bool) else None,
@@ -151,17 +154,6 @@ class OutgoingJson(TypedDict, total=False):
     buttons: list[ButtonJson]
     image: str
     custom: dict[str, Any]
-
-
-class RasaMessageJson(TypedDict):
-    """One entry of the list Rasa's REST channel answers with."""
-
-    recipient_id: NotRequired[str]
-    text: NotRequired[str]
-    buttons: NotRequired[list[dict[str, Any]]]
-    image: NotRequired[str]
-    custom: NotRequired[dict[str, Any]]
-    attachment: NotRequired[Any]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,79 @@
+"""Helpers every action uses: the customer's language, who the customer is, message ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.language import Lang, detect_language
+from bot.i18n import as_lang
+from bot.services import customers
+
+DEFAULT_CHANNEL = "web"
+
+
+def latest_user_event(tracker: Tracker) -> dict[str, Any] | None:
+    """The most recent ``user`` event of the conversation, if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event
+    return None
+
+
+def latest_metadata(tracker: Tracker) -> dict[str, Any]:
+    """Metadata the gateway sent with the latest message (channel, customer, language)."""
+    event = latest_user_event(tracker)
+    metadata = (event or {}).get("metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def latest_text(tracker: Tracker) -> str:
+    """Text of the latest message; empty for a button payload ("/intent{...}")."""
+    text = str(tracker.latest_message.get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+def message_id(tracker: Tracker) -> str:
+    """An id of the latest user message, stable when Rasa retries the action."""
+    event = latest_user_event(tracker) or {}
+    return str(event.get("message_id") or event.get("timestamp") or "")
+
+
+def lang_of(tracker: Tracker) -> Lang:
+    """The language of the customer's latest message (slot ``language``)."""
+    slot = tracker.get_slot("language")
+    if slot in ("zh", "en"):
+        return as_lang(slot)
+    return detect_language(latest_text(tracker))
+
+
+def channel_and_external_id(tracker: Tracker) -> tuple[str, str]:
+    """Split a sender id "<channel>:<external_id>"; a bare id is a web chat user."""
+    metadata = latest_metadata(tracker)
+    channel = metadata.get("channel")
+    external_id = metadata.get("external_id")
+    if isinstance(channel, str) and isinstance(external_id, str) and channel and external_id:
+        return channel, external_id
+    sender = tracker.sender_id or ""
+    if ":" in sender:
+        channel, _, external_id = sender.partition(":")
+        return channel, external_id
+    return DEFAULT_CHANNEL, sender
+
+
+async def current_customer_id(tracker: Tracker, engine: AsyncEngine) -> str | None:
+    """The shop customer behind this conversation, or None for a guest.
+
+    The gateway puts a known customer's id in the message metadata; otherwise the sender id
+    is looked up as a channel identity.
+    """
+    customer_id = latest_metadata(tracker).get("customer_id")
+    if isinstance(customer_id, str) and customer_id:
+        return customer_id
+    channel, external_id = channel_and_external_id(tracker)
+    if not external_id:
+        return None
+    customer = await customers.resolve_customer(engine, channel, external_id)
+    return None if customer is None else customer.id

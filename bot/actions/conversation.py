@@ -1,0 +1,148 @@
+"""Conversation actions: a human colleague, feedback, data deletion, FAQ buttons, stopping."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.i18n import faq_topics, t
+from bot.services import tickets
+
+from ._common import (
+    channel_and_external_id,
+    current_customer_id,
+    lang_of,
+    latest_text,
+    message_id,
+)
+from ._deps import get_deps
+from .orders import reset_flow
+
+
+class RequestHuman(Action):
+    """Tells the customer staff are notified and records a message ticket for them."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        deps = get_deps()
+        lang = lang_of(tracker)
+        channel, _ = channel_and_external_id(tracker)
+        ticket = await tickets.create_ticket(
+            deps.engine,
+            kind="message",
+            order_id=None,
+            customer_id=await current_customer_id(tracker, deps.engine),
+            status="open",
+            category="request_human",
+            payload={"text": latest_text(tracker), "language": lang},
+            channel=channel,
+            sender_id=tracker.sender_id,
+            idempotency_key=f"human:{tracker.sender_id}:{message_id(tracker)}",
+        )
+        dispatcher.utter_message(
+            text=t(
+                "human.notified",
+                lang,
+                ticket_id=ticket.id,
+                hours=deps.config.shop.service_hours,
+            )
+        )
+        return []
+
+
+class GiveFeedback(Action):
+    """Thanks the customer and records the feedback."""
+
+    def name(self) -> str:
+        return "action_give_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        deps = get_deps()
+        lang = lang_of(tracker)
+        channel, _ = channel_and_external_id(tracker)
+        ticket = await tickets.create_ticket(
+            deps.engine,
+            kind="feedback",
+            order_id=None,
+            customer_id=await current_customer_id(tracker, deps.engine),
+            status="received",
+            category=None,
+            payload={"text": latest_text(tracker), "language": lang},
+            channel=channel,
+            sender_id=tracker.sender_id,
+            idempotency_key=f"feedback:{tracker.sender_id}:{message_id(tracker)}",
+        )
+        dispatcher.utter_message(text=t("feedback.recorded", lang, ticket_id=ticket.id))
+        return []
+
+
+class DeleteMyData(Action):
+    """Explains what is deleted and records a data deletion request (one per customer)."""
+
+    def name(self) -> str:
+        return "action_delete_my_data"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        deps = get_deps()
+        lang = lang_of(tracker)
+        channel, _ = channel_and_external_id(tracker)
+        customer_id = await current_customer_id(tracker, deps.engine)
+        ticket = await tickets.create_ticket(
+            deps.engine,
+            kind="data_deletion",
+            order_id=None,
+            customer_id=customer_id,
+            status="requested",
+            category=None,
+            payload={"text": latest_text(tracker), "language": lang},
+            channel=channel,
+            sender_id=tracker.sender_id,
+            idempotency_key=f"data_deletion:{customer_id or tracker.sender_id}",
+        )
+        key = "data.recorded" if customer_id else "data.unknown_customer"
+        dispatcher.utter_message(text=t(key, lang, ticket_id=ticket.id))
+        return []
+
+
+class StopForm(Action):
+    """After the customer called off a form: confirm and forget what it collected."""
+
+    def name(self) -> str:
+        return "action_stop_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=t("form.stopped", lang_of(tracker)))
+        return reset_flow()
+
+
+class AnswerFaq(Action):
+    """Answers an FAQ picked from a clarification button (``/faq{"faq_topic": ...}``).
+
+    A payload skips the NLU pipeline, so the ResponseSelector never chose an answer; the
+    topic travels as an entity and names the domain response ``utter_faq/<topic>``.
+    """
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        topic = next(tracker.get_latest_entity_values("faq_topic"), None)
+        if topic in faq_topics():
+            dispatcher.utter_message(response=f"utter_faq/{topic}")
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+        return []

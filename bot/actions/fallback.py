@@ -1,0 +1,89 @@
+"""First stage of the two-stage fallback: offer the likely intents as buttons."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.core.language import Lang
+from bot.i18n import faq_title, intent_title, t
+
+from ._common import lang_of
+
+MAX_SUGGESTIONS = 3
+MIN_CONFIDENCE = 0.02
+# Entities worth carrying from the unclear message into the suggested intent's payload.
+CARRIED_ENTITIES = ("order_id", "product", "phone", "email")
+
+
+def _payload(intent: str, entities: dict[str, str]) -> str:
+    if not entities:
+        return f"/{intent}"
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False, separators=(',', ':'))}"
+
+
+def _faq_topic(message: dict[str, Any]) -> str | None:
+    """The FAQ answer the ResponseSelector picked for the message ("shipping_time")."""
+    selector = message.get("response_selector") or {}
+    response = (selector.get("faq") or {}).get("response") or {}
+    key = str(response.get("intent_response_key") or "")
+    prefix = "faq/"
+    return key[len(prefix) :] if key.startswith(prefix) else None
+
+
+def suggestion_buttons(message: dict[str, Any], lang: Lang) -> list[dict[str, str]]:
+    """Buttons for the most likely intents of ``message`` (Rasa's ``latest_message``).
+
+    Retrieval intents cannot be sent as ``/faq/<topic>`` (Rasa 3.6 only accepts domain
+    intents in payloads, and a payload skips the ResponseSelector), so an FAQ becomes
+    ``/faq{"faq_topic": "<topic>"}``, answered by ``action_answer_faq``.
+    """
+    entities: dict[str, str] = {}
+    for entity in message.get("entities") or []:
+        name = entity.get("entity")
+        if name in CARRIED_ENTITIES and name not in entities and entity.get("value"):
+            entities[name] = str(entity["value"])
+    buttons: list[dict[str, str]] = []
+    for ranked in message.get("intent_ranking") or []:
+        name = str(ranked.get("name") or "")
+        if float(ranked.get("confidence") or 0.0) < MIN_CONFIDENCE:
+            continue
+        if name == "faq":
+            topic = _faq_topic(message)
+            title = faq_title(topic, lang) if topic else None
+            if topic is None or title is None:
+                continue
+            payload = _payload("faq", {"faq_topic": topic})
+        else:
+            title = intent_title(name, lang)
+            if title is None:
+                continue
+            payload = _payload(name, entities)
+        buttons.append({"title": title, "payload": payload})
+        if len(buttons) == MAX_SUGGESTIONS:
+            break
+    return buttons
+
+
+class AskAffirmation(Action):
+    """Replaces Rasa's default "Did you mean 'intent'?" with buttons in the customer's language."""
+
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = lang_of(tracker)
+        buttons = suggestion_buttons(tracker.latest_message, lang)
+        if not buttons:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        buttons.append({"title": t("fallback.something_else", lang), "payload": "/out_of_scope"})
+        dispatcher.utter_message(text=t("fallback.ask_affirmation", lang), buttons=buttons)
+        return []

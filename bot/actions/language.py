@@ -1,0 +1,67 @@
+"""Slots filled on every message: the customer's language and a pending offer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot.core.language import detect_language
+
+from ._common import latest_metadata
+
+# Slots with a custom mapping that this action fills; other global slots use Rasa's mappings.
+CUSTOM_SLOTS = ("language", "offered")
+
+
+def offer_is_pending(events: list[dict[str, Any]]) -> bool:
+    """True when the ``offered`` slot was set after the customer's previous message.
+
+    An offer ("say yes to start a return") only applies to the very next message.
+    """
+    seen_latest_user = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_latest_user:
+                return False
+            seen_latest_user = True
+        elif event.get("event") == "slot" and event.get("name") == "offered":
+            return seen_latest_user and event.get("value") is not None
+    return False
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Runs after every customer message (Rasa's ``action_validate_slot_mappings``)."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        return [slot for slot in CUSTOM_SLOTS if slot in domain_slots]
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The gateway's language for the message, else detected from its text."""
+        language = latest_metadata(tracker).get("language")
+        if language in ("zh", "en"):
+            return {"language": language}
+        previous = tracker.get_slot("language")
+        text = str(tracker.latest_message.get("text") or "")
+        return {"language": detect_language(text, previous if previous in ("zh", "en") else None)}
+
+    async def extract_offered(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("offered") is None or offer_is_pending(tracker.events):
+            return {}
+        return {"offered": None}

@@ -1,0 +1,474 @@
+"""Order forms and their actions: status, cancellation, address change.
+
+Every order form asks for the order number, then - only when the customer does not own the
+order - for the phone number on the order, then for what the task needs. The submit actions
+check access again before they say or change anything, so a wrong phone number never reveals
+an order's details, not even its status.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot.core.language import Lang
+from bot.i18n import carrier_name, fmt_date, money, payment_name, status_name, t
+from bot.services import orders
+from bot.services.types import Order
+
+from ._common import channel_and_external_id, current_customer_id, lang_of
+from ._deps import Deps, get_deps
+from ._render import items_summary, order_button, order_status_text
+
+RECENT_ORDERS = 5
+MIN_PHONE_DIGITS = 7
+MAX_PHONE_DIGITS = 15
+SHIPPED = {"shipped", "in_transit"}
+
+# Slots an order flow fills; cleared when the flow ends so the next flow starts fresh.
+FLOW_SLOTS = ("order_id", "phone", "new_address", "confirm")
+
+
+def reset_flow() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in FLOW_SLOTS]
+
+
+def yes_no_buttons(lang: Lang, yes_key: str, no_key: str) -> list[dict[str, str]]:
+    return [
+        {"title": t(yes_key, lang), "payload": "/affirm"},
+        {"title": t(no_key, lang), "payload": "/deny"},
+    ]
+
+
+def find_order_id(text: str, pattern: str) -> str | None:
+    """The order number in ``text`` (digits not part of a longer number), or None."""
+    match = re.search(rf"(?<!\d)(?:{pattern})(?!\d)", text)
+    return match.group(0) if match else None
+
+
+@dataclass(frozen=True)
+class OrderAccess:
+    order: Order
+    access: orders.Access
+
+    @property
+    def granted(self) -> bool:
+        """The customer owns the order or gave the phone number on it."""
+        return self.access in (orders.Access.OWNER, orders.Access.VERIFIED)
+
+
+async def order_access(tracker: Tracker, deps: Deps) -> OrderAccess | None:
+    """The order in slot ``order_id`` and whether this customer may see it; None if unknown."""
+    order_id = tracker.get_slot("order_id")
+    if not order_id:
+        return None
+    order = await orders.get_order(deps.engine, str(order_id))
+    if order is None:
+        return None
+    customer_id = await current_customer_id(tracker, deps.engine)
+    phone = tracker.get_slot("phone")
+    access = orders.check_access(order, customer_id, str(phone) if phone else None)
+    return OrderAccess(order, access)
+
+
+async def accessible_order(
+    tracker: Tracker, dispatcher: CollectingDispatcher, deps: Deps
+) -> Order | None:
+    """The order when this customer may see it; otherwise say so (revealing nothing)."""
+    lang = lang_of(tracker)
+    found = await order_access(tracker, deps)
+    if found is None:
+        order_id = tracker.get_slot("order_id")
+        if order_id:
+            dispatcher.utter_message(text=t("order.not_found", lang, order_id=order_id))
+        else:
+            dispatcher.utter_message(text=t("order.ask_id", lang))
+        return None
+    if not found.granted:
+        dispatcher.utter_message(text=t("order.phone_mismatch", lang))
+        return None
+    return found.order
+
+
+class OrderFormValidation(FormValidationAction, ABC):
+    """Validates the order number and phone of an order form and decides what to ask next."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def slots_after_access(self, order: Order, deps: Deps) -> list[str]:
+        """Further slots to ask once the customer may act on ``order``."""
+        return []
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        deps = get_deps()
+        found = await order_access(tracker, deps)
+        if found is None:
+            return ["order_id"]
+        if found.granted:
+            # A phone that proved access stays listed, so a new value is validated too.
+            phone = ["phone"] if found.access is orders.Access.VERIFIED else []
+            return ["order_id", *phone, *self.slots_after_access(found.order, deps)]
+        # Not the owner: the phone on the order is needed. A phone that does not match ends
+        # the form too; the submit action then refuses without revealing anything.
+        return ["order_id", "phone"]
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
+        # Always decide here (rasa-sdk leaves it to Rasa when the list equals the domain's),
+        # so the form asks exactly what required_slots says, in that order.
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        missing = (slot for slot in required if tracker.slots.get(slot) is None)
+        return SlotSet(REQUESTED_SLOT, next(missing, None))
+
+    async def validate_order_id(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        deps = get_deps()
+        lang = lang_of(tracker)
+        text = str(slot_value or "").strip()
+        order_id = find_order_id(text, deps.config.nlu.order_id_pattern)
+        if order_id is None:
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            dispatcher.utter_message(text=t("order.bad_format", lang, text=shown))
+            return {"order_id": None}
+        if await orders.get_order(deps.engine, order_id) is None:
+            dispatcher.utter_message(text=t("order.not_found", lang, order_id=order_id))
+            return {"order_id": None}
+        return {"order_id": order_id}
+
+    async def validate_phone(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        digits = orders.normalise_phone(str(slot_value or ""))
+        if not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
+            dispatcher.utter_message(text=t("order.bad_phone", lang_of(tracker)))
+            return {"phone": None}
+        return {"phone": digits}
+
+
+class ValidateOrderStatusForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+
+class ValidateCancelOrderForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_cancel_order_form"
+
+    def slots_after_access(self, order: Order, deps: Deps) -> list[str]:
+        decision = orders.can_cancel(order, deps.config.orders.cancellable_statuses)
+        return ["confirm"] if decision.allowed else []
+
+
+class ValidateChangeAddressForm(OrderFormValidation):
+    def name(self) -> str:
+        return "validate_change_address_form"
+
+    def slots_after_access(self, order: Order, deps: Deps) -> list[str]:
+        decision = orders.can_change_address(order, deps.config.orders.address_changeable_statuses)
+        return ["new_address", "confirm"] if decision.allowed else []
+
+    async def validate_new_address(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = str(slot_value or "").strip()
+        check = orders.validate_address(text)
+        if not check.ok:
+            key = f"address.{check.problem}"
+            if check.problem not in {"too_short", "no_detail", "too_long"}:
+                key = "address.invalid"
+            dispatcher.utter_message(text=t(key, lang_of(tracker)))
+            return {"new_address": None}
+        return {"new_address": text}
+
+
+class AskOrderId(Action):
+    """Asks for the order number; a known customer gets their latest orders as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        deps = get_deps()
+        lang = lang_of(tracker)
+        customer_id = await current_customer_id(tracker, deps.engine)
+        recent = (
+            await orders.list_orders(deps.engine, customer_id, limit=RECENT_ORDERS)
+            if customer_id
+            else []
+        )
+        if recent:
+            dispatcher.utter_message(
+                text=t("order.ask_id_choose", lang),
+                buttons=[order_button(order, lang) for order in recent],
+            )
+        else:
+            dispatcher.utter_message(text=t("order.ask_id", lang))
+        return []
+
+
+class AskPhone(Action):
+    def name(self) -> str:
+        return "action_ask_phone"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = lang_of(tracker)
+        dispatcher.utter_message(
+            text=t("order.ask_phone", lang, order_id=tracker.get_slot("order_id") or "")
+        )
+        return []
+
+
+class AskNewAddress(Action):
+    def name(self) -> str:
+        return "action_ask_new_address"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        order = await accessible_order(tracker, dispatcher, get_deps())
+        if order is not None:
+            dispatcher.utter_message(
+                text=t(
+                    "address.ask",
+                    lang_of(tracker),
+                    order_id=order.id,
+                    current=order.shipping_address,
+                )
+            )
+        return []
+
+
+class AskConfirm(Action):
+    """Asks to confirm a cancellation or an address change, with yes/no buttons."""
+
+    def name(self) -> str:
+        return "action_ask_confirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = lang_of(tracker)
+        order = await accessible_order(tracker, dispatcher, get_deps())
+        if order is None:
+            return []
+        if tracker.active_loop_name == "change_address_form":
+            dispatcher.utter_message(
+                text=t(
+                    "address.confirm",
+                    lang,
+                    order_id=order.id,
+                    address=tracker.get_slot("new_address") or "",
+                ),
+                buttons=yes_no_buttons(lang, "address.yes", "address.no"),
+            )
+        else:
+            dispatcher.utter_message(
+                text=t(
+                    "cancel.confirm",
+                    lang,
+                    order_id=order.id,
+                    items=items_summary(order, lang),
+                    total=money(order.total_cents),
+                ),
+                buttons=yes_no_buttons(lang, "cancel.yes", "cancel.no"),
+            )
+        return []
+
+
+class OrderStatus(Action):
+    """Status, carrier, tracking number, latest shipment event and ETA of an order."""
+
+    def name(self) -> str:
+        return "action_order_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        deps = get_deps()
+        order = await accessible_order(tracker, dispatcher, deps)
+        if order is not None:
+            text = order_status_text(
+                order, lang_of(tracker), deps.config.shop.timezone, deps.clock()
+            )
+            dispatcher.utter_message(text=text)
+        return reset_flow()
+
+
+def return_offer_button(order_id: str, lang: Lang) -> dict[str, str]:
+    return {
+        "title": t("return.button", lang),
+        "payload": f'/return_request{{"order_id":"{order_id}"}}',
+    }
+
+
+class CancelOrder(Action):
+    """Cancels an order that has not shipped; afterwards explains and offers a return."""
+
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        deps = get_deps()
+        lang = lang_of(tracker)
+        order = await accessible_order(tracker, dispatcher, deps)
+        if order is None:
+            return reset_flow()
+        decision = orders.can_cancel(order, deps.config.orders.cancellable_statuses)
+        if not decision.allowed:
+            return self._refuse(order, lang, deps, dispatcher)
+        if tracker.get_slot("confirm") is not True:
+            dispatcher.utter_message(text=t("cancel.kept", lang, order_id=order.id))
+            return reset_flow()
+        channel, _ = channel_and_external_id(tracker)
+        try:
+            ticket = await orders.cancel_order(
+                deps.engine,
+                order,
+                channel=channel,
+                sender_id=tracker.sender_id,
+                reason=None,
+                cancellable_statuses=deps.config.orders.cancellable_statuses,
+            )
+        except orders.OrderStateError:
+            dispatcher.utter_message(text=t("cancel.failed", lang, order_id=order.id))
+            return reset_flow()
+        lines = [t("cancel.done", lang, order_id=order.id, ticket_id=ticket.id)]
+        if order.paid_at is not None:
+            lines.append(
+                t(
+                    "cancel.refund",
+                    lang,
+                    amount=money(order.total_cents),
+                    method=payment_name(order.payment_method, lang),
+                )
+            )
+        else:
+            lines.append(t("cancel.no_charge", lang))
+        dispatcher.utter_message(text="\n".join(lines))
+        return reset_flow()
+
+    @staticmethod
+    def _refuse(
+        order: Order, lang: Lang, deps: Deps, dispatcher: CollectingDispatcher
+    ) -> list[EventType]:
+        status = status_name(order.status, lang)
+        if order.status in SHIPPED or order.status == "delivered":
+            if order.status == "delivered" and order.delivered_at is not None:
+                date = fmt_date(order.delivered_at, lang, deps.config.shop.timezone)
+                text = t("cancel.refused_delivered", lang, order_id=order.id, date=date)
+            else:
+                text = t("cancel.refused_shipped", lang, order_id=order.id, status=status)
+            dispatcher.utter_message(text=text, buttons=[return_offer_button(order.id, lang)])
+            # Keep the order in the slots so a plain "yes" starts the return for it.
+            return [
+                SlotSet("new_address", None),
+                SlotSet("confirm", None),
+                SlotSet("offered", "return"),
+            ]
+        if order.status == "cancelled":
+            text = t("cancel.refused_cancelled", lang, order_id=order.id)
+        elif order.status == "returned":
+            text = t("cancel.refused_returned", lang, order_id=order.id)
+        else:
+            text = t("cancel.refused_other", lang, order_id=order.id, status=status)
+        dispatcher.utter_message(text=text)
+        return reset_flow()
+
+
+class ChangeAddress(Action):
+    """Changes the delivery address of an order that has not shipped."""
+
+    def name(self) -> str:
+        return "action_change_address"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        deps = get_deps()
+        lang = lang_of(tracker)
+        order = await accessible_order(tracker, dispatcher, deps)
+        if order is None:
+            return reset_flow()
+        decision = orders.can_change_address(order, deps.config.orders.address_changeable_statuses)
+        if not decision.allowed:
+            dispatcher.utter_message(text=self._refusal(order, lang, deps))
+            return reset_flow()
+        new_address = tracker.get_slot("new_address")
+        if tracker.get_slot("confirm") is not True or not new_address:
+            dispatcher.utter_message(text=t("address.kept", lang, order_id=order.id))
+            return reset_flow()
+        channel, _ = channel_and_external_id(tracker)
+        try:
+            ticket = await orders.change_address(
+                deps.engine,
+                order,
+                str(new_address),
+                channel=channel,
+                sender_id=tracker.sender_id,
+                changeable_statuses=deps.config.orders.address_changeable_statuses,
+            )
+        except orders.OrderStateError:
+            dispatcher.utter_message(text=t("address.failed", lang, order_id=order.id))
+            return reset_flow()
+        dispatcher.utter_message(
+            text=t(
+                "address.done",
+                lang,
+                order_id=order.id,
+                address=new_address,
+                ticket_id=ticket.id,
+            )
+        )
+        return reset_flow()
+
+    @staticmethod
+    def _refusal(order: Order, lang: Lang, deps: Deps) -> str:
+        status = status_name(order.status, lang)
+        if order.status in SHIPPED:
+            return t(
+                "address.refused_shipped",
+                lang,
+                order_id=order.id,
+                status=status,
+                carrier=carrier_name(order.carrier, lang) if order.carrier else "",
+                tracking=order.tracking_number or "",
+            )
+        if order.status == "delivered" and order.delivered_at is not None:
+            date = fmt_date(order.delivered_at, lang, deps.config.shop.timezone)
+            return t("address.refused_delivered", lang, order_id=order.id, date=date)
+        return t("address.refused_closed", lang, order_id=order.id, status=status)

@@ -1,0 +1,1 @@
+"""Admin HTTP API of the gateway (tickets; later reviews and retraining)."""

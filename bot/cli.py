@@ -1,0 +1,210 @@
+"""Command line: ``python -m bot <command>`` (also installed as ``shopbot``).
+
+Commands register themselves through :data:`COMMANDS`: each entry adds one subparser and sets
+``handler`` (a function taking the parsed arguments and returning the exit status). To add a
+command, write ``_add_<name>(subparsers)`` and append it to ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import REPO_ROOT, Config, ConfigError, load_config
+from bot.shop.importer import ImportValidationError, Mode, import_shop, load_export
+from bot.shop.seed import SeedError, seed_demo_shop
+from bot.shop.training import PrepareError, prepare_training
+from bot.storage.db import create_engine
+
+T = TypeVar("T")
+Subparsers = Any  # argparse's _SubParsersAction is private
+Registrar = Callable[[Subparsers], None]
+
+DEFAULT_NLU_OUT = Path("rasa_project/data/nlu/generated")
+DEFAULT_JIEBA_OUT = Path("rasa_project/jieba_dict")
+
+
+class CommandError(Exception):
+    """A command failed in a way the user can fix; the message says how."""
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(path=args.config)
+
+
+def _run_with_engine(cfg: Config, work: Callable[[AsyncEngine], Coroutine[Any, Any, T]]) -> T:
+    async def runner() -> T:
+        engine = create_engine(cfg.database.url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def _repo_path(path: Path) -> Path:
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+# seed -------------------------------------------------------------------------------------------
+def _add_seed(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "seed",
+        help="create the database and the deterministic demo shop (skipped if the shop has data)",
+        description="Create the schema and write the demo shop generated from demo.seed, with "
+        "dates relative to --today. Does nothing if the shop was already seeded or imported.",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="wipe the shop (and its tickets) and seed again"
+    )
+    parser.add_argument(
+        "--today",
+        type=_date_arg,
+        default=None,
+        help="seeding day YYYY-MM-DD (default: today in shop.timezone)",
+    )
+    parser.set_defaults(handler=_cmd_seed)
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    stats = _run_with_engine(
+        cfg, lambda engine: seed_demo_shop(engine, cfg, today=args.today, force=args.force)
+    )
+    counts = (
+        f"{stats.products} products, {stats.customers} customers, {stats.orders} orders, "
+        f"{stats.order_items} order items, {stats.shipment_events} shipment events, "
+        f"{stats.interactions} interactions"
+    )
+    if stats.skipped:
+        origin = f"seeded on {stats.seeded_on}" if stats.seeded_on else "imported"
+        print(f"The shop already has data ({origin}: {counts}); nothing to do.")
+        print("Use `python -m bot seed --force` to replace it with a fresh demo shop.")
+    else:
+        print(f"Seeded the demo shop for {stats.seeded_on}: {counts}.")
+    return 0
+
+
+# import -----------------------------------------------------------------------------------------
+def _add_import(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="load a shop's own export (CSV directory or JSON file); see docs/import.md",
+        description="Validate the export, then write it in one transaction. By default it "
+        "replaces the shop's products, customers and orders; --append adds to them.",
+    )
+    parser.add_argument("path", type=Path, help="directory with products.csv, ... or a .json file")
+    parser.add_argument(
+        "--append", action="store_true", help="add to the existing shop instead of replacing it"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="only validate; write nothing")
+    parser.set_defaults(handler=_cmd_import)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    mode: Mode = "append" if args.append else "replace"
+    if not args.path.exists():
+        raise CommandError(
+            f"{args.path} does not exist; give a directory of CSV files or a .json file"
+        )
+    if args.dry_run:
+        data = load_export(args.path, cfg, mode=mode)
+        summary = ", ".join(f"{n} {name}" for name, n in data.counts().items())
+        print(f"{args.path} is valid: {summary}. Nothing was written (--dry-run).")
+        return 0
+    stats = _run_with_engine(cfg, lambda engine: import_shop(engine, args.path, cfg, mode=mode))
+    summary = ", ".join(f"{n} {name}" for name, n in stats.counts.items())
+    verb = "Added" if mode == "append" else "Imported"
+    print(f"{verb} {summary} from {args.path}.")
+    return 0
+
+
+# prepare-training -------------------------------------------------------------------------------
+def _add_prepare_training(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "prepare-training",
+        help="write the product lookup table, entity regexes and jieba dictionary for rasa train",
+    )
+    parser.add_argument(
+        "--nlu-out",
+        type=Path,
+        default=DEFAULT_NLU_OUT,
+        help=f"folder for lookup.yml and regex.yml (default: {DEFAULT_NLU_OUT})",
+    )
+    parser.add_argument(
+        "--jieba-out",
+        type=Path,
+        default=DEFAULT_JIEBA_OUT,
+        help=f"folder for userdict.txt (default: {DEFAULT_JIEBA_OUT})",
+    )
+    parser.set_defaults(handler=_cmd_prepare_training)
+
+
+def _cmd_prepare_training(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    nlu_out, jieba_out = _repo_path(args.nlu_out), _repo_path(args.jieba_out)
+    files = _run_with_engine(
+        cfg, lambda engine: prepare_training(engine, cfg, nlu_out=nlu_out, jieba_out=jieba_out)
+    )
+    print(f"Wrote {files.lookup} ({files.lookup_entries} product names and aliases)")
+    print(f"Wrote {files.regex} (order_id, phone, email)")
+    print(f"Wrote {files.userdict} ({files.userdict_words} words)")
+    return 0
+
+
+# Add new commands here.
+COMMANDS: list[Registrar] = [_add_seed, _add_import, _add_prepare_training]
+
+
+def build_parser(commands: Sequence[Registrar] | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Shop assistant tools: demo data, import, training."
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="settings file (default: $SHOP_CONFIG or config.yml at the repository root)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for register in COMMANDS if commands is None else commands:
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 0 on success, 1 on failure (the message goes to stderr), 2 on misuse."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except ImportValidationError as exc:
+        print(f"error: nothing was imported.\n{exc}", file=sys.stderr)
+    except (CommandError, ConfigError, SeedError, PrepareError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        print(f"error: database problem: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    return 1

@@ -1,0 +1,173 @@
+"""Async client for the Rasa server's REST channel and the health of Rasa and the action server.
+
+The HTTP session is created in :meth:`RasaClient.start` (called from the gateway's start-up
+hook) or injected, never at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal, TypedDict
+
+import aiohttp
+
+from bot.core.message import OutgoingMessage, messages_from_rasa
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/rest/webhook"
+
+
+class RasaMetadata(TypedDict):
+    """What the gateway tells the action server about each message (``tracker.latest_message``)."""
+
+    channel: str
+    external_id: str
+    customer_id: str | None
+    language: Literal["zh", "en"]
+
+
+class RasaClientError(Exception):
+    """Rasa did not give a usable answer."""
+
+
+class RasaUnavailable(RasaClientError):
+    """Rasa is unreachable, timed out or answered with a server error: retry later."""
+
+
+class RasaBadResponse(RasaClientError):
+    """Rasa answered, but not with what its REST channel should send (a JSON list)."""
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    name: Literal["rasa", "actions"]
+    ok: bool
+    detail: str  # "ok" or why not, for the health endpoint and the log
+
+
+class RasaClient:
+    """Sends customer messages to Rasa's REST channel and checks Rasa and the action server."""
+
+    def __init__(
+        self,
+        rasa_url: str,
+        actions_url: str,
+        *,
+        timeout_s: float = 30.0,
+        health_timeout_s: float = 3.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        if timeout_s <= 0 or health_timeout_s <= 0:
+            raise ValueError(
+                f"timeouts must be positive, got timeout_s={timeout_s}, "
+                f"health_timeout_s={health_timeout_s}"
+            )
+        for name, url in (("rasa_url", rasa_url), ("actions_url", actions_url)):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name} must be an http(s) URL, got {url!r}")
+        self.rasa_url = rasa_url.rstrip("/")
+        self.actions_url = actions_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.health_timeout = aiohttp.ClientTimeout(total=health_timeout_s)
+        self._session = session
+        self._owns_session = session is None
+
+    async def start(self) -> None:
+        """Create the HTTP session unless one was injected (idempotent)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            self._owns_session = True
+
+    async def close(self) -> None:
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> RasaClient:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("RasaClient.start() must be awaited before use")
+        return self._session
+
+    async def send(
+        self, sender: str, message: str, metadata: RasaMetadata
+    ) -> list[OutgoingMessage]:
+        """Post one message to the REST channel and return the bot's replies.
+
+        Raises :class:`RasaUnavailable` when Rasa cannot be reached, times out or answers 5xx,
+        and :class:`RasaBadResponse` when its answer is not the REST channel's JSON list.
+        """
+        url = self.rasa_url + WEBHOOK_PATH
+        body = {"sender": sender, "message": message, "metadata": dict(metadata)}
+        try:
+            async with self.session.post(url, json=body, timeout=self.timeout) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except TimeoutError:
+            raise RasaUnavailable(
+                f"Rasa did not answer within {self.timeout.total:g}s at {url}; "
+                "check that the Rasa server is running and not overloaded"
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise RasaUnavailable(
+                f"cannot reach Rasa at {url}: {exc}; start it (`make run`) or set RASA_URL"
+            ) from exc
+        if status >= 500:
+            raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        if status != 200:
+            raise RasaBadResponse(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        try:
+            data = json.loads(raw)
+            return messages_from_rasa(data)
+        except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise RasaBadResponse(
+                f"Rasa's answer at {url} is not the REST channel's JSON list: {exc}; "
+                f"received {_snippet(raw)}"
+            ) from exc
+
+    async def check_rasa(self) -> ServiceHealth:
+        """Rasa answers ``GET /`` with "Hello from Rasa" when its server is up."""
+        return await self._check("rasa", self.rasa_url + "/")
+
+    async def check_actions(self) -> ServiceHealth:
+        """The rasa-sdk action server answers ``GET /health`` with ``{"status": "ok"}``."""
+        return await self._check("actions", self.actions_url + "/health")
+
+    async def health(self) -> tuple[ServiceHealth, ServiceHealth]:
+        rasa, actions = await asyncio.gather(self.check_rasa(), self.check_actions())
+        return rasa, actions
+
+    async def _check(self, name: Literal["rasa", "actions"], url: str) -> ServiceHealth:
+        try:
+            async with self.session.get(url, timeout=self.health_timeout) as resp:
+                if resp.status == 200:
+                    return ServiceHealth(name, True, "ok")
+                return ServiceHealth(name, False, f"{url} answered {resp.status}")
+        except TimeoutError:
+            return ServiceHealth(
+                name, False, f"{url} did not answer within {self.health_timeout.total:g}s"
+            )
+        except aiohttp.ClientError as exc:
+            return ServiceHealth(name, False, f"cannot reach {url}: {exc}")
+
+
+def _snippet(raw: bytes, limit: int = 200) -> str:
+    text = raw.decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[:limit] + "..."

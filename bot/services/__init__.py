@@ -1,0 +1,1 @@
+"""Business services the actions, gateway and admin call. They know nothing about Rasa."""

@@ -1,0 +1,1 @@
+"""The shop behind the assistant: demo generator, importer, product images."""

@@ -1,0 +1,412 @@
+"""Order forms and actions against the seeded demo shop (CONTRACT.md demo records)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions._deps import Deps
+from bot.actions.orders import (
+    AskConfirm,
+    AskNewAddress,
+    AskOrderId,
+    AskPhone,
+    CancelOrder,
+    ChangeAddress,
+    OrderStatus,
+    ValidateCancelOrderForm,
+    ValidateChangeAddressForm,
+    ValidateOrderStatusForm,
+    find_order_id,
+)
+from bot.services import orders, tickets
+
+from .helpers import make_tracker, slot_events, texts
+
+IN_TRANSIT = "260315004217"  # Li Wei, SF Express, in transit, wireless earbuds
+TSHIRT = "260402118830"  # Li Wei, delivered 3 days ago
+PAID = "260420000009"  # Li Wei, paid, not shipped, rice cooker
+EMMA = "260411555501"  # Emma Clark, delivered 2 days ago, running shoes
+LIWEI = "web:demo-liwei"
+EMMA_SENDER = "web:demo-emma"
+GUEST = "web:guest-4711"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("260315004217", "260315004217"),
+        ("我的订单号是260315004217谢谢", "260315004217"),
+        ("order #260420000009 please", "260420000009"),
+        ("12345", None),
+        ("2603150042171", None),  # 13 digits is not an order number
+        ("", None),
+    ],
+)
+def test_find_order_id(text: str, expected: str | None) -> None:
+    assert find_order_id(text, "[0-9]{12}") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            [
+                "in transit",
+                "SF Express",
+                "SF1428850311796",
+                "Arrived at Shanghai sorting centre",
+                "Expected delivery",
+            ],
+        ),
+        ("zh", ["运输中", "顺丰速运", "SF1428850311796", "快件已到达上海转运中心", "预计送达"]),
+    ],
+)
+async def test_order_status_of_own_order_in_the_customers_language(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: str, expected: list[str]
+) -> None:
+    tracker = make_tracker(sender_id=LIWEI, slots={"order_id": IN_TRANSIT, "language": lang})
+    events = await OrderStatus().run(dispatcher, tracker, {})
+    said = texts(dispatcher)
+    for part in expected:
+        assert part in said
+    # The flow is over: the next question starts from scratch.
+    assert slot_events(events)["order_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("order_id", "lang", "expected"),
+    [
+        (PAID, "en", "paid, waiting to be shipped"),
+        (PAID, "zh", "已付款，待发货"),
+        (TSHIRT, "en", "It was delivered on"),
+        (TSHIRT, "zh", "签收"),
+    ],
+)
+async def test_order_status_of_unshipped_and_delivered_orders(
+    deps: Deps, dispatcher: CollectingDispatcher, order_id: str, lang: str, expected: str
+) -> None:
+    tracker = make_tracker(sender_id=LIWEI, slots={"order_id": order_id, "language": lang})
+    await OrderStatus().run(dispatcher, tracker, {})
+    said = texts(dispatcher)
+    assert expected in said
+    if order_id == PAID:
+        assert ("leave our warehouse" in said) or ("仓库发出" in said)
+
+
+async def test_metadata_customer_id_identifies_the_owner(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(
+        sender_id="telegram:99",
+        slots={"order_id": EMMA},
+        metadata={"channel": "telegram", "external_id": "99", "customer_id": "C0002"},
+    )
+    await OrderStatus().run(dispatcher, tracker, {})
+    assert "YT6612093847715" in texts(dispatcher)
+
+
+async def validate(
+    action: Any, domain: dict[str, Any], form: str, **kwargs: Any
+) -> tuple[dict[str, Any], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(active_loop=form, **kwargs)
+    events = await action.run(dispatcher, tracker, domain)
+    return slot_events(events), dispatcher
+
+
+async def test_someone_elses_order_asks_for_the_phone(deps: Deps, domain: dict[str, Any]) -> None:
+    slots, _ = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=LIWEI,
+        text=EMMA,
+        intent="inform",
+        slot_candidates={"order_id": EMMA},
+    )
+    assert slots == {"order_id": EMMA, "requested_slot": "phone"}
+
+    dispatcher = CollectingDispatcher()
+    await AskPhone().run(dispatcher, make_tracker(slots={"order_id": EMMA}), domain)
+    said = texts(dispatcher)
+    assert "phone number" in said and EMMA in said
+    assert "running" not in said.lower()  # nothing about the order itself
+
+
+async def test_own_order_needs_no_phone(deps: Deps, domain: dict[str, Any]) -> None:
+    slots, _ = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=LIWEI,
+        slot_candidates={"order_id": IN_TRANSIT},
+    )
+    assert slots == {"order_id": IN_TRANSIT, "requested_slot": None}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected_text"),
+    [
+        ("12345", "12 digits"),
+        ("where is my parcel", "12 digits"),
+        ("999999999999", "couldn't find an order"),
+    ],
+)
+async def test_bad_or_unknown_order_number_is_asked_again(
+    deps: Deps, domain: dict[str, Any], given: str, expected_text: str
+) -> None:
+    slots, dispatcher = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        text=given,
+        intent="inform",
+        slot_candidates={"order_id": given},
+    )
+    assert slots == {"order_id": None, "requested_slot": "order_id"}
+    assert expected_text in texts(dispatcher)
+
+
+@pytest.mark.parametrize("phone", ["+44 7700 900123", "07700 900123", "447700900123"])
+async def test_right_phone_shows_someone_elses_order(
+    deps: Deps, domain: dict[str, Any], phone: str
+) -> None:
+    slots, _ = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=GUEST,
+        slots={"order_id": EMMA},
+        slot_candidates={"phone": phone},
+    )
+    assert slots["requested_slot"] is None
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sender_id=GUEST, slots={"order_id": EMMA, "phone": slots["phone"]})
+    await OrderStatus().run(dispatcher, tracker, {})
+    assert "delivered" in texts(dispatcher)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_wrong_phone_is_refused_without_leaking_anything(
+    deps: Deps, domain: dict[str, Any], lang: str
+) -> None:
+    # The form accepts a well-formed phone and ends; the action then refuses.
+    slots, _ = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=GUEST,
+        slots={"order_id": EMMA, "language": lang},
+        slot_candidates={"phone": "13900001111"},
+    )
+    assert slots == {"phone": "13900001111", "requested_slot": None}
+    for action in (OrderStatus(), CancelOrder(), ChangeAddress()):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(
+            sender_id=GUEST,
+            slots={"order_id": EMMA, "phone": "13900001111", "language": lang, "confirm": True},
+        )
+        await action.run(dispatcher, tracker, {})
+        said = texts(dispatcher)
+        assert ("doesn't match" in said) or ("不符" in said)
+        for secret in ("YT6612093847715", "delivered", "签收", "Century Avenue", "YTO", "圆通"):
+            assert secret not in said
+    order = await orders.get_order(deps.engine, EMMA)
+    assert order is not None and order.status == "delivered"
+
+
+async def test_malformed_phone_is_asked_again(deps: Deps, domain: dict[str, Any]) -> None:
+    slots, dispatcher = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=GUEST,
+        slots={"order_id": EMMA},
+        slot_candidates={"phone": "no idea"},
+    )
+    assert slots == {"phone": None, "requested_slot": "phone"}
+    assert "phone number" in texts(dispatcher)
+
+
+async def test_known_customer_gets_recent_orders_as_buttons(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    await AskOrderId().run(dispatcher, make_tracker(sender_id=LIWEI, slots={"language": "zh"}), {})
+    [message] = dispatcher.messages
+    payloads = [button["payload"] for button in message["buttons"]]
+    assert f'/inform{{"order_id":"{IN_TRANSIT}"}}' in payloads
+    assert len(payloads) <= 5
+    assert "最近的订单" in message["text"]
+
+
+async def test_guest_is_asked_to_type_the_order_number(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    await AskOrderId().run(dispatcher, make_tracker(sender_id=GUEST), {})
+    [message] = dispatcher.messages
+    assert not message["buttons"]
+    assert "12 digits" in message["text"]
+
+
+async def test_cancel_form_asks_confirmation_only_before_shipping(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    unshipped, _ = await validate(
+        ValidateCancelOrderForm(), domain, "cancel_order_form", slot_candidates={"order_id": PAID}
+    )
+    assert unshipped["requested_slot"] == "confirm"
+    shipped, _ = await validate(
+        ValidateCancelOrderForm(),
+        domain,
+        "cancel_order_form",
+        slot_candidates={"order_id": IN_TRANSIT},
+    )
+    assert shipped["requested_slot"] is None
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"order_id": PAID}, active_loop="cancel_order_form")
+    await AskConfirm().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert "hasn't shipped yet" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_cancel_before_shipping_cancels_and_records_a_ticket(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: str
+) -> None:
+    tracker = make_tracker(slots={"order_id": PAID, "confirm": True, "language": lang})
+    await CancelOrder().run(dispatcher, tracker, {})
+    order = await orders.get_order(deps.engine, PAID)
+    assert order is not None and order.status == "cancelled"
+    [ticket] = await tickets.list_tickets(deps.engine, order_id=PAID, kind="cancellation")
+    said = texts(dispatcher)
+    assert ticket.id in said
+    assert "¥" in said
+    assert ("WeChat Pay" in said) if lang == "en" else ("微信支付" in said)
+
+
+async def test_cancel_declined_keeps_the_order(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(slots={"order_id": PAID, "confirm": False})
+    await CancelOrder().run(dispatcher, tracker, {})
+    order = await orders.get_order(deps.engine, PAID)
+    assert order is not None and order.status == "paid"
+    assert "haven't cancelled" in texts(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("order_id", "lang", "expected"),
+    [
+        (IN_TRANSIT, "en", "already shipped"),
+        (IN_TRANSIT, "zh", "已经发货"),
+        (TSHIRT, "en", "already delivered"),
+    ],
+)
+async def test_cancel_after_shipping_explains_and_offers_a_return(
+    deps: Deps, dispatcher: CollectingDispatcher, order_id: str, lang: str, expected: str
+) -> None:
+    tracker = make_tracker(slots={"order_id": order_id, "language": lang})
+    events = await CancelOrder().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert expected in message["text"]
+    assert message["buttons"] == [
+        {
+            "title": "Start a return" if lang == "en" else "申请退货",
+            "payload": f'/return_request{{"order_id":"{order_id}"}}',
+        }
+    ]
+    slots = slot_events(events)
+    assert slots["offered"] == "return"
+    assert "order_id" not in slots  # kept for a plain "yes"
+    order = await orders.get_order(deps.engine, order_id)
+    assert order is not None and order.status != "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("address", "problem_text"),
+    [
+        ("北京", "地址太短"),
+        ("浙江省杭州市西湖区", "地址不够详细"),
+        ("home", "too short"),
+        ("Somewhere near the big park in London", "more detailed address"),
+        ("路" * 250, "地址太长"),
+    ],
+)
+async def test_bad_new_address_gets_a_specific_re_ask(
+    deps: Deps, domain: dict[str, Any], address: str, problem_text: str
+) -> None:
+    lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in address) else "en"
+    slots, dispatcher = await validate(
+        ValidateChangeAddressForm(),
+        domain,
+        "change_address_form",
+        text=address,
+        slots={"order_id": PAID, "language": lang},
+        slot_candidates={"new_address": address},
+    )
+    assert slots == {"new_address": None, "requested_slot": "new_address"}
+    assert problem_text in texts(dispatcher)
+
+
+async def test_address_form_asks_new_address_then_confirmation(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    first, _ = await validate(
+        ValidateChangeAddressForm(),
+        domain,
+        "change_address_form",
+        slot_candidates={"order_id": PAID},
+    )
+    assert first["requested_slot"] == "new_address"
+    dispatcher = CollectingDispatcher()
+    await AskNewAddress().run(dispatcher, make_tracker(slots={"order_id": PAID}), domain)
+    assert "张江路" in texts(dispatcher)  # shows the current address to its owner
+
+    good = "北京市朝阳区建国路93号万达广场B座1502"
+    second, _ = await validate(
+        ValidateChangeAddressForm(),
+        domain,
+        "change_address_form",
+        slots={"order_id": PAID},
+        slot_candidates={"new_address": good},
+    )
+    assert second == {"new_address": good, "requested_slot": "confirm"}
+
+    shipped, _ = await validate(
+        ValidateChangeAddressForm(),
+        domain,
+        "change_address_form",
+        slot_candidates={"order_id": IN_TRANSIT},
+    )
+    assert shipped["requested_slot"] is None
+
+
+async def test_address_change_before_shipping_updates_the_order(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    new = "Flat 12, 88 Jianguo Road, Chaoyang District, Beijing"
+    tracker = make_tracker(slots={"order_id": PAID, "new_address": new, "confirm": True})
+    await ChangeAddress().run(dispatcher, tracker, {})
+    order = await orders.get_order(deps.engine, PAID)
+    assert order is not None and order.shipping_address == new
+    [ticket] = await tickets.list_tickets(deps.engine, order_id=PAID, kind="address_change")
+    assert ticket.id in texts(dispatcher)
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("en", "SF Express"), ("zh", "顺丰速运")])
+async def test_address_change_after_shipping_is_explained(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: str, expected: str
+) -> None:
+    tracker = make_tracker(
+        slots={"order_id": IN_TRANSIT, "new_address": "x", "confirm": True, "language": lang}
+    )
+    await ChangeAddress().run(dispatcher, tracker, {})
+    said = texts(dispatcher)
+    assert expected in said and "SF1428850311796" in said
+    assert await tickets.list_tickets(deps.engine, order_id=IN_TRANSIT) == []

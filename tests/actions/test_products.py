@@ -1,0 +1,196 @@
+"""Product questions and recommendations against the seeded catalog."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions._deps import Deps
+from bot.actions.products import ProductInquiry, RecommendProducts, category_in
+from bot.core.language import Lang
+from bot.i18n import money
+from bot.services import catalog
+from bot.services.types import Product
+
+from .helpers import make_tracker, slot_events, texts
+
+
+async def product_of_type(deps: Deps, alias: str) -> Product:
+    """A real catalog product carrying ``alias`` (the catalog is generated, names may change)."""
+    for product in await catalog.list_products(deps.engine):
+        if alias in product.aliases:
+            return product
+    raise AssertionError(f"no product with alias {alias!r} in the demo catalog")
+
+
+def card_message(dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    [card] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert isinstance(card, dict)
+    return card
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_one_clear_match_shows_details_card_and_image(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: str
+) -> None:
+    product = await product_of_type(deps, "rice cooker")
+    name = product.name_zh if lang == "zh" else product.name_en
+    tracker = make_tracker(
+        text=f"{name}多少钱" if lang == "zh" else f"how much is the {name}?",
+        intent="product_inquiry",
+        slots={"language": lang},
+    )
+    events = await ProductInquiry().run(dispatcher, tracker, {})
+    said = texts(dispatcher)
+    assert money(product.price_cents) in said
+    assert f"{product.rating:.1f}/5" in said
+    assert ("有货" in said or "库存" in said or "缺货" in said) if lang == "zh" else "stock" in said
+    card = card_message(dispatcher)
+    assert card["type"] == "product_cards"
+    [shown] = card["products"]
+    assert shown["id"] == product.id
+    assert shown["name"] == name
+    assert shown["currency"] == "CNY"
+    assert shown["price"] == product.price_cents / 100
+    assert {"image", "rating", "stock"} <= shown.keys()
+    assert [m["image"] for m in dispatcher.messages if m.get("image")] == [product.image_url]
+    assert slot_events(events) == {"product": name}
+
+
+async def test_sizes_and_colours_are_listed_with_stock(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    product = await product_of_type(deps, "hoodie")
+    assert product.variants, "hoodies come in sizes"
+    tracker = make_tracker(
+        intent="product_inquiry",
+        text=f'/product_inquiry{{"product":"{product.name_en}"}}',
+        entities=[{"entity": "product", "value": product.name_en}],
+    )
+    await ProductInquiry().run(dispatcher, tracker, {})
+    said = texts(dispatcher)
+    variant = product.variants[0]
+    assert variant.size is not None and variant.size in said
+    assert "Options:" in said
+
+
+async def test_brand_in_the_question_picks_that_brands_product(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    product = await product_of_type(deps, "wireless earbuds")
+    tracker = make_tracker(
+        text=f"is the {product.brand} earbuds any good?",
+        intent="product_inquiry",
+        entities=[{"entity": "product", "value": "earbuds"}],
+    )
+    await ProductInquiry().run(dispatcher, tracker, {})
+    [shown] = card_message(dispatcher)["products"]
+    assert shown["id"] == product.id
+
+
+@pytest.mark.parametrize(("lang", "word"), [("zh", "电饭煲"), ("en", "rice cooker")])
+async def test_several_matches_ask_which_one_with_buttons(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: Lang, word: str
+) -> None:
+    tracker = make_tracker(
+        text=f"{word}多少钱" if lang == "zh" else f"how much is a {word}",
+        intent="product_inquiry",
+        entities=[{"entity": "product", "value": word}],
+        slots={"language": lang},
+    )
+    await ProductInquiry().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert word in message["text"]
+    assert len(message["buttons"]) >= 2
+    cookers = {
+        p.name(lang) for p in await catalog.list_products(deps.engine) if "rice cooker" in p.aliases
+    }
+    for button in message["buttons"]:
+        assert button["payload"].startswith("/product_inquiry{")
+        entities = json.loads(button["payload"].removeprefix("/product_inquiry"))
+        assert entities["product"] in cookers
+        assert "¥" in button["title"]
+
+    # Clicking a button answers for exactly that product.
+    chosen = json.loads(message["buttons"][1]["payload"].removeprefix("/product_inquiry"))
+    again = CollectingDispatcher()
+    click = make_tracker(
+        text=message["buttons"][1]["payload"],
+        intent="product_inquiry",
+        entities=[{"entity": "product", "value": chosen["product"]}],
+        slots={"language": lang},
+    )
+    await ProductInquiry().run(again, click, {})
+    [shown] = card_message(again)["products"]
+    assert shown["name"] == chosen["product"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [("en", "do you have any plutonium", "couldn't find"), ("zh", "有卖量子纠缠器吗", "没有找到")],
+)
+async def test_no_match_says_so_and_asks_to_rephrase(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: str, text: str, expected: str
+) -> None:
+    tracker = make_tracker(text=text, intent="product_inquiry", slots={"language": lang})
+    await ProductInquiry().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert expected in message["text"]
+    assert not any(m.get("custom") for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("推荐点数码产品", "electronics"),
+        ("any good kitchen appliances?", "appliances"),
+        ("想买双鞋", "shoes"),
+        ("recommend something", None),
+    ],
+)
+def test_category_in(text: str, category: str | None) -> None:
+    assert category_in(text) == category
+
+
+async def test_recommendations_are_top_rated_in_stock_products_of_that_kind(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(
+        text="有什么好的耳机推荐吗",
+        intent="recommend_products",
+        entities=[{"entity": "product", "value": "耳机"}],
+        slots={"language": "zh"},
+    )
+    await RecommendProducts().run(dispatcher, tracker, {})
+    shown = card_message(dispatcher)["products"]
+    assert len(shown) == 3
+    assert all(item["stock"] > 0 for item in shown)
+    ratings = [item["rating"] for item in shown]
+    assert ratings == sorted(ratings, reverse=True)
+    in_stock = [
+        p for p in await catalog.list_products(deps.engine) if "耳机" in p.aliases and p.stock > 0
+    ]
+    assert ratings[0] == max(p.rating for p in in_stock)
+    assert "推荐" in texts(dispatcher)
+
+
+async def test_recommendations_by_category_and_overall(deps: Deps) -> None:
+    by_category = CollectingDispatcher()
+    await RecommendProducts().run(
+        by_category,
+        make_tracker(text="any good kitchen appliances?", intent="recommend_products"),
+        {},
+    )
+    appliances = {p.id for p in await catalog.list_products(deps.engine, category="appliances")}
+    assert {item["id"] for item in card_message(by_category)["products"]} <= appliances
+    assert "Home Appliances" in texts(by_category)
+
+    overall = CollectingDispatcher()
+    await RecommendProducts().run(
+        overall, make_tracker(text="what do you recommend?", intent="recommend_products"), {}
+    )
+    best = max(p.rating for p in await catalog.list_products(deps.engine) if p.stock > 0)
+    assert card_message(overall)["products"][0]["rating"] == best

@@ -1,0 +1,83 @@
+"""Shared fixtures: an empty shop database, and a seeded demo shop copied per test.
+
+- ``cfg``: the repository's config.yml without environment overrides.
+- ``engine``: an empty SQLite file with the schema (function scope).
+- ``shop_engine``: a private copy of the demo shop seeded for ``SHOP_TODAY`` (function scope;
+  the shop is generated once per session, each test gets its own copy of the file, so tests
+  may change it freely).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Config, load_config
+from bot.shop.seed import seed_demo_shop
+from bot.storage.db import create_engine, create_schema
+
+# The day the test shop is seeded; demo dates are relative to it.
+SHOP_TODAY = date(2026, 4, 21)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def cfg() -> Config:
+    return load_config(env={})
+
+
+@pytest.fixture(scope="session")
+def shop_today() -> date:
+    return SHOP_TODAY
+
+
+@pytest.fixture(scope="session")
+def seeded_db_file(tmp_path_factory: pytest.TempPathFactory, cfg: Config) -> Path:
+    """The demo shop, seeded once per test session into a template file."""
+    path = tmp_path_factory.mktemp("shop") / "template.db"
+
+    async def build() -> None:
+        engine = create_engine(sqlite_url(path))
+        try:
+            await seed_demo_shop(engine, cfg, today=SHOP_TODAY)
+            async with engine.connect() as conn:
+                # Fold the write-ahead log into the main file so a plain copy is complete.
+                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty database with the schema."""
+    eng = create_engine(sqlite_url(tmp_path / "empty.db"))
+    await create_schema(eng)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+
+
+@pytest.fixture
+async def shop_engine(tmp_path: Path, seeded_db_file: Path) -> AsyncIterator[AsyncEngine]:
+    """A private copy of the seeded demo shop."""
+    path = tmp_path / "shop.db"
+    shutil.copyfile(seeded_db_file, path)
+    eng = create_engine(sqlite_url(path))
+    try:
+        yield eng
+    finally:
+        await eng.dispose()

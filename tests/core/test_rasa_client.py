@@ -1,0 +1,122 @@
+"""RasaClient against a fake Rasa over real HTTP: replies, failures, health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.core.message import Button, OutgoingMessage
+from bot.core.rasa_client import (
+    RasaBadResponse,
+    RasaClient,
+    RasaMetadata,
+    RasaUnavailable,
+)
+from tests.gateway.fake_rasa import ORDER_BUTTON, FakeActionServer, FakeRasa
+from tests.gateway.helpers import closed_url
+
+META: RasaMetadata = {
+    "channel": "web",
+    "external_id": "demo-emma",
+    "customer_id": "C0002",
+    "language": "en",
+}
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeRasa]:
+    rasa = FakeRasa()
+    await rasa.start()
+    yield rasa
+    await rasa.stop()
+
+
+@pytest.fixture
+async def actions() -> AsyncIterator[str]:
+    server = FakeActionServer()
+    url = await server.start()
+    yield url
+    await server.stop()
+
+
+async def test_send_posts_the_rest_channel_body(fake: FakeRasa, actions: str) -> None:
+    async with RasaClient(fake.url + "/", actions, timeout_s=5) as client:
+        replies = await client.send("web:demo-emma", "where is my order", META)
+    assert replies == [
+        OutgoingMessage(
+            text="Which order? (where is my order)",
+            buttons=(Button(ORDER_BUTTON["title"], ORDER_BUTTON["payload"]),),
+        ),
+        OutgoingMessage(image="/products/P0001.svg"),
+    ]
+    (request,) = fake.requests
+    assert {k: request[k] for k in ("sender", "message", "metadata")} == {
+        "sender": "web:demo-emma",
+        "message": "where is my order",
+        "metadata": dict(META),
+    }
+
+
+@pytest.mark.parametrize(
+    ("setup", "error", "match"),
+    [
+        ({"delay_s": 1.0}, RasaUnavailable, "did not answer within 0.3s"),
+        ({"status": 502, "raw_body": b"bad gateway"}, RasaUnavailable, "answered 502"),
+        ({"status": 403, "raw_body": b"forbidden"}, RasaBadResponse, "answered 403"),
+        ({"raw_body": b"not json"}, RasaBadResponse, "not the REST channel's JSON list"),
+        ({"raw_body": b'{"a": 1}'}, RasaBadResponse, "JSON list"),
+        ({"raw_body": b"\xff\xfe"}, RasaBadResponse, "JSON list"),
+    ],
+    ids=["timeout", "5xx", "4xx", "not-json", "object", "bad-utf8"],
+)
+async def test_failures_raise_clear_errors(
+    fake: FakeRasa, actions: str, setup: dict[str, object], error: type[Exception], match: str
+) -> None:
+    for key, value in setup.items():
+        setattr(fake, key, value)
+    async with RasaClient(fake.url, actions, timeout_s=0.3) as client:
+        with pytest.raises(error, match=match):
+            await client.send("web:u", "hi", META)
+
+
+async def test_unreachable_rasa(actions: str) -> None:
+    url = closed_url()
+    async with RasaClient(url, actions) as client:
+        with pytest.raises(RasaUnavailable, match=f"cannot reach Rasa at {url}"):
+            await client.send("web:u", "hi", META)
+
+
+async def test_health(fake: FakeRasa, actions: str) -> None:
+    async with RasaClient(fake.url, actions) as client:
+        rasa, acts = await client.health()
+        assert (rasa.ok, acts.ok) == (True, True)
+    async with RasaClient(closed_url(), closed_url(), health_timeout_s=1) as client:
+        rasa, acts = await client.health()
+        assert (rasa.ok, acts.ok) == (False, False)
+        assert "cannot reach" in rasa.detail and acts.name == "actions"
+
+
+async def test_injected_session_is_not_closed(fake: FakeRasa, actions: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = RasaClient(fake.url, actions, session=session)
+        await client.start()
+        await client.close()
+        assert not session.closed
+        assert (await client.check_rasa()).ok
+
+
+async def test_must_be_started(fake: FakeRasa, actions: str) -> None:
+    client = RasaClient(fake.url, actions)
+    with pytest.raises(RuntimeError, match="start"):
+        await client.send("web:u", "hi", META)
+
+
+@pytest.mark.parametrize(
+    ("rasa_url", "timeout_s", "match"),
+    [("127.0.0.1:5005", 1.0, "rasa_url"), ("http://x", 0.0, "timeouts must be positive")],
+)
+def test_bad_arguments(rasa_url: str, timeout_s: float, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        RasaClient(rasa_url, "http://127.0.0.1:5055", timeout_s=timeout_s)
