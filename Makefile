@@ -54,7 +54,7 @@ prepare-training: seed
 	$(PY) -m bot prepare-training
 
 train: prepare-training rasa-env
-	$(RASA_ENV) $(RASA) train --fixed-model-name shop --out models --num-threads 2
+	$(RASA_ENV) $(RASA) train --domain domain --data data --config config.yml --fixed-model-name shop --out models --num-threads 2
 
 # --- the two front-door commands -------------------------------------------------------
 run: env rasa-env train
@@ -70,6 +70,10 @@ lint: env
 typecheck: env
 	$(VENV)/bin/mypy
 
+# PostgreSQL runs on the development and CI machines; set it empty to skip those tests.
+SHOP_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+export SHOP_TEST_POSTGRES_URL
+
 unit: env
 	$(PY) -m pytest -q -m "not integration" tests
 
@@ -77,7 +81,7 @@ integration: env train browser-deps
 	$(PY) -m pytest -q -m integration tests
 
 rasa-validate: prepare-training rasa-env
-	$(RASA_ENV) $(RASA) data validate --fail-on-warnings
+	$(RASA_ENV) $(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
 
 rasa-test: train
 	$(RASA_ENV) $(RASA) test core --model models/shop.tar.gz --stories tests/test_stories.yml \

@@ -24,7 +24,7 @@ from bot.i18n import carrier_name, fmt_date, money, payment_name, status_name, t
 from bot.services import orders
 from bot.services.types import Order
 
-from ._common import channel_and_external_id, current_customer_id, lang_of
+from ._common import channel_and_external_id, current_customer_id, lang_of, latest_text
 from ._deps import Deps, get_deps
 from ._render import items_summary, order_button, order_status_text
 
@@ -32,6 +32,30 @@ RECENT_ORDERS = 5
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
 SHIPPED = {"shipped", "in_transit"}
+
+# Intents that interrupt a form instead of answering its question (unless the message is
+# clearly the answer, e.g. an address).
+INTERRUPTING_INTENTS = frozenset(
+    {
+        "faq",
+        "deny",
+        "request_human",
+        "order_status",
+        "cancel_order",
+        "product_inquiry",
+        "recommend_products",
+        "return_request",
+        "exchange_request",
+        "refund_status",
+        "complaint",
+        "give_feedback",
+        "delete_my_data",
+        "greet",
+        "goodbye",
+        "thank",
+        "bot_challenge",
+    }
+)
 
 # Slots an order flow fills; cleared when the flow ends so the next flow starts fresh.
 FLOW_SLOTS = ("order_id", "phone", "new_address", "confirm")
@@ -191,6 +215,25 @@ class ValidateChangeAddressForm(OrderFormValidation):
     def slots_after_access(self, order: Order, deps: Deps) -> list[str]:
         decision = orders.can_change_address(order, deps.config.orders.address_changeable_statuses)
         return ["new_address", "confirm"] if decision.allowed else []
+
+    async def extract_new_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The new address from the customer's answer, when the form asked for it.
+
+        Intent classifiers often take an address for something else; text that passes the
+        address check is an address. Otherwise a question or another request interrupts the
+        form, and anything else is a poor answer that validation asks again about.
+        """
+        if tracker.get_slot(REQUESTED_SLOT) != "new_address":
+            return {}
+        text = latest_text(tracker)
+        if not text:
+            return {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if orders.validate_address(text).ok or intent not in INTERRUPTING_INTENTS:
+            return {"new_address": text}
+        return {}
 
     async def validate_new_address(
         self,

@@ -15,6 +15,7 @@ plural "s" ("earbud" = "earbuds").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -67,6 +68,7 @@ def _find_bounded(needle: str, haystack: str, *, need_end: bool) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=100_000)
 def _long_enough(text: str) -> bool:
     """At least 3 Latin letters or digits, a Chinese character counting as 2 ("t恤" is enough)."""
     compact = text.replace(" ", "")
@@ -116,10 +118,25 @@ class _Indexed:
 
 def _index(row: Any) -> _Indexed:
     aliases = row.aliases if isinstance(row.aliases, list) else []
-    names = [row.name_en, row.name_zh, *[str(a) for a in aliases]]
+    return _index_cached(
+        row.id,
+        row.name_en,
+        row.name_zh,
+        tuple(str(a) for a in aliases),
+        row.brand,
+        int(row.rating_count or 0),
+    )
+
+
+@functools.lru_cache(maxsize=50_000)
+def _index_cached(
+    pid: str, name_en: str, name_zh: str, aliases: tuple[str, ...], brand: str, rating_count: int
+) -> _Indexed:
+    # Cached on the row's content: normalising every name on every search is most of its cost.
+    names = [name_en, name_zh, *aliases]
     candidates = tuple(dict.fromkeys(normalise_query(n) for n in names if n))
-    full = normalise_query(f"{row.name_en} {row.name_zh} {row.brand}")
-    return _Indexed(row.id, candidates, full, int(row.rating_count or 0))
+    full = normalise_query(f"{name_en} {name_zh} {brand}")
+    return _Indexed(pid, candidates, full, rating_count)
 
 
 def score_product(query: str, indexed: _Indexed) -> float:

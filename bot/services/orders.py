@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import OrdersConfig
-from bot.services.tickets import find_ticket_by_key, insert_ticket
+from bot.services.tickets import find_ticket_by_key, insert_ticket, serialized_writes
 from bot.services.types import (
     Order,
     OrderItem,
@@ -338,11 +338,13 @@ async def cancel_order(
     key = f"cancel:{order.id}"
     for _ in range(_ATTEMPTS):
         try:
-            async with engine.begin() as conn:
+            async with serialized_writes(engine), engine.begin() as conn:
+                # Status first, ticket second: a cancellation committed in between shows
+                # up as its ticket, never as a refusal ("already_cancelled").
+                row = await _locked_order(conn, order.id)
                 existing = await find_ticket_by_key(conn, key)
                 if existing is not None:
                     return existing
-                row = await _locked_order(conn, order.id)
                 decision = _decide(row.status, cancellable_statuses)
                 if not decision.allowed:
                     raise OrderStateError(order.id, row.status, decision.reason)
@@ -399,7 +401,7 @@ async def change_address(
     digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:16]
     for _ in range(_ATTEMPTS):
         try:
-            async with engine.begin() as conn:
+            async with serialized_writes(engine), engine.begin() as conn:
                 row = await _locked_order(conn, order.id)
                 if _clean_address(row.shipping_address) == address:
                     previous = await _latest_address_ticket(conn, order.id, address)

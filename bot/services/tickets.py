@@ -6,6 +6,10 @@ content ("cancel:260420000009"), and asking again returns the ticket made the fi
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +22,29 @@ from bot.storage.schema import tickets
 
 _MAX_KEY = 200
 _ATTEMPTS = 5
+
+# One asyncio lock per SQLite engine and event loop (see serialized_writes).
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Any, dict[int, asyncio.Lock]] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def serialized_writes(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Let one write transaction at a time into a SQLite database from this process.
+
+    SQLite has a single writer anyway. Letting two connections of one process wait for each
+    other can freeze the process: the waiting connection's thread sleeps in SQLite's busy
+    handler while the event loop thread, holding the GIL, blocks on that connection's mutex
+    (freeing one of its cursors), so the writer that holds the lock never gets to commit and
+    both give up after busy_timeout with "database is locked". Other databases are not
+    affected and are not serialised.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    per_loop = _WRITE_LOCKS.setdefault(engine.sync_engine, {})
+    lock = per_loop.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+    async with lock:
+        yield
 
 
 def _ticket(row: Any) -> Ticket:
@@ -135,7 +162,7 @@ async def create_ticket(
     """Create a ticket; the same ``idempotency_key`` again returns the existing ticket."""
     for _ in range(_ATTEMPTS):
         try:
-            async with engine.begin() as conn:
+            async with serialized_writes(engine), engine.begin() as conn:
                 return await insert_ticket(
                     conn,
                     kind=kind,

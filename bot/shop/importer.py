@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Config
+from bot.services.tickets import serialized_writes
 from bot.shop.store import (
     IMPORT_SOURCE,
     IMPORTED_AT,
@@ -169,6 +170,8 @@ SECTIONS: dict[str, tuple[Column, ...]] = {
     "interactions": INTERACTION_COLUMNS,
 }
 REQUIRED_SECTIONS = ("products", "customers", "orders", "order_items")
+# The field other sections refer to a record by (to silence follow-up errors of a bad record).
+_FAILED_KEY = {"variants": "product_id", "order_items": "order_id"}
 
 
 @dataclass(frozen=True)
@@ -579,13 +582,27 @@ def validate_export(
 ) -> ShopData:
     """Convert and cross-check every record; append every problem to ``issues``."""
 
+    # Keys of records that failed to convert: rows referring to them are not reported again
+    # ("'A1002' is not in orders" after "orders.csv line 3, field total: ..." is just noise).
+    failed: dict[str, set[str]] = {name: set() for name in SECTIONS}
+
     def converted(name: str) -> list[tuple[_Raw, dict[str, Any]]]:
         pairs = []
         for raw in sections.get(name, []):
             values = _convert_record(raw, SECTIONS[name], tz, issues)
             if values is not None:
                 pairs.append((raw, values))
+            else:
+                failed[name].add(str(raw.values.get(_FAILED_KEY.get(name, "id")) or "").strip())
         return pairs
+
+    def missing(raw: _Raw, field_name: str, ref: str, known: Any, section: str, what: str) -> bool:
+        """Report ``ref`` unless it is known (or its own record was already reported)."""
+        if ref in known:
+            return False
+        if ref not in failed[section]:
+            issues.append(raw.issue(field_name, f"{ref!r} {what}"))
+        return True
 
     out = _Checked()
 
@@ -611,10 +628,13 @@ def validate_export(
             v = _convert_record(vraw, variant_columns, tz, issues)
             if v is not None:
                 variants_by_product.setdefault(values["id"], []).append({**v, "_raw": vraw})
+            else:
+                failed["variants"].add(values["id"])
     product_ids = {values["id"] for _, values in product_pairs}
     for raw, v in converted("variants"):
-        if v["product_id"] not in product_ids:
-            issues.append(raw.issue("product_id", f"{v['product_id']!r} is not in products"))
+        if missing(
+            raw, "product_id", v["product_id"], product_ids, "products", "is not in products"
+        ):
             continue
         variants_by_product.setdefault(v["product_id"], []).append({**v, "_raw": raw})
 
@@ -632,7 +652,7 @@ def validate_export(
         stock = values["stock"]
         if variants:
             total = sum(int(v["stock"] or 0) for v in variants)
-            if stock is not None and stock != total:
+            if stock is not None and stock != total and values["id"] not in failed["variants"]:
                 issues.append(
                     raw.issue("stock", f"{stock} differs from the variants' total stock {total}")
                 )
@@ -674,8 +694,8 @@ def validate_export(
         issues,
     )
     for raw, values in identity_pairs:
-        if values["customer_id"] not in customer_ids:
-            issues.append(raw.issue("customer_id", f"{values['customer_id']!r} is not a customer"))
+        ref = values["customer_id"]
+        if missing(raw, "customer_id", ref, customer_ids, "customers", "is not a customer"):
             continue
         out.identities.append(values)
 
@@ -686,17 +706,17 @@ def validate_export(
     order_ids = {v["id"] for _, v in order_pairs}
     for raw, values in item_pairs:
         order_id, pid, sku = values["order_id"], values["product_id"], values["variant_sku"]
-        bad = False
-        if order_id not in order_ids:
-            issues.append(raw.issue("order_id", f"{order_id!r} is not in orders"))
-            bad = True
-        if pid not in skus_by_product:
-            issues.append(raw.issue("product_id", f"{pid!r} is not a product"))
+        bad = missing(raw, "order_id", order_id, order_ids, "orders", "is not in orders")
+        if missing(raw, "product_id", pid, skus_by_product, "products", "is not a product"):
             bad = True
         elif sku and skus_by_product[pid] and sku not in skus_by_product[pid]:
-            issues.append(raw.issue("variant_sku", f"{sku!r} is not a variant of product {pid!r}"))
+            if pid not in failed["variants"]:
+                issues.append(
+                    raw.issue("variant_sku", f"{sku!r} is not a variant of product {pid!r}")
+                )
             bad = True
         if bad:
+            failed["order_items"].add(order_id)  # its order is not "without items"
             continue
         items_per_order[order_id] = items_per_order.get(order_id, 0) + 1
         out.order_items.append(
@@ -709,29 +729,30 @@ def validate_export(
             }
         )
     for raw, values in order_pairs:
-        if values["customer_id"] not in customer_ids:
-            issues.append(raw.issue("customer_id", f"{values['customer_id']!r} is not a customer"))
+        ref = values["customer_id"]
+        if missing(raw, "customer_id", ref, customer_ids, "customers", "is not a customer"):
             continue
         if not items_per_order.get(values["id"]):
+            if values["id"] in failed["order_items"]:
+                continue
             issues.append(raw.issue("id", f"order {values['id']!r} has no rows in order_items"))
             continue
         row = {c.column: values[c.name] for c in ORDER_COLUMNS}
         out.orders.append(row)
     all_orders = order_ids | set(existing.orders)
     for raw, values in converted("shipment_events"):
-        if values["order_id"] not in all_orders:
-            issues.append(raw.issue("order_id", f"{values['order_id']!r} is not in orders"))
+        if missing(raw, "order_id", values["order_id"], all_orders, "orders", "is not in orders"):
             continue
         out.shipment_events.append(values)
 
     all_products = set(skus_by_product)
     for raw, values in converted("interactions"):
-        if values["customer_id"] not in customer_ids:
-            issues.append(raw.issue("customer_id", f"{values['customer_id']!r} is not a customer"))
-        elif values["product_id"] not in all_products:
-            issues.append(raw.issue("product_id", f"{values['product_id']!r} is not a product"))
-        else:
-            out.interactions.append(values)
+        ref, pid = values["customer_id"], values["product_id"]
+        if missing(raw, "customer_id", ref, customer_ids, "customers", "is not a customer"):
+            continue
+        if missing(raw, "product_id", pid, all_products, "products", "is not a product"):
+            continue
+        out.interactions.append(values)
 
     return ShopData(
         products=out.products,
@@ -809,7 +830,7 @@ async def import_shop(
             existing = await _existing(conn)
     data = await asyncio.to_thread(load_export, path, cfg, mode=mode, existing=existing)
     source = await asyncio.to_thread(lambda: str(Path(path).resolve()))
-    async with engine.begin() as conn:
+    async with serialized_writes(engine), engine.begin() as conn:
         if mode == "replace":
             await wipe_shop(conn)
         await write_shop(conn, data)

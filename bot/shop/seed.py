@@ -1,9 +1,10 @@
 """Deterministic demo shop: the same seed and day always give the same shop.
 
 Dates are relative to the seeding day (``today``, in the shop's timezone): "delivered 3 days
-ago" means three calendar days before that day. Everything generated happens before midnight
-at the start of ``today``, so nothing lies in the future whenever during the day the shop is
-seeded. All timestamps are stored as UTC.
+ago" means three calendar days before that day. Everything that has happened (orders, payments,
+shipment events, browsing) lies before midnight at the start of ``today``, so nothing is in the
+future whenever during the day the shop is seeded; only ETAs lie ahead. All timestamps are
+stored as UTC.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Config
+from bot.services.tickets import serialized_writes
 from bot.shop.catalog_data import CONSUMABLE_CATEGORIES, PRODUCT_TYPES, ProductType
 from bot.shop.people_data import (
     CARRIERS,
@@ -310,9 +312,10 @@ class _Generator:
                 self.phones.add(phone)
                 return phone
 
-    def make_address(self, city_index: int | None = None, lang: str = "zh") -> _Address:
+    def make_address(self) -> _Address:
+        """A home address in a random city, written both in Chinese and in English."""
         rng = self.rng
-        ci = rng.randrange(len(CITIES)) if city_index is None else city_index
+        ci = rng.randrange(len(CITIES))
         city = CITIES[ci]
         di = rng.randrange(len(city.districts))
         district = city.districts[di]
@@ -392,7 +395,7 @@ class _Generator:
                 segment=segment,
                 recipient=recipient,
                 phone=phone,
-                address=self.make_address(lang=language),
+                address=self.make_address(),
                 categories=tuple(rng.sample(categories, k=rng.randint(2, 3))),
                 activity=rng.lognormvariate(0.0, 0.9),
             )
@@ -645,7 +648,7 @@ class _Generator:
 
             address = profile.address
             if rng.random() < 0.1:
-                address = self.make_address(lang=profile.language)
+                address = self.make_address()
             address_text = address.zh if profile.language == "zh" else address.en
             row: Row = {
                 "id": order_id,
@@ -1009,7 +1012,7 @@ async def seed_demo_shop(
                 return SeedStats.from_counts(await count_shop(conn), seeded_on, skipped=True)
 
     data = await asyncio.to_thread(generate_demo_shop, cfg, day)
-    async with engine.begin() as conn:
+    async with serialized_writes(engine), engine.begin() as conn:
         if force:
             await wipe_shop(conn, include_tickets=True)
         else:

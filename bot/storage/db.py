@@ -40,10 +40,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str) -> AsyncEngine:
     """Create the async engine for ``url`` (sqlite+aiosqlite or postgresql+asyncpg)."""
     url = normalise_url(url)
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if url.startswith("sqlite"):
+        # One connection per process: SQLite has a single writer anyway, and two pooled
+        # connections writing at once from one event loop can stall until the busy timeout.
+        # Other processes (Rasa's tracker store, the action server) share the file through WAL.
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    return create_async_engine(url, pool_pre_ping=True)
 
 
 async def create_schema(engine: AsyncEngine) -> None:

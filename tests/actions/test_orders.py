@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
 from bot.actions.orders import (
+    INTERRUPTING_INTENTS,
     AskConfirm,
     AskNewAddress,
     AskOrderId,
@@ -410,3 +411,54 @@ async def test_address_change_after_shipping_is_explained(
     said = texts(dispatcher)
     assert expected in said and "SF1428850311796" in said
     assert await tickets.list_tickets(deps.engine, order_id=IN_TRANSIT) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # An address is an address, whatever the intent classifier made of it.
+        (
+            "please send it to Room 804, 18 Xinhua Road, Changning District, Shanghai",
+            "exchange_request",
+            "please send it to Room 804, 18 Xinhua Road, Changning District, Shanghai",
+        ),
+        ("新地址是杭州市西湖区文三路478号", "change_address", "新地址是杭州市西湖区文三路478号"),
+        # A question interrupts the form (nothing extracted, so Rasa lets the FAQ rule answer).
+        ("is shipping free over 99?", "faq", None),
+        ("no, leave it", "deny", None),
+    ],
+)
+async def test_new_address_is_taken_from_the_answer_unless_it_interrupts(
+    deps: Deps, domain: dict[str, Any], text: str, intent: str, expected: str | None
+) -> None:
+    slots, _ = await validate(
+        ValidateChangeAddressForm(),
+        domain,
+        "change_address_form",
+        text=text,
+        intent=intent,
+        slots={"order_id": PAID, "requested_slot": "new_address"},
+    )
+    assert slots.get("new_address") == expected
+    assert slots["requested_slot"] == ("confirm" if expected else "new_address")
+
+
+async def test_a_short_answer_is_asked_again_with_the_problem(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    slots, dispatcher = await validate(
+        ValidateChangeAddressForm(),
+        domain,
+        "change_address_form",
+        text="改到杭州",
+        intent="nlu_fallback",
+        slots={"order_id": PAID, "requested_slot": "new_address", "language": "zh"},
+    )
+    assert slots == {"new_address": None, "requested_slot": "new_address"}
+    assert "地址太短" in texts(dispatcher)
+
+
+def test_domain_free_text_mappings_skip_the_interrupting_intents(domain: dict[str, Any]) -> None:
+    for slot in ("order_id", "phone"):
+        [from_text] = [m for m in domain["slots"][slot]["mappings"] if m["type"] == "from_text"]
+        assert set(from_text["not_intent"]) == INTERRUPTING_INTENTS | {"change_address"}

@@ -31,7 +31,9 @@ from bot.services.types import Order
 CANCELLABLE = ("pending_payment", "paid")
 
 
-def make_order(status: str = "paid", customer_id: str = "C0001", phone: str = "13812345678") -> Order:
+def make_order(
+    status: str = "paid", customer_id: str = "C0001", phone: str = "13812345678"
+) -> Order:
     now = datetime(2026, 4, 20, 12, tzinfo=UTC)
     return Order(
         id="260000000001",
@@ -231,7 +233,12 @@ async def test_paid_order_has_no_shipment(shop_engine: AsyncEngine) -> None:
 
 async def test_list_orders_newest_first(shop_engine: AsyncEngine) -> None:
     orders = await list_orders(shop_engine, "C0001")
-    assert [o.id for o in orders] == ["260420000009", "260315004217", "260402118830", "260101000001"]
+    assert [o.id for o in orders] == [
+        "260420000009",
+        "260315004217",
+        "260402118830",
+        "260101000001",
+    ]
     assert all(o.items for o in orders)
     assert [o.id for o in await list_orders(shop_engine, "C0001", limit=2)] == [
         "260420000009",

@@ -77,7 +77,9 @@ async def test_list_filters_newest_first(
 ) -> None:
     made = {
         "t1": await make(engine, "t1", kind="complaint", customer_id="C0001"),
-        "t2": await make(engine, "t2", kind="exchange", customer_id="C0002", order_id="260411555501"),
+        "t2": await make(
+            engine, "t2", kind="exchange", customer_id="C0002", order_id="260411555501"
+        ),
         "t3": await make(engine, "t3", kind="cancellation", customer_id="C0001"),
         "t4": await make(engine, "t4", kind="return", customer_id="C0002", order_id="260411555501"),
     }

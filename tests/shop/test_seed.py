@@ -133,7 +133,7 @@ def test_dates_move_with_the_seeding_day(cfg: Config, shop: ShopData) -> None:
 
 def test_too_few_products_for_the_taxonomy_is_rejected(cfg: Config) -> None:
     small = dataclasses.replace(cfg, demo=dataclasses.replace(cfg.demo, products=10))
-    with pytest.raises(ValueError, match="demo.products"):
+    with pytest.raises(ValueError, match=r"demo\.products"):
         generate_demo_shop(small, SHOP_TODAY)
 
 
@@ -375,7 +375,9 @@ async def test_seeded_database_serves_the_demo_through_the_services(
         "260420000009",
     }
     async with shop_engine.connect() as conn:
-        seeded_on = await conn.scalar(select(settings_kv.c.value).where(settings_kv.c.key == "seeded_on"))
+        seeded_on = await conn.scalar(
+            select(settings_kv.c.value).where(settings_kv.c.key == "seeded_on")
+        )
     assert seeded_on == SHOP_TODAY.isoformat()
 
 
@@ -393,11 +395,16 @@ async def test_seeding_twice_skips_unless_forced(shop_engine: AsyncEngine, cfg: 
     assert await list_tickets(shop_engine) == []  # tickets about the old orders went too
 
 
-async def test_seeding_refuses_to_mix_with_unrecorded_data(engine: AsyncEngine, cfg: Config) -> None:
+async def test_seeding_refuses_to_mix_with_unrecorded_data(
+    engine: AsyncEngine, cfg: Config
+) -> None:
     async with engine.begin() as conn:
         await conn.execute(
             customers.insert().values(
-                id="X1", name="Someone", language="en", segment="regular",
+                id="X1",
+                name="Someone",
+                language="en",
+                segment="regular",
                 created_at=datetime.now(UTC),
             )
         )
@@ -416,8 +423,15 @@ async def test_seed_creates_the_schema_and_keeps_other_tickets_out(
         stats = await seed_demo_shop(eng, small, today=SHOP_TODAY)
         assert (stats.products, stats.customers, stats.orders) == (49, 20, 60)
         await create_ticket(
-            eng, kind="message", order_id=None, customer_id="C0001", status="open",
-            category=None, payload={}, channel="web", sender_id="web:demo-liwei",
+            eng,
+            kind="message",
+            order_id=None,
+            customer_id="C0001",
+            status="open",
+            category=None,
+            payload={},
+            channel="web",
+            sender_id="web:demo-liwei",
             idempotency_key="k1",
         )
         async with eng.connect() as conn:

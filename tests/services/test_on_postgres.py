@@ -1,0 +1,96 @@
+"""The same services on PostgreSQL (the scale-out database).
+
+Runs when SHOP_TEST_POSTGRES_URL names a server the tests may create a scratch database on,
+e.g. ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``; skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Config
+from bot.services.catalog import search_products
+from bot.services.customers import resolve_customer
+from bot.services.orders import OrderStateError, cancel_order, get_order, list_orders
+from bot.services.tickets import list_tickets
+from bot.shop.importer import ImportValidationError, import_shop
+from bot.shop.seed import seed_demo_shop
+from bot.storage.db import create_engine
+from tests.conftest import SHOP_TODAY
+from tests.shop.test_importer import good_export, write_csv
+
+SERVER_URL = os.environ.get("SHOP_TEST_POSTGRES_URL")
+
+pytestmark = pytest.mark.skipif(
+    not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks"
+)
+
+
+@pytest.fixture
+async def pg_engine(cfg: Config) -> AsyncIterator[AsyncEngine]:
+    import asyncpg  # only needed when the checks run
+
+    assert SERVER_URL is not None
+    server = make_url(SERVER_URL)
+    name = f"shop_test_{uuid.uuid4().hex[:10]}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    engine = create_engine(server.set(database=name).render_as_string(hide_password=False))
+    try:
+        small = dataclasses.replace(
+            cfg, demo=dataclasses.replace(cfg.demo, products=49, customers=20, orders=60)
+        )
+        await seed_demo_shop(engine, small, today=SHOP_TODAY)
+        yield engine
+    finally:
+        await engine.dispose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.close()
+
+
+async def test_services_on_postgres(pg_engine: AsyncEngine) -> None:
+    li = await resolve_customer(pg_engine, "web", "demo-liwei")
+    assert li is not None and li.id == "C0001"
+    assert [o.id for o in await list_orders(pg_engine, "C0001", limit=2)] == [
+        "260420000009",
+        "260315004217",
+    ]
+    in_transit = await get_order(pg_engine, "260315004217")
+    assert in_transit is not None and in_transit.latest_event is not None
+    assert in_transit.created_at.tzinfo is not None
+    with pytest.raises(OrderStateError, match="already_shipped"):
+        await cancel_order(pg_engine, in_transit, channel="web", sender_id="s", reason=None)
+    paid = await get_order(pg_engine, "260420000009")
+    assert paid is not None
+    tickets = await asyncio.gather(
+        *(
+            cancel_order(pg_engine, paid, channel="web", sender_id="s", reason=None)
+            for _ in range(4)
+        )
+    )
+    assert len({t.id for t in tickets}) == 1
+    assert len(await list_tickets(pg_engine, order_id=paid.id)) == 1
+    assert (await search_products(pg_engine, "我的iPhone壳"))[0].product.category == "electronics"
+
+
+async def test_failed_import_leaves_postgres_unchanged(
+    pg_engine: AsyncEngine, cfg: Config, tmp_path: Path
+) -> None:
+    export = good_export()
+    export["orders"][0]["total"] = "abc"
+    with pytest.raises(ImportValidationError):
+        await import_shop(pg_engine, write_csv(tmp_path / "bad", export), cfg)
+    assert await get_order(pg_engine, "260315004217") is not None
+    stats = await import_shop(pg_engine, write_csv(tmp_path / "good", good_export()), cfg)
+    assert stats.counts["orders"] == 2
+    assert await get_order(pg_engine, "260315004217") is None
