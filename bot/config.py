@@ -56,8 +56,6 @@ class GatewayConfig:
 @dataclass(frozen=True)
 class NluConfig:
     order_id_pattern: str = "[0-9]{12}"
-    fallback_threshold: float = 0.45
-    ambiguity_threshold: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ _TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "请告诉我订单号，它是 12 位数字（例如 260315004217），可以在订单详情里找到。",
     },
     "order.ask_id_choose": {
-        "en": "Which order do you mean? Here are your latest orders — tap one or type the "
+        "en": "Which order is it about? Here are your latest orders — tap one or type the "
         "order number.",
-        "zh": "您想查询哪个订单？下面是您最近的订单，点一下即可，也可以直接输入订单号。",
+        "zh": "请问是哪个订单？下面是您最近的订单，点一下即可，也可以直接输入订单号。",
     },
     "order.button": {
         "en": "{order_id} · {item} · {status}",
@@ -56,10 +56,6 @@ _TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "account that placed the order.",
         "zh": "抱歉，该手机号与订单记录不符，我无法提供或修改这个订单的任何信息。"
         "请核对手机号，或使用下单账号联系我们。",
-    },
-    "order.lookup_failed": {
-        "en": "Sorry, I can't look that order up right now. Please try again in a moment.",
-        "zh": "抱歉，暂时无法查询该订单，请稍后再试。",
     },
     "order.more_items": {"en": "{first} and {count} more", "zh": "{first}等{total}件商品"},
     # --- order status ---------------------------------------------------------------------
@@ -128,10 +124,10 @@ _TEXTS: Final[dict[str, dict[Lang, str]]] = {
     },
     "cancel.refused_shipped": {
         "en": "Order {order_id} has already shipped ({status}), so it can't be cancelled any "
-        "more. Once it arrives you can send it back within 7 days of delivery, no reason "
-        "needed — tap below or just say yes to start a return.",
-        "zh": "订单 {order_id} 已经发货（{status}），无法再取消。签收后 7 天内可以无理由退货"
-        "——点击下方按钮或回复“好的”即可申请退货。",
+        "more. I can have the parcel sent back to us instead and refund you once it's back — "
+        "tap below or just say yes.",
+        "zh": "订单 {order_id} 已经发货（{status}），无法再取消。可以为您申请退货，"
+        "让快递把包裹退回，商品退回仓库后为您退款——点击下方按钮或回复“好的”即可。",
     },
     "cancel.refused_delivered": {
         "en": "Order {order_id} was already delivered on {date}, so it can't be cancelled. "
@@ -232,6 +228,15 @@ _TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "1-year warranty — tell me what's wrong and I'll pass it on as a complaint.",
         "zh": "订单 {order_id} 于 {date} 签收，7 天无理由退货期已于 {deadline} 结束。"
         "如果商品有质量问题，数码和家电产品享受 1 年保修——告诉我具体问题，我会为您登记处理。",
+    },
+    "return.in_transit": {
+        "en": "Order {order_id} is on its way ({status}). I've asked our team to have {carrier} "
+        "send it back to us (ticket {ticket_id}); if it reaches you anyway, just refuse it at "
+        "the door. The {amount} you paid goes back to your original payment method once the "
+        "parcel is back in our warehouse.",
+        "zh": "订单 {order_id} 正在配送中（{status}）。已为您申请让{carrier}把包裹退回"
+        "（工单号 {ticket_id}）；如果包裹仍然送到，直接拒收即可。"
+        "包裹退回仓库后，已付款项 {amount} 将原路退回。",
     },
     "return.not_delivered": {
         "en": "Order {order_id} hasn't been delivered yet ({status}). The 7-day return window "
@@ -365,8 +370,6 @@ _TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "OK, I've stopped there. Is there anything else I can help with?",
         "zh": "好的，已为您取消本次操作。还有其他可以帮您的吗？",
     },
-    "form.yes": {"en": "Yes", "zh": "是的"},
-    "form.no": {"en": "No", "zh": "不用了"},
     # --- fallback -------------------------------------------------------------------------
     "fallback.ask_affirmation": {
         "en": "Sorry, I'm not sure I understood. Did you mean one of these?",

@@ -13,16 +13,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.core.language import Lang
-from bot.i18n import fmt_date, status_name, t, ticket_kind_name, ticket_status_name
+from bot.i18n import (
+    carrier_name,
+    fmt_date,
+    money,
+    status_name,
+    t,
+    ticket_kind_name,
+    ticket_status_name,
+)
 from bot.services import orders, tickets
 from bot.services.types import Order
 
 from ._common import channel_and_external_id, current_customer_id, lang_of, latest_text, message_id
 from ._deps import Deps, get_deps
-from .orders import OrderFormValidation, accessible_order, reset_flow
+from .orders import SHIPPED, OrderFormValidation, accessible_order, reset_flow
 from .policy import return_window
 
-REFUND_KINDS = ("cancellation", "return", "refund", "exchange")
+REFUND_KINDS = ("cancellation", "return", "refund")
 
 
 class ValidateReturnRequestForm(OrderFormValidation):
@@ -63,6 +71,9 @@ async def _window_request(
     status = status_name(order.status, lang)
     if window.state == "closed":
         dispatcher.utter_message(text=t(f"{kind}.closed", lang, order_id=order.id, status=status))
+        return
+    if window.state == "not_delivered" and kind == "return" and order.status in SHIPPED:
+        await _intercept_in_transit(order, tracker, dispatcher, deps)
         return
     if window.state == "not_delivered":
         dispatcher.utter_message(
@@ -105,6 +116,44 @@ async def _window_request(
             date=date,
             deadline=deadline,
             ticket_id=ticket.id,
+        )
+    )
+
+
+async def _intercept_in_transit(
+    order: Order, tracker: Tracker, dispatcher: CollectingDispatcher, deps: Deps
+) -> None:
+    """A return of a parcel still on its way: staff have the carrier send it back."""
+    lang = lang_of(tracker)
+    channel, _ = channel_and_external_id(tracker)
+    ticket = await tickets.create_ticket(
+        deps.engine,
+        kind="return",
+        order_id=order.id,
+        customer_id=order.customer_id,
+        status="requested",
+        category="intercept_in_transit",
+        payload={
+            "items": _item_payload(order),
+            "carrier": order.carrier,
+            "tracking_number": order.tracking_number,
+            "text": latest_text(tracker),
+            "language": lang,
+        },
+        channel=channel,
+        sender_id=tracker.sender_id,
+        idempotency_key=f"return:{order.id}",
+    )
+    carrier = carrier_name(order.carrier, lang) if order.carrier else ""
+    dispatcher.utter_message(
+        text=t(
+            "return.in_transit",
+            lang,
+            order_id=order.id,
+            status=status_name(order.status, lang),
+            carrier=carrier,
+            ticket_id=ticket.id,
+            amount=money(order.total_cents),
         )
     )
 

@@ -17,6 +17,16 @@ from ._common import latest_metadata
 CUSTOM_SLOTS = ("language", "offered")
 
 
+def last_typed_text(events: list[dict[str, Any]]) -> str:
+    """The text of the latest user message that was typed, not a button payload."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            text = str(event.get("text") or "").strip()
+            if text and not text.startswith("/"):
+                return text
+    return ""
+
+
 def offer_is_pending(events: list[dict[str, Any]]) -> bool:
     """True when the ``offered`` slot was set after the customer's previous message.
 
@@ -51,12 +61,18 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The gateway's language for the message, else detected from its text."""
+        """The gateway's language for the message, else detected from its text.
+
+        A button payload has no language of its own: it takes the language of the latest
+        typed message. That message may have been reverted (the two-stage fallback replaces
+        an unclear message with the clarification), taking its slot value with it, so it is
+        looked up in the raw events rather than taken from the slot.
+        """
         language = latest_metadata(tracker).get("language")
         if language in ("zh", "en"):
             return {"language": language}
         previous = tracker.get_slot("language")
-        text = str(tracker.latest_message.get("text") or "")
+        text = last_typed_text(tracker.events)
         return {"language": detect_language(text, previous if previous in ("zh", "en") else None)}
 
     async def extract_offered(

@@ -72,6 +72,22 @@ def yes_no_buttons(lang: Lang, yes_key: str, no_key: str) -> list[dict[str, str]
     ]
 
 
+_ADDRESS_LEAD_IN = re.compile(
+    r"^\s*(?:please\s+)?(?:"
+    r"(?:the\s+)?new\s+address(?:\s+is)?|my\s+(?:new\s+)?address\s+is|address"
+    r"|(?:send|deliver|ship|change)\s+(?:it\s+)?to|it\s+should\s+go\s+to"
+    r")(?![a-z])\s*[:：,，]?\s*"
+    r"|^\s*(?:请)?(?:帮我)?(?:新地址是|新地址|地址是|地址|改成|改到|改为|寄到|送到|发到|换成)\s*[:：,，]?\s*",
+    re.IGNORECASE,
+)
+
+
+def strip_address_lead_in(text: str) -> str:
+    """The address without a lead-in: "send it to 18 Xinhua Rd" -> "18 Xinhua Rd"."""
+    stripped = _ADDRESS_LEAD_IN.sub("", text.strip(), count=1).strip()
+    return stripped or text.strip()
+
+
 def find_order_id(text: str, pattern: str) -> str | None:
     """The order number in ``text`` (digits not part of a longer number), or None."""
     match = re.search(rf"(?<!\d)(?:{pattern})(?!\d)", text)
@@ -160,6 +176,31 @@ class OrderFormValidation(FormValidationAction, ABC):
         missing = (slot for slot in required if tracker.slots.get(slot) is None)
         return SlotSet(REQUESTED_SLOT, next(missing, None))
 
+    @staticmethod
+    def _answer(tracker: Tracker, slot: str) -> str | None:
+        """The customer's reply when the form asked for ``slot`` and no entity filled it."""
+        if tracker.get_slot(REQUESTED_SLOT) != slot or slot in tracker.slots_to_validate():
+            return None
+        return latest_text(tracker) or None
+
+    @staticmethod
+    def _is_answer(text: str, tracker: Tracker) -> bool:
+        """Digits are an answer whatever the intent; otherwise other requests interrupt."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return bool(re.search(r"[0-9]{4,}", text)) or intent not in INTERRUPTING_INTENTS
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = self._answer(tracker, "order_id")
+        return {"order_id": text} if text and self._is_answer(text, tracker) else {}
+
+    async def extract_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = self._answer(tracker, "phone")
+        return {"phone": text} if text and self._is_answer(text, tracker) else {}
+
     async def validate_order_id(
         self,
         slot_value: Any,
@@ -225,9 +266,7 @@ class ValidateChangeAddressForm(OrderFormValidation):
         address check is an address. Otherwise a question or another request interrupts the
         form, and anything else is a poor answer that validation asks again about.
         """
-        if tracker.get_slot(REQUESTED_SLOT) != "new_address":
-            return {}
-        text = latest_text(tracker)
+        text = self._answer(tracker, "new_address")
         if not text:
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -242,7 +281,7 @@ class ValidateChangeAddressForm(OrderFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = str(slot_value or "").strip()
+        text = strip_address_lead_in(str(slot_value or ""))
         check = orders.validate_address(text)
         if not check.ok:
             key = f"address.{check.problem}"

@@ -69,13 +69,18 @@ def order_id_regex(pattern: str) -> str:
 
 
 def lookup_entries(catalog: CatalogNames) -> list[str]:
-    """Names and aliases, without case-insensitive duplicates, sorted for stable output."""
+    """Names and aliases without case-insensitive duplicates, longest first.
+
+    Rasa joins lookup entries into one alternation and the regex engine takes the first
+    alternative that matches, so longer names must come before their prefixes
+    ("wireless earbuds" before "wireless"); ties are sorted for stable output.
+    """
     seen: dict[str, str] = {}
     for entry in (*catalog.aliases, *catalog.names_en, *catalog.names_zh):
         text = " ".join(entry.split())
         if len(text) >= 2 and text.lower() not in seen:
             seen[text.lower()] = text
-    return sorted(seen.values(), key=lambda s: (s.lower(), s))
+    return sorted(seen.values(), key=lambda s: (-len(s), s.lower(), s))
 
 
 def _block(items: Iterable[str]) -> str:

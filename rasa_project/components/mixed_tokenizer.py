@@ -9,7 +9,6 @@ annotations still align with tokens.
 from __future__ import annotations
 
 import unicodedata
-from typing import List, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
@@ -17,7 +16,7 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
 
-def _is_noise(word: Text) -> bool:
+def _is_noise(word: str) -> bool:
     return all(ch.isspace() or unicodedata.category(ch)[0] in {"P", "S", "Z"} for ch in word)
 
 
@@ -25,7 +24,7 @@ def _is_noise(word: Text) -> bool:
 class MixedTokenizer(JiebaTokenizer):
     """Jieba for Han text, whole Latin words, no whitespace or punctuation tokens."""
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         import jieba
 
         text = message.get(attribute)

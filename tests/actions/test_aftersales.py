@@ -47,8 +47,7 @@ async def test_return_inside_the_window_records_a_ticket(
     ("order_id", "expected"),
     [
         (KETTLE, "window ended"),
-        (IN_TRANSIT, "hasn't been delivered yet"),
-        (PAID, "hasn't been delivered yet"),
+        (PAID, "cancel it before it ships"),
     ],
 )
 async def test_return_outside_the_window_explains_and_records_nothing(
@@ -57,6 +56,18 @@ async def test_return_outside_the_window_explains_and_records_nothing(
     await ReturnRequest().run(dispatcher, make_tracker(slots={"order_id": order_id}), {})
     assert expected in texts(dispatcher)
     assert await tickets.list_tickets(deps.engine, order_id=order_id) == []
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("en", "SF Express"), ("zh", "顺丰速运")])
+async def test_return_of_a_parcel_on_its_way_asks_the_carrier_to_send_it_back(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: str, expected: str
+) -> None:
+    tracker = make_tracker(slots={"order_id": IN_TRANSIT, "language": lang})
+    await ReturnRequest().run(dispatcher, tracker, {})
+    [ticket] = await tickets.list_tickets(deps.engine, order_id=IN_TRANSIT, kind="return")
+    assert ticket.category == "intercept_in_transit"
+    said = texts(dispatcher)
+    assert expected in said and ticket.id in said and "¥" in said
 
 
 async def test_return_of_someone_elses_order_needs_the_right_phone(

@@ -26,6 +26,21 @@ def test_every_text_has_both_languages_with_the_same_placeholders(key: str) -> N
     assert re.search(r"[\u4e00-\u9fff]", bare) or not re.search(r"[A-Za-z]{4,}", bare), key
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        *(
+            f"{kind}.{state}"
+            for kind in ("return", "exchange")
+            for state in ("eligible", "expired", "not_delivered", "closed")
+        ),
+        *(f"address.{problem}" for problem in ("too_short", "no_detail", "too_long")),
+    ],
+)
+def test_keys_built_by_the_actions_exist(key: str) -> None:
+    assert key in i18n.text_keys()
+
+
 def test_t_fills_placeholders_and_defaults_to_english() -> None:
     assert i18n.t("order.not_found", "zh", order_id="123").startswith("没有找到订单号为 123")
     assert i18n.t("order.not_found", "fr", order_id="123").startswith("I couldn't find")

@@ -39,6 +39,27 @@ async def test_language_of_the_latest_message(
     assert slots["language"] == expected
 
 
+async def test_a_button_after_a_reverted_message_keeps_that_messages_language(
+    domain: dict[str, Any],
+) -> None:
+    # The two-stage fallback reverted "hmm the thing from before" and its slot value, so the
+    # slot still says "zh" from an earlier message; the button answer belongs to the English one.
+    before = [
+        {"event": "user", "text": "推荐几款耳机"},
+        {"event": "slot", "name": "language", "value": "zh"},
+        {"event": "user", "text": "hmm the thing from before"},
+        {"event": "slot", "name": "language", "value": "en"},
+        {"event": "rewind"},
+    ]
+    slots = await extracted(
+        domain,
+        text='/faq{"faq_topic":"shipping_time"}',
+        events_before=before,
+        slots={"language": "zh"},
+    )
+    assert slots["language"] == "en"
+
+
 def test_the_action_fills_the_global_custom_slots(domain: dict[str, Any]) -> None:
     """Custom slots outside forms are this action's; form slots belong to validate_<form>."""
     custom = {

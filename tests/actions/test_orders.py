@@ -9,7 +9,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
 from bot.actions.orders import (
-    INTERRUPTING_INTENTS,
     AskConfirm,
     AskNewAddress,
     AskOrderId,
@@ -21,6 +20,7 @@ from bot.actions.orders import (
     ValidateChangeAddressForm,
     ValidateOrderStatusForm,
     find_order_id,
+    strip_address_lead_in,
 )
 from bot.services import orders, tickets
 
@@ -420,9 +420,9 @@ async def test_address_change_after_shipping_is_explained(
         (
             "please send it to Room 804, 18 Xinhua Road, Changning District, Shanghai",
             "exchange_request",
-            "please send it to Room 804, 18 Xinhua Road, Changning District, Shanghai",
+            "Room 804, 18 Xinhua Road, Changning District, Shanghai",
         ),
-        ("新地址是杭州市西湖区文三路478号", "change_address", "新地址是杭州市西湖区文三路478号"),
+        ("新地址是杭州市西湖区文三路478号", "change_address", "杭州市西湖区文三路478号"),
         # A question interrupts the form (nothing extracted, so Rasa lets the FAQ rule answer).
         ("is shipping free over 99?", "faq", None),
         ("no, leave it", "deny", None),
@@ -458,7 +458,77 @@ async def test_a_short_answer_is_asked_again_with_the_problem(
     assert "地址太短" in texts(dispatcher)
 
 
-def test_domain_free_text_mappings_skip_the_interrupting_intents(domain: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "expected", "said"),
+    [
+        # Digits answer the question even when the classifier heard small talk.
+        ("order_id", "12345", "goodbye", None, "12 digits"),
+        ("order_id", "it's 260315004217", "inform", IN_TRANSIT, ""),
+        ("order_id", "no idea, sorry", "inform", None, "12 digits"),
+        ("phone", "07700 900123", "goodbye", "07700900123", ""),
+    ],
+)
+async def test_plain_answers_fill_the_requested_slot(
+    deps: Deps,
+    domain: dict[str, Any],
+    slot: str,
+    text: str,
+    intent: str,
+    expected: str | None,
+    said: str,
+) -> None:
+    slots, dispatcher = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=GUEST,
+        text=text,
+        intent=intent,
+        slots={"requested_slot": slot, **({"order_id": EMMA} if slot == "phone" else {})},
+    )
+    assert slot in slots
+    assert slots[slot] == expected
+    assert said in texts(dispatcher)
+
+
+@pytest.mark.parametrize(("text", "intent"), [("how much is shipping?", "faq"), ("no", "deny")])
+async def test_other_requests_interrupt_instead_of_answering(
+    deps: Deps, domain: dict[str, Any], text: str, intent: str
+) -> None:
+    slots, dispatcher = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        text=text,
+        intent=intent,
+        slots={"requested_slot": "order_id"},
+    )
+    assert "order_id" not in slots  # nothing extracted: Rasa lets the rules handle it
+    assert not dispatcher.messages
+
+
+def test_form_slots_take_answers_only_while_their_form_asks(domain: dict[str, Any]) -> None:
+    forms = {
+        name for name in domain["forms"] if "order_id" in domain["forms"][name]["required_slots"]
+    }
     for slot in ("order_id", "phone"):
-        [from_text] = [m for m in domain["slots"][slot]["mappings"] if m["type"] == "from_text"]
-        assert set(from_text["not_intent"]) == INTERRUPTING_INTENTS | {"change_address"}
+        [custom] = [m for m in domain["slots"][slot]["mappings"] if m["type"] == "custom"]
+        assert {c["active_loop"] for c in custom["conditions"]} == forms
+        assert {c["requested_slot"] for c in custom["conditions"]} == {slot}
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("send it to 18 Xinhua Road, Shanghai", "18 Xinhua Road, Shanghai"),
+        ("New address: Flat 3, 42 Queen's Road", "Flat 3, 42 Queen's Road"),
+        ("it should go to Room 804, 18 Xinhua Road", "Room 804, 18 Xinhua Road"),
+        ("新地址是杭州市西湖区文三路478号", "杭州市西湖区文三路478号"),
+        ("改到：北京市海淀区学院路37号", "北京市海淀区学院路37号"),
+        ("上海市浦东新区张江路88号", "上海市浦东新区张江路88号"),
+        ("Addressee: 5 Main St", "Addressee: 5 Main St"),
+        ("改成", "改成"),
+    ],
+)
+def test_strip_address_lead_in(text: str, address: str) -> None:
+    assert strip_address_lead_in(text) == address
