@@ -45,6 +45,15 @@ _TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "privacy, please tell me the phone number used on that order.",
         "zh": "订单 {order_id} 不属于当前聊天账号。为保护买家隐私，请提供下单时填写的手机号。",
     },
+    "order.phone_retry": {
+        "en": "Sorry, that phone number doesn't match the one on this order.",
+        "zh": "抱歉，这个手机号与订单上的不一致。",
+    },
+    "order.ask_phone_again": {
+        "en": "Please check and send the phone number used on order {order_id} again, or say "
+        "“never mind” to leave it.",
+        "zh": "请核对后重新发送订单 {order_id} 下单时填写的手机号，或回复“算了”结束。",
+    },
     "order.bad_phone": {
         "en": "That doesn't look like a phone number. Please send the phone number on the "
         "order, for example 13812345678.",
@@ -134,6 +143,15 @@ _TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "Within 7 days of delivery you can return it instead — tap below or just say yes.",
         "zh": "订单 {order_id} 已于 {date} 签收，无法取消。签收 7 天内可以申请退货"
         "——点击下方按钮或回复“好的”即可。",
+    },
+    "cancel.refused_expired": {
+        "en": "Order {order_id} was delivered on {date}, so it can't be cancelled, and the "
+        "7-day no-reason return window ended on {deadline}. If something is faulty, "
+        "electronics and appliances have a 1-year warranty — tell me what's wrong and I'll "
+        "pass it on as a complaint.",
+        "zh": "订单 {order_id} 已于 {date} 签收，无法取消，7 天无理由退货期也已于 {deadline} "
+        "结束。如果商品有质量问题，数码和家电产品享受 1 年保修——告诉我具体问题，"
+        "我会为您登记处理。",
     },
     "cancel.refused_cancelled": {
         "en": "Order {order_id} is already cancelled — there's nothing more to do.",

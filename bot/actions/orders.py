@@ -27,10 +27,13 @@ from bot.services.types import Order
 from ._common import channel_and_external_id, current_customer_id, lang_of, latest_text
 from ._deps import Deps, get_deps
 from ._render import items_summary, order_button, order_status_text
+from .policy import return_window
 
 RECENT_ORDERS = 5
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
+# Wrong phone numbers a customer may try for one order before the form gives up and refuses.
+MAX_PHONE_TRIES = 3
 SHIPPED = {"shipped", "in_transit"}
 
 # Intents that interrupt a form instead of answering its question (unless the message is
@@ -88,10 +91,44 @@ def strip_address_lead_in(text: str) -> str:
     return stripped or text.strip()
 
 
+# Digit groups joined by single spaces, dashes or dots: "2603 1500 4217", "2603-1500-4217".
+_GROUPED_DIGITS = re.compile(r"(?<![\d.-])\d+(?:[ \-–—.]\d+)+(?![\d.-])")
+
+
 def find_order_id(text: str, pattern: str) -> str | None:
-    """The order number in ``text`` (digits not part of a longer number), or None."""
+    """The order number in ``text`` (digits not part of a longer number), or None.
+
+    Customers copy order numbers with spaces or dashes between digit groups
+    ("2603 1500 4217"); such a group of digits counts when it matches without the separators.
+    """
     match = re.search(rf"(?<!\d)(?:{pattern})(?!\d)", text)
-    return match.group(0) if match else None
+    if match:
+        return match.group(0)
+    for grouped in _GROUPED_DIGITS.finditer(text):
+        joined = re.sub(r"[^0-9]", "", grouped.group(0))
+        if re.fullmatch(pattern, joined):
+            return joined
+    return None
+
+
+def _bot_texts_in_form(tracker: Tracker) -> list[str]:
+    """What the bot said since the current form started (oldest first)."""
+    said: list[str] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind in ("restart", "session_started") or (
+            kind == "active_loop" and not event.get("name")
+        ):
+            break
+        if kind == "bot" and event.get("text"):
+            said.append(str(event["text"]))
+    return list(reversed(said))
+
+
+def phone_retries(tracker: Tracker) -> int:
+    """How many wrong phone numbers the customer already sent in the current form."""
+    retry = {t("order.phone_retry", lang) for lang in ("en", "zh")}
+    return sum(1 for text in _bot_texts_in_form(tracker) if text in retry)
 
 
 @dataclass(frozen=True)
@@ -193,7 +230,19 @@ class OrderFormValidation(FormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = self._answer(tracker, "order_id")
-        return {"order_id": text} if text and self._is_answer(text, tracker) else {}
+        if text and self._is_answer(text, tracker):
+            return {"order_id": text}
+        if (
+            tracker.get_slot(REQUESTED_SLOT) is None
+            and tracker.get_slot("order_id") is None
+            and "order_id" not in tracker.slots_to_validate()
+        ):
+            # The request that started the form may carry a number the entity extractor
+            # missed because of its separators: "where is 2603-1500-4217".
+            order_id = find_order_id(latest_text(tracker), get_deps().config.nlu.order_id_pattern)
+            if order_id:
+                return {"order_id": order_id}
+        return {}
 
     async def extract_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -228,9 +277,21 @@ class OrderFormValidation(FormValidationAction, ABC):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        lang = lang_of(tracker)
         digits = orders.normalise_phone(str(slot_value or ""))
         if not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
-            dispatcher.utter_message(text=t("order.bad_phone", lang_of(tracker)))
+            dispatcher.utter_message(text=t("order.bad_phone", lang))
+            return {"phone": None}
+        order_id = tracker.get_slot("order_id")
+        order = await orders.get_order(get_deps().engine, str(order_id)) if order_id else None
+        if order is None:
+            return {"phone": digits}
+        customer_id = await current_customer_id(tracker, get_deps().engine)
+        # A mistyped number gets another try; after a few the form ends and the submit action
+        # refuses, revealing nothing.
+        mismatch = orders.check_access(order, customer_id, digits) is orders.Access.NEEDS_PHONE
+        if mismatch and phone_retries(tracker) + 1 < MAX_PHONE_TRIES:
+            dispatcher.utter_message(text=t("order.phone_retry", lang))
             return {"phone": None}
         return {"phone": digits}
 
@@ -327,9 +388,10 @@ class AskPhone(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         lang = lang_of(tracker)
-        dispatcher.utter_message(
-            text=t("order.ask_phone", lang, order_id=tracker.get_slot("order_id") or "")
-        )
+        order_id = tracker.get_slot("order_id") or ""
+        # After a wrong number (order.phone_retry) a short re-ask is enough.
+        key = "order.ask_phone_again" if phone_retries(tracker) else "order.ask_phone"
+        dispatcher.utter_message(text=t(key, lang, order_id=order_id))
         return []
 
 
@@ -469,6 +531,19 @@ class CancelOrder(Action):
         order: Order, lang: Lang, deps: Deps, dispatcher: CollectingDispatcher
     ) -> list[EventType]:
         status = status_name(order.status, lang)
+        window = return_window(order, deps.clock())
+        if window.state == "expired" and order.delivered_at and window.deadline:
+            # Too late for a return as well: don't offer one only to refuse it next.
+            tz = deps.config.shop.timezone
+            text = t(
+                "cancel.refused_expired",
+                lang,
+                order_id=order.id,
+                date=fmt_date(order.delivered_at, lang, tz),
+                deadline=fmt_date(window.deadline, lang, tz),
+            )
+            dispatcher.utter_message(text=text)
+            return reset_flow()
         if order.status in SHIPPED or order.status == "delivered":
             if order.status == "delivered" and order.delivered_at is not None:
                 date = fmt_date(order.delivered_at, lang, deps.config.shop.timezone)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -31,17 +32,42 @@ def product_entity(tracker: Tracker) -> str:
     return str(entity).strip() if entity else ""
 
 
+# Words that point back at the product talked about before: "is it in black?", "这款有货吗".
+_REFERS_BACK = re.compile(
+    r"\b(?:it|its|this|that|this one|that one|them|they)\b|这个|这款|那款|那个|它", re.IGNORECASE
+)
+
+
 async def find_products(tracker: Tracker) -> tuple[str, list[ProductMatch]]:
     """What the customer asked about and the products matching it, best first.
 
-    The product entity (from the catalog lookup table) is searched when there is one; without
-    it, the whole message.
+    The product entity (from the catalog lookup table) is searched when there is one. Without
+    it, a follow-up that points back ("do you have it in black?") is about the product of the
+    previous answer (slot ``product``); otherwise the whole message is searched.
     """
+    engine = get_deps().engine
     entity = product_entity(tracker)
-    query = entity or latest_text(tracker)
-    if not query:
+    if entity:
+        return entity, await catalog.search_products(engine, entity, limit=SEARCH_POOL)
+    text = latest_text(tracker)
+    previous = str(tracker.get_slot("product") or "").strip()
+    if previous and (not text or _REFERS_BACK.search(text)):
+        return previous, await catalog.search_products(engine, previous, limit=SEARCH_POOL)
+    if not text:
         return "", []
-    return query, await catalog.search_products(get_deps().engine, query, limit=SEARCH_POOL)
+    return text, await catalog.search_products(engine, text, limit=SEARCH_POOL)
+
+
+def close_to_best(matches: list[ProductMatch]) -> list[ProductMatch]:
+    """The matches within ``CLEAR_MARGIN`` points of the best one.
+
+    Fuzzy matching lets a near-miss through ("sneakers" scores 85 against "speaker"); when the
+    customer named a product type exactly, only products of that type are worth offering.
+    """
+    if not matches:
+        return []
+    floor = matches[0].score - CLEAR_MARGIN
+    return [match for match in matches if match.score >= floor]
 
 
 def is_named(query: str, product: Product) -> bool:
@@ -109,7 +135,8 @@ class ProductInquiry(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         lang = lang_of(tracker)
-        query, matches = await find_products(tracker)
+        query, found = await find_products(tracker)
+        matches = close_to_best(found)
         mentioned = f"{latest_text(tracker)} {query}"
         if not query:
             dispatcher.utter_message(text=t("product.no_query", lang))
@@ -183,7 +210,7 @@ class RecommendProducts(Action):
         scope = ""
         if wanted:
             matches = await catalog.search_products(engine, str(wanted), limit=RECOMMEND_POOL)
-            candidates = [match.product for match in matches]
+            candidates = [match.product for match in close_to_best(matches)]
             scope = t("recommend.scope", lang, query=wanted)
         elif category:
             candidates = await catalog.list_products(engine, category=category)

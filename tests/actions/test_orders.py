@@ -20,8 +20,10 @@ from bot.actions.orders import (
     ValidateChangeAddressForm,
     ValidateOrderStatusForm,
     find_order_id,
+    phone_retries,
     strip_address_lead_in,
 )
+from bot.i18n import t
 from bot.services import orders, tickets
 
 from .helpers import make_tracker, slot_events, texts
@@ -29,6 +31,7 @@ from .helpers import make_tracker, slot_events, texts
 IN_TRANSIT = "260315004217"  # Li Wei, SF Express, in transit, wireless earbuds
 TSHIRT = "260402118830"  # Li Wei, delivered 3 days ago
 PAID = "260420000009"  # Li Wei, paid, not shipped, rice cooker
+KETTLE = "260101000001"  # Li Wei, delivered 40 days ago, electric kettle
 EMMA = "260411555501"  # Emma Clark, delivered 2 days ago, running shoes
 LIWEI = "web:demo-liwei"
 EMMA_SENDER = "web:demo-emma"
@@ -44,6 +47,11 @@ GUEST = "web:guest-4711"
         ("12345", None),
         ("2603150042171", None),  # 13 digits is not an order number
         ("", None),
+        ("2603 1500 4217", "260315004217"),  # copied with spaces or dashes
+        ("where is 2603-1500-4217?", "260315004217"),
+        ("我的订单 2604.2000.0009 到哪了", "260420000009"),
+        ("2603 1500 42171", None),
+        ("call 138 1234 5678", None),  # 11 digits: a phone, not an order
     ],
 )
 def test_find_order_id(text: str, expected: str | None) -> None:
@@ -191,17 +199,59 @@ async def test_right_phone_shows_someone_elses_order(
     assert "delivered" in texts(dispatcher)
 
 
+def _said(text: str) -> dict[str, Any]:
+    return {"event": "bot", "text": text}
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
-async def test_wrong_phone_is_refused_without_leaking_anything(
+async def test_wrong_phone_is_asked_again_then_a_right_one_is_taken(
     deps: Deps, domain: dict[str, Any], lang: str
 ) -> None:
-    # The form accepts a well-formed phone and ends; the action then refuses.
+    slots, dispatcher = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=GUEST,
+        slots={"order_id": EMMA, "language": lang},
+        slot_candidates={"phone": "13900001111"},
+    )
+    assert slots == {"phone": None, "requested_slot": "phone"}
+    said = texts(dispatcher)
+    assert said == t("order.phone_retry", lang)
+    for secret in ("YT6612093847715", "delivered", "签收", "YTO", "圆通"):
+        assert secret not in said
+    retried = [_said(t("order.ask_phone", lang, order_id=EMMA)), _said(said)]
+    tracker = make_tracker(slots={"order_id": EMMA, "language": lang}, events_before=retried)
+    assert phone_retries(tracker) == 1
+    dispatcher = CollectingDispatcher()
+    await AskPhone().run(dispatcher, tracker, domain)
+    assert texts(dispatcher) == t("order.ask_phone_again", lang, order_id=EMMA)
     slots, _ = await validate(
         ValidateOrderStatusForm(),
         domain,
         "order_status_form",
         sender_id=GUEST,
         slots={"order_id": EMMA, "language": lang},
+        events_before=retried,
+        slot_candidates={"phone": "+44 7700 900123"},
+    )
+    assert slots == {"phone": "447700900123", "requested_slot": None}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_wrong_phone_is_refused_without_leaking_anything(
+    deps: Deps, domain: dict[str, Any], lang: str
+) -> None:
+    # After MAX_PHONE_TRIES wrong numbers the form takes the phone and ends; the action
+    # then refuses.
+    retry = _said(t("order.phone_retry", lang))
+    slots, _ = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=GUEST,
+        slots={"order_id": EMMA, "language": lang},
+        events_before=[retry, retry],
         slot_candidates={"phone": "13900001111"},
     )
     assert slots == {"phone": "13900001111", "requested_slot": None}
@@ -299,6 +349,21 @@ async def test_cancel_declined_keeps_the_order(
     order = await orders.get_order(deps.engine, PAID)
     assert order is not None and order.status == "paid"
     assert "haven't cancelled" in texts(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("en", "return window ended"), ("zh", "退货期也已于")]
+)
+async def test_cancel_long_after_delivery_offers_no_return(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: str, expected: str
+) -> None:
+    tracker = make_tracker(slots={"order_id": KETTLE, "language": lang})
+    events = await CancelOrder().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert expected in message["text"]
+    assert not message.get("buttons")
+    assert slot_events(events)["order_id"] is None
+    assert "offered" not in slot_events(events)
 
 
 @pytest.mark.parametrize(
@@ -465,6 +530,7 @@ async def test_a_short_answer_is_asked_again_with_the_problem(
         ("order_id", "12345", "goodbye", None, "12 digits"),
         ("order_id", "it's 260315004217", "inform", IN_TRANSIT, ""),
         ("order_id", "no idea, sorry", "inform", None, "12 digits"),
+        ("order_id", "2603 1500 4217", "inform", IN_TRANSIT, ""),
         ("phone", "07700 900123", "goodbye", "07700900123", ""),
     ],
 )
@@ -489,6 +555,24 @@ async def test_plain_answers_fill_the_requested_slot(
     assert slot in slots
     assert slots[slot] == expected
     assert said in texts(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("where is 2603-1500-4217", "order_status"), ("查订单 2603 1500 4217", "inform")],
+)
+async def test_a_grouped_order_number_in_the_first_request_is_taken(
+    deps: Deps, domain: dict[str, Any], text: str, intent: str
+) -> None:
+    slots, _ = await validate(
+        ValidateOrderStatusForm(),
+        domain,
+        "order_status_form",
+        sender_id=LIWEI,
+        text=text,
+        intent=intent,
+    )
+    assert slots == {"order_id": IN_TRANSIT, "requested_slot": None}
 
 
 @pytest.mark.parametrize(("text", "intent"), [("how much is shipping?", "faq"), ("no", "deny")])

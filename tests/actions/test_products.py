@@ -194,3 +194,77 @@ async def test_recommendations_by_category_and_overall(deps: Deps) -> None:
     )
     best = max(p.rating for p in await catalog.list_products(deps.engine) if p.stock > 0)
     assert card_message(overall)["products"][0]["rating"] == best
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "do you have it in black?", "Black"),
+        ("zh", "这款有黑色的吗", "黑色"),
+    ],
+)
+async def test_a_follow_up_is_about_the_product_asked_before(
+    deps: Deps, dispatcher: CollectingDispatcher, lang: str, text: str, expected: str
+) -> None:
+    tracker = make_tracker(
+        text=text,
+        intent="product_inquiry",
+        slots={"language": lang, "product": "SoundPeak Air Pro Wireless Earbuds"},
+    )
+    await ProductInquiry().run(dispatcher, tracker, {})
+    [shown] = card_message(dispatcher)["products"]
+    assert shown["id"] == "P0001"
+    assert expected in dispatcher.messages[0]["text"]
+
+
+async def test_an_unrelated_question_does_not_fall_back_to_the_previous_product(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(
+        text="do you have any plutonium",
+        intent="product_inquiry",
+        slots={"language": "en", "product": "SoundPeak Air Pro Wireless Earbuds"},
+    )
+    await ProductInquiry().run(dispatcher, tracker, {})
+    assert "couldn't find" in texts(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "alias"),
+    [
+        ("do you have sneakers in size 42", "sneakers", "sneakers"),
+        ("how much is a speaker", "speaker", "speaker"),
+    ],
+)
+async def test_choices_are_only_products_of_the_named_type(
+    deps: Deps, dispatcher: CollectingDispatcher, text: str, word: str, alias: str
+) -> None:
+    tracker = make_tracker(
+        text=text,
+        intent="product_inquiry",
+        entities=[{"entity": "product", "value": word}],
+    )
+    await ProductInquiry().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    wanted = {p.name_en for p in await catalog.list_products(deps.engine) if alias in p.aliases}
+    offered = {
+        json.loads(b["payload"].removeprefix("/product_inquiry"))["product"]
+        for b in message["buttons"]
+    }
+    assert offered and offered <= wanted
+
+
+async def test_recommendations_stay_within_the_named_type(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(
+        text="recommend a good speaker",
+        intent="recommend_products",
+        entities=[{"entity": "product", "value": "speaker"}],
+    )
+    await RecommendProducts().run(dispatcher, tracker, {})
+    speakers = {
+        p.name_en for p in await catalog.list_products(deps.engine) if "speaker" in p.aliases
+    }
+    shown = {card["name"] for card in card_message(dispatcher)["products"]}
+    assert shown and shown <= speakers

@@ -92,6 +92,38 @@ def test_unknown_order_number_is_reasked(new_chat) -> None:
     assert TRACKING in reply
 
 
+@pytest.mark.parametrize(
+    ("first", "wrong", "retry_word"),
+    [
+        ("where is my order 260315004217", "13800000000", "again"),
+        ("我的订单260315004217到哪了", "13900000000", "重新发送"),
+    ],
+)
+def test_a_mistyped_phone_gets_another_try(
+    new_chat, first: str, wrong: str, retry_word: str
+) -> None:
+    chat = new_chat()
+    chat.say(first)
+    retry = chat.say(wrong)
+    assert retry_word in retry and TRACKING not in retry
+    assert has_han(retry) == has_han(first)
+    assert TRACKING in chat.say("13812345678")
+
+
+@pytest.mark.parametrize(
+    ("ask", "number"),
+    [("我的订单到哪了", "2603 1500 4217"), ("where's my parcel", "2603-1500-4217")],
+)
+def test_order_number_with_spaces_or_dashes_in_a_later_turn(
+    new_chat, ask: str, number: str
+) -> None:
+    chat = new_chat("demo-liwei")
+    chat.say(ask)
+    reply = chat.say(number)
+    assert TRACKING in reply
+    assert has_han(reply) == has_han(ask)
+
+
 # --- cancellation ----------------------------------------------------------------------
 
 
@@ -131,6 +163,13 @@ def test_cancel_of_delivered_order_in_english_offers_return(new_chat) -> None:
     messages = new_chat("demo-emma").send(text="cancel my order 260411555501")
     assert any(b["payload"].startswith("/return_request") for b in buttons(messages))
     assert not has_han(render(messages))
+
+
+def test_cancel_long_after_delivery_offers_no_return_that_would_be_refused(new_chat) -> None:
+    messages = new_chat("demo-liwei").send(text="我想取消订单260101000001")
+    reply = render(messages)
+    assert "260101000001" in reply and has_han(reply)
+    assert not any(b["payload"].startswith("/return_request") for b in buttons(messages))
 
 
 # --- address change --------------------------------------------------------------------
@@ -187,6 +226,40 @@ def test_product_inquiry_in_english_gives_price_stock_and_a_card(new_chat) -> No
 def test_product_inquiry_in_chinese(new_chat) -> None:
     reply = new_chat().say("你们的电饭煲多少钱，有货吗")
     assert "¥" in reply and has_han(reply)
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "colour"),
+    [
+        (
+            "how much are the SoundPeak Air Pro wireless earbuds?",
+            "do you have it in black?",
+            "Black",
+        ),
+        ("声浪 Air Pro 真无线蓝牙耳机多少钱", "这款有白色的吗", "白色"),
+    ],
+)
+def test_a_follow_up_question_is_about_the_same_product(
+    new_chat, first: str, follow_up: str, colour: str
+) -> None:
+    chat = new_chat()
+    chat.say(first)
+    messages = chat.send(text=follow_up)
+    reply = render(messages)
+    assert colour in reply and "¥219.00" in reply
+    assert has_han(reply) == has_han(follow_up)
+
+
+def test_product_type_choices_hold_no_near_misses(new_chat) -> None:
+    messages = new_chat().send(text="do you have sneakers in size 42")
+    titles = [b["title"] for b in buttons(messages)]
+    assert len(titles) >= 2, render(messages)
+    assert all("Sneakers" in title for title in titles)
+
+
+def test_something_the_shop_does_not_sell_is_out_of_scope(new_chat) -> None:
+    reply = new_chat().say("do you sell flying cars")
+    assert "Alipay" not in reply and not has_han(reply)
 
 
 def test_ambiguous_product_asks_which_one_with_buttons(new_chat) -> None:
