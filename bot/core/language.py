@@ -22,7 +22,9 @@ def detect_language(text: str, previous: Lang | None = None) -> Lang:
     letters (order numbers, phone numbers, emoji, button payloads) keep ``previous``.
     """
     if text.startswith("/"):
-        return previous or "en"
+        # A button clicked before anything was typed: its values ("/product_inquiry{"product":
+        # "电饭煲"}") are the only hint.
+        return previous or ("zh" if _HAN.search(text) else "en")
     normalised = unicodedata.normalize("NFKC", text)  # full-width letters are Latin too
     han = len(_HAN.findall(normalised))
     latin = len(_LATIN.findall(normalised))

@@ -20,6 +20,8 @@ from bot.core.language import Lang, detect_language
         ("👍", "zh", "zh"),
         ("/affirm", "zh", "zh"),
         ('/inform{"order_id":"260315004217"}', None, "en"),
+        ('/product_inquiry{"product":"声浪 Air Pro 真无线蓝牙耳机"}', None, "zh"),
+        ('/product_inquiry{"product":"声浪 Air Pro 真无线蓝牙耳机"}', "en", "en"),
         ("ok", "zh", "en"),
         ("？？", "en", "en"),
     ],
