@@ -178,6 +178,10 @@ _TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "订单 {order_id} 当前收货地址：{current}\n请发送新的收货地址，需包含省市区、"
         "街道和门牌号/房间号。",
     },
+    "address.ask_again": {
+        "en": "Please send the new delivery address for order {order_id} again.",
+        "zh": "请重新发送订单 {order_id} 的新收货地址。",
+    },
     "address.too_short": {
         "en": "That address is too short. Please include the city, street and house or room "
         "number.",

@@ -30,6 +30,8 @@ from ._render import items_summary, order_button, order_status_text
 from .policy import return_window
 
 RECENT_ORDERS = 5
+# Orders looked at to find RECENT_ORDERS that fit the current request.
+CANDIDATE_ORDERS = 20
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
 # Wrong phone numbers a customer may try for one order before the form gives up and refuses.
@@ -129,6 +131,31 @@ def phone_retries(tracker: Tracker) -> int:
     """How many wrong phone numbers the customer already sent in the current form."""
     retry = {t("order.phone_retry", lang) for lang in ("en", "zh")}
     return sum(1 for text in _bot_texts_in_form(tracker) if text in retry)
+
+
+ADDRESS_PROBLEM_KEYS = (
+    "address.too_short",
+    "address.no_detail",
+    "address.too_long",
+    "address.invalid",
+)
+
+
+def _bot_texts_since_user(tracker: Tracker) -> list[str]:
+    """What the bot said after the customer's latest message (oldest first)."""
+    said: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("text"):
+            said.append(str(event["text"]))
+    return list(reversed(said))
+
+
+def address_problem_just_said(tracker: Tracker) -> bool:
+    """Whether this turn already explained what is wrong with the customer's new address."""
+    problems = {t(key, lang) for key in ADDRESS_PROBLEM_KEYS for lang in ("en", "zh")}
+    return any(text in problems for text in _bot_texts_since_user(tracker))
 
 
 @dataclass(frozen=True)
@@ -353,6 +380,33 @@ class ValidateChangeAddressForm(OrderFormValidation):
         return {"new_address": text}
 
 
+def order_fits_form(order: Order, form: str | None, deps: Deps) -> bool:
+    """Whether the request of ``form`` can still apply to ``order`` (any order for others)."""
+    if form == "cancel_order_form":
+        return orders.can_cancel(order, deps.config.orders.cancellable_statuses).allowed
+    if form == "change_address_form":
+        return orders.can_change_address(
+            order, deps.config.orders.address_changeable_statuses
+        ).allowed
+    if form in ("return_request_form", "exchange_request_form"):
+        window = return_window(order, deps.clock())
+        # A parcel on its way can still be returned: the return intercepts it.
+        in_transit = form == "return_request_form" and order.status in SHIPPED
+        return window.state == "open" or in_transit
+    return True
+
+
+def choosable_orders(candidates: list[Order], form: str | None, deps: Deps) -> list[Order]:
+    """The recent orders offered as buttons for ``form``, newest first.
+
+    Requests that only some orders allow (cancelling, a new address, a return or an exchange)
+    offer just those orders; when none of the recent orders fits, the latest ones are offered
+    anyway, and the form's answer explains why the chosen order does not qualify.
+    """
+    fitting = [order for order in candidates if order_fits_form(order, form, deps)]
+    return (fitting or candidates)[:RECENT_ORDERS]
+
+
 class AskOrderId(Action):
     """Asks for the order number; a known customer gets their latest orders as buttons."""
 
@@ -365,11 +419,12 @@ class AskOrderId(Action):
         deps = get_deps()
         lang = lang_of(tracker)
         customer_id = await current_customer_id(tracker, deps.engine)
-        recent = (
-            await orders.list_orders(deps.engine, customer_id, limit=RECENT_ORDERS)
+        candidates = (
+            await orders.list_orders(deps.engine, customer_id, limit=CANDIDATE_ORDERS)
             if customer_id
             else []
         )
+        recent = choosable_orders(candidates, tracker.active_loop_name, deps)
         if recent:
             dispatcher.utter_message(
                 text=t("order.ask_id_choose", lang),
@@ -403,14 +458,15 @@ class AskNewAddress(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         order = await accessible_order(tracker, dispatcher, get_deps())
-        if order is not None:
+        if order is None:
+            return []
+        lang = lang_of(tracker)
+        if address_problem_just_said(tracker):
+            # The problem message already said what is missing; a short re-ask is enough.
+            dispatcher.utter_message(text=t("address.ask_again", lang, order_id=order.id))
+        else:
             dispatcher.utter_message(
-                text=t(
-                    "address.ask",
-                    lang_of(tracker),
-                    order_id=order.id,
-                    current=order.shipping_address,
-                )
+                text=t("address.ask", lang, order_id=order.id, current=order.shipping_address)
             )
         return []
 

@@ -7,16 +7,19 @@ content ("cancel:260420000009"), and asking again returns the ticket made the fi
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.config import load_config
 from bot.services.types import Ticket, as_utc
 from bot.storage.schema import tickets
 
@@ -71,8 +74,26 @@ async def find_ticket_by_key(conn: AsyncConnection, idempotency_key: str) -> Tic
     return None if row is None else _ticket(row)
 
 
+@functools.cache
+def _shop_timezone() -> ZoneInfo:
+    """The shop's timezone from the settings, read once per process on first use."""
+    return ZoneInfo(load_config().shop.timezone)
+
+
+def ticket_id_prefix(now: datetime, timezone: tzinfo | None = None) -> str:
+    """The "TK-<date>-" start of ids of tickets made at ``now``.
+
+    The date is the one customers see: the day in the shop's timezone (``timezone``, by
+    default the configured one), not the UTC day.
+    """
+    if now.tzinfo is None:
+        raise ValueError(f"`now` must be timezone-aware, got {now!r}")
+    local = now.astimezone(timezone or _shop_timezone())
+    return f"TK-{local:%Y%m%d}-"
+
+
 async def _next_ticket_id(conn: AsyncConnection, now: datetime) -> str:
-    prefix = f"TK-{now:%Y%m%d}-"
+    prefix = ticket_id_prefix(now)
     last = (
         await conn.execute(
             select(tickets.c.id)

@@ -25,6 +25,7 @@ from bot.actions.orders import (
 )
 from bot.i18n import t
 from bot.services import orders, tickets
+from bot.storage import schema
 
 from .helpers import make_tracker, slot_events, texts
 
@@ -294,6 +295,64 @@ async def test_known_customer_gets_recent_orders_as_buttons(
     assert "最近的订单" in message["text"]
 
 
+def _button_orders(dispatcher: CollectingDispatcher) -> set[str]:
+    [message] = dispatcher.messages
+    return {
+        button["payload"].split('"order_id":"')[1].split('"')[0] for button in message["buttons"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("form", "offered", "left_out"),
+    [
+        # Order status lists every recent order.
+        ("order_status_form", {IN_TRANSIT, TSHIRT, PAID, KETTLE}, set()),
+        (None, {IN_TRANSIT, TSHIRT, PAID, KETTLE}, set()),
+        # Cancelling and a new address only before shipping.
+        ("cancel_order_form", {PAID}, {IN_TRANSIT, TSHIRT, KETTLE}),
+        ("change_address_form", {PAID}, {IN_TRANSIT, TSHIRT, KETTLE}),
+        # Returns inside the 7-day window, or intercepting a parcel on its way.
+        ("return_request_form", {TSHIRT, IN_TRANSIT}, {PAID, KETTLE}),
+        # Exchanges only inside the 7-day window.
+        ("exchange_request_form", {TSHIRT}, {IN_TRANSIT, PAID, KETTLE}),
+    ],
+)
+async def test_order_buttons_offer_only_orders_the_request_applies_to(
+    deps: Deps,
+    dispatcher: CollectingDispatcher,
+    form: str | None,
+    offered: set[str],
+    left_out: set[str],
+) -> None:
+    tracker = make_tracker(sender_id=LIWEI, active_loop=form)
+    await AskOrderId().run(dispatcher, tracker, {})
+    shown = _button_orders(dispatcher)
+    assert offered <= shown
+    assert not left_out & shown
+
+
+async def test_cancelled_orders_are_not_offered_for_a_return(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    async with deps.engine.begin() as conn:
+        await conn.execute(
+            schema.orders.update().where(schema.orders.c.id == TSHIRT).values(status="cancelled")
+        )
+    tracker = make_tracker(sender_id=LIWEI, active_loop="return_request_form")
+    await AskOrderId().run(dispatcher, tracker, {})
+    assert _button_orders(dispatcher) == {IN_TRANSIT}
+
+
+@pytest.mark.parametrize("form", ["cancel_order_form", "change_address_form"])
+async def test_recent_orders_are_offered_when_none_fits(
+    deps: Deps, dispatcher: CollectingDispatcher, form: str
+) -> None:
+    # Emma's only order is delivered: nothing to cancel, so her recent orders are shown.
+    tracker = make_tracker(sender_id=EMMA_SENDER, active_loop=form)
+    await AskOrderId().run(dispatcher, tracker, {})
+    assert EMMA in _button_orders(dispatcher)
+
+
 async def test_guest_is_asked_to_type_the_order_number(
     deps: Deps, dispatcher: CollectingDispatcher
 ) -> None:
@@ -451,6 +510,37 @@ async def test_address_form_asks_new_address_then_confirmation(
         slot_candidates={"order_id": IN_TRANSIT},
     )
     assert shipped["requested_slot"] is None
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("problem", ["too_short", "no_detail", "too_long", "invalid"])
+async def test_after_an_address_problem_only_a_short_re_ask_follows(
+    deps: Deps, domain: dict[str, Any], lang: str, problem: str
+) -> None:
+    tracker = make_tracker(
+        text="home", slots={"order_id": PAID, "language": lang}, active_loop="change_address_form"
+    )
+    # The form's validation said what is wrong in this turn, just before asking again.
+    tracker.events.append({"event": "bot", "text": t(f"address.{problem}", lang)})
+    dispatcher = CollectingDispatcher()
+    await AskNewAddress().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["text"] == t("address.ask_again", lang, order_id=PAID)
+    assert "张江路" not in message["text"]
+
+
+async def test_a_problem_in_an_earlier_turn_gets_the_full_question(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker(
+        text="change the address",
+        slots={"order_id": PAID},
+        events_before=[{"event": "bot", "text": t("address.too_short", "en")}],
+    )
+    dispatcher = CollectingDispatcher()
+    await AskNewAddress().run(dispatcher, tracker, domain)
+    said = texts(dispatcher)
+    assert "张江路" in said and "What's the new address?" in said
 
 
 async def test_address_change_before_shipping_updates_the_order(

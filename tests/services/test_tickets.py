@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services.tickets import create_ticket, get_ticket, list_tickets, ticket_to_json
+from bot.config import Config
+from bot.services.tickets import (
+    create_ticket,
+    get_ticket,
+    list_tickets,
+    ticket_id_prefix,
+    ticket_to_json,
+)
 from bot.services.types import Ticket
 
 
@@ -50,6 +58,39 @@ async def test_ids_count_up_within_a_day(engine: AsyncEngine) -> None:
     ids = [(await make(engine, f"k{i}")).id for i in range(3)]
     assert [i[-4:] for i in ids] == ["0001", "0002", "0003"]
     assert len({i[:11] for i in ids}) == 1
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "prefix"),
+    [
+        # 20:00 UTC is already the next morning in Shanghai: the id shows the shop's day.
+        (datetime(2026, 11, 28, 20, 0, tzinfo=UTC), SHANGHAI, "TK-20261129-"),
+        (datetime(2026, 11, 28, 15, 59, tzinfo=UTC), SHANGHAI, "TK-20261128-"),
+        (datetime(2026, 11, 28, 16, 0, tzinfo=UTC), SHANGHAI, "TK-20261129-"),
+        (datetime(2026, 11, 29, 0, 30, tzinfo=SHANGHAI), SHANGHAI, "TK-20261129-"),
+        (datetime(2026, 11, 28, 20, 0, tzinfo=UTC), ZoneInfo("Europe/London"), "TK-20261128-"),
+        (datetime(2026, 1, 1, 2, 0, tzinfo=timezone(timedelta(hours=5))), UTC, "TK-20251231-"),
+    ],
+)
+def test_ticket_ids_use_the_shops_date(now: datetime, zone: tzinfo, prefix: str) -> None:
+    assert ticket_id_prefix(now, zone) == prefix
+
+
+def test_ticket_id_prefix_needs_an_aware_time() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        ticket_id_prefix(datetime(2026, 11, 28, 20, 0))
+
+
+async def test_new_tickets_carry_the_shop_local_date(engine: AsyncEngine, cfg: Config) -> None:
+    zone = ZoneInfo(cfg.shop.timezone)
+    before = datetime.now(zone).strftime("%Y%m%d")
+    ticket = await make(engine, "local-date")
+    after = datetime.now(zone).strftime("%Y%m%d")
+    assert ticket.id[3:11] in {before, after}
+    assert ticket_id_prefix(ticket.created_at) == ticket.id[:12]
 
 
 async def test_concurrent_creation(engine: AsyncEngine) -> None:
