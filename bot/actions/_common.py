@@ -1,4 +1,5 @@
-"""Helpers every action uses: the customer's language, who the customer is, message ids."""
+"""Helpers every action uses: the customer's language, who the customer is, message ids,
+recording a ticket."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.language import Lang, detect_language
 from bot.i18n import as_lang
-from bot.services import customers
+from bot.services import customers, tickets
+from bot.services.types import Ticket
 
 DEFAULT_CHANNEL = "web"
 
@@ -77,3 +79,40 @@ async def current_customer_id(tracker: Tracker, engine: AsyncEngine) -> str | No
         return None
     customer = await customers.resolve_customer(engine, channel, external_id)
     return None if customer is None else customer.id
+
+
+def message_key(prefix: str, tracker: Tracker) -> str:
+    """An idempotency key for one request per user message: "<prefix>:<sender>:<message id>"."""
+    return f"{prefix}:{tracker.sender_id}:{message_id(tracker)}"
+
+
+async def record_ticket(
+    tracker: Tracker,
+    engine: AsyncEngine,
+    *,
+    kind: str,
+    status: str,
+    customer_id: str | None,
+    lang: Lang,
+    key: str,
+    order_id: str | None = None,
+    category: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Ticket:
+    """Record a ticket from this conversation (same ``key`` again: the existing ticket).
+
+    The payload is ``details`` followed by the customer's text and language.
+    """
+    channel, _ = channel_and_external_id(tracker)
+    return await tickets.create_ticket(
+        engine,
+        kind=kind,
+        order_id=order_id,
+        customer_id=customer_id,
+        status=status,
+        category=category,
+        payload={**(details or {}), "text": latest_text(tracker), "language": lang},
+        channel=channel,
+        sender_id=tracker.sender_id,
+        idempotency_key=key,
+    )

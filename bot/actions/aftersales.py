@@ -25,9 +25,9 @@ from bot.i18n import (
 from bot.services import orders, tickets
 from bot.services.types import Order
 
-from ._common import channel_and_external_id, current_customer_id, lang_of, latest_text, message_id
+from ._common import current_customer_id, lang_of, message_key, record_ticket
 from ._deps import Deps, get_deps
-from .orders import SHIPPED, OrderFormValidation, accessible_order, reset_flow
+from .orders import SHIPPED, OrderAction, OrderFormValidation, accessible_order, reset_flow
 from .policy import return_window
 
 REFUND_KINDS = ("cancellation", "return", "refund")
@@ -89,24 +89,21 @@ async def _window_request(
             text=t(f"{kind}.expired", lang, order_id=order.id, date=date, deadline=deadline)
         )
         return
-    channel, _ = channel_and_external_id(tracker)
-    ticket = await tickets.create_ticket(
+    ticket = await record_ticket(
+        tracker,
         deps.engine,
         kind=kind,
-        order_id=order.id,
-        customer_id=order.customer_id,
         status="requested",
+        order_id=order.id,
         category="within_7_days",
-        payload={
+        customer_id=order.customer_id,
+        lang=lang,
+        key=f"{kind}:{order.id}",
+        details={
             "items": _item_payload(order),
             "delivered_at": order.delivered_at.isoformat(),
             "deadline": window.deadline.isoformat(),
-            "text": latest_text(tracker),
-            "language": lang,
         },
-        channel=channel,
-        sender_id=tracker.sender_id,
-        idempotency_key=f"{kind}:{order.id}",
     )
     dispatcher.utter_message(
         text=t(
@@ -125,24 +122,21 @@ async def _intercept_in_transit(
 ) -> None:
     """A return of a parcel still on its way: staff have the carrier send it back."""
     lang = lang_of(tracker)
-    channel, _ = channel_and_external_id(tracker)
-    ticket = await tickets.create_ticket(
+    ticket = await record_ticket(
+        tracker,
         deps.engine,
         kind="return",
-        order_id=order.id,
-        customer_id=order.customer_id,
         status="requested",
+        order_id=order.id,
         category="intercept_in_transit",
-        payload={
+        customer_id=order.customer_id,
+        lang=lang,
+        key=f"return:{order.id}",
+        details={
             "items": _item_payload(order),
             "carrier": order.carrier,
             "tracking_number": order.tracking_number,
-            "text": latest_text(tracker),
-            "language": lang,
         },
-        channel=channel,
-        sender_id=tracker.sender_id,
-        idempotency_key=f"return:{order.id}",
     )
     carrier = carrier_name(order.carrier, lang) if order.carrier else ""
     dispatcher.utter_message(
@@ -184,20 +178,20 @@ class ExchangeRequest(Action):
         return reset_flow()
 
 
-class RefundStatus(Action):
+class RefundStatus(OrderAction):
     """Lists the cancellation, return and refund tickets of an order."""
 
     def name(self) -> str:
         return "action_refund_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self,
+        order: Order,
+        lang: Lang,
+        deps: Deps,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
     ) -> list[EventType]:
-        deps = get_deps()
-        lang = lang_of(tracker)
-        order = await accessible_order(tracker, dispatcher, deps)
-        if order is None:
-            return reset_flow()
         found = [
             ticket
             for ticket in await tickets.list_tickets(deps.engine, order_id=order.id)
@@ -247,18 +241,15 @@ class Complaint(Action):
     ) -> list[EventType]:
         deps = get_deps()
         lang: Lang = lang_of(tracker)
-        channel, _ = channel_and_external_id(tracker)
-        ticket = await tickets.create_ticket(
+        ticket = await record_ticket(
+            tracker,
             deps.engine,
             kind="complaint",
+            status="open",
             order_id=await _owned_order_id(tracker, deps),
             customer_id=await current_customer_id(tracker, deps.engine),
-            status="open",
-            category=None,
-            payload={"text": latest_text(tracker), "language": lang},
-            channel=channel,
-            sender_id=tracker.sender_id,
-            idempotency_key=f"complaint:{tracker.sender_id}:{message_id(tracker)}",
+            lang=lang,
+            key=message_key("complaint", tracker),
         )
         dispatcher.utter_message(text=t("complaint.recorded", lang, ticket_id=ticket.id))
         return []

@@ -8,15 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.i18n import faq_topics, t
-from bot.services import tickets
 
-from ._common import (
-    channel_and_external_id,
-    current_customer_id,
-    lang_of,
-    latest_text,
-    message_id,
-)
+from ._common import current_customer_id, lang_of, message_key, record_ticket
 from ._deps import get_deps
 from .orders import reset_flow
 
@@ -32,18 +25,15 @@ class RequestHuman(Action):
     ) -> list[EventType]:
         deps = get_deps()
         lang = lang_of(tracker)
-        channel, _ = channel_and_external_id(tracker)
-        ticket = await tickets.create_ticket(
+        ticket = await record_ticket(
+            tracker,
             deps.engine,
             kind="message",
-            order_id=None,
-            customer_id=await current_customer_id(tracker, deps.engine),
             status="open",
             category="request_human",
-            payload={"text": latest_text(tracker), "language": lang},
-            channel=channel,
-            sender_id=tracker.sender_id,
-            idempotency_key=f"human:{tracker.sender_id}:{message_id(tracker)}",
+            customer_id=await current_customer_id(tracker, deps.engine),
+            lang=lang,
+            key=message_key("human", tracker),
         )
         dispatcher.utter_message(
             text=t(
@@ -67,18 +57,14 @@ class GiveFeedback(Action):
     ) -> list[EventType]:
         deps = get_deps()
         lang = lang_of(tracker)
-        channel, _ = channel_and_external_id(tracker)
-        ticket = await tickets.create_ticket(
+        ticket = await record_ticket(
+            tracker,
             deps.engine,
             kind="feedback",
-            order_id=None,
-            customer_id=await current_customer_id(tracker, deps.engine),
             status="received",
-            category=None,
-            payload={"text": latest_text(tracker), "language": lang},
-            channel=channel,
-            sender_id=tracker.sender_id,
-            idempotency_key=f"feedback:{tracker.sender_id}:{message_id(tracker)}",
+            customer_id=await current_customer_id(tracker, deps.engine),
+            lang=lang,
+            key=message_key("feedback", tracker),
         )
         dispatcher.utter_message(text=t("feedback.recorded", lang, ticket_id=ticket.id))
         return []
@@ -95,19 +81,15 @@ class DeleteMyData(Action):
     ) -> list[EventType]:
         deps = get_deps()
         lang = lang_of(tracker)
-        channel, _ = channel_and_external_id(tracker)
         customer_id = await current_customer_id(tracker, deps.engine)
-        ticket = await tickets.create_ticket(
+        ticket = await record_ticket(
+            tracker,
             deps.engine,
             kind="data_deletion",
-            order_id=None,
-            customer_id=customer_id,
             status="requested",
-            category=None,
-            payload={"text": latest_text(tracker), "language": lang},
-            channel=channel,
-            sender_id=tracker.sender_id,
-            idempotency_key=f"data_deletion:{customer_id or tracker.sender_id}",
+            customer_id=customer_id,
+            lang=lang,
+            key=f"data_deletion:{customer_id or tracker.sender_id}",
         )
         key = "data.recorded" if customer_id else "data.unknown_customer"
         dispatcher.utter_message(text=t(key, lang, ticket_id=ticket.id))

@@ -508,22 +508,47 @@ class AskConfirm(Action):
         return []
 
 
-class OrderStatus(Action):
-    """Status, carrier, tracking number, latest shipment event and ETA of an order."""
-
-    def name(self) -> str:
-        return "action_order_status"
+class OrderAction(Action, ABC):
+    """An action on the order the form collected; without access to it the flow ends."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         deps = get_deps()
+        lang = lang_of(tracker)
         order = await accessible_order(tracker, dispatcher, deps)
-        if order is not None:
-            text = order_status_text(
-                order, lang_of(tracker), deps.config.shop.timezone, deps.clock()
-            )
-            dispatcher.utter_message(text=text)
+        if order is None:
+            return reset_flow()
+        return await self.act(order, lang, deps, dispatcher, tracker)
+
+    @abstractmethod
+    async def act(
+        self,
+        order: Order,
+        lang: Lang,
+        deps: Deps,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> list[EventType]:
+        """Answer about ``order``, which this customer may see."""
+
+
+class OrderStatus(OrderAction):
+    """Status, carrier, tracking number, latest shipment event and ETA of an order."""
+
+    def name(self) -> str:
+        return "action_order_status"
+
+    async def act(
+        self,
+        order: Order,
+        lang: Lang,
+        deps: Deps,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> list[EventType]:
+        text = order_status_text(order, lang, deps.config.shop.timezone, deps.clock())
+        dispatcher.utter_message(text=text)
         return reset_flow()
 
 
@@ -534,20 +559,20 @@ def return_offer_button(order_id: str, lang: Lang) -> dict[str, str]:
     }
 
 
-class CancelOrder(Action):
+class CancelOrder(OrderAction):
     """Cancels an order that has not shipped; afterwards explains and offers a return."""
 
     def name(self) -> str:
         return "action_cancel_order"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self,
+        order: Order,
+        lang: Lang,
+        deps: Deps,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
     ) -> list[EventType]:
-        deps = get_deps()
-        lang = lang_of(tracker)
-        order = await accessible_order(tracker, dispatcher, deps)
-        if order is None:
-            return reset_flow()
         decision = orders.can_cancel(order, deps.config.orders.cancellable_statuses)
         if not decision.allowed:
             return self._refuse(order, lang, deps, dispatcher)
@@ -623,20 +648,20 @@ class CancelOrder(Action):
         return reset_flow()
 
 
-class ChangeAddress(Action):
+class ChangeAddress(OrderAction):
     """Changes the delivery address of an order that has not shipped."""
 
     def name(self) -> str:
         return "action_change_address"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self,
+        order: Order,
+        lang: Lang,
+        deps: Deps,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
     ) -> list[EventType]:
-        deps = get_deps()
-        lang = lang_of(tracker)
-        order = await accessible_order(tracker, dispatcher, deps)
-        if order is None:
-            return reset_flow()
         decision = orders.can_change_address(order, deps.config.orders.address_changeable_statuses)
         if not decision.allowed:
             dispatcher.utter_message(text=self._refusal(order, lang, deps))
