@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,12 +32,6 @@ MESSAGES = [
     "运费怎么算",
     "thanks, bye",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _post(url: str, body: dict[str, str]) -> float:
@@ -83,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
         )
         stack = Stack(
-            ports=StackPorts(_free_port(), _free_port(), _free_port(), "127.0.0.1"),
+            ports=StackPorts.free_loopback(),
             database_url=db_url,
             log_dir=Path(tmp) / "logs",
             model_path=default_model_path(),

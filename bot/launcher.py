@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +32,17 @@ class StackPorts:
     actions: int = 5055
     gateway: int = 8000
     gateway_host: str = "0.0.0.0"
+
+    @classmethod
+    def free_loopback(cls) -> StackPorts:
+        """Free ports on 127.0.0.1 for a private stack (tests, benchmarks)."""
+
+        def free_port() -> int:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind(("127.0.0.1", 0))
+                return int(sock.getsockname()[1])
+
+        return cls(free_port(), free_port(), free_port(), "127.0.0.1")
 
 
 @dataclass

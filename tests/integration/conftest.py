@@ -7,7 +7,6 @@ running `make run` on the same machine is not disturbed.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,12 +18,6 @@ from bot.launcher import Stack, StackPorts, default_model_path
 from tests.integration.helpers import ADMIN_TOKEN, Chat
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     model = default_model_path()
@@ -34,9 +27,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     db_url = f"sqlite+aiosqlite:///{tmp / 'shop.db'}"
     env = dict(os.environ, SHOP_DATABASE_URL=db_url)
     subprocess.run([sys.executable, "-m", "bot", "seed"], env=env, check=True)
-    ports = StackPorts(
-        rasa=_free_port(), actions=_free_port(), gateway=_free_port(), gateway_host="127.0.0.1"
-    )
+    ports = StackPorts.free_loopback()
     running = Stack(
         ports=ports,
         database_url=db_url,
