@@ -21,6 +21,9 @@ help:
 	@echo "make test   - build everything needed and run every check"
 	@echo "make train  - (re)train the Rasa model if training data or catalog changed"
 	@echo "make eval   - NLU cross-validation and held-out report into reports/"
+	@echo "make eval-recsys DATA=<file> OUT=<json> - recommender vs popularity, item-kNN, ALS"
+	@echo "make eval-sentiment - sentiment accuracy vs SnowNLP and VADER (reports/sentiment.md)"
+	@echo "make bench / bench-recsys - latency reports into reports/"
 
 # --- environments: rebuilt only when their requirements change ---------------------------
 $(VENV)/.installed: pyproject.toml
@@ -53,8 +56,39 @@ seed: env
 prepare-training: seed
 	$(PY) -m bot prepare-training
 
-train: prepare-training rasa-env
+train: prepare-training rasa-env train-sentiment train-recsys
 	$(RASA_ENV) $(RASA) train --domain domain --data data --config config.yml --fixed-model-name shop --out models --num-threads 2
+
+# --- sentiment model: retrained only when its code or data changed (about a minute) ---------
+.PHONY: train-sentiment eval-sentiment
+SENTIMENT_MODEL := var/models/sentiment.pt
+SENTIMENT_INPUTS := $(wildcard bot/sentiment/*.py) bot/services/sentiment.py \
+  $(wildcard $(RASA_DIR)/data/nlu/*.yml) \
+  $(wildcard ../shared/data/uci-sentiment/amazon_cells_labelled.txt ../shared/data/clinc150/data_full.json)
+
+$(SENTIMENT_MODEL): $(VENV)/.installed $(SENTIMENT_INPUTS)
+	$(PY) -m bot.sentiment.train --out $@
+
+train-sentiment: $(SENTIMENT_MODEL)
+
+eval-sentiment: env
+	$(PY) -m bot.sentiment.evaluate --out reports/sentiment.md
+
+# --- recommender: the shop model (seconds; the action server reloads it without a restart) --
+.PHONY: train-recsys eval-recsys bench-recsys
+train-recsys: seed
+	$(PY) -m bot.recsys.shop
+
+# Offline evaluation (CONTRACT.md): model vs popularity, item-kNN and implicit ALS.
+eval-recsys: DATA ?= ../shared/data/amazon-beauty/Beauty.txt
+eval-recsys: OUT ?= reports/recsys-eval.json
+eval-recsys: env
+	$(PY) -m bot.recsys.evaluate --data $(DATA) --out $(OUT)
+
+# Request latency of action_recommend_products and the bandit simulation, into reports/.
+bench-recsys: env
+	$(PY) -m bot.recsys.bench --out reports
+	$(PY) -m bot.recsys.simulate --out reports
 
 # --- the two front-door commands -------------------------------------------------------
 run: env rasa-env train

@@ -1,17 +1,21 @@
 """Channel adapters: each translates one platform's native messages to and from
 :mod:`bot.core.message` and registers its routes on the gateway app.
 
-An adapter is a few dozen lines: parse the platform's update into an ``IncomingMessage``, call
-``request.app[DISPATCHER_KEY].handle(message)`` once, render the ``Reply`` the platform's way.
+An adapter is a few dozen lines: verify and parse the platform's update into an
+``IncomingMessage``, call ``request.app[PIPELINE_KEY].submit(message, dedupe_key=...)`` once,
+and implement :class:`~bot.core.outbox.Sender` to render outbox messages the platform's way
+(buttons, photos, cards, or numbered text where a platform has none).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 from aiohttp import web
 
-from bot.config import Config
+from bot.config import Config, ConfigError
+
+Switch = Literal["auto", "on", "off"]
 
 
 class ChannelAdapter(Protocol):
@@ -20,8 +24,45 @@ class ChannelAdapter(Protocol):
     channel: str  # the IncomingMessage.channel it produces, e.g. "web"
 
     def setup(self, app: web.Application) -> None:
-        """Register the adapter's routes (webhooks, pages) and lifecycle hooks on ``app``."""
+        """Register routes, the channel's Sender (``app[SENDERS_KEY]``) and lifecycle hooks."""
         ...
+
+
+# channel -> the secrets that switch it on ("auto"), as (Secrets field, environment variable)
+CHANNEL_SECRETS: dict[str, tuple[tuple[str, str], ...]] = {
+    "telegram": (("telegram_bot_token", "TELEGRAM_BOT_TOKEN"),),
+    "slack": (("slack_bot_token", "SLACK_BOT_TOKEN"),),
+    "wechat": (("wechat_token", "WECHAT_TOKEN"),),
+}
+
+
+def _switch(cfg: Config, channel: str) -> Switch:
+    value = getattr(cfg.channels, channel)
+    if value not in ("auto", "on", "off"):
+        raise ConfigError(f"`channels.{channel}` must be auto, on or off, got {value!r}")
+    return value
+
+
+def enabled_channels(cfg: Config) -> list[str]:
+    """The chat platforms to serve besides the web chat.
+
+    "auto" turns a channel on when its main secret is set; "on" without it stops start-up with
+    a message naming the variable. Each adapter checks its further secrets itself.
+    """
+    enabled = []
+    for channel, secrets in CHANNEL_SECRETS.items():
+        switch = _switch(cfg, channel)
+        if switch == "off":
+            continue
+        missing = [var for name, var in secrets if not getattr(cfg.secrets, name)]
+        if not missing:
+            enabled.append(channel)
+        elif switch == "on":
+            raise ConfigError(
+                f"`channels.{channel}` is on in config.yml but the environment variable "
+                f"`{missing[0]}` is not set; set it or turn the channel off"
+            )
+    return enabled
 
 
 def load_adapters(cfg: Config) -> list[ChannelAdapter]:
@@ -32,4 +73,18 @@ def load_adapters(cfg: Config) -> list[ChannelAdapter]:
     """
     from adapters.web import WebAdapter
 
-    return [WebAdapter(cfg)]
+    adapters: list[ChannelAdapter] = [WebAdapter(cfg)]
+    for channel in enabled_channels(cfg):
+        if channel == "telegram":
+            from adapters.telegram import TelegramAdapter
+
+            adapters.append(TelegramAdapter(cfg))
+        elif channel == "slack":
+            from adapters.slack import SlackAdapter
+
+            adapters.append(SlackAdapter(cfg))
+        elif channel == "wechat":
+            from adapters.wechat import WeChatAdapter
+
+            adapters.append(WeChatAdapter(cfg))
+    return adapters

@@ -169,8 +169,32 @@ def _cmd_prepare_training(args: argparse.Namespace) -> int:
     return 0
 
 
+# sentiment -------------------------------------------------------------------------------------
+def _add_sentiment(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "sentiment",
+        help='score Chinese or English lines from stdin: one {"score": s} per line, s in [-1, 1]',
+        description="Read UTF-8 lines on standard input and print one JSON object per line, "
+        '{"score": s}, s in [-1, 1], negative below 0. Trains the model first when it is '
+        "missing (make train-sentiment builds it ahead of time).",
+    )
+    parser.add_argument(
+        "--model", type=Path, default=None, help="model file (default: var/models/sentiment.pt)"
+    )
+    parser.add_argument(
+        "--retrain", action="store_true", help="train the model again before scoring"
+    )
+    parser.set_defaults(handler=_cmd_sentiment)
+
+
+def _cmd_sentiment(args: argparse.Namespace) -> int:
+    from bot.sentiment.stream import run_cli  # torch loads only for this command
+
+    return run_cli(model_path=args.model, retrain=args.retrain)
+
+
 # Add new commands here.
-COMMANDS: list[Registrar] = [_add_seed, _add_import, _add_prepare_training]
+COMMANDS: list[Registrar] = [_add_seed, _add_import, _add_prepare_training, _add_sentiment]
 
 
 def build_parser(commands: Sequence[Registrar] | None = None) -> argparse.ArgumentParser:

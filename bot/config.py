@@ -73,11 +73,168 @@ class DemoConfig:
 
 
 @dataclass(frozen=True)
+class ChannelsConfig:
+    """Which chat platforms the gateway serves and how it reaches them.
+
+    ``telegram``/``slack``/``wechat``: "auto" (on when the channel's secrets are set), "on"
+    (start-up fails naming the missing variable) or "off". Empty API base URLs mean the
+    platform's public API.
+    """
+
+    public_url: str = ""  # the gateway's public https base URL, for images sent as links
+    telegram: str = "auto"
+    telegram_mode: str = "auto"  # webhook | polling | auto (webhook when a secret token is set)
+    telegram_api_base_url: str = ""  # env TELEGRAM_API_BASE_URL
+    slack: str = "auto"
+    slack_mode: str = "auto"  # events | socket | auto (socket when SLACK_APP_TOKEN is set)
+    slack_api_base_url: str = ""  # env SLACK_API_BASE_URL
+    wechat: str = "auto"
+    wechat_api_base_url: str = ""  # env WECHAT_API_BASE_URL
+    wechat_passive_timeout_s: float = 4.5  # WeChat waits 5 s for a passive reply
+    wechat_max_text_bytes: int = 2048  # longer answers are split into several messages
+    telegram_max_text_chars: int = 4096
+    slack_max_text_chars: int = 3000
+    media_dir: str = "var/media"  # photos customers send, served at /media/<name>
+    max_media_bytes: int = 10_000_000
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """The inbox (customer messages) and outbox (bot messages) workers."""
+
+    poll_interval_s: float = 1.0  # how often due retries are looked for
+    retry_base_s: float = 1.0  # first retry after this, doubling each time
+    retry_max_s: float = 60.0
+    outbox_max_attempts: int = 12  # a message the platform refuses this often is given up
+    holding_every_s: float = 300.0  # at most one "can't reply right now" per conversation
+
+
+@dataclass(frozen=True)
+class AftersalesConfig:
+    """Return, exchange, warranty and complaint rules; defaults follow common Chinese
+    e-commerce practice (7-day no-reason returns, 15-day exchange for quality problems).
+
+    Windows count calendar days in the shop's timezone from the day after delivery: with a
+    7-day window, day 7 is allowed and day 8 is not.
+    """
+
+    return_days: int = 7  # no-reason return (七天无理由退货)
+    quality_return_days: int = 7  # a quality problem: return for a refund
+    quality_exchange_days: int = 15  # a quality problem: exchange
+    # Warranty (repair) per category, in days; categories not listed have none.
+    warranty_days: dict[str, int] = field(
+        default_factory=lambda: {"electronics": 365, "appliances": 365}, hash=False
+    )
+    non_returnable_categories: tuple[str, ...] = ("underwear", "food")
+    # Not returnable without a reason once opened (digital goods, cosmetics).
+    opened_non_returnable_categories: tuple[str, ...] = ("digital", "software", "beauty")
+    # Reasons for which the shop pays the return shipping; for the others the customer does.
+    shop_pays_shipping_reasons: tuple[str, ...] = (
+        "quality_problem",
+        "damaged_in_transit",
+        "wrong_item",
+        "not_as_described",
+    )
+    # Refund the original delivery fee when a shop-fault return sends the whole order back.
+    refund_shipping_on_shop_fault: bool = True
+    return_recipient: str = "Demo Shop Returns"
+    return_recipient_zh: str = "演示商店售后部"
+    return_phone: str = "400-820-8820"
+    return_address: str = "Returns Dept., 88 Jinke Road, Pudong New District, Shanghai 201203"
+    return_address_zh: str = "上海市浦东新区金科路 88 号 演示商店售后部（邮编 201203）"
+    # Complaint answer deadlines by severity, in hours.
+    complaint_sla_hours: dict[str, int] = field(
+        default_factory=lambda: {"low": 72, "medium": 24, "high": 8, "critical": 2}, hash=False
+    )
+    vip_segments: tuple[str, ...] = ("vip",)  # customer segments that raise severity
+    complaint_history_days: int = 90  # earlier complaints within this many days count
+
+
+@dataclass(frozen=True)
+class HandoffConfig:
+    """Handing a conversation to staff in Slack (bot/core/handoff.py).
+
+    Each trigger can be switched off. Automatic triggers (sentiment, VIP, order value) stay
+    quiet for ``cooldown_s`` after a handoff of the conversation ended; a customer asking for
+    a person is never held back.
+    """
+
+    enabled: bool = True  # off: asking for a person records a message ticket instead
+    on_customer_request: bool = True  # intent request_human
+    on_two_fallbacks: bool = True  # the two-stage fallback gave up
+    on_negative_sentiment: bool = True
+    sentiment_threshold: float = -0.6  # mean sentiment of the recent customer messages below this
+    sentiment_window: int = 3  # how many recent customer messages the mean takes
+    sentiment_min_messages: int = 2  # fewer scored messages than this never trigger
+    sentiment_model: str = "var/models/sentiment.pt"  # empty or missing: no sentiment trigger
+    on_severe_complaint: bool = True
+    severe_complaint_levels: tuple[str, ...] = ("high", "critical")
+    vip_segments: tuple[str, ...] = ()  # customers in these segments go to a person at once
+    order_value_limit: float = 0.0  # a mentioned order above this total goes to a person; 0: off
+    cooldown_s: float = 3600.0
+    claim_timeout_s: float = 300.0  # unclaimed this long: the customer may leave a message
+    leave_message_timeout_s: float = 1800.0  # an unanswered offer to leave a message lapses
+    default_wait_s: float = 180.0  # expected wait shown before there is any claim history
+    staff_language: str = "en"  # en | zh: the language of the Slack side
+    member_cache_s: float = 60.0  # how long the support channel's member list is trusted
+    cancel_phrases: tuple[str, ...] = (
+        "back to bot",
+        "back to the bot",
+        "return to bot",
+        "talk to the bot",
+        "cancel handoff",
+        "返回机器人",
+        "回到机器人",
+        "返回智能客服",
+        "结束人工",
+        "退出人工",
+        "取消人工",
+    )
+
+
+@dataclass(frozen=True)
+class RecommendConfig:
+    """Product recommendations (bot/services/recommend.py); paths relative to the repo root."""
+
+    model_path: str = "var/recsys/shop-model.pt"  # written by `make train`, reloaded on change
+    bandit_path: str = "var/recsys/bandit.json"  # the feedback bandit's posterior
+    cards: int = 4  # products per answer (3-5 look right in the web chat)
+    candidates: int = 20  # best-scored products the bandit re-ranks
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Secrets come from the environment only; None means not set."""
 
     admin_token: str | None = None
     rasa_auth_token: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_secret_token: str | None = None
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_support_channel: str | None = None
+    wechat_token: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+
+
+# Secrets field -> environment variable (CONTRACT.md, Channels table).
+SECRET_ENV: dict[str, str] = {
+    "admin_token": "ADMIN_TOKEN",
+    "rasa_auth_token": "RASA_AUTH_TOKEN",
+    "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
+    "telegram_secret_token": "TELEGRAM_SECRET_TOKEN",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_support_channel": "SLACK_SUPPORT_CHANNEL",
+    "wechat_token": "WECHAT_TOKEN",
+    "wechat_aes_key": "WECHAT_AES_KEY",
+    "wechat_app_id": "WECHAT_APP_ID",
+    "wechat_app_secret": "WECHAT_APP_SECRET",
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +247,11 @@ class Config:
     nlu: NluConfig = field(default_factory=NluConfig)
     orders: OrdersConfig = field(default_factory=OrdersConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
+    aftersales: AftersalesConfig = field(default_factory=AftersalesConfig)
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    recommend: RecommendConfig = field(default_factory=RecommendConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    handoff: HandoffConfig = field(default_factory=HandoffConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     def require_admin_token(self) -> str:
@@ -108,6 +270,10 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ACTION_SERVER_URL": ("actions", "url"),
     "GATEWAY_HOST": ("gateway", "host"),
     "GATEWAY_PORT": ("gateway", "port"),
+    "GATEWAY_PUBLIC_URL": ("channels", "public_url"),
+    "TELEGRAM_API_BASE_URL": ("channels", "telegram_api_base_url"),
+    "SLACK_API_BASE_URL": ("channels", "slack_api_base_url"),
+    "WECHAT_API_BASE_URL": ("channels", "wechat_api_base_url"),
 }
 
 _SECTIONS: dict[str, type] = {
@@ -119,6 +285,11 @@ _SECTIONS: dict[str, type] = {
     "nlu": NluConfig,
     "orders": OrdersConfig,
     "demo": DemoConfig,
+    "aftersales": AftersalesConfig,
+    "channels": ChannelsConfig,
+    "recommend": RecommendConfig,
+    "delivery": DeliveryConfig,
+    "handoff": HandoffConfig,
 }
 
 
@@ -140,13 +311,23 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
             return float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{where} must be a number, got {value!r}") from None
+    if isinstance(default, dict):
+        # Mappings of names to whole numbers (days or hours per category or severity).
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a mapping of names to numbers, got {value!r}")
+        return {str(k): _coerce(section, f"{key}.{k}", v, 0) for k, v in value.items()}
     if isinstance(default, tuple):
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where} must be a list, got {value!r}")
         return tuple(str(v) for v in value)
+    if isinstance(value, bool) and default in _SWITCHES:
+        return "on" if value else "off"  # YAML reads `on`/`off`/`true` as booleans
     if not isinstance(value, str):
         raise ConfigError(f"{where} must be a string, got {value!r}")
     return value
+
+
+_SWITCHES = {"auto", "on", "off"}
 
 
 def load_config(
@@ -193,10 +374,7 @@ def load_config(
         }
         built[name] = cls(**kwargs)
 
-    secrets = Secrets(
-        admin_token=env.get("ADMIN_TOKEN") or None,
-        rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
-    )
+    secrets = Secrets(**{name: (env.get(var) or None) for name, var in SECRET_ENV.items()})
     return Config(secrets=secrets, **built)
 
 
@@ -208,3 +386,9 @@ def resolve_sqlite_path(url: str) -> Path | None:
     raw = url[len(prefix) :]
     p = Path(raw)
     return p if p.is_absolute() else REPO_ROOT / p
+
+
+def resolve_repo_path(value: str | Path) -> Path:
+    """A configured path; relative ones are relative to the repository root."""
+    path = Path(value)
+    return path if path.is_absolute() else REPO_ROOT / path

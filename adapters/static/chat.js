@@ -163,8 +163,26 @@
       messages.textContent = "";
       lastRole = null;
       showWelcome();
+      listen();
       input.focus();
     });
+
+    // Push channel: messages that come later (an answer delayed by an outage, staff replies,
+    // ticket updates) arrive as server-sent events; the browser reconnects by itself and
+    // resumes after the last event id it saw.
+    var stream = null;
+    function listen() {
+      if (stream) stream.close();
+      if (typeof window.EventSource !== "function") return;
+      var mine = generation;
+      stream = new EventSource("api/chat/events?sender_id=" + encodeURIComponent(sender));
+      stream.onmessage = function (event) {
+        if (mine !== generation) return;
+        var message = null;
+        try { message = JSON.parse(event.data); } catch (e) { return; }
+        if (message && typeof message === "object") addBot(message);
+      };
+    }
 
     // Rendering ------------------------------------------------------------------------------
     function scrollDown() {
@@ -237,6 +255,10 @@
         meta.appendChild(el("span", "card-rating", rating));
       }
       info.appendChild(meta);
+      // Why this product was recommended ("because you bought ...").
+      if (typeof product.reason === "string" && product.reason) {
+        info.appendChild(el("div", "card-reason", product.reason));
+      }
       if (typeof product.stock === "number") {
         var inStock = product.stock > 0;
         info.appendChild(el("div", "card-stock" + (inStock ? "" : " out"),
@@ -321,7 +343,7 @@
         return fetch("api/chat", {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(bodyJson)
+          body: JSON.stringify(Object.assign({ message_id: randomId() }, bodyJson))
         }).then(function (resp) {
           return resp.json().catch(function () { return null; }).then(function (data) {
             if (mine !== generation) return;
@@ -368,6 +390,7 @@
     });
 
     showWelcome();
+    listen();
     input.focus();
   }
 

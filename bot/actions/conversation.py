@@ -7,6 +7,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.core.handoff_rules import handoff_request
 from bot.i18n import faq_topics, t
 
 from ._common import current_customer_id, lang_of, message_key, record_ticket
@@ -15,7 +16,13 @@ from .orders import reset_flow
 
 
 class RequestHuman(Action):
-    """Tells the customer staff are notified and records a message ticket for them."""
+    """Asks the gateway to hand the conversation to staff.
+
+    The gateway owns the channels and the staff side (bot/core/handoff.py), so it decides what
+    happens: a Slack thread and "connecting you", an offer to leave a message outside service
+    hours, or a message ticket when no staff desk is set up. The custom message itself never
+    reaches the customer.
+    """
 
     def name(self) -> str:
         return "action_request_human"
@@ -23,26 +30,7 @@ class RequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        deps = get_deps()
-        lang = lang_of(tracker)
-        ticket = await record_ticket(
-            tracker,
-            deps.engine,
-            kind="message",
-            status="open",
-            category="request_human",
-            customer_id=await current_customer_id(tracker, deps.engine),
-            lang=lang,
-            key=message_key("human", tracker),
-        )
-        dispatcher.utter_message(
-            text=t(
-                "human.notified",
-                lang,
-                ticket_id=ticket.id,
-                hours=deps.config.shop.service_hours,
-            )
-        )
+        dispatcher.utter_message(json_message=handoff_request("customer_request"))
         return []
 
 

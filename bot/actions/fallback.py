@@ -1,4 +1,5 @@
-"""First stage of the two-stage fallback: offer the likely intents as buttons."""
+"""The two-stage fallback: offer the likely intents as buttons, and when the customer is still
+not understood, ask the gateway to hand the conversation to a person."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.core.handoff_rules import handoff_request
 from bot.core.language import Lang
 from bot.i18n import faq_title, intent_title, t
 
@@ -87,3 +89,56 @@ class AskAffirmation(Action):
         buttons.append({"title": t("fallback.something_else", lang), "payload": "/out_of_scope"})
         dispatcher.utter_message(text=t("fallback.ask_affirmation", lang), buttons=buttons)
         return []
+
+
+NLU_FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+
+
+def last_intents(events: list[dict[str, Any]], count: int) -> list[str | None]:
+    """The intents of the latest ``count`` user turns, newest first, as Rasa's two-stage
+    fallback counts them (a reverted turn counts as a turn without an intent)."""
+    names: list[str | None] = []
+    for event in reversed(events):
+        if event.get("event") == "restart":
+            break
+        if event.get("event") == "rewind":
+            names.append(None)
+        elif event.get("event") == "user":
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            names.append(intent.get("name"))
+        if len(names) == count:
+            break
+    return names
+
+
+def fallback_gave_up(events: list[dict[str, Any]]) -> bool:
+    """Rasa's two-stage fallback gives up (and runs ``action_default_fallback``) after two
+    unclear messages in a row, or when the customer turned down the suggestions twice."""
+    return last_intents(events, 2) == [NLU_FALLBACK, NLU_FALLBACK] or last_intents(events, 3) == [
+        OUT_OF_SCOPE,
+        NLU_FALLBACK,
+        OUT_OF_SCOPE,
+    ]
+
+
+class DefaultFallback(Action):
+    """Replaces Rasa's ``action_default_fallback``.
+
+    After the two-stage fallback gave up, it asks the gateway for a handoff (reason
+    ``two_fallbacks``); the gateway offers a "talk to a person" button instead when that trigger
+    is off. After a low-confidence dialogue prediction it says ``utter_default`` as Rasa does.
+    Either way the unclear message is reverted, like Rasa's own action.
+    """
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if fallback_gave_up(tracker.events):
+            dispatcher.utter_message(json_message=handoff_request("two_fallbacks"))
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return [UserUtteranceReverted()]

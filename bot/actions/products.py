@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -11,11 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.core.language import Lang
-from bot.i18n import category_name, money, t
-from bot.services import catalog
+from bot.i18n import category_name, join_list, money, t, text_keys
+from bot.recsys.constraints import Constraints, parse_constraints
+from bot.services import catalog, recommend
+from bot.services.recommend import Reason, Recommendations
 from bot.services.types import Product, ProductMatch
 
-from ._common import lang_of, latest_text
+from ._common import current_customer_id, lang_of, latest_text
 from ._deps import get_deps
 from ._render import product_cards, product_text
 
@@ -23,8 +26,6 @@ from ._render import product_cards, product_text
 CLEAR_MARGIN = 8.0
 MAX_CHOICES = 5
 SEARCH_POOL = 20
-MAX_RECOMMENDATIONS = 3
-RECOMMEND_POOL = 50
 
 
 def product_entity(tracker: Tracker) -> str:
@@ -158,44 +159,134 @@ class ProductInquiry(Action):
         return [SlotSet("product", product.name(lang))]
 
 
-# Words customers use for a whole category ("any good 数码 stuff?"); checked in this order.
-CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("underwear", ("underwear", "lingerie", "内衣")),
-    ("shoes", ("shoes", "footwear", "鞋")),
-    ("electronics", ("electronics", "gadget", "数码", "电子")),
-    ("appliances", ("appliance", "家电", "电器")),
-    ("clothing", ("clothes", "clothing", "衣服", "服装")),
-    ("beauty", ("beauty", "skincare", "makeup", "cosmetic", "美妆", "护肤", "化妆")),
-    ("food", ("food", "snack", "drink", "零食", "食品", "吃的", "饮料")),
-    ("sports", ("sport", "outdoor", "fitness", "运动", "户外", "健身")),
-    ("home", ("home", "household", "kitchen", "家居", "日用", "厨房")),
-    ("books", ("book", "novel", "图书", "书")),
-)
-
-
 def category_in(text: str) -> str | None:
     """The product category a message names, if any ("推荐点数码产品" -> "electronics")."""
-    lowered = text.casefold()
-    for key, words in CATEGORY_WORDS:
-        if any(word in lowered for word in words):
-            return key
-    return None
+    categories = parse_constraints(text).categories
+    return categories[0] if categories else None
 
 
-def top_rated_in_stock(products: list[Product], limit: int) -> list[Product]:
-    """Best-rated products with stock, most reviews first among equal ratings."""
-    seen: set[str] = set()
-    picks: list[Product] = []
-    for product in products:
-        if product.stock > 0 and product.id not in seen:
-            seen.add(product.id)
-            picks.append(product)
-    picks.sort(key=lambda product: (-product.rating, -product.rating_count, product.id))
-    return picks[:limit]
+def _feedback_button(product: Product, reaction: str, lang: Lang) -> dict[str, str]:
+    entities = json.dumps(
+        {"product_id": product.id, "rec_feedback": reaction}, separators=(",", ":")
+    )
+    return {
+        "title": t(f"recommend.button.{reaction}", lang),
+        "payload": f"/recommend_products{entities}",
+    }
+
+
+def reason_text(reason: Reason, lang: Lang) -> str:
+    """ "because you bought X", "popular with our VIP members", ... in ``lang``."""
+    if reason.kind in ("bought", "viewed", "similar") and reason.product is not None:
+        return t(f"recommend.reason.{reason.kind}", lang, name=reason.product.name(lang))
+    if reason.kind == "history":
+        return t("recommend.reason.history", lang)
+    if reason.kind == "gift" and reason.recipient:
+        return t("recommend.reason.gift", lang, recipient=recipient_name(reason.recipient, lang))
+    if reason.kind == "popular_segment" and reason.segment:
+        return t(
+            "recommend.reason.popular_segment", lang, segment=segment_name(reason.segment, lang)
+        )
+    if reason.kind == "popular_category" and reason.category:
+        return t(
+            "recommend.reason.popular_category",
+            lang,
+            category=category_name(reason.category, lang),
+        )
+    return t("recommend.reason.popular", lang)
+
+
+def segment_name(segment: str, lang: Lang) -> str:
+    key = f"recommend.segment.{segment}"
+    return t(key if key in text_keys() else "recommend.segment.other", lang)
+
+
+def recipient_name(recipient: str, lang: Lang) -> str:
+    key = f"recommend.recipient.{recipient}"
+    return t(key if key in text_keys() else "recommend.recipient.friend", lang)
+
+
+def price_text(constraints: Constraints, lang: Lang) -> str:
+    """ " under ¥200.00" / "¥200.00以内" (empty without a price)."""
+    low, high = constraints.min_price_cents, constraints.max_price_cents
+    if low is not None and high is not None:
+        return t("recommend.price.range", lang, low=money(low), high=money(high))
+    if high is not None:
+        return t("recommend.price.max", lang, price=money(high))
+    if low is not None:
+        return t("recommend.price.min", lang, price=money(low))
+    return ""
+
+
+def scope_parts(recs: Recommendations, query: str | None, lang: Lang) -> list[str]:
+    """What the request narrowed to: [" for “earbuds”", " under ¥200.00"] (zh alike)."""
+    c = recs.constraints
+    parts: list[str] = []
+    if query:
+        parts.append(t("recommend.scope", lang, query=query))
+    elif c.type_words:
+        parts.append(t("recommend.scope", lang, query=c.type_words[0]))
+    elif c.categories:
+        names = join_list([category_name(k, lang) for k in c.categories], lang)
+        parts.append(t("recommend.scope", lang, query=names))
+    if not recs.relaxed_price:
+        parts.append(price_text(c, lang))
+    return [part for part in parts if part]
+
+
+def recommendation_messages(
+    recs: Recommendations, query: str | None, lang: Lang
+) -> tuple[str, dict[str, Any]]:
+    """The text (header and one line per pick with its reason) and the product cards."""
+    parts = scope_parts(recs, query, lang)
+    if lang == "zh":
+        # "为您精选“耳机”相关、¥200.00以内的商品" but "送给妈妈的礼物推荐（¥300.00以内）".
+        scope = "、".join(parts) + "的" if parts else ""
+        gift_scope = f"（{'、'.join(parts)}）" if parts else ""
+    else:
+        scope = gift_scope = "".join(parts)
+    lines = []
+    if recs.relaxed_price:
+        lines.append(t("recommend.relaxed_price", lang, price=price_text(recs.constraints, lang)))
+    if recs.anchor is not None:
+        lines.append(t("recommend.header.similar", lang, name=recs.anchor.name(lang)))
+    elif recs.constraints.recipient:
+        name = recipient_name(recs.constraints.recipient, lang)
+        lines.append(t("recommend.header.gift", lang, recipient=name, scope=gift_scope))
+    elif recs.personal:
+        lines.append(t("recommend.header.personal", lang, scope=scope))
+    else:
+        lines.append(t("recommend.header.popular", lang, scope=scope))
+    for pick in recs.picks:
+        lines.append(
+            t(
+                "recommend.line",
+                lang,
+                name=pick.product.name(lang),
+                price=money(pick.product.price_cents),
+                rating=f"{pick.product.rating:.1f}",
+                reason=reason_text(pick.reason, lang),
+            )
+        )
+    cards = product_cards([pick.product for pick in recs.picks], lang)
+    for card, pick in zip(cards["products"], recs.picks, strict=True):
+        card["reason"] = reason_text(pick.reason, lang)
+        card["buttons"] = [
+            _feedback_button(pick.product, reaction, lang) for reaction in ("more", "skip", "buy")
+        ]
+        # Channels without per-card buttons offer each card as one choice: "more like this".
+        card["payload"] = card["buttons"][0]["payload"]
+    return "\n".join(lines), cards
 
 
 class RecommendProducts(Action):
-    """Top-rated, in-stock products of the asked product type or category, as product cards."""
+    """Personal recommendations as product cards with a reason and feedback buttons.
+
+    A plain request ("recommend earbuds under 200 yuan", "送妈妈的礼物") is parsed for filters
+    and answered from the shop's model; a card button comes back as this intent with the
+    entities ``product_id`` and ``rec_feedback`` ("more": similar products, "skip": never show
+    it again and suggest others, "buy": where to order it). Every reaction teaches the bandit.
+    """
 
     def name(self) -> str:
         return "action_recommend_products"
@@ -204,34 +295,56 @@ class RecommendProducts(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         lang = lang_of(tracker)
-        engine = get_deps().engine
-        wanted = next(tracker.get_latest_entity_values("product"), None)
-        category = category_in(latest_text(tracker))
-        scope = ""
-        if wanted:
-            matches = await catalog.search_products(engine, str(wanted), limit=RECOMMEND_POOL)
-            candidates = [match.product for match in close_to_best(matches)]
-            scope = t("recommend.scope", lang, query=wanted)
-        elif category:
-            candidates = await catalog.list_products(engine, category=category)
-            scope = t("recommend.scope", lang, query=category_name(category, lang))
-        else:
-            candidates = await catalog.list_products(engine)
-        picks = top_rated_in_stock(candidates, MAX_RECOMMENDATIONS)
-        if not picks:
-            dispatcher.utter_message(text=t("recommend.none", lang, query=wanted or ""))
-            return []
-        lines = [t("recommend.header", lang, scope=scope)]
-        lines += [
-            t(
-                "recommend.line",
-                lang,
-                name=product.name(lang),
-                price=money(product.price_cents),
-                rating=f"{product.rating:.1f}",
+        deps = get_deps()
+        engine = deps.engine
+        service = recommend.recommender_for(deps.config)
+        customer_id = await current_customer_id(tracker, engine)
+        session = tracker.sender_id or ""
+        reaction = next(tracker.get_latest_entity_values("rec_feedback"), None)
+        product_id = next(tracker.get_latest_entity_values("product_id"), None)
+        like: str | None = None
+        if reaction in recommend.REACTIONS and product_id:
+            product = await service.react(
+                engine,
+                customer_id=customer_id,
+                session=session,
+                product_id=str(product_id),
+                reaction=reaction,
+                now=deps.clock(),
             )
-            for product in picks
-        ]
-        dispatcher.utter_message(text="\n".join(lines))
-        dispatcher.utter_message(json_message=product_cards(picks, lang))
+            if product is None:
+                dispatcher.utter_message(text=t("recommend.gone", lang))
+                return []
+            if reaction == "buy":
+                dispatcher.utter_message(
+                    text=t(
+                        "recommend.buy",
+                        lang,
+                        name=product.name(lang),
+                        price=money(product.price_cents),
+                    )
+                )
+                return [SlotSet("product", product.name(lang))]
+            if reaction == "skip":
+                dispatcher.utter_message(
+                    text=t("recommend.dismissed", lang, name=product.name(lang))
+                )
+            else:
+                like = product.id
+        wanted = product_entity(tracker) if like is None and reaction is None else ""
+        recs = await service.recommend(
+            engine,
+            customer_id=customer_id,
+            session=session,
+            text=latest_text(tracker) if reaction is None else "",
+            product_query=wanted or None,
+            like_product_id=like,
+        )
+        if not recs.picks:
+            key = "recommend.none" if wanted else "recommend.none_filtered"
+            dispatcher.utter_message(text=t(key, lang, query=wanted))
+            return []
+        text, cards = recommendation_messages(recs, wanted or None, lang)
+        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(json_message=cards)
         return []

@@ -1,15 +1,46 @@
-"""Admin API: ``GET /api/admin/tickets`` behind ``Authorization: Bearer $ADMIN_TOKEN``."""
+"""Admin API behind ``Authorization: Bearer $ADMIN_TOKEN``.
+
+- ``GET /api/admin/tickets``: tickets, newest first (filters ``customer_id``, ``order_id``,
+  ``kind``, ``limit``).
+- ``GET /api/admin/tickets/{id}``: one ticket with its history and the statuses it may go to.
+- ``POST /api/admin/tickets/{id}/transition`` with ``{"to": status, "note"?: str,
+  "staff"?: str}``: staff move a ticket; the customer is told through the ticket notifier
+  the gateway sets under :data:`NOTIFIER_KEY`. 400 names the bad field, 404 an unknown id,
+  409 a transition the ticket's kind does not allow (with the allowed ones).
+"""
 
 from __future__ import annotations
 
 import hmac
 import re
+from typing import Any
 
 from aiohttp import web
 
 from bot.gateway.context import CONFIG_KEY, ENGINE_KEY
-from bot.gateway.http import RequestError, json_response, optional_string
-from bot.services.tickets import list_tickets, ticket_to_json
+from bot.gateway.http import (
+    RequestError,
+    json_response,
+    optional_string,
+    read_json_object,
+)
+from bot.services.tickets import (
+    STAFF_ACTOR_PREFIX,
+    InvalidTransition,
+    TicketNotFound,
+    TicketNotifier,
+    allowed_transitions,
+    event_to_json,
+    get_ticket,
+    list_tickets,
+    ticket_history,
+    ticket_to_json,
+    transition_ticket,
+)
+from bot.services.types import Ticket
+
+# Set by whoever wires customer notifications (the gateway's outbox); absent: nobody is told.
+NOTIFIER_KEY = web.AppKey("ticket_notifier", TicketNotifier)
 
 _ID_RE = re.compile(r"[A-Za-z0-9._:@-]+")
 _KIND_RE = re.compile(r"[a-z_]+")
@@ -63,5 +94,85 @@ async def tickets(request: web.Request) -> web.Response:
     return json_response([ticket_to_json(t) for t in found])
 
 
+_TICKET_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,40}")
+_STATUS_RE = re.compile(r"[a-z_]{1,30}")
+_STAFF_RE = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
+MAX_NOTE = 2000
+_TRANSITION_FIELDS = {"to", "note", "staff"}
+
+
+def _ticket_id(request: web.Request) -> str:
+    ticket_id = request.match_info["ticket_id"]
+    if not _TICKET_ID_RE.fullmatch(ticket_id):
+        raise RequestError(
+            400, f"the ticket id must look like TK-20260421-0001, got {ticket_id!r}", "id"
+        )
+    return ticket_id
+
+
+def _detail(ticket: Ticket, history: list[Any]) -> dict[str, Any]:
+    return {
+        **ticket_to_json(ticket),
+        "allowed_transitions": list(allowed_transitions(ticket.kind, ticket.status)),
+        "history": [event_to_json(event) for event in history],
+    }
+
+
+async def ticket_detail(request: web.Request) -> web.Response:
+    """One ticket with its history (oldest first) and the statuses it may go to next."""
+    require_admin(request)
+    ticket_id = _ticket_id(request)
+    engine = request.app[ENGINE_KEY]
+    ticket = await get_ticket(engine, ticket_id)
+    if ticket is None:
+        raise RequestError(404, f"there is no ticket {ticket_id!r}", "id")
+    return json_response(_detail(ticket, await ticket_history(engine, ticket_id)))
+
+
+async def ticket_transition(request: web.Request) -> web.Response:
+    """Move a ticket to ``to``; the change is recorded with the staff name and note."""
+    require_admin(request)
+    ticket_id = _ticket_id(request)
+    body = await read_json_object(request)
+    unknown = sorted(set(body) - _TRANSITION_FIELDS)
+    if unknown:
+        raise RequestError(
+            400,
+            f'unknown field(s) {unknown}; send {{"to": status, "note"?: text, "staff"?: name}}',
+            unknown[0],
+        )
+    to = optional_string(body, "to", max_length=30, pattern=_STATUS_RE, expected="a status")
+    if to is None:
+        raise RequestError(400, "`to` is required: the status to move the ticket to", "to")
+    note = optional_string(body, "note", max_length=MAX_NOTE, expected="free text")
+    staff = optional_string(body, "staff", max_length=100, pattern=_STAFF_RE, expected="a name")
+    engine = request.app[ENGINE_KEY]
+    try:
+        done = await transition_ticket(
+            engine,
+            ticket_id,
+            to,
+            actor=STAFF_ACTOR_PREFIX + (staff.strip() if staff and staff.strip() else "admin"),
+            note=note,
+            notifier=request.app.get(NOTIFIER_KEY),
+        )
+    except TicketNotFound:
+        raise RequestError(404, f"there is no ticket {ticket_id!r}", "id") from None
+    except InvalidTransition as exc:
+        return json_response(
+            {
+                "error": str(exc),
+                "field": "to",
+                "status": exc.ticket.status,
+                "allowed_transitions": list(exc.allowed),
+            },
+            status=409,
+        )
+    detail = _detail(done.ticket, await ticket_history(engine, ticket_id))
+    return json_response({**detail, "changed": done.changed})
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/admin/tickets", tickets)
+    app.router.add_get("/api/admin/tickets/{ticket_id}", ticket_detail)
+    app.router.add_post("/api/admin/tickets/{ticket_id}/transition", ticket_transition)

@@ -115,6 +115,7 @@ class ProductCard:
     stock: int | None = None
     payload: str | None = None
     buttons: tuple[Button, ...] = ()
+    reason: str | None = None  # why it was recommended ("because you bought ...")
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProductCard | None:
@@ -128,6 +129,7 @@ class ProductCard:
         rating, stock = data.get("rating"), data.get("stock")
         payload, image = data.get("payload"), data.get("image")
         price_text = data.get("price_text")
+        reason = data.get("reason")
         return cls(
             id=pid,
             name=name,
@@ -139,6 +141,7 @@ class ProductCard:
             stock=stock if isinstance(stock, int) and not isinstance(stock, bool) else None,
             payload=payload if isinstance(payload, str) and payload.startswith("/") else None,
             buttons=_buttons_from_json(data.get("buttons")),
+            reason=reason if isinstance(reason, str) and reason else None,
         )
 
 

@@ -11,7 +11,8 @@ import json
 import logging
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
+from urllib.parse import quote
 
 import aiohttp
 
@@ -29,6 +30,9 @@ class RasaMetadata(TypedDict):
     external_id: str
     customer_id: str | None
     language: Literal["zh", "en"]
+    # The inbox row of the message: lets a retry find out whether Rasa already handled it.
+    inbox_id: NotRequired[int]
+    attachments: NotRequired[list[dict[str, Any]]]
 
 
 class RasaClientError(Exception):
@@ -61,6 +65,7 @@ class RasaClient:
         timeout_s: float = 30.0,
         health_timeout_s: float = 3.0,
         session: aiohttp.ClientSession | None = None,
+        auth_token: str | None = None,
     ) -> None:
         if timeout_s <= 0 or health_timeout_s <= 0:
             raise ValueError(
@@ -76,6 +81,7 @@ class RasaClient:
         self.health_timeout = aiohttp.ClientTimeout(total=health_timeout_s)
         self._session = session
         self._owns_session = session is None
+        self.auth_token = auth_token
 
     async def start(self) -> None:
         """Create the HTTP session unless one was injected (idempotent)."""
@@ -142,6 +148,68 @@ class RasaClient:
                 f"received {_snippet(raw)}"
             ) from exc
 
+    async def replies_for(self, sender: str, inbox_id: int) -> list[OutgoingMessage] | None:
+        """The bot's answer to an earlier message if Rasa already handled it, else None.
+
+        Rasa keeps the gateway's metadata on each user event, so a message sent before the
+        gateway stopped (or before a timeout) is found by its ``inbox_id`` and not sent twice.
+        Raises :class:`RasaUnavailable` when the tracker cannot be read.
+        """
+        url = f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker"
+        params = {"include_events": "AFTER_RESTART"}
+        if self.auth_token:
+            params["token"] = self.auth_token
+        try:
+            async with self.session.get(url, params=params, timeout=self.timeout) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RasaUnavailable(f"cannot read the tracker at {url}: {exc!r}") from exc
+        if status >= 500:
+            raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        if status != 200:
+            raise RasaBadResponse(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        try:
+            events = json.loads(raw).get("events") or []
+        except (ValueError, AttributeError) as exc:
+            raise RasaBadResponse(f"unusable tracker from {url}: {exc}") from exc
+        return replies_after(events, inbox_id)
+
+    async def pause(self, sender: str) -> None:
+        """Pause the conversation: Rasa keeps logging its messages but stops answering
+        (while a person has it). Raises like :meth:`append_event`."""
+        await self.append_event(sender, {"event": "pause"})
+
+    async def resume(self, sender: str) -> None:
+        """Resume a paused conversation: Rasa answers its messages again."""
+        await self.append_event(sender, {"event": "resume"})
+
+    async def append_event(self, sender: str, event: dict[str, Any]) -> None:
+        """Append one event to the conversation's tracker (``POST .../tracker/events``).
+
+        Raises :class:`RasaUnavailable` when Rasa cannot be reached or answers 5xx, and
+        :class:`RasaBadResponse` when it refuses the event (4xx, e.g. a wrong auth token).
+        """
+        url = f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker/events"
+        params = {"include_events": "NONE"}
+        if self.auth_token:
+            params["token"] = self.auth_token
+        try:
+            async with self.session.post(
+                url, json=event, params=params, timeout=self.timeout
+            ) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RasaUnavailable(f"cannot append {event} at {url}: {exc!r}") from exc
+        if status >= 500:
+            raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        if status != 200:
+            raise RasaBadResponse(
+                f"Rasa refused the event {event} with {status} at {url}: {_snippet(raw)}; "
+                "check RASA_AUTH_TOKEN"
+            )
+
     async def check_rasa(self) -> ServiceHealth:
         """Rasa answers ``GET /`` with "Hello from Rasa" when its server is up."""
         return await self._check("rasa", self.rasa_url + "/")
@@ -166,6 +234,32 @@ class RasaClient:
             )
         except aiohttp.ClientError as exc:
             return ServiceHealth(name, False, f"cannot reach {url}: {exc}")
+
+
+def replies_after(events: list[Any], inbox_id: int) -> list[OutgoingMessage] | None:
+    """The bot messages that followed the user event carrying ``inbox_id`` (None if absent)."""
+    start = None
+    for i, event in enumerate(events):
+        if not isinstance(event, dict) or event.get("event") != "user":
+            continue
+        metadata = event.get("metadata")
+        if isinstance(metadata, dict) and metadata.get("inbox_id") == inbox_id:
+            start = i
+    if start is None:
+        return None
+    replies: list[OutgoingMessage] = []
+    for event in events[start + 1 :]:
+        if not isinstance(event, dict):
+            continue
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            raw_data = event.get("data")
+            data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+            message = OutgoingMessage.from_rasa({"text": event.get("text"), **data})
+            if not message.is_empty:
+                replies.append(message)
+    return replies
 
 
 def _snippet(raw: bytes, limit: int = 200) -> str:

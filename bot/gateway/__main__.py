@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from aiohttp import web
 
-from bot.config import load_config
+from bot.config import ConfigError, load_config
 from bot.gateway.app import create_app
 
 
@@ -20,13 +21,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    cfg = load_config()
+    try:
+        cfg = load_config()
+        app = create_app(cfg)
+    except ConfigError as exc:
+        # A channel switched on without its secret, a malformed setting: say which, no trace.
+        print(f"gateway: configuration error: {exc}", file=sys.stderr)
+        return 2
     host = args.host or cfg.gateway.host
     port = args.port or cfg.gateway.port
     logging.getLogger("bot.gateway").info(
         "gateway on http://%s:%d (Rasa %s, actions %s)", host, port, cfg.rasa.url, cfg.actions.url
     )
-    web.run_app(create_app(cfg), host=host, port=port, print=None)
+    web.run_app(app, host=host, port=port, print=None)
     return 0
 
 

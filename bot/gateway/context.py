@@ -6,10 +6,14 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
+from bot.core.media import MediaStore
+from bot.core.outbox import Sender
+from bot.core.pipeline import Pipeline
 from bot.core.rasa_client import RasaClient
-from bot.gateway.dispatcher import Dispatcher
 
 CONFIG_KEY = web.AppKey("config", Config)
 ENGINE_KEY = web.AppKey("engine", AsyncEngine)
 RASA_KEY = web.AppKey("rasa", RasaClient)
-DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
+PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
+SENDERS_KEY = web.AppKey("senders", dict[str, Sender])
+MEDIA_KEY = web.AppKey("media", MediaStore)

@@ -1,27 +1,44 @@
-"""Tickets: every request the assistant hands to the shop (cancellation, address change, ...).
+"""Tickets: every request the assistant hands to the shop (cancellation, return, complaint, ...).
 
 The same request twice makes one ticket: callers derive an idempotency key from the request's
 content ("cancel:260420000009"), and asking again returns the ticket made the first time.
+
+Each kind of ticket moves through its own states (:data:`TRANSITIONS`); staff move it with
+:func:`transition_ticket`, which records who, when, from, to and why in ``ticket_events`` and
+tells the customer through an injected :class:`TicketNotifier`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import load_config
-from bot.services.types import Ticket, as_utc
-from bot.storage.schema import tickets
+from bot.i18n import (
+    as_lang,
+    fmt_datetime,
+    money,
+    payment_name,
+    t,
+    text_keys,
+    ticket_kind_name,
+)
+from bot.services.types import Lang, Ticket, as_utc, as_utc_or_none
+from bot.storage.schema import ticket_events, tickets
+
+logger = logging.getLogger(__name__)
 
 _MAX_KEY = 200
 _ATTEMPTS = 5
@@ -64,6 +81,8 @@ def _ticket(row: Any) -> Ticket:
         sender_id=row.sender_id,
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
+        severity=row.severity,
+        sla_due_at=as_utc_or_none(row.sla_due_at),
     )
 
 
@@ -106,6 +125,14 @@ async def _next_ticket_id(conn: AsyncConnection, now: datetime) -> str:
     return f"{prefix}{number:04d}"
 
 
+def _aware_now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError(f"`now` must be timezone-aware, got {now!r}")
+    return now.astimezone(UTC)
+
+
 def _check_key(idempotency_key: str) -> None:
     if not idempotency_key or len(idempotency_key) > _MAX_KEY:
         raise ValueError(
@@ -126,15 +153,26 @@ async def insert_ticket(
     channel: str | None,
     sender_id: str | None,
     idempotency_key: str,
+    severity: str | None = None,
+    sla_due_at: datetime | None = None,
+    actor: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
-    """Create a ticket inside the caller's transaction, or return the one with the same key."""
+    """Create a ticket inside the caller's transaction, or return the one with the same key.
+
+    The creation is the first entry of the ticket's history, by ``actor`` (default: "customer"
+    when the ticket comes from a conversation, "system" otherwise).
+    """
     _check_key(idempotency_key)
     if not kind or not status:
         raise ValueError(f"kind and status must be non-empty, got kind={kind!r} status={status!r}")
+    if severity is not None and severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {SEVERITIES} or None, got {severity!r}")
     existing = await find_ticket_by_key(conn, idempotency_key)
     if existing is not None:
         return existing
-    now = datetime.now(UTC)
+    now = _aware_now(now)
     ticket = Ticket(
         id=await _next_ticket_id(conn, now),
         kind=kind,
@@ -147,6 +185,8 @@ async def insert_ticket(
         sender_id=sender_id,
         created_at=now,
         updated_at=now,
+        severity=severity,
+        sla_due_at=None if sla_due_at is None else as_utc(sla_due_at),
     )
     await conn.execute(
         tickets.insert().values(
@@ -162,8 +202,12 @@ async def insert_ticket(
             idempotency_key=idempotency_key,
             created_at=now,
             updated_at=now,
+            severity=severity,
+            sla_due_at=ticket.sla_due_at,
         )
     )
+    who = actor or ("customer" if sender_id else "system")
+    await _add_event(conn, ticket.id, now, who, None, status, note)
     return ticket
 
 
@@ -179,6 +223,10 @@ async def create_ticket(
     channel: str | None,
     sender_id: str | None,
     idempotency_key: str,
+    severity: str | None = None,
+    sla_due_at: datetime | None = None,
+    actor: str | None = None,
+    note: str | None = None,
 ) -> Ticket:
     """Create a ticket; the same ``idempotency_key`` again returns the existing ticket."""
     for _ in range(_ATTEMPTS):
@@ -195,6 +243,10 @@ async def create_ticket(
                     channel=channel,
                     sender_id=sender_id,
                     idempotency_key=idempotency_key,
+                    severity=severity,
+                    sla_due_at=sla_due_at,
+                    actor=actor,
+                    note=note,
                 )
         except IntegrityError:
             # A concurrent request took the key (return its ticket) or the id (try again).
@@ -229,22 +281,391 @@ async def list_tickets(
     return [_ticket(row) for row in rows]
 
 
+async def get_ticket_by_key(engine: AsyncEngine, idempotency_key: str) -> Ticket | None:
+    """The ticket made for ``idempotency_key``, if any."""
+    async with engine.connect() as conn:
+        return await find_ticket_by_key(conn, idempotency_key)
+
+
 async def get_ticket(engine: AsyncEngine, ticket_id: str) -> Ticket | None:
     async with engine.connect() as conn:
         row = (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).first()
     return None if row is None else _ticket(row)
 
 
-def ticket_to_json(t: Ticket) -> dict[str, Any]:
+def ticket_to_json(ticket: Ticket) -> dict[str, Any]:
     """The ticket as the admin API shows it (timestamps in ISO 8601, UTC)."""
     return {
-        "id": t.id,
-        "kind": t.kind,
-        "order_id": t.order_id,
-        "customer_id": t.customer_id,
-        "status": t.status,
-        "category": t.category,
-        "created_at": t.created_at.isoformat(),
-        "updated_at": t.updated_at.isoformat(),
-        "payload": dict(t.payload),
+        "id": ticket.id,
+        "kind": ticket.kind,
+        "order_id": ticket.order_id,
+        "customer_id": ticket.customer_id,
+        "status": ticket.status,
+        "category": ticket.category,
+        "created_at": ticket.created_at.isoformat(),
+        "updated_at": ticket.updated_at.isoformat(),
+        "severity": ticket.severity,
+        "sla_due_at": None if ticket.sla_due_at is None else ticket.sla_due_at.isoformat(),
+        "payload": dict(ticket.payload),
     }
+
+
+# The state machine ------------------------------------------------------------------------------
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+
+_GOODS_BACK = {
+    "requested": frozenset({"approved", "rejected", "cancelled"}),
+    "approved": frozenset({"item_received", "cancelled"}),
+    # The returned item fails the check (used, damaged by the customer): refused after all.
+    "item_received": frozenset({"rejected"}),
+    "rejected": frozenset({"closed"}),
+    "cancelled": frozenset(),
+    "closed": frozenset(),
+}
+
+TRANSITIONS: Mapping[str, Mapping[str, frozenset[str]]] = {
+    "return": {
+        **_GOODS_BACK,
+        "item_received": _GOODS_BACK["item_received"] | {"refunded"},
+        "refunded": frozenset({"closed"}),
+    },
+    "exchange": {
+        **_GOODS_BACK,
+        "item_received": _GOODS_BACK["item_received"] | {"exchanged"},
+        "exchanged": frozenset({"closed"}),
+    },
+    # A refund without sending anything back (missing item, price protection).
+    "refund": {
+        "requested": frozenset({"approved", "rejected", "cancelled"}),
+        "approved": frozenset({"refunded"}),
+        "refunded": frozenset({"closed"}),
+        "rejected": frozenset({"closed"}),
+        "cancelled": frozenset(),
+        "closed": frozenset(),
+    },
+    "complaint": {
+        "requested": frozenset({"in_progress"}),
+        "in_progress": frozenset({"resolved"}),
+        "resolved": frozenset({"closed", "in_progress"}),  # back in progress: not solved after all
+        "closed": frozenset(),
+    },
+    # Cancellations are approved when made; a paid order's money then goes back.
+    "cancellation": {
+        "approved": frozenset({"refunded", "closed"}),
+        "refunded": frozenset({"closed"}),
+        "closed": frozenset(),
+    },
+}
+# Statuses written before the state machine existed, read as the state they meant.
+LEGACY_STATUSES: Mapping[str, Mapping[str, str]] = {"complaint": {"open": "requested"}}
+FINAL_STATUSES = frozenset({"closed", "cancelled"})
+STAFF_ACTOR_PREFIX = "staff:"
+
+
+class TicketError(Exception):
+    """A ticket operation that cannot be done; subclasses say why."""
+
+
+class TicketNotFound(TicketError):
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"there is no ticket {ticket_id!r}")
+        self.ticket_id = ticket_id
+
+
+class InvalidTransition(TicketError):
+    """The ticket's kind does not allow going from its current status to the one asked for."""
+
+    def __init__(self, ticket: Ticket, to_status: str, allowed: tuple[str, ...]) -> None:
+        options = ", ".join(allowed) if allowed else "none, the ticket is final"
+        super().__init__(
+            f"a {ticket.kind} ticket cannot go from {ticket.status!r} to {to_status!r}; "
+            f"allowed next: {options}"
+        )
+        self.ticket = ticket
+        self.to_status = to_status
+        self.allowed = allowed
+
+
+def _machine(kind: str) -> Mapping[str, frozenset[str]] | None:
+    return TRANSITIONS.get(kind)
+
+
+def effective_status(kind: str, status: str) -> str:
+    """The state-machine status of a stored status (legacy names mapped)."""
+    return LEGACY_STATUSES.get(kind, {}).get(status, status)
+
+
+def allowed_transitions(kind: str, status: str) -> tuple[str, ...]:
+    """The statuses a ``kind`` ticket in ``status`` may go to next, in a stable order.
+
+    Kinds without their own machine (address changes, messages, feedback, data requests)
+    can only be closed.
+    """
+    machine = _machine(kind)
+    if machine is None:
+        return () if status in FINAL_STATUSES else ("closed",)
+    return tuple(sorted(machine.get(effective_status(kind, status), frozenset())))
+
+
+def states_of(kind: str) -> tuple[str, ...]:
+    """Every status a ``kind`` ticket can be in (empty for kinds without a machine)."""
+    machine = _machine(kind)
+    return () if machine is None else tuple(machine)
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """One entry of a ticket's history; ``from_status`` is None for its creation."""
+
+    id: int
+    ticket_id: str
+    ts: datetime
+    actor: str  # "customer", "system", "system:policy", "staff:<name>"
+    from_status: str | None
+    to_status: str
+    note: str | None
+
+
+def event_to_json(event: TicketEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "ts": event.ts.isoformat(),
+        "actor": event.actor,
+        "from": event.from_status,
+        "to": event.to_status,
+        "note": event.note,
+    }
+
+
+class TicketNotifier(Protocol):
+    """Tells the customer about a status change on the channel the ticket came from.
+
+    Called after the change is committed. Implementations should store the message (the
+    gateway's outbox) rather than send it inline; an exception is logged and does not undo the
+    change. :func:`customer_notice` gives the text.
+    """
+
+    async def notify(self, ticket: Ticket, event: TicketEvent) -> None: ...
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The result of :func:`transition_ticket`: ``changed`` is False for a repeated request."""
+
+    ticket: Ticket
+    event: TicketEvent | None
+    changed: bool
+
+
+def _event(row: Any) -> TicketEvent:
+    return TicketEvent(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        ts=as_utc(row.ts),
+        actor=row.actor,
+        from_status=row.from_status,
+        to_status=row.to_status,
+        note=row.note,
+    )
+
+
+async def _add_event(
+    conn: AsyncConnection,
+    ticket_id: str,
+    ts: datetime,
+    actor: str,
+    from_status: str | None,
+    to_status: str,
+    note: str | None,
+) -> TicketEvent:
+    result = await conn.execute(
+        ticket_events.insert().values(
+            ticket_id=ticket_id,
+            ts=ts,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+        )
+    )
+    (event_id,) = result.inserted_primary_key or (None,)
+    return TicketEvent(int(event_id or 0), ticket_id, ts, actor, from_status, to_status, note)
+
+
+async def change_status(
+    conn: AsyncConnection,
+    ticket_id: str,
+    to_status: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Transition:
+    """Move a ticket to ``to_status`` inside the caller's transaction.
+
+    Asking for the status the ticket already has changes nothing (``changed`` False), so a
+    retried request is harmless. Raises :class:`TicketNotFound` or :class:`InvalidTransition`.
+    """
+    if not actor or len(actor) > 120:
+        raise ValueError(f"actor must be 1-120 characters, got {actor!r}")
+    row = (
+        await conn.execute(select(tickets).where(tickets.c.id == ticket_id).with_for_update())
+    ).first()
+    if row is None:
+        raise TicketNotFound(ticket_id)
+    ticket = _ticket(row)
+    if to_status == ticket.status:
+        return Transition(ticket, None, changed=False)
+    allowed = allowed_transitions(ticket.kind, ticket.status)
+    if to_status not in allowed:
+        raise InvalidTransition(ticket, to_status, allowed)
+    stamp = _aware_now(now)
+    result = await conn.execute(
+        update(tickets)
+        .where(tickets.c.id == ticket_id, tickets.c.status == ticket.status)
+        .values(status=to_status, updated_at=stamp)
+    )
+    if result.rowcount != 1:
+        raise _ConcurrentChange(ticket_id)
+    event = await _add_event(conn, ticket_id, stamp, actor, ticket.status, to_status, note)
+    return Transition(replace(ticket, status=to_status, updated_at=stamp), event, changed=True)
+
+
+class _ConcurrentChange(Exception):
+    """Another transaction changed the ticket between our read and our write; try again."""
+
+
+async def transition_ticket(
+    engine: AsyncEngine,
+    ticket_id: str,
+    to_status: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    notifier: TicketNotifier | None = None,
+    now: datetime | None = None,
+) -> Transition:
+    """Move a ticket to ``to_status``, record it in the history and tell the customer.
+
+    Raises :class:`TicketNotFound` or :class:`InvalidTransition`; a repeated request for the
+    current status returns ``changed=False`` and notifies nobody.
+    """
+    for _ in range(_ATTEMPTS):
+        try:
+            async with serialized_writes(engine), engine.begin() as conn:
+                done = await change_status(
+                    conn, ticket_id, to_status, actor=actor, note=note, now=now
+                )
+            break
+        except _ConcurrentChange:
+            continue
+    else:
+        raise RuntimeError(f"could not change ticket {ticket_id} after {_ATTEMPTS} tries")
+    if done.changed and done.event is not None and notifier is not None:
+        await notify_safely(notifier, done.ticket, done.event)
+    return done
+
+
+async def notify_safely(notifier: TicketNotifier, ticket: Ticket, event: TicketEvent) -> None:
+    """Call the notifier; a failure is logged, because the change itself is already made."""
+    try:
+        await notifier.notify(ticket, event)
+    except Exception:
+        logger.exception("could not notify the customer of ticket %s (%s)", ticket.id, event)
+
+
+async def ticket_history(engine: AsyncEngine, ticket_id: str) -> list[TicketEvent]:
+    """The ticket's status changes, oldest first (its creation first)."""
+    query = (
+        select(ticket_events)
+        .where(ticket_events.c.ticket_id == ticket_id)
+        .order_by(ticket_events.c.id)
+    )
+    async with engine.connect() as conn:
+        return [_event(row) for row in (await conn.execute(query)).all()]
+
+
+# What the customer is told -----------------------------------------------------------------------
+def rma_number(ticket_id: str) -> str:
+    """The return authorisation number of a ticket: "TK-20260421-0003" -> "RMA-20260421-0003"."""
+    prefix = "TK-"
+    return "RMA-" + (ticket_id[len(prefix) :] if ticket_id.startswith(prefix) else ticket_id)
+
+
+def ticket_language(ticket: Ticket, default: Lang = "zh") -> Lang:
+    """The language the customer used when the ticket was made."""
+    value = ticket.payload.get("language")
+    return as_lang(value) if value in ("zh", "en") else default
+
+
+def customer_notice(
+    ticket: Ticket, event: TicketEvent, lang: Lang | None = None, timezone: str | None = None
+) -> str:
+    """The message telling the customer about ``event`` in their language.
+
+    Approved returns and exchanges repeat the RMA number and how to send the item back;
+    refunds say the amount and where it goes; complaints in progress say when to expect an
+    answer. Staff notes stay internal.
+    """
+    lang = lang or ticket_language(ticket)
+    zone = timezone or str(_shop_timezone())
+    kind = ticket_kind_name(ticket.kind, lang)
+    kind = kind if lang == "zh" else kind.lower()
+    status = event.to_status
+    payload = ticket.payload
+    parts: list[str] = []
+    if ticket.kind == "complaint" and status == "requested":
+        topic = t(f"complaint.type.{ticket.category}", lang) if _known_type(ticket) else ""
+        parts.append(
+            t(
+                "ticket.notify.complaint_requested",
+                lang,
+                topic=topic or t("complaint.type.other", lang),
+                ticket_id=ticket.id,
+                due=_due(ticket, lang, zone),
+            )
+        )
+    elif ticket.kind == "complaint" and status == "in_progress":
+        parts.append(
+            t("ticket.notify.in_progress", lang, ticket_id=ticket.id, due=_due(ticket, lang, zone))
+        )
+    elif status == "refunded" and (refund := _refund(payload)) is not None:
+        parts.append(
+            t(
+                "ticket.notify.refunded_amount",
+                lang,
+                ticket_id=ticket.id,
+                amount=money(refund[0]),
+                method=payment_name(refund[1], lang),
+            )
+        )
+    else:
+        key = f"ticket.notify.{status}"
+        try:
+            parts.append(t(key, lang, kind=kind, ticket_id=ticket.id))
+        except ValueError:
+            # A status without its own text (kinds outside the machine): say it plainly.
+            parts.append(t("ticket.notify.requested", lang, kind=kind, ticket_id=ticket.id))
+    if status == "approved" and ticket.kind in ("return", "exchange"):
+        instructions = payload.get("instructions")
+        if isinstance(instructions, dict) and isinstance(instructions.get(lang), str):
+            parts.append(instructions[lang])
+    return ("" if lang == "zh" else " ").join(parts)
+
+
+def _known_type(ticket: Ticket) -> bool:
+    return f"complaint.type.{ticket.category}" in text_keys()
+
+
+def _due(ticket: Ticket, lang: Lang, zone: str) -> str:
+    if ticket.sla_due_at is None:
+        return t("ticket.due_soon", lang)
+    return fmt_datetime(ticket.sla_due_at, lang, zone)
+
+
+def _refund(payload: Mapping[str, Any]) -> tuple[int, str] | None:
+    """(amount in cents, payment method) of the refund a ticket recorded, if any."""
+    refund = payload.get("refund")
+    if isinstance(refund, dict) and isinstance(refund.get("total_cents"), int):
+        return int(refund["total_cents"]), str(refund.get("method") or "")
+    return None

@@ -138,10 +138,12 @@ class Ticket:
     kind: str
     order_id: str | None
     customer_id: str | None
-    status: str
+    status: str  # see bot.services.tickets.TRANSITIONS
     category: str | None
     payload: dict[str, Any] = field(hash=False)
     channel: str | None
     sender_id: str | None
     created_at: datetime
     updated_at: datetime
+    severity: str | None = None  # complaints: low | medium | high | critical
+    sla_due_at: datetime | None = None  # complaints: when the shop's answer is due

@@ -106,3 +106,44 @@ def render_product_svg(product: Product) -> str:
         "</svg>",
     ]
     return "\n".join(parts) + "\n"
+
+
+PNG_CONTENT_TYPE = "image/png"
+_PNG_SIZE = 400
+
+
+def _hex_rgb(color: str) -> tuple[int, int, int]:
+    value = color.lstrip("#")
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", value):
+        value = _DEFAULT_COLOR.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def render_product_png(product: Product) -> bytes:
+    """The same card as a 400x400 PNG, for platforms that take no SVG (Telegram, Slack).
+
+    Only Latin text is drawn (brand initials, English name, price): the machine may have no
+    CJK font, and chat platforms show the Chinese name in the caption next to the photo.
+    """
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    category = category_by_key(product.category)
+    rgb = _hex_rgb(category.color if category else _DEFAULT_COLOR)
+    image = Image.new("RGB", (_PNG_SIZE, _PNG_SIZE), (247, 248, 250))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, _PNG_SIZE, 210), fill=rgb)
+    big = ImageFont.load_default(size=96)
+    mid = ImageFont.load_default(size=22)
+    small = ImageFont.load_default(size=20)
+    draw.text((200, 105), _initials(product), font=big, fill=(255, 255, 255), anchor="mm")
+    y = 250
+    for line in _wrap(product.name_en, 30, 2):
+        draw.text((200, y), line, font=mid, fill=(29, 39, 51), anchor="mm")
+        y += 30
+    price = f"CNY {product.price_cents / 100:,.2f}"
+    draw.text((200, 350), price, font=small, fill=rgb, anchor="mm")
+    out = BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

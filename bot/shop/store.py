@@ -22,6 +22,7 @@ from bot.storage.schema import (
     products,
     settings_kv,
     shipment_events,
+    ticket_events,
     tickets,
 )
 
@@ -79,6 +80,7 @@ async def write_shop(conn: AsyncConnection, data: ShopData) -> None:
 async def wipe_shop(conn: AsyncConnection, *, include_tickets: bool = False) -> None:
     """Delete every shop row (and the tickets that refer to shop orders, when asked)."""
     if include_tickets:
+        await conn.execute(delete(ticket_events))  # they refer to tickets
         await conn.execute(delete(tickets))
     for table in reversed(SHOP_TABLES):
         await conn.execute(delete(table))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import REPO_ROOT
@@ -51,6 +51,36 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create missing tables (idempotent)."""
+    """Create missing tables and add missing nullable columns (idempotent)."""
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(_add_missing_columns)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Add columns that the schema gained after a database was created.
+
+    Only nullable columns can be added this way (existing rows get NULL); a new required
+    column needs a real migration, so it fails here naming the column.
+    """
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise RuntimeError(
+                    f"the database table {table.name!r} lacks the required column "
+                    f"{column.name!r}; it cannot be added automatically, so migrate the "
+                    "database or recreate it (`python -m bot seed --force`)"
+                )
+            preparer = conn.dialect.identifier_preparer
+            conn.execute(
+                text(
+                    f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN "
+                    f"{preparer.quote(column.name)} {column.type.compile(dialect=conn.dialect)}"
+                )
+            )

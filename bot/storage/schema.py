@@ -149,7 +149,25 @@ tickets = Table(
     Column("idempotency_key", String(200), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Added later, so nullable (create_schema adds them to older databases): complaints get a
+    # severity (low | medium | high | critical) and the deadline of the shop's answer.
+    Column("severity", String(10), nullable=True),
+    Column("sla_due_at", DateTime(timezone=True), nullable=True),
 )
+
+# Every change of a ticket's status: who (customer, system, staff:<name>), when, from, to, why.
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(40), ForeignKey("tickets.id"), nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("from_status", String(30), nullable=True),  # None: the ticket was created
+    Column("to_status", String(30), nullable=False),
+    Column("note", Text, nullable=True),
+)
+Index("ix_ticket_events_ticket", ticket_events.c.ticket_id, ticket_events.c.id)
 
 # Every message in and out, for the learning loop and staff views.
 messages = Table(
@@ -175,3 +193,169 @@ settings_kv = Table(
     Column("value", Text, nullable=False),
     UniqueConstraint("key", name="uq_shop_meta_key"),
 )
+
+# Every customer message a channel accepted, stored before anything else happens to it, so a
+# restart or a Rasa outage loses nothing. ``dedupe_key`` is the platform's own id of the update
+# (Telegram update_id, Slack event_id, WeChat MsgId): a platform retry finds the row and stops.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("dedupe_key", String(200), nullable=True),
+    Column("text", Text, nullable=True),
+    Column("payload", Text, nullable=True),
+    Column("attachments", JSON, nullable=False, default=list),
+    Column("meta", JSON, nullable=False, default=dict),
+    # Where replies go (chat id, Slack channel and thread); written by the adapter.
+    Column("address", JSON, nullable=False, default=dict),
+    Column("language", String(8), nullable=True),
+    # pending -> processing -> done | failed
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    # Replies may be handed back in the HTTP response until then (web chat, WeChat passive).
+    Column("inline_until", DateTime(timezone=True), nullable=True),
+    Column("holding_sent", Boolean, nullable=False, default=False),
+    Column("last_error", Text, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("channel", "dedupe_key", name="uq_inbox_channel_dedupe"),
+)
+Index("ix_inbox_conversation", inbox.c.conversation_id, inbox.c.id)
+Index("ix_inbox_status_due", inbox.c.status, inbox.c.next_attempt_at)
+
+# Every message to a customer, stored before it is sent and retried with backoff until the
+# platform takes it. Sent in id order within a conversation.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("inbox_id", Integer, nullable=True, index=True),
+    Column("address", JSON, nullable=False, default=dict),
+    Column("message", JSON, nullable=False),  # OutgoingMessage.to_json()
+    Column("kind", String(12), nullable=False),  # reply | holding | notice
+    # pending -> sending -> sent | failed
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("delivered_inline", Boolean, nullable=False, default=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_outbox_status_due", outbox.c.status, outbox.c.next_attempt_at)
+Index("ix_outbox_conversation", outbox.c.conversation_id, outbox.c.id)
+
+# The numbered options last shown on a channel without buttons (WeChat text): "2" then means
+# the second option's payload. One row per conversation, replaced by the next set.
+channel_options = Table(
+    "channel_options",
+    metadata,
+    Column("conversation_id", String(200), primary_key=True),
+    Column("options", JSON, nullable=False),  # [{"title": ..., "payload": ...}, ...]
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Telegram limits a button's callback_data to 64 bytes: a longer payload is sent as a short
+# token (a hash of the payload) and looked up here when the button is pressed, even after a
+# restart. Rows are never updated; the same payload always maps to the same token.
+telegram_callbacks = Table(
+    "telegram_callbacks",
+    metadata,
+    Column("token", String(32), primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A conversation handed to staff (bot/core/handoff.py): waiting -> active (claimed) ->
+# resolved | closed, or cancelled by the customer, or expired after an unclaimed wait (with
+# the ticket of the message the customer left, if any). At most one open per conversation.
+HANDOFF_OPEN_STATUSES = ("waiting", "active", "message")
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("customer_id", String(32), nullable=True),
+    Column("language", String(8), nullable=False),
+    # customer_request | two_fallbacks | negative_sentiment | severe_complaint | vip | order_value
+    Column("reason", String(40), nullable=False),
+    Column("detail", JSON, nullable=False, default=dict),  # what fired: score, severity, order
+    # waiting | active | message (offered to leave one) | resolved | closed | cancelled | expired
+    Column("status", String(12), nullable=False),
+    # The inbox message whose turn started it: a retried turn finds it instead of a second one.
+    Column("inbox_id", Integer, nullable=True, unique=True),
+    # What staff see in the opening message, taken when it started: customer, orders, turns.
+    Column("snapshot", JSON, nullable=False, default=dict),
+    Column("sentiment", Float, nullable=True),
+    Column("needs_thread", Boolean, nullable=False, default=True),
+    Column("slack_channel", String(40), nullable=True),
+    Column("thread_ts", String(40), nullable=True),
+    # Bumped on each change; the Slack opening message is re-rendered until it shows it.
+    Column("version", Integer, nullable=False, default=1),
+    Column("desk_version", Integer, nullable=False, default=0),
+    Column("desk_attempts", Integer, nullable=False, default=0),
+    Column("desk_retry_at", DateTime(timezone=True), nullable=True),
+    Column("staff_user", String(40), nullable=True),
+    Column("staff_name", String(120), nullable=True),
+    Column("ended_by", String(80), nullable=True),  # staff:<user> | customer | system
+    # pause_pending | paused | resume_pending | running: the Rasa conversation's state
+    Column("rasa_state", String(16), nullable=False),
+    Column("claim_deadline", DateTime(timezone=True), nullable=True),
+    Column("offer_deadline", DateTime(timezone=True), nullable=True),
+    Column("ticket_id", String(40), nullable=True),  # the message left after an unclaimed wait
+    Column("rating", Integer, nullable=True),  # 1-5, asked for after resolve
+    Column("rating_open", Boolean, nullable=False, default=False),
+    Column("rated_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_handoffs_conversation", handoffs.c.conversation_id, handoffs.c.id)
+Index("ix_handoffs_status", handoffs.c.status)
+Index("ix_handoffs_thread", handoffs.c.slack_channel, handoffs.c.thread_ts)
+Index(
+    "uq_handoffs_open_conversation",
+    handoffs.c.conversation_id,
+    unique=True,
+    sqlite_where=handoffs.c.status.in_(HANDOFF_OPEN_STATUSES),
+    postgresql_where=handoffs.c.status.in_(HANDOFF_OPEN_STATUSES),
+)
+
+# Messages of a handoff: the customer's (relayed to the Slack thread, retried until Slack takes
+# them), staff replies (relayed to the customer through the outbox) with the staff member who
+# wrote them, internal notes, and the gateway's own notices in the thread.
+handoff_messages = Table(
+    "handoff_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id"), nullable=False),
+    Column("direction", String(10), nullable=False),  # customer | staff | note | system
+    Column("text", Text, nullable=True),
+    Column("attachments", JSON, nullable=False, default=list),
+    Column("staff_user", String(40), nullable=True),
+    Column("staff_name", String(120), nullable=True),
+    Column("inbox_id", Integer, nullable=True, unique=True),  # a customer message, relayed once
+    Column("slack_ts", String(40), nullable=True),  # a staff message, taken once
+    # pending -> sent | failed: the relay to the other side; kept: stored only (no thread)
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("handoff_id", "slack_ts", name="uq_handoff_messages_slack_ts"),
+)
+Index("ix_handoff_messages_handoff", handoff_messages.c.handoff_id, handoff_messages.c.id)
+Index("ix_handoff_messages_status", handoff_messages.c.status, handoff_messages.c.next_attempt_at)

@@ -6,11 +6,27 @@ from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actions._deps import Deps
-from bot.actions.aftersales import Complaint, ExchangeRequest, RefundStatus, ReturnRequest
+from bot.actions.aftersales import (
+    AskAftersalesConfirm,
+    AskAftersalesLine,
+    AskExchangeVariant,
+    Complaint,
+    ExchangeRequest,
+    OrderStatusAside,
+    RefundStatus,
+    ReturnRequest,
+    ValidateExchangeRequestForm,
+    ValidateReturnRequestForm,
+    line_from_text,
+    reason_from_text,
+    variant_from_text,
+)
 from bot.actions.orders import CancelOrder
-from bot.services import tickets
+from bot.services import catalog, orders, tickets
 
 from .helpers import make_tracker, slot_events, texts
 
@@ -18,44 +34,267 @@ IN_TRANSIT = "260315004217"
 TSHIRT = "260402118830"  # delivered 3 days before the shop's seeding day
 KETTLE = "260101000001"  # delivered 40 days before
 PAID = "260420000009"
-EMMA = "260411555501"
+EMMA = "260411555501"  # running shoes, size 39 white, delivered 2 days before
+
+RETURN_FORM = "return_request_form"
+EXCHANGE_FORM = "exchange_request_form"
+
+
+async def _order_where(engine: AsyncEngine, condition: str) -> tuple[str, str]:
+    """(order id, web sender id) of the most recently delivered order matching ``condition``."""
+    query = text(
+        "SELECT o.id, i.external_id FROM orders o "
+        "JOIN identities i ON i.customer_id = o.customer_id AND i.channel = 'web' "
+        f"WHERE o.status = 'delivered' AND {condition} ORDER BY o.delivered_at DESC LIMIT 1"
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    assert row is not None, f"the demo shop has no delivered order where {condition}"
+    return str(row[0]), f"web:{row[1]}"
+
+
+MULTI_ITEM = "(SELECT COUNT(*) FROM order_items x WHERE x.order_id = o.id) > 1"
+
+
+def _category(name: str) -> str:
+    return (
+        "(SELECT COUNT(*) FROM order_items x JOIN products p ON p.id = x.product_id "
+        f"WHERE x.order_id = o.id) = 1 AND EXISTS (SELECT 1 FROM order_items x JOIN products p "
+        f"ON p.id = x.product_id WHERE x.order_id = o.id AND p.category = '{name}')"
+    )
+
+
+# Reading answers ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        ("用了两天鞋底就开胶了", "quality_problem"),
+        ("it stopped working after a day", "quality_problem"),
+        ("快递压坏了，盒子都扁了", "damaged_in_transit"),
+        ("the mug arrived broken, box was smashed", "damaged_in_transit"),
+        ("你们发错货了，颜色不对", "wrong_item"),
+        ("this is not what I ordered", "wrong_item"),
+        ("尺码偏小，穿不上", "size_or_fit"),
+        ("way too small for me", "size_or_fit"),
+        ("实物和图片不一样，色差很大", "not_as_described"),
+        ("不想要了", "no_reason"),
+        ("I changed my mind", "no_reason"),
+        ("", None),
+    ],
+)
+def test_reasons_are_read_from_the_customers_words(said: str, reason: str | None) -> None:
+    assert reason_from_text(said) == reason
+
+
+async def test_items_and_variants_are_read_from_replies(deps: Deps) -> None:
+    order_id, _ = await _order_where(deps.engine, MULTI_ITEM)
+    order = await orders.get_order(deps.engine, order_id)
+    assert order is not None
+    assert line_from_text(order, "2") == 1
+    assert line_from_text(order, "第1件") == 0
+    assert line_from_text(order, order.items[1].name_en[:14]) == 1
+    assert line_from_text(order, "99") is None
+    shoes = await catalog.get_product(deps.engine, "P0023")
+    assert shoes is not None
+    chosen = variant_from_text(shoes, "42 white please")
+    assert chosen is not None and chosen.sku == "P0023-42-WHITE"
+    chosen = variant_from_text(shoes, "换成43码蓝色的")
+    assert chosen is not None and chosen.sku == "P0023-43-BLUE"
+    assert variant_from_text(shoes, "something nice") is None
+
+
+# What the forms ask ------------------------------------------------------------------------
+async def _required(form: Any, tracker: Any, domain: dict[str, Any]) -> list[str]:
+    return list(await form.required_slots([], CollectingDispatcher(), tracker, domain))
+
+
+async def test_a_multi_item_order_asks_for_the_item_first(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    order_id, sender = await _order_where(deps.engine, MULTI_ITEM)
+    tracker = make_tracker(sender_id=sender, slots={"order_id": order_id}, active_loop=RETURN_FORM)
+    assert await _required(ValidateReturnRequestForm(), tracker, domain) == [
+        "order_id",
+        "aftersales_line",
+    ]
+    dispatcher = CollectingDispatcher()
+    await AskAftersalesLine().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[:2] == [
+        f'/inform{{"aftersales_line": "{order_id}#0"}}',
+        f'/inform{{"aftersales_line": "{order_id}#1"}}',
+    ]
 
 
 @pytest.mark.parametrize(
-    ("lang", "expected"), [("en", "within the 7-day no-reason return window"), ("zh", "7 天无理由")]
+    ("form", "slots", "expected"),
+    [
+        # One item: straight to the reason.
+        (ValidateReturnRequestForm(), {"order_id": TSHIRT}, ["order_id", "aftersales_reason"]),
+        (
+            ValidateReturnRequestForm(),
+            {"order_id": TSHIRT, "aftersales_reason": "size_or_fit"},
+            ["order_id", "aftersales_reason", "aftersales_confirm"],
+        ),
+        # Refused (window passed): the form ends, the submit action explains.
+        (
+            ValidateReturnRequestForm(),
+            {"order_id": KETTLE, "aftersales_reason": "no_reason"},
+            ["order_id", "aftersales_reason"],
+        ),
+        # Not delivered: nothing more to ask.
+        (ValidateReturnRequestForm(), {"order_id": IN_TRANSIT}, ["order_id"]),
+        (
+            ValidateExchangeRequestForm(),
+            {"order_id": TSHIRT, "aftersales_reason": "size_or_fit"},
+            ["order_id", "aftersales_reason", "exchange_variant", "aftersales_confirm"],
+        ),
+    ],
 )
-async def test_return_inside_the_window_records_a_ticket(
+async def test_the_forms_ask_what_the_request_still_needs(
+    deps: Deps, domain: dict[str, Any], form: Any, slots: dict[str, Any], expected: list[str]
+) -> None:
+    tracker = make_tracker(slots=slots)
+    assert await _required(form, tracker, domain) == expected
+
+
+async def test_opened_digital_goods_are_asked_about_and_refused(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    order_id, sender = await _order_where(deps.engine, _category("beauty"))
+    slots: dict[str, Any] = {"order_id": order_id, "aftersales_reason": "no_reason"}
+    tracker = make_tracker(sender_id=sender, slots=slots)
+    required = await _required(ValidateReturnRequestForm(), tracker, domain)
+    assert required[-1] == "aftersales_opened"
+    opened = make_tracker(sender_id=sender, slots={**slots, "aftersales_opened": "opened"})
+    assert "aftersales_confirm" not in await _required(ValidateReturnRequestForm(), opened, domain)
+    dispatcher = CollectingDispatcher()
+    await ReturnRequest().run(dispatcher, opened, domain)
+    assert "opened" in texts(dispatcher)
+    assert await tickets.list_tickets(deps.engine, order_id=order_id) == []
+
+
+async def test_photos_are_asked_for_quality_problems_on_channels_that_carry_them(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    slots = {"order_id": TSHIRT, "aftersales_reason": "quality_problem"}
+    web = make_tracker(slots=slots)
+    assert "aftersales_photo" not in await _required(ValidateReturnRequestForm(), web, domain)
+    telegram = make_tracker(
+        slots=slots, metadata={"channel": "telegram", "external_id": "1", "customer_id": "C0001"}
+    )
+    required = await _required(ValidateReturnRequestForm(), telegram, domain)
+    assert required[-2:] == ["aftersales_photo", "aftersales_confirm"]
+    photo = make_tracker(
+        text="/inform",
+        intent="inform",
+        slots={**slots, "requested_slot": "aftersales_photo"},
+        metadata={
+            "channel": "telegram",
+            "external_id": "1",
+            "customer_id": "C0001",
+            "attachments": [{"kind": "image", "url": "/media/abc.jpg"}],
+        },
+        active_loop=RETURN_FORM,
+    )
+    extracted = await ValidateReturnRequestForm().extract_aftersales_photo(
+        CollectingDispatcher(), photo, domain
+    )
+    assert extracted == {"aftersales_photo": "/media/abc.jpg"}
+
+
+# Returns ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("en", "Return number (RMA)"), ("zh", "退货单号（RMA）")]
+)
+async def test_an_approved_return_has_an_rma_and_instructions(
     deps: Deps, dispatcher: CollectingDispatcher, lang: str, expected: str
 ) -> None:
     tracker = make_tracker(
-        text="I want to return it",
-        slots={"order_id": TSHIRT, "language": lang, "offered": "return"},
+        text="yes",
+        slots={
+            "order_id": TSHIRT,
+            "language": lang,
+            "offered": "return",
+            "aftersales_reason": "size_or_fit",
+            "aftersales_confirm": True,
+        },
     )
     events = await ReturnRequest().run(dispatcher, tracker, {})
     [ticket] = await tickets.list_tickets(deps.engine, order_id=TSHIRT, kind="return")
-    assert ticket.status == "requested"
+    assert ticket.status == "approved"
     assert ticket.customer_id == "C0001"
+    assert ticket.payload["refund"]["total_cents"] == 19900
     said = texts(dispatcher)
-    assert expected in said and ticket.id in said
+    assert expected in said and ticket.id in said and ticket.payload["rma"] in said
     assert slot_events(events)["offered"] is None
+    assert slot_events(events)["aftersales_reason"] is None
     # Asking twice does not open a second return.
     await ReturnRequest().run(CollectingDispatcher(), tracker, {})
     assert len(await tickets.list_tickets(deps.engine, order_id=TSHIRT, kind="return")) == 1
 
 
+async def test_a_return_that_is_not_confirmed_records_nothing(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(slots={"order_id": TSHIRT, "aftersales_reason": "no_reason"})
+    await ReturnRequest().run(dispatcher, tracker, {})
+    assert "stopped" in texts(dispatcher)
+    assert await tickets.list_tickets(deps.engine, order_id=TSHIRT) == []
+
+
 @pytest.mark.parametrize(
-    ("order_id", "expected"),
+    ("order_id", "reason", "expected", "button"),
     [
-        (KETTLE, "window ended"),
-        (PAID, "cancel it before it ships"),
+        (KETTLE, "no_reason", "repair it free of charge", "/request_human"),
+        (KETTLE, "quality_problem", "under warranty", "/request_human"),
+        (PAID, None, "cancel it before it ships", '/cancel_order{"order_id":"260420000009"}'),
     ],
 )
-async def test_return_outside_the_window_explains_and_records_nothing(
-    deps: Deps, dispatcher: CollectingDispatcher, order_id: str, expected: str
+async def test_a_refused_return_gives_the_reason_and_the_alternative(
+    deps: Deps,
+    dispatcher: CollectingDispatcher,
+    order_id: str,
+    reason: str | None,
+    expected: str,
+    button: str,
 ) -> None:
-    await ReturnRequest().run(dispatcher, make_tracker(slots={"order_id": order_id}), {})
+    slots = {"order_id": order_id, "aftersales_reason": reason, "aftersales_confirm": True}
+    await ReturnRequest().run(dispatcher, make_tracker(slots=slots), {})
     assert expected in texts(dispatcher)
+    assert button in [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
     assert await tickets.list_tickets(deps.engine, order_id=order_id) == []
+
+
+async def test_underwear_is_not_returnable_without_a_fault(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    order_id, sender = await _order_where(deps.engine, _category("underwear"))
+    slots = {"order_id": order_id, "aftersales_reason": "size_or_fit", "language": "zh"}
+    await ReturnRequest().run(dispatcher, make_tracker(sender_id=sender, slots=slots), {})
+    assert "内衣" in texts(dispatcher)
+    assert await tickets.list_tickets(deps.engine, order_id=order_id) == []
+
+
+async def test_a_partial_return_refunds_the_share_of_the_discount(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    order_id, sender = await _order_where(deps.engine, f"o.discount_cents > 0 AND {MULTI_ITEM}")
+    order = await orders.get_order(deps.engine, order_id)
+    assert order is not None
+    slots = {
+        "order_id": order_id,
+        "aftersales_line": f"{order_id}#0",
+        "aftersales_reason": "quality_problem",
+        "aftersales_confirm": True,
+    }
+    await ReturnRequest().run(dispatcher, make_tracker(sender_id=sender, slots=slots), {})
+    [ticket] = await tickets.list_tickets(deps.engine, order_id=order_id, kind="return")
+    refund = ticket.payload["refund"]["total_cents"]
+    item = order.items[0]
+    assert 0 < refund < item.unit_price_cents * item.quantity
+    assert f"{refund / 100:,.2f}" in texts(dispatcher)
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("en", "SF Express"), ("zh", "顺丰速运")])
@@ -79,18 +318,45 @@ async def test_return_of_someone_elses_order_needs_the_right_phone(
     assert await tickets.list_tickets(deps.engine, order_id=EMMA) == []
 
 
-@pytest.mark.parametrize(("order_id", "expected"), [(EMMA, "exchange request"), (KETTLE, "ended")])
-async def test_exchange_window(
-    deps: Deps, dispatcher: CollectingDispatcher, order_id: str, expected: str
+# Exchanges ----------------------------------------------------------------------------------
+async def test_an_exchange_goes_to_a_size_in_stock(
+    deps: Deps, dispatcher: CollectingDispatcher, domain: dict[str, Any]
 ) -> None:
-    sender = "web:demo-emma" if order_id == EMMA else "web:demo-liwei"
-    tracker = make_tracker(sender_id=sender, slots={"order_id": order_id})
-    await ExchangeRequest().run(dispatcher, tracker, {})
-    assert expected in texts(dispatcher)
-    found = await tickets.list_tickets(deps.engine, order_id=order_id, kind="exchange")
-    assert len(found) == (1 if order_id == EMMA else 0)
+    base = {"order_id": EMMA, "aftersales_reason": "size_or_fit", "language": "zh"}
+    asking = {**base, "requested_slot": "exchange_variant"}
+    sold_out = make_tracker(sender_id="web:demo-emma", slots=asking, active_loop=EXCHANGE_FORM)
+    result = await ValidateExchangeRequestForm().validate_exchange_variant(
+        "P0023-45-BLUE", dispatcher, sold_out, domain
+    )
+    assert result == {"exchange_variant": None}
+    assert "缺货" in texts(dispatcher)
+    ask = CollectingDispatcher()
+    await AskExchangeVariant().run(ask, sold_out, domain)
+    offered = [b["payload"] for b in ask.messages[0]["buttons"]]
+    assert not any("P0023-45-BLUE" in p or "P0023-39-WHITE" in p for p in offered)
+
+    chosen = {**base, "exchange_variant": "P0023-42-WHITE"}
+    confirm = CollectingDispatcher()
+    tracker = make_tracker(sender_id="web:demo-emma", slots=chosen, active_loop=EXCHANGE_FORM)
+    await AskAftersalesConfirm().run(confirm, tracker, domain)
+    assert "白色 42" in texts(confirm)
+    done = make_tracker(sender_id="web:demo-emma", slots={**chosen, "aftersales_confirm": True})
+    await ExchangeRequest().run(CollectingDispatcher(), done, {})
+    [ticket] = await tickets.list_tickets(deps.engine, order_id=EMMA, kind="exchange")
+    assert ticket.status == "approved"
+    assert ticket.payload["items"][0]["replacement"]["sku"] == "P0023-42-WHITE"
 
 
+async def test_an_exchange_past_its_window_is_refused(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    slots = {"order_id": KETTLE, "aftersales_reason": "size_or_fit", "aftersales_confirm": True}
+    await ExchangeRequest().run(dispatcher, make_tracker(slots=slots), {})
+    assert "exchange" in texts(dispatcher).lower()
+    assert await tickets.list_tickets(deps.engine, order_id=KETTLE) == []
+
+
+# Refund status ------------------------------------------------------------------------------
 async def test_refund_status_lists_the_cancellation(deps: Deps) -> None:
     nothing = CollectingDispatcher()
     await RefundStatus().run(nothing, make_tracker(slots={"order_id": PAID}), {})
@@ -106,6 +372,15 @@ async def test_refund_status_lists_the_cancellation(deps: Deps) -> None:
     assert ticket.id in said and "取消订单" in said and "原路退回" in said
 
 
+async def test_refund_status_tells_the_amount_of_a_return(deps: Deps) -> None:
+    slots = {"order_id": TSHIRT, "aftersales_reason": "no_reason", "aftersales_confirm": True}
+    await ReturnRequest().run(CollectingDispatcher(), make_tracker(slots=slots), {})
+    status = CollectingDispatcher()
+    await RefundStatus().run(status, make_tracker(slots={"order_id": TSHIRT}), {})
+    assert "refund ¥199.00" in texts(status)
+
+
+# Complaints ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("sender", "entities", "linked"),
     [
@@ -115,18 +390,199 @@ async def test_refund_status_lists_the_cancellation(deps: Deps) -> None:
         ("web:guest-1", [], None),
     ],
 )
-async def test_complaint_is_recorded_with_an_apology(
+async def test_complaint_is_recorded_with_type_and_deadline(
     deps: Deps,
     dispatcher: CollectingDispatcher,
     sender: str,
     entities: list[dict[str, Any]],
     linked: str | None,
 ) -> None:
-    text = "the courier was rude and the box was crushed"
-    tracker = make_tracker(sender_id=sender, text=text, intent="complaint", entities=entities)
+    said_text = "the courier was rude and the box was crushed"
+    tracker = make_tracker(sender_id=sender, text=said_text, intent="complaint", entities=entities)
     await Complaint().run(dispatcher, tracker, {})
     [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
     assert ticket.order_id == linked
-    assert ticket.payload["text"] == text
+    assert ticket.payload["text"] == said_text
+    assert ticket.severity in ("low", "medium", "high", "critical")
+    assert ticket.sla_due_at is not None
     said = texts(dispatcher)
-    assert "sorry" in said and ticket.id in said
+    assert "registered your complaint" in said and ticket.id in said
+
+
+@pytest.mark.parametrize(
+    ("said", "lang", "level"),
+    [
+        ("退款两周了还没到账，再不处理我就打12315投诉你们", "zh", "high"),
+        ("the heater started smoking and burned my hand", "en", "critical"),
+    ],
+)
+async def test_a_severe_complaint_goes_to_a_person(
+    deps: Deps, dispatcher: CollectingDispatcher, said: str, lang: str, level: str
+) -> None:
+    tracker = make_tracker(text=said, intent="complaint", slots={"language": lang})
+    await Complaint().run(dispatcher, tracker, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.severity == level and ticket.payload["needs_human"] is True
+    custom = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert custom == [
+        {"type": "handoff", "reason": "severe_complaint", "severity": level, "ticket_id": ticket.id}
+    ]
+
+
+async def test_a_calm_delivery_complaint_stays_with_the_bot(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    said = "the delivery is two days later than promised, please have a look"
+    guest = make_tracker(sender_id="web:guest-calm", text=said, intent="complaint")
+    await Complaint().run(dispatcher, guest, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.category == "delivery_delay" and ticket.severity == "low"
+    assert not any(m.get("custom") for m in dispatcher.messages)
+
+
+async def test_a_complaint_answering_the_reason_question_fills_the_reason(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(
+        text="用了两天鞋底就开胶了，质量太差",
+        intent="complaint",
+        slots={"order_id": EMMA, "requested_slot": "aftersales_reason"},
+        active_loop=RETURN_FORM,
+    )
+    events = await Complaint().run(dispatcher, tracker, {})
+    assert slot_events(events) == {"aftersales_reason": "quality_problem"}
+    assert await tickets.list_tickets(deps.engine, kind="complaint") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        ("我的投诉处理得怎么样了", "zh", "处理中"),
+        ("any update on my complaint?", "en", "being handled"),
+    ],
+)
+async def test_the_customer_can_ask_how_their_complaint_is_going(
+    deps: Deps, question: str, lang: str, expected: str
+) -> None:
+    none = CollectingDispatcher()
+    ask = make_tracker(text=question, intent="complaint", slots={"language": lang})
+    await Complaint().run(none, ask, {})
+    assert await tickets.list_tickets(deps.engine, kind="complaint") == []
+    complaint = make_tracker(text="the courier threw my parcel over the fence", intent="complaint")
+    await Complaint().run(CollectingDispatcher(), complaint, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    await tickets.transition_ticket(deps.engine, ticket.id, "in_progress", actor="staff:ann")
+    status = CollectingDispatcher()
+    await Complaint().run(status, ask, {})
+    said = texts(status)
+    assert ticket.id in said and expected in said
+
+
+async def test_a_faulty_item_can_be_exchanged_for_the_same_size(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    slots = {
+        "order_id": EMMA,
+        "aftersales_reason": "quality_problem",
+        "requested_slot": "exchange_variant",
+    }
+    tracker = make_tracker(sender_id="web:demo-emma", slots=slots, active_loop=EXCHANGE_FORM)
+    ask = CollectingDispatcher()
+    await AskExchangeVariant().run(ask, tracker, domain)
+    assert any("P0023-39-WHITE" in b["payload"] for b in ask.messages[0]["buttons"])
+    result = await ValidateExchangeRequestForm().validate_exchange_variant(
+        "P0023-39-WHITE", CollectingDispatcher(), tracker, domain
+    )
+    assert result == {"exchange_variant": "P0023-39-WHITE"}
+
+
+async def test_answers_that_switch_requests_or_name_another_order_are_not_taken(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    switch = make_tracker(
+        text="actually can I exchange it for another size instead",
+        intent="exchange_request",
+        slots={"order_id": TSHIRT, "requested_slot": "aftersales_reason"},
+        active_loop=RETURN_FORM,
+    )
+    form = ValidateReturnRequestForm()
+    assert await form.extract_aftersales_reason(CollectingDispatcher(), switch, domain) == {}
+    order_id, sender = await _order_where(deps.engine, MULTI_ITEM)
+    stale = make_tracker(
+        sender_id=sender,
+        slots={"order_id": order_id, "aftersales_line": "260402118830#1"},
+    )
+    assert await _required(form, stale, domain) == ["order_id", "aftersales_line"]
+
+
+async def test_an_order_status_question_during_a_return_keeps_the_returns_order(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(
+        text=f"by the way, where is my other order {IN_TRANSIT}?",
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": IN_TRANSIT}],
+        events_before=[{"event": "slot", "name": "order_id", "value": TSHIRT}],
+        slots={"order_id": IN_TRANSIT, "requested_slot": "aftersales_reason"},
+        active_loop=RETURN_FORM,
+    )
+    events = await OrderStatusAside().run(dispatcher, tracker, {})
+    said = texts(dispatcher)
+    assert "SF Express" in said and "back to your return" in said
+    assert slot_events(events) == {"order_id": TSHIRT}
+
+
+async def test_an_order_status_question_for_someone_elses_order_reveals_nothing(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(
+        sender_id="web:demo-emma",
+        text=f"where is {IN_TRANSIT}",
+        intent="order_status",
+        entities=[{"entity": "order_id", "value": IN_TRANSIT}],
+        events_before=[{"event": "slot", "name": "order_id", "value": EMMA}],
+        slots={"order_id": IN_TRANSIT, "requested_slot": "aftersales_confirm"},
+        active_loop=EXCHANGE_FORM,
+    )
+    events = await OrderStatusAside().run(dispatcher, tracker, {})
+    said = texts(dispatcher)
+    assert "SF Express" not in said and "back to your exchange" in said
+    assert slot_events(events) == {"order_id": EMMA}
+
+
+async def test_photos_sent_as_evidence_are_kept_on_the_ticket(deps: Deps) -> None:
+    slots = {
+        "order_id": TSHIRT,
+        "aftersales_reason": "quality_problem",
+        "aftersales_photo": "/media/a.jpg /media/b.jpg",
+        "aftersales_confirm": True,
+    }
+    metadata = {"channel": "telegram", "external_id": "42", "customer_id": "C0001"}
+    confirm = CollectingDispatcher()
+    asking = make_tracker(slots={**slots, "aftersales_confirm": None}, metadata=metadata)
+    await AskAftersalesConfirm().run(confirm, asking, {})
+    assert "2 photo(s)" in texts(confirm)
+    tracker = make_tracker(slots=slots, metadata=metadata)
+    await ReturnRequest().run(CollectingDispatcher(), tracker, {})
+    [ticket] = await tickets.list_tickets(deps.engine, order_id=TSHIRT, kind="return")
+    assert ticket.payload["photos"] == ["/media/a.jpg", "/media/b.jpg"]
+    assert ticket.channel == "telegram"
+
+
+async def test_another_order_mentioned_mid_form_does_not_replace_the_forms_order(
+    deps: Deps, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker(
+        text=f"oh and my other order {IN_TRANSIT}, where is it",
+        intent="inform",
+        entities=[{"entity": "order_id", "value": IN_TRANSIT}],
+        events_before=[{"event": "slot", "name": "order_id", "value": TSHIRT}],
+        slots={"requested_slot": "aftersales_reason"},
+        slot_candidates={"order_id": IN_TRANSIT},
+        active_loop=RETURN_FORM,
+    )
+    form = ValidateReturnRequestForm()
+    result = await form.validate_order_id(IN_TRANSIT, dispatcher, tracker, domain)
+    assert result == {"order_id": TSHIRT}
+    assert "SF Express" in texts(dispatcher)
+    assert await form.extract_aftersales_reason(CollectingDispatcher(), tracker, domain) == {}

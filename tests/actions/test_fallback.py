@@ -107,3 +107,45 @@ async def test_nothing_likely_asks_to_rephrase() -> None:
     tracker = make_tracker(extra=unclear_message([("nlu_fallback", 0.9)], faq=None))
     await AskAffirmation().run(dispatcher, tracker, {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_rephrase"]
+
+
+def _turn(intent: str) -> list[dict[str, Any]]:
+    return [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "…", "parse_data": {"intent": {"name": intent}}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("intents", "gave_up"),
+    [
+        (["greet", "nlu_fallback", "nlu_fallback"], True),  # two unclear messages in a row
+        (["out_of_scope", "nlu_fallback", "out_of_scope"], True),  # suggestions refused twice
+        (["nlu_fallback", "greet"], False),
+        (["nlu_fallback"], False),
+        (["order_status"], False),  # a low-confidence dialogue prediction
+    ],
+)
+async def test_default_fallback_hands_off_only_when_the_two_stage_fallback_gave_up(
+    intents: list[str], gave_up: bool
+) -> None:
+    from bot.actions.fallback import DefaultFallback, fallback_gave_up
+
+    events = [e for intent in intents for e in _turn(intent)]
+    assert fallback_gave_up(events) is gave_up
+    tracker = make_tracker(text="…", intent=intents[-1], events_before=events[:-2])
+    dispatcher = CollectingDispatcher()
+    result = await DefaultFallback().run(dispatcher, tracker, {})
+    assert result == [{"event": "rewind", "timestamp": None}]  # the unclear turn is reverted
+    [message] = dispatcher.messages
+    if gave_up:
+        assert message["custom"] == {"type": "handoff", "reason": "two_fallbacks"}
+    else:
+        assert message["response"] == "utter_default" and not message["custom"]
+
+
+def test_a_reverted_turn_breaks_two_fallbacks_in_a_row() -> None:
+    from bot.actions.fallback import fallback_gave_up
+
+    events = [*_turn("nlu_fallback"), {"event": "rewind"}, *_turn("nlu_fallback")]
+    assert not fallback_gave_up(events)

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
-from bot.actions.products import ProductInquiry, RecommendProducts, category_in
+from bot.actions.products import ProductInquiry, category_in
 from bot.core.language import Lang
 from bot.i18n import money
 from bot.services import catalog
@@ -155,47 +155,6 @@ def test_category_in(text: str, category: str | None) -> None:
     assert category_in(text) == category
 
 
-async def test_recommendations_are_top_rated_in_stock_products_of_that_kind(
-    deps: Deps, dispatcher: CollectingDispatcher
-) -> None:
-    tracker = make_tracker(
-        text="有什么好的耳机推荐吗",
-        intent="recommend_products",
-        entities=[{"entity": "product", "value": "耳机"}],
-        slots={"language": "zh"},
-    )
-    await RecommendProducts().run(dispatcher, tracker, {})
-    shown = card_message(dispatcher)["products"]
-    assert len(shown) == 3
-    assert all(item["stock"] > 0 for item in shown)
-    ratings = [item["rating"] for item in shown]
-    assert ratings == sorted(ratings, reverse=True)
-    in_stock = [
-        p for p in await catalog.list_products(deps.engine) if "耳机" in p.aliases and p.stock > 0
-    ]
-    assert ratings[0] == max(p.rating for p in in_stock)
-    assert "推荐" in texts(dispatcher)
-
-
-async def test_recommendations_by_category_and_overall(deps: Deps) -> None:
-    by_category = CollectingDispatcher()
-    await RecommendProducts().run(
-        by_category,
-        make_tracker(text="any good kitchen appliances?", intent="recommend_products"),
-        {},
-    )
-    appliances = {p.id for p in await catalog.list_products(deps.engine, category="appliances")}
-    assert {item["id"] for item in card_message(by_category)["products"]} <= appliances
-    assert "Home Appliances" in texts(by_category)
-
-    overall = CollectingDispatcher()
-    await RecommendProducts().run(
-        overall, make_tracker(text="what do you recommend?", intent="recommend_products"), {}
-    )
-    best = max(p.rating for p in await catalog.list_products(deps.engine) if p.stock > 0)
-    assert card_message(overall)["products"][0]["rating"] == best
-
-
 @pytest.mark.parametrize(
     ("lang", "text", "expected"),
     [
@@ -252,19 +211,3 @@ async def test_choices_are_only_products_of_the_named_type(
         for b in message["buttons"]
     }
     assert offered and offered <= wanted
-
-
-async def test_recommendations_stay_within_the_named_type(
-    deps: Deps, dispatcher: CollectingDispatcher
-) -> None:
-    tracker = make_tracker(
-        text="recommend a good speaker",
-        intent="recommend_products",
-        entities=[{"entity": "product", "value": "speaker"}],
-    )
-    await RecommendProducts().run(dispatcher, tracker, {})
-    speakers = {
-        p.name_en for p in await catalog.list_products(deps.engine) if "speaker" in p.aliases
-    }
-    shown = {card["name"] for card in card_message(dispatcher)["products"]}
-    assert shown and shown <= speakers

@@ -36,11 +36,19 @@ PRODUCT_CARDS = {
 }
 
 
+# Texts the scripted bot reads as intent request_human (answered with a handoff request).
+HUMAN_REQUESTS = ("request_human", "real person", "人工客服", "转人工")
+HANDOFF_REQUEST = {"type": "handoff", "reason": "customer_request"}
+
+
 def scripted_reply(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Answer like a small bot: payloads are confirmed, texts get a question with buttons."""
+    """Answer like a small bot: payloads are confirmed, texts get a question with buttons;
+    asking for a person gets the handoff request action_request_human sends."""
     message = str(body.get("message", ""))
     sender = str(body.get("sender", ""))
     lang = body.get("metadata", {}).get("language", "en")
+    if any(words in message for words in HUMAN_REQUESTS):
+        return [{"recipient_id": sender, "custom": dict(HANDOFF_REQUEST)}]
     if message.startswith("/"):
         text = f"已收到：{message}" if lang == "zh" else f"You picked {message}"
         return [{"recipient_id": sender, "text": text}]
@@ -69,12 +77,43 @@ class FakeRasa:
     max_in_flight_per_sender: int = 0
     max_in_flight: int = 0
     server: TestServer | None = None
+    # Per sender, the events Rasa's tracker would hold (user events keep their metadata).
+    trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Senders whose conversation is paused (Rasa logs their messages but does not answer).
+    paused: set[str] = field(default_factory=set)
+    appended: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # tracker events
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/", self._hello)
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
+        app.router.add_get("/conversations/{sender}/tracker", self._tracker)
+        app.router.add_post("/conversations/{sender}/tracker/events", self._append_event)
         return app
+
+    async def _append_event(self, request: web.Request) -> web.Response:
+        """Rasa's ``POST .../tracker/events``: pause and resume change what is answered."""
+        if self.status >= 500:
+            return web.Response(status=self.status)
+        sender = request.match_info["sender"]
+        event = await request.json()
+        self.appended.append((sender, event))
+        self.trackers.setdefault(sender, []).append(event)
+        if event.get("event") == "pause":
+            self.paused.add(sender)
+        elif event.get("event") == "resume":
+            self.paused.discard(sender)
+        return web.json_response({"sender_id": sender, "paused": sender in self.paused})
+
+    def events_for(self, sender: str) -> list[str]:
+        """The names of the events appended to ``sender``'s tracker, in order."""
+        return [str(e.get("event")) for s, e in self.appended if s == sender]
+
+    async def _tracker(self, request: web.Request) -> web.Response:
+        if self.status >= 500:
+            return web.Response(status=self.status)
+        sender = request.match_info["sender"]
+        return web.json_response({"sender_id": sender, "events": self.trackers.get(sender, [])})
 
     async def start(self) -> str:
         self.server = TestServer(self.app(), host="127.0.0.1")
@@ -107,8 +146,19 @@ class FakeRasa:
                 await asyncio.sleep(self.delay_s)
             if self.raw_body is not None:
                 return web.Response(body=self.raw_body, status=self.status)
+            answer = self.reply(body)
+            if sender in self.paused and body.get("message") != "/restart":
+                answer = []  # a paused conversation logs the message and predicts nothing
+            if self.status == 200:
+                events = self.trackers.setdefault(sender, [])
+                events.append(
+                    {"event": "user", "text": body.get("message"), "metadata": body.get("metadata")}
+                )
+                for m in answer if isinstance(answer, list) else []:
+                    data = {k: v for k, v in m.items() if k not in ("text", "recipient_id")}
+                    events.append({"event": "bot", "text": m.get("text"), "data": data})
             return web.Response(
-                text=json.dumps(self.reply(body), ensure_ascii=False),
+                text=json.dumps(answer, ensure_ascii=False),
                 status=self.status,
                 content_type="application/json",
             )
@@ -117,6 +167,15 @@ class FakeRasa:
 
     def messages(self) -> list[str]:
         return [str(r["message"]) for r in self.requests]
+
+    def handled(self) -> list[str]:
+        """The messages Rasa processed (answered 200), as its tracker would show them."""
+        return [
+            str(e["text"])
+            for events in self.trackers.values()
+            for e in events
+            if e["event"] == "user"
+        ]
 
 
 @dataclass

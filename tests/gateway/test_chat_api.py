@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.gateway import dispatcher as dispatcher_module
-from bot.gateway.dispatcher import HOLDING_TEXT
+from bot.core import pipeline as pipeline_module
+from bot.core.pipeline import HOLDING_TEXT
 from tests.gateway.fake_rasa import ORDER_BUTTON, PRODUCT_CARDS, FakeRasa
 from tests.gateway.helpers import Client, MakeClient, closed_url, stored_messages
 from tests.gateway.seed import EMMA, LIWEI
@@ -169,7 +169,7 @@ async def test_unexpected_error_is_json_500_and_logged(
     async def broken(*_args: Any) -> None:
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr(dispatcher_module, "resolve_customer", broken)
+    monkeypatch.setattr(pipeline_module, "resolve_customer", broken)
     resp = await client.post("/api/chat", json={"sender_id": "u1", "text": "hi"})
     assert resp.status == 500
     body = await resp.json()
@@ -202,7 +202,13 @@ async def test_rasa_gets_conversation_id_and_metadata(client: Client, fake_rasa:
         (
             "web:demo-liwei",
             "我的订单到哪了",
-            {"channel": "web", "external_id": "demo-liwei", "customer_id": LIWEI, "language": "zh"},
+            {
+                "channel": "web",
+                "external_id": "demo-liwei",
+                "customer_id": LIWEI,
+                "language": "zh",
+                "inbox_id": 1,
+            },
         ),
         (
             "web:web-1234-abcd",
@@ -212,6 +218,7 @@ async def test_rasa_gets_conversation_id_and_metadata(client: Client, fake_rasa:
                 "external_id": "web-1234-abcd",
                 "customer_id": None,
                 "language": "en",
+                "inbox_id": 2,
             },
         ),
     ]

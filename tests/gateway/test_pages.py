@@ -51,6 +51,13 @@ def test_page_uses_no_external_resources() -> None:
         assert "https://" not in text, f"{asset.name} refers to an external resource"
 
 
+async def test_product_image_as_png(client: Client) -> None:
+    resp = await client.get("/products/P0001.png")
+    assert resp.status == 200
+    assert resp.content_type == "image/png"
+    assert (await resp.read()).startswith(b"\x89PNG\r\n\x1a\n")
+
+
 async def test_product_image(client: Client) -> None:
     resp = await client.get("/products/P0001.svg")
     assert resp.status == 200
@@ -60,7 +67,7 @@ async def test_product_image(client: Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/products/P9999.svg", "/products/..%2Fx.svg", "/products/P0001.png"]
+    "path", ["/products/P9999.svg", "/products/..%2Fx.svg", "/products/P9999.png", "/media/x.png"]
 )
 async def test_unknown_product_image_is_json_404(client: Client, path: str) -> None:
     resp = await client.get(path)

@@ -6,20 +6,53 @@ running `make run` on the same machine is not disturbed.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot.launcher import Stack, StackPorts, default_model_path
-from tests.integration.helpers import ADMIN_TOKEN, Chat
+from tests.adapters.fake_telegram import TOKEN as TELEGRAM_TOKEN
+from tests.adapters.fake_telegram import FakeTelegram
+from tests.integration.helpers import ADMIN_TOKEN, TELEGRAM_SECRET, Chat
+
+
+class ThreadedTelegram:
+    """The fake Telegram Bot API on its own event loop in a thread, so the real gateway
+    process (started by the synchronous stack fixture) can call it during the session."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.fake = FakeTelegram()
+
+    def start(self) -> str:
+        self.thread.start()
+        return asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def telegram() -> Iterator[FakeTelegram]:
+    server = ThreadedTelegram()
+    server.start()
+    try:
+        yield server.fake
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> Iterator[Stack]:
     model = default_model_path()
     if not model.exists():
         pytest.fail(f"no trained model at {model}: run `make train` first")
@@ -33,7 +66,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         database_url=db_url,
         log_dir=tmp / "logs",
         model_path=model,
-        extra_env={"ADMIN_TOKEN": ADMIN_TOKEN},
+        extra_env={
+            "ADMIN_TOKEN": ADMIN_TOKEN,
+            # The Telegram channel in webhook mode, talking to the fake Bot API.
+            "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+            "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+            "TELEGRAM_API_BASE_URL": telegram.url,
+        },
     )
     running.start()
     try:

@@ -12,6 +12,7 @@ from typing import Any
 from bot.launcher import Stack
 
 ADMIN_TOKEN = "integration-admin-token"
+TELEGRAM_SECRET = "integration-telegram-secret"
 
 
 @dataclass(frozen=True)

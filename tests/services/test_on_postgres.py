@@ -11,6 +11,7 @@ import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
+from bot.services.aftersales import Requester, open_return
+from bot.services.aftersales_policy import AftersalesPolicy, ItemRequest
 from bot.services.catalog import search_products
 from bot.services.customers import resolve_customer
 from bot.services.orders import OrderStateError, cancel_order, get_order, list_orders
-from bot.services.tickets import list_tickets
+from bot.services.tickets import (
+    InvalidTransition,
+    list_tickets,
+    ticket_history,
+    transition_ticket,
+)
 from bot.shop.importer import ImportValidationError, import_shop
 from bot.shop.seed import seed_demo_shop
-from bot.storage.db import create_engine
+from bot.storage.db import create_engine, create_schema
 from tests.conftest import SHOP_TODAY
 from tests.shop.test_importer import good_export, write_csv
 
@@ -94,3 +102,26 @@ async def test_failed_import_leaves_postgres_unchanged(
     stats = await import_shop(pg_engine, write_csv(tmp_path / "good", good_export()), cfg)
     assert stats.counts["orders"] == 2
     assert await get_order(pg_engine, "260315004217") is None
+
+
+async def test_aftersales_tickets_on_postgres(pg_engine: AsyncEngine, cfg: Config) -> None:
+    policy = AftersalesPolicy.from_config(cfg)
+    order = await get_order(pg_engine, "260402118830")
+    assert order is not None and order.delivered_at is not None
+    when = order.delivered_at + timedelta(days=2)
+    plan = policy.plan(order, [ItemRequest(0)], kind="return", reason="no_reason", now=when)
+    requester = Requester("C0001", "web", "demo-liwei", "zh")
+    made = await asyncio.gather(
+        *(open_return(pg_engine, policy, order, plan, requester, now=when) for _ in range(3))
+    )
+    assert len({t.id for t in made}) == 1 and made[0].status == "approved"
+    results = await asyncio.gather(
+        transition_ticket(pg_engine, made[0].id, "item_received", actor="staff:a"),
+        transition_ticket(pg_engine, made[0].id, "cancelled", actor="staff:b"),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, InvalidTransition) for r in results) == 1
+    history = await ticket_history(pg_engine, made[0].id)
+    assert [e.to_status for e in history][:2] == ["requested", "approved"] and len(history) == 3
+    assert history[0].ts.tzinfo is not None
+    await create_schema(pg_engine)  # nothing to add, nothing breaks

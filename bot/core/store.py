@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.language import Lang
 from bot.core.message import IncomingMessage, OutgoingMessage
@@ -48,7 +48,7 @@ async def save_incoming(engine: AsyncEngine, message: IncomingMessage, language:
 
 
 async def save_outgoing(
-    engine: AsyncEngine,
+    target: AsyncEngine | AsyncConnection,
     *,
     conversation_id: str,
     channel: str,
@@ -70,7 +70,10 @@ async def save_outgoing(
         }
         for reply in replies
     ]
-    async with engine.begin() as conn:
+    if isinstance(target, AsyncConnection):
+        await target.execute(insert(messages), rows)  # in the caller's transaction
+        return
+    async with target.begin() as conn:
         await conn.execute(insert(messages), rows)
 
 

@@ -1,0 +1,289 @@
+"""The inbox: every customer message a channel accepted, stored before it is forwarded.
+
+Messages of one conversation are processed one at a time in id order. A platform's retry of
+the same update (same ``dedupe_key``) finds the stored row instead of making a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.core.message import Attachment, IncomingMessage
+from bot.core.outbox import as_utc, utcnow
+from bot.storage.schema import inbox
+
+OPEN_STATUSES = ("pending", "processing")
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    message: IncomingMessage
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    address: Mapping[str, Any] = field(default_factory=dict)
+    lease_until: datetime | None = None
+    inline_until: datetime | None = None
+    holding_sent: bool = False
+    language: str | None = None
+
+    @property
+    def conversation_id(self) -> str:
+        return self.message.conversation_id
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The stored row of a message; ``duplicate`` when the platform had sent it before."""
+
+    id: int
+    duplicate: bool
+    status: str
+
+
+def _attachments_json(message: IncomingMessage) -> list[dict[str, Any]]:
+    return [
+        {"kind": a.kind, "url": a.url, "mime_type": a.mime_type, "name": a.name}
+        for a in message.attachments
+    ]
+
+
+def _item(row: Any) -> InboxItem:
+    attachments = tuple(
+        Attachment(kind=a["kind"], url=a["url"], mime_type=a.get("mime_type"), name=a.get("name"))
+        for a in (row.attachments or [])
+    )
+    message = IncomingMessage(
+        channel=row.channel,
+        external_id=row.external_id,
+        text=row.text,
+        payload=row.payload,
+        attachments=attachments,
+        metadata=dict(row.meta or {}),
+        received_at=as_utc(row.received_at),
+    )
+    return InboxItem(
+        id=row.id,
+        message=message,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=as_utc(row.next_attempt_at),
+        address=dict(row.address or {}),
+        lease_until=as_utc(row.lease_until) if row.lease_until else None,
+        inline_until=as_utc(row.inline_until) if row.inline_until else None,
+        holding_sent=bool(row.holding_sent),
+        language=row.language,
+    )
+
+
+class Inbox:
+    """Database operations of the inbox."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def accept(
+        self,
+        message: IncomingMessage,
+        *,
+        address: Mapping[str, Any] | None = None,
+        dedupe_key: str | None = None,
+        inline_until: datetime | None = None,
+    ) -> Accepted:
+        """Store ``message``; a second message with the same channel and ``dedupe_key``
+        returns the first one's row with ``duplicate=True``."""
+        if dedupe_key is not None and not 0 < len(dedupe_key) <= 200:
+            raise ValueError(f"dedupe_key must be 1-200 characters, got {dedupe_key!r}")
+        if dedupe_key is not None:
+            existing = await self._find(message.channel, dedupe_key)
+            if existing is not None:
+                return existing
+        now = utcnow()
+        values = {
+            "conversation_id": message.conversation_id,
+            "channel": message.channel,
+            "external_id": message.external_id,
+            "dedupe_key": dedupe_key,
+            "text": message.text,
+            "payload": message.payload,
+            "attachments": _attachments_json(message),
+            "meta": dict(message.metadata),
+            "address": dict(address or {}),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "inline_until": inline_until,
+            "holding_sent": False,
+            "received_at": message.received_at,
+        }
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(insert(inbox).values(**values))
+                return Accepted(int(result.inserted_primary_key[0]), False, "pending")
+        except IntegrityError:
+            # Two deliveries of one update raced past the lookup; the first insert won.
+            if dedupe_key is None:
+                raise
+            existing = await self._find(message.channel, dedupe_key)
+            if existing is None:
+                raise
+            return existing
+
+    async def _find(self, channel: str, dedupe_key: str) -> Accepted | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(inbox.c.id, inbox.c.status).where(
+                        inbox.c.channel == channel, inbox.c.dedupe_key == dedupe_key
+                    )
+                )
+            ).first()
+        return Accepted(row.id, True, row.status) if row is not None else None
+
+    async def get(self, item_id: int) -> InboxItem | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(inbox).where(inbox.c.id == item_id))).first()
+        return _item(row) if row is not None else None
+
+    async def oldest_open(self, conversation_id: str) -> InboxItem | None:
+        """The conversation's first message not yet answered."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(inbox)
+                    .where(
+                        inbox.c.conversation_id == conversation_id,
+                        inbox.c.status.in_(OPEN_STATUSES),
+                    )
+                    .order_by(inbox.c.id)
+                    .limit(1)
+                )
+            ).first()
+        return _item(row) if row is not None else None
+
+    async def open_ids(self, conversation_id: str) -> list[int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(inbox.c.id)
+                .where(
+                    inbox.c.conversation_id == conversation_id,
+                    inbox.c.status.in_(OPEN_STATUSES),
+                )
+                .order_by(inbox.c.id)
+            )
+            return [int(r.id) for r in rows]
+
+    async def claim(self, item_id: int, now: datetime, lease_s: float) -> bool:
+        """Mark the message as being processed by this worker (False if another has it)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(inbox)
+                .where(
+                    inbox.c.id == item_id,
+                    or_(
+                        inbox.c.status == "pending",
+                        and_(inbox.c.status == "processing", inbox.c.lease_until < now),
+                    ),
+                )
+                .values(
+                    status="processing",
+                    attempts=inbox.c.attempts + 1,
+                    lease_until=now + timedelta(seconds=lease_s),
+                )
+            )
+        return result.rowcount == 1
+
+    async def release(self, item_id: int) -> None:
+        """Give a claimed message back (the worker is stopping)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(inbox)
+                .where(inbox.c.id == item_id, inbox.c.status == "processing")
+                .values(status="pending", lease_until=None, next_attempt_at=utcnow())
+            )
+
+    async def release_all(self) -> int:
+        """Give back every claimed message (at start-up, when no other worker can exist)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(inbox)
+                .where(inbox.c.status == "processing")
+                .values(status="pending", lease_until=None, next_attempt_at=utcnow())
+            )
+        return int(result.rowcount or 0)
+
+    async def set_language(self, item_id: int, language: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(inbox).where(inbox.c.id == item_id).values(language=language))
+
+    async def complete(self, conn: AsyncConnection, item_id: int) -> None:
+        """Mark answered, in the caller's transaction (together with the outbox rows)."""
+        await conn.execute(
+            update(inbox)
+            .where(inbox.c.id == item_id)
+            .values(status="done", done_at=utcnow(), lease_until=None, last_error=None)
+        )
+
+    async def defer(self, item_id: int, *, when: datetime, error: str, holding_sent: bool) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(inbox)
+                .where(inbox.c.id == item_id)
+                .values(
+                    status="pending",
+                    next_attempt_at=when,
+                    lease_until=None,
+                    last_error=error[:2000],
+                    holding_sent=holding_sent,
+                )
+            )
+
+    async def fail(self, conn: AsyncConnection, item_id: int, error: str) -> None:
+        await conn.execute(
+            update(inbox)
+            .where(inbox.c.id == item_id)
+            .values(status="failed", done_at=utcnow(), lease_until=None, last_error=error[:2000])
+        )
+
+    async def due_conversations(self, now: datetime, limit: int = 100) -> list[str]:
+        """Conversations whose first open message may be (re)tried now."""
+        query = (
+            select(inbox.c.conversation_id)
+            .where(
+                or_(
+                    and_(inbox.c.status == "pending", inbox.c.next_attempt_at <= now),
+                    and_(inbox.c.status == "processing", inbox.c.lease_until < now),
+                )
+            )
+            .distinct()
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [r.conversation_id for r in await conn.execute(query)]
+
+    async def latest_address(self, conversation_id: str) -> tuple[str, str, dict[str, Any]] | None:
+        """(channel, external_id, address) of the customer's latest message, for messages the
+        bot starts itself (staff replies, ticket updates)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(inbox.c.channel, inbox.c.external_id, inbox.c.address, inbox.c.language)
+                    .where(inbox.c.conversation_id == conversation_id)
+                    .order_by(inbox.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return None
+        address = dict(row.address or {})
+        if row.language and "lang" not in address:
+            address["lang"] = row.language
+        return row.channel, row.external_id, address

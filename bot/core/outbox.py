@@ -1,0 +1,297 @@
+"""The outbox: every message to a customer is stored before it is sent, then sent in order.
+
+Rows of one conversation go out in id order; a platform error leaves the row pending with an
+exponential backoff (or the platform's own ``retry_after``), so nothing is lost when a platform
+or the gateway goes down. Adapters implement :class:`Sender` for their channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.core.message import OutgoingMessage
+from bot.storage.schema import outbox
+
+logger = logging.getLogger(__name__)
+
+OutboxKind = Literal["reply", "holding", "notice"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back without a zone; they are stored in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One stored bot message and where it goes.
+
+    ``address`` holds what the channel needs to reach the customer (Telegram ``chat_id``,
+    Slack ``channel`` and ``thread_ts``, WeChat ``openid``) plus ``lang``, the conversation's
+    language, for channel-side texts such as numbered options.
+    """
+
+    id: int
+    conversation_id: str
+    channel: str
+    external_id: str
+    message: OutgoingMessage
+    kind: OutboxKind = "reply"
+    address: Mapping[str, Any] = field(default_factory=dict)
+    inbox_id: int | None = None
+    attempts: int = 0
+    created_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def lang(self) -> Literal["zh", "en"]:
+        return "zh" if self.address.get("lang") == "zh" else "en"
+
+
+class DeliveryError(Exception):
+    """A platform did not take a message.
+
+    ``retry_after`` (seconds) is the platform's own wait (Telegram 429, Slack rate limits);
+    ``permanent`` means retrying cannot help (the customer blocked the bot, a bad chat id).
+    """
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    """What a channel adapter implements to deliver outbox messages."""
+
+    channel: str
+
+    async def send(self, item: OutboxItem) -> None:
+        """Deliver one message; raise :class:`DeliveryError` when the platform refuses it."""
+        ...
+
+
+def _item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        external_id=row.external_id,
+        message=OutgoingMessage.from_rasa(row.message or {}),
+        kind=row.kind,
+        address=dict(row.address or {}),
+        inbox_id=row.inbox_id,
+        attempts=row.attempts,
+        created_at=as_utc(row.created_at),
+    )
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to add to the outbox."""
+
+    conversation_id: str
+    channel: str
+    external_id: str
+    message: OutgoingMessage
+    kind: OutboxKind = "reply"
+    address: Mapping[str, Any] = field(default_factory=dict)
+    inbox_id: int | None = None
+    not_before: datetime | None = None  # held back for an inline answer until then
+
+
+class Outbox:
+    """Database operations of the outbox (no sending here; see the pipeline's worker)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def add(
+        self, messages: Sequence[NewMessage], *, conn: AsyncConnection | None = None
+    ) -> list[int]:
+        """Store messages (in one transaction with the caller's when ``conn`` is given)."""
+        if not messages:
+            return []
+        if conn is None:
+            async with self.engine.begin() as own:
+                return await self.add(messages, conn=own)
+        now = utcnow()
+        ids: list[int] = []
+        for m in messages:
+            result = await conn.execute(
+                insert(outbox).values(
+                    conversation_id=m.conversation_id,
+                    channel=m.channel,
+                    external_id=m.external_id,
+                    inbox_id=m.inbox_id,
+                    address=dict(m.address),
+                    message=dict(m.message.to_json()),
+                    kind=m.kind,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=max(now, m.not_before or now),
+                    delivered_inline=False,
+                    created_at=now,
+                )
+            )
+            ids.append(int(result.inserted_primary_key[0]))
+        return ids
+
+    async def claim_inline(self, inbox_id: int) -> list[OutboxItem]:
+        """Take the still-unsent messages answering ``inbox_id`` for an HTTP response.
+
+        Each row is claimed with a conditional update, so a row the worker already took is
+        not handed out twice.
+        """
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox)
+                    .where(outbox.c.inbox_id == inbox_id, outbox.c.status == "pending")
+                    .order_by(outbox.c.id)
+                )
+            ).all()
+            taken = []
+            now = utcnow()
+            for row in rows:
+                result = await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row.id, outbox.c.status == "pending")
+                    .values(status="sent", delivered_inline=True, sent_at=now)
+                )
+                if result.rowcount == 1:
+                    taken.append(_item(row))
+        return taken
+
+    async def for_inbox(self, inbox_id: int) -> list[OutboxItem]:
+        """Every message that answered ``inbox_id`` (for a repeated request)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox).where(outbox.c.inbox_id == inbox_id).order_by(outbox.c.id)
+                )
+            ).all()
+        return [_item(r) for r in rows]
+
+    async def due(self, now: datetime, limit: int = 200) -> list[OutboxItem]:
+        """The first unsent message of each conversation whose turn has come.
+
+        A conversation whose first unsent message is waiting for a retry sends nothing newer.
+        """
+        open_rows = or_(
+            outbox.c.status == "pending",
+            and_(outbox.c.status == "sending", outbox.c.lease_until < now),
+        )
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox).where(open_rows).order_by(outbox.c.id).limit(limit)
+                )
+            ).all()
+        first: dict[str, Any] = {}
+        for row in rows:
+            first.setdefault(row.conversation_id, row)
+        return [
+            _item(r)
+            for r in first.values()
+            if as_utc(r.next_attempt_at) <= now or r.status == "sending"
+        ]
+
+    async def claim(self, item_id: int, now: datetime, lease_s: float) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id == item_id,
+                    or_(
+                        outbox.c.status == "pending",
+                        and_(outbox.c.status == "sending", outbox.c.lease_until < now),
+                    ),
+                )
+                .values(
+                    status="sending",
+                    attempts=outbox.c.attempts + 1,
+                    lease_until=now + timedelta(seconds=lease_s),
+                )
+            )
+        return result.rowcount == 1
+
+    async def release_all(self) -> int:
+        """Make every message caught mid-send pending again (start-up of the only gateway)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.status == "sending")
+                .values(status="pending", lease_until=None)
+            )
+        return int(result.rowcount or 0)
+
+    async def mark_sent(self, item_id: int) -> None:
+        await self._set(item_id, status="sent", sent_at=utcnow(), last_error=None)
+
+    async def retry_later(self, item_id: int, when: datetime, error: str) -> None:
+        await self._set(item_id, status="pending", next_attempt_at=when, last_error=error[:2000])
+
+    async def mark_failed(self, item_id: int, error: str) -> None:
+        await self._set(item_id, status="failed", last_error=error[:2000])
+
+    async def _set(self, item_id: int, **values: Any) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+
+    async def history(
+        self, conversation_id: str, *, after_id: int = 0, limit: int = 100
+    ) -> list[OutboxItem]:
+        """Sent messages of a conversation newer than ``after_id`` that were not already
+        handed back in an HTTP response (what a reconnecting web page has not seen)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox)
+                    .where(
+                        outbox.c.conversation_id == conversation_id,
+                        outbox.c.id > after_id,
+                        outbox.c.status == "sent",
+                        outbox.c.delivered_inline.is_(False),
+                    )
+                    .order_by(outbox.c.id)
+                    .limit(limit)
+                )
+            ).all()
+        return [_item(r) for r in rows]
+
+    async def last_id(self, conversation_id: str) -> int:
+        async with self.engine.connect() as conn:
+            value = (
+                await conn.execute(
+                    select(outbox.c.id)
+                    .where(outbox.c.conversation_id == conversation_id)
+                    .order_by(outbox.c.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        return int(value or 0)
+
+    async def last_holding_at(self, conversation_id: str) -> datetime | None:
+        async with self.engine.connect() as conn:
+            value = (
+                await conn.execute(
+                    select(outbox.c.created_at)
+                    .where(outbox.c.conversation_id == conversation_id, outbox.c.kind == "holding")
+                    .order_by(outbox.c.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        return as_utc(value) if value is not None else None

@@ -1,0 +1,673 @@
+"""The channel-agnostic core of the gateway: inbox -> Rasa -> outbox -> channel.
+
+Adapters build an :class:`~bot.core.message.IncomingMessage` and call :meth:`Pipeline.submit`.
+The message is stored in the inbox first (a platform's retry of the same update is recognised
+by its dedupe key), then processed: the customer is resolved, the reply language picked, the
+message forwarded to Rasa with channel and customer metadata, and the replies stored in the
+outbox in the same transaction that marks the message answered. A background worker sends
+outbox rows through the channel's :class:`~bot.core.outbox.Sender`, retrying with backoff.
+
+Web chat and WeChat may hand the replies back in the HTTP response instead: ``submit`` waits
+up to ``wait_s`` and claims them, so each reply is delivered once, inline or by the worker.
+
+When Rasa is unreachable the customer gets a short holding reply and the message stays in the
+inbox; it is processed, in order, once Rasa is back. A message sent to Rasa before the gateway
+stopped is looked up in Rasa's tracker (by its inbox id) before it is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import DeliveryConfig
+from bot.core import store
+from bot.core.inbox import Inbox, InboxItem
+from bot.core.language import Lang, detect_language
+from bot.core.message import IncomingMessage, OutgoingMessage
+from bot.core.outbox import DeliveryError, NewMessage, Outbox, OutboxItem, Sender, utcnow
+from bot.core.rasa_client import RasaBadResponse, RasaClient, RasaMetadata, RasaUnavailable
+from bot.services.customers import resolve_customer
+from bot.services.types import Customer
+
+logger = logging.getLogger(__name__)
+
+# Sent instead of an answer when Rasa cannot be reached, in the customer's language.
+HOLDING_TEXT: dict[Lang, str] = {
+    "zh": "抱歉，智能客服暂时无法回复，请稍后再试。",
+    "en": "Sorry, our assistant can't reply right now. Please try again in a moment.",
+}
+# Sent when Rasa keeps giving unusable answers to one message and it is given up.
+FAILED_TEXT: dict[Lang, str] = {
+    "zh": "抱歉，这条消息我没能处理好。请换个说法再试，或输入“人工”联系客服。",
+    "en": (
+        "Sorry, I couldn't handle that message. Please rephrase it, "
+        "or type 'human' to reach our staff."
+    ),
+}
+UNAVAILABLE_ERROR = (
+    "the assistant is not answering right now (Rasa is unavailable); your message is kept "
+    "and will be answered when it is back"
+)
+BAD_RESPONSE_ERROR = "the assistant gave an unusable answer (bad response from Rasa)"
+TIMEOUT_ERROR = "the answer is taking longer than usual; it will follow on the push channel"
+BAD_RESPONSE_ATTEMPTS = 3  # Rasa's unusable answers to one message before it is given up
+
+# The language of a first message without text (a WeChat follow event, a /start button) on
+# channels whose customers mostly write Chinese.
+CHANNEL_LANGUAGE: dict[str, Lang] = {"wechat": "zh"}
+CRASH_ATTEMPTS = 5  # unexpected errors on one message before it is given up
+Outcome = Literal["answered", "held", "failed", "timeout", "error"]
+
+
+class PipelineError(Exception):
+    """Processing a message failed unexpectedly (details in the log); it will be retried."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The outcome of :meth:`Pipeline.submit`.
+
+    ``messages`` are the replies handed back for the HTTP response (claimed from the outbox);
+    empty when the caller did not wait. ``error`` is set when Rasa could not answer in time;
+    ``messages`` then holds the holding text and the answer follows through the outbox.
+    """
+
+    conversation_id: str
+    inbox_id: int
+    outcome: Outcome | Literal["queued", "duplicate"]
+    language: Lang | None = None
+    messages: tuple[OutgoingMessage, ...] = ()
+    error: str | None = None
+    # True when ``messages`` is a holding text made up for this response (nothing was ready
+    # and nothing was stored): a channel that can answer later (WeChat) sends nothing instead.
+    stand_in: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One customer message as the handoff router sees it, before and after Rasa."""
+
+    inbox_id: int
+    message: IncomingMessage
+    language: Lang
+    customer: Customer | None
+    address: Mapping[str, Any]
+
+    @property
+    def conversation_id(self) -> str:
+        return self.message.conversation_id
+
+
+class HandoffRouter(Protocol):
+    """The gateway's handoff to staff (:mod:`bot.core.handoff`), consulted on every message.
+
+    ``before_rasa`` returns None to let the message go to Rasa, or the replies to send
+    instead (the conversation is with a person: the message went to the staff thread).
+    ``after_rasa`` acts on handoff requests in Rasa's replies (custom ``{"type": "handoff"}``
+    messages) and returns what the customer gets.
+    """
+
+    async def before_rasa(self, turn: Turn) -> list[OutgoingMessage] | None: ...
+
+    async def after_rasa(
+        self, turn: Turn, replies: list[OutgoingMessage]
+    ) -> list[OutgoingMessage]: ...
+
+
+class KeyedLocks:
+    """One FIFO :class:`asyncio.Lock` per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key]
+                del self._locks[key]
+
+
+class LanguageMemory:
+    """The latest language of recently active conversations (bounded, least recent dropped)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self.capacity = capacity
+        self._items: OrderedDict[str, Lang] = OrderedDict()
+
+    def get(self, conversation_id: str) -> Lang | None:
+        lang = self._items.get(conversation_id)
+        if lang is not None:
+            self._items.move_to_end(conversation_id)
+        return lang
+
+    def remember(self, conversation_id: str, lang: Lang) -> None:
+        self._items[conversation_id] = lang
+        self._items.move_to_end(conversation_id)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+
+def _customer_language(customer: Customer | None) -> Lang | None:
+    return _lang(customer.language) if customer is not None else None
+
+
+class Pipeline:
+    """Stores, processes and answers customer messages from every channel the same way."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        rasa: RasaClient,
+        *,
+        delivery: DeliveryConfig | None = None,
+        senders: Mapping[str, Sender] | None = None,
+        languages: LanguageMemory | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.rasa = rasa
+        self.delivery = delivery or DeliveryConfig()
+        self.senders: dict[str, Sender] = dict(senders or {})
+        self.languages = languages or LanguageMemory()
+        self.clock = clock
+        self.inbox = Inbox(engine)
+        self.outbox = Outbox(engine)
+        self.locks = KeyedLocks()
+        self._accepting = KeyedLocks()
+        # Rasa answers within its timeout; a claim outlives it so a live worker keeps its row.
+        self.lease_s = rasa.timeout.total + 10 if rasa.timeout.total else 60.0
+        self._waiters: dict[int, asyncio.Future[Outcome]] = {}
+        self._sending: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._listeners: list[Callable[[OutboxItem], Awaitable[None]]] = []
+        self.router: HandoffRouter | None = None
+
+    # --- life cycle -------------------------------------------------------------------------
+    async def start(self, *, reclaim: bool = False) -> None:
+        """Start the background worker (retries, outbox sending, recovery after a restart).
+
+        ``reclaim``: this is the only gateway on the database (the embedded SQLite mode), so
+        messages a previous run left half-done are taken back at once instead of after their
+        claim runs out.
+        """
+        if reclaim:
+            taken = await self.inbox.release_all() + await self.outbox.release_all()
+            if taken:
+                logger.info("took back %d messages a previous run left unfinished", taken)
+        if self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._run(), name="pipeline-worker")
+
+    async def close(self, grace_s: float = 5.0) -> None:
+        """Stop taking work; let messages in flight finish for up to ``grace_s``.
+
+        Whatever is cut off stays in the inbox or outbox and is picked up by the next start.
+        """
+        self._closing = True
+        if self._loop_task is not None:
+            # Not cancelled: a task cut off inside a database call can keep its connection.
+            self.wake()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+            self._loop_task = None
+        if self._tasks:
+            _done, pending = await asyncio.wait(list(self._tasks), timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def add_sender(self, sender: Sender) -> None:
+        self.senders[sender.channel] = sender
+
+    def set_router(self, router: HandoffRouter | None) -> None:
+        """Consult ``router`` on every message (handoff to staff); None turns it off."""
+        self.router = router
+
+    def wake(self) -> None:
+        """Look for due work now instead of at the next poll."""
+        self._wake.set()
+
+    # --- customer messages ------------------------------------------------------------------
+    async def submit(
+        self,
+        message: IncomingMessage,
+        *,
+        address: Mapping[str, Any] | None = None,
+        dedupe_key: str | None = None,
+        wait_s: float | None = None,
+    ) -> Reply:
+        """Store ``message`` and have it processed.
+
+        With ``wait_s`` the call waits that long for the answer and returns the replies it
+        claimed for the caller's HTTP response; without it, it returns once the message is
+        stored (the replies go out through the channel's sender).
+        """
+        conversation_id = message.conversation_id
+        inline_until = self.clock() + timedelta(seconds=wait_s) if wait_s else None
+        # Taking the lock is the first await, so a conversation's messages are stored (and so
+        # processed) in the order they arrived.
+        async with self._accepting.hold(conversation_id):
+            accepted = await self.inbox.accept(
+                message, address=address, dedupe_key=dedupe_key, inline_until=inline_until
+            )
+        if accepted.duplicate:
+            logger.info("%s: repeated delivery of inbox #%d ignored", conversation_id, accepted.id)
+            previous = await self.outbox.for_inbox(accepted.id) if wait_s else []
+            return Reply(
+                conversation_id,
+                accepted.id,
+                "duplicate",
+                messages=tuple(i.message for i in previous if i.kind == "reply"),
+            )
+        if wait_s is None:
+            self._spawn(self._drain(conversation_id, retry_now=True))
+            return Reply(conversation_id, accepted.id, "queued")
+        waiter: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiters[accepted.id] = waiter
+        self._spawn(self._drain(conversation_id, retry_now=True))
+        try:
+            outcome: Outcome = await asyncio.wait_for(asyncio.shield(waiter), wait_s)
+        except TimeoutError:
+            outcome = "timeout"
+        finally:
+            self._waiters.pop(accepted.id, None)
+        if outcome == "error":
+            raise PipelineError(f"processing inbox #{accepted.id} failed; see the gateway log")
+        claimed = await self.outbox.claim_inline(accepted.id)
+        item = await self.inbox.get(accepted.id)
+        language: Lang | None = _lang(item.language) if item is not None else None
+        messages = tuple(i.message for i in claimed)
+        error = None
+        stand_in = False
+        if outcome in ("held", "timeout"):
+            error = UNAVAILABLE_ERROR if outcome == "held" else TIMEOUT_ERROR
+            if not messages:
+                lang = language or self._known_language(conversation_id) or "en"
+                messages = (OutgoingMessage(text=HOLDING_TEXT[lang]),)
+                stand_in = True
+        self.wake()
+        return Reply(conversation_id, accepted.id, outcome, language, messages, error, stand_in)
+
+    async def handle(self, message: IncomingMessage) -> Reply:
+        """Process one message and wait for its answer (the web chat's request/response)."""
+        return await self.submit(message, wait_s=self.lease_s)
+
+    async def notify(
+        self, conversation_id: str, messages: list[OutgoingMessage], *, kind: str = "notice"
+    ) -> list[int]:
+        """Queue messages the bot starts itself (staff replies, ticket updates) to the
+        customer's channel, at the address of their latest message. Returns outbox ids."""
+        target = await self.inbox.latest_address(conversation_id)
+        if target is None:
+            raise LookupError(f"no message was ever received in conversation {conversation_id!r}")
+        channel, external_id, address = target
+        ids = await self.outbox.add(
+            [
+                NewMessage(conversation_id, channel, external_id, m, "notice", address)
+                for m in messages
+            ]
+        )
+        if kind:
+            await store.save_outgoing(
+                self.engine,
+                conversation_id=conversation_id,
+                channel=channel,
+                replies=messages,
+                language=_lang(address.get("lang")) or "en",
+            )
+        self.wake()
+        return ids
+
+    def on_sent(self, listener: Callable[[OutboxItem], Awaitable[None]]) -> None:
+        """Call ``listener`` after each message a sender delivered (push channels)."""
+        self._listeners.append(listener)
+
+    # --- processing -------------------------------------------------------------------------
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.error("pipeline task failed", exc_info=exc)
+
+    async def _drain(self, conversation_id: str, *, retry_now: bool = False) -> None:
+        """Process the conversation's open messages in order until one has to wait.
+
+        ``retry_now``: a new message arrived, so a message waiting for Rasa is tried again
+        at once instead of at its backoff time.
+        """
+        # Taking the lock is the first await, so messages queue in the order they arrived.
+        async with self.locks.hold(conversation_id):
+            while not self._closing:
+                item = await self.inbox.oldest_open(conversation_id)
+                if item is None:
+                    return
+                now = self.clock()
+                if item.status == "processing" and item.lease_until and item.lease_until > now:
+                    return  # another worker has it (a second gateway replica)
+                if item.status == "pending" and item.next_attempt_at > now and not retry_now:
+                    return
+                retry_now = False
+                if not await self.inbox.claim(item.id, now, self.lease_s):
+                    return
+                item = replace(item, status="processing", attempts=item.attempts + 1)
+                try:
+                    outcome = await self._process(item)
+                except Exception as exc:  # a bug or a database error: keep the message
+                    logger.exception("%s: processing inbox #%d failed", conversation_id, item.id)
+                    outcome = await self._crashed(item, exc)
+                    self._resolve(item.id, outcome)
+                    return
+                if outcome == "held":
+                    for open_id in await self.inbox.open_ids(conversation_id):
+                        self._resolve(open_id, "held")
+                    return
+                self._resolve(item.id, outcome)
+                self.wake()
+
+    async def _crashed(self, item: InboxItem, exc: Exception) -> Outcome:
+        if item.attempts >= CRASH_ATTEMPTS:
+            language = _lang(item.language) or "en"
+            apology = [OutgoingMessage(text=FAILED_TEXT[language])]
+            await self._finish(item, language, item.address, apology, error=repr(exc))
+            return "failed"
+        when = self.clock() + timedelta(seconds=backoff_s(self.delivery, item.attempts))
+        await self.inbox.defer(item.id, when=when, error=repr(exc), holding_sent=item.holding_sent)
+        return "error"
+
+    def _resolve(self, inbox_id: int, outcome: Outcome) -> None:
+        waiter = self._waiters.get(inbox_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(outcome)
+
+    def _known_language(self, conversation_id: str) -> Lang | None:
+        return self.languages.get(conversation_id)
+
+    async def _process(self, item: InboxItem) -> Outcome:
+        message = item.message
+        conversation_id = message.conversation_id
+        started = time.perf_counter()
+        customer = await resolve_customer(self.engine, message.channel, message.external_id)
+        language = _lang(item.language)
+        if language is None:
+            # First attempt: pick the language and log the message once.
+            language = await self._language_of(message, customer)
+            await self.inbox.set_language(item.id, language)
+            await store.save_incoming(self.engine, message, language)
+        self.languages.remember(conversation_id, language)
+        address = {**item.address, "lang": language}
+        metadata: RasaMetadata = {
+            "channel": message.channel,
+            "external_id": message.external_id,
+            "customer_id": customer.id if customer else None,
+            "language": language,
+            "inbox_id": item.id,
+        }
+        if message.attachments:
+            metadata["attachments"] = [
+                {"kind": a.kind, "url": a.url, "mime_type": a.mime_type}
+                for a in message.attachments
+            ]
+        turn = Turn(item.id, message, language, customer, address)
+        try:
+            if self.router is not None:
+                handled = await self.router.before_rasa(turn)
+                if handled is not None:  # with a person, or a handoff-only message (rating)
+                    await self._finish(item, language, address, handled)
+                    return "answered"
+            replies = None
+            if item.attempts > 1:
+                replies = await self.rasa.replies_for(conversation_id, item.id)
+                if replies is not None:
+                    logger.info(
+                        "%s: inbox #%d was answered before; not sent again",
+                        conversation_id,
+                        item.id,
+                    )
+            if replies is None:
+                replies = await self.rasa.send(conversation_id, rasa_text(message), metadata)
+            if self.router is not None:
+                replies = await self.router.after_rasa(turn, replies)
+        except RasaUnavailable as exc:
+            await self._defer(item, language, address, str(exc))
+            return "held"
+        except RasaBadResponse as exc:
+            if item.attempts < BAD_RESPONSE_ATTEMPTS:
+                await self._defer(item, language, address, str(exc))
+                return "held"
+            logger.error("%s: giving up inbox #%d: %s", conversation_id, item.id, exc)
+            await self._finish(
+                item,
+                language,
+                address,
+                [OutgoingMessage(text=FAILED_TEXT[language])],
+                error=str(exc),
+            )
+            return "failed"
+        await self._finish(item, language, address, replies)
+        logger.info(
+            "%s lang=%s customer=%s replies=%d %.0f ms",
+            conversation_id,
+            language,
+            metadata["customer_id"],
+            len(replies),
+            (time.perf_counter() - started) * 1000,
+        )
+        return "answered"
+
+    async def _finish(
+        self,
+        item: InboxItem,
+        language: Lang,
+        address: Mapping[str, Any],
+        replies: list[OutgoingMessage],
+        *,
+        error: str | None = None,
+    ) -> None:
+        """Store the replies in the outbox and close the message, in one transaction."""
+        message = item.message
+        rows = [
+            NewMessage(
+                message.conversation_id,
+                message.channel,
+                message.external_id,
+                reply,
+                "reply",
+                address,
+                inbox_id=item.id,
+                not_before=item.inline_until if item.id in self._waiters else None,
+            )
+            for reply in replies
+        ]
+        async with self.engine.begin() as conn:
+            await self.outbox.add(rows, conn=conn)
+            if error is None:
+                await self.inbox.complete(conn, item.id)
+            else:
+                await self.inbox.fail(conn, item.id, error)
+            await store.save_outgoing(
+                conn,
+                conversation_id=message.conversation_id,
+                channel=message.channel,
+                replies=replies,
+                language=language,
+            )
+
+    async def _defer(
+        self, item: InboxItem, language: Lang, address: Mapping[str, Any], error: str
+    ) -> None:
+        """Rasa cannot answer now: keep the message, tell the customer once, retry later."""
+        conversation_id = item.conversation_id
+        now = self.clock()
+        delay = backoff_s(self.delivery, item.attempts)
+        holding_sent = item.holding_sent
+        if not holding_sent:
+            last = await self.outbox.last_holding_at(conversation_id)
+            if last is None or (now - last).total_seconds() >= self.delivery.holding_every_s:
+                await self.outbox.add(
+                    [
+                        NewMessage(
+                            conversation_id,
+                            item.message.channel,
+                            item.message.external_id,
+                            OutgoingMessage(text=HOLDING_TEXT[language]),
+                            "holding",
+                            address,
+                            inbox_id=item.id,
+                            not_before=item.inline_until if item.id in self._waiters else None,
+                        )
+                    ]
+                )
+                await store.save_outgoing(
+                    self.engine,
+                    conversation_id=conversation_id,
+                    channel=item.message.channel,
+                    replies=[OutgoingMessage(text=HOLDING_TEXT[language])],
+                    language=language,
+                )
+                holding_sent = True
+        logger.warning(
+            "%s: inbox #%d waits %.1fs for Rasa: %s", conversation_id, item.id, delay, error
+        )
+        await self.inbox.defer(
+            item.id, when=now + timedelta(seconds=delay), error=error, holding_sent=holding_sent
+        )
+
+    async def _language_of(self, message: IncomingMessage, customer: Customer | None) -> Lang:
+        """The language of this message; payloads and digits-only texts keep the previous one."""
+        previous = (
+            self.languages.get(message.conversation_id)
+            or await store.last_inbound_language(self.engine, message.conversation_id)
+            or _customer_language(customer)
+            # The platform's idea of the customer's language (Telegram's app language).
+            or _lang(message.metadata.get("language_hint"))
+        )
+        if message.text is not None:
+            return detect_language(message.text, previous)
+        return previous or CHANNEL_LANGUAGE.get(message.channel, "en")
+
+    # --- background worker ------------------------------------------------------------------
+    async def _run(self) -> None:
+        while not self._closing:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.delivery.poll_interval_s)
+            self._wake.clear()
+            if self._closing:
+                return
+            try:
+                await self._tick()
+            except Exception:
+                logger.exception("pipeline worker round failed; retrying at the next poll")
+
+    async def _tick(self) -> None:
+        now = self.clock()
+        for conversation_id in await self.inbox.due_conversations(now):
+            self._spawn(self._drain(conversation_id))
+        for item in await self.outbox.due(now):
+            if self._closing:
+                return
+            if item.conversation_id not in self._sending:
+                self._sending.add(item.conversation_id)
+                self._spawn(self._send(item))
+
+    async def _send(self, item: OutboxItem) -> None:
+        try:
+            now = self.clock()
+            if not await self.outbox.claim(item.id, now, self.lease_s):
+                return
+            sender = self.senders.get(item.channel)
+            if sender is None:
+                await self.outbox.retry_later(
+                    item.id,
+                    now + timedelta(seconds=self.delivery.retry_max_s),
+                    f"channel {item.channel!r} is not enabled in this gateway",
+                )
+                return
+            attempts = item.attempts + 1
+            try:
+                await sender.send(item)
+            except DeliveryError as exc:
+                await self._delivery_failed(item, attempts, exc)
+                return
+            except Exception as exc:  # a bug or an unexpected SDK error: keep the message
+                logger.exception("sending outbox #%d on %s failed", item.id, item.channel)
+                await self._delivery_failed(item, attempts, DeliveryError(repr(exc)))
+                return
+            await self.outbox.mark_sent(item.id)
+            for listener in self._listeners:
+                await listener(item)
+        finally:
+            self._sending.discard(item.conversation_id)
+            self.wake()  # the conversation's next message may go now
+
+    async def _delivery_failed(self, item: OutboxItem, attempts: int, exc: DeliveryError) -> None:
+        if exc.permanent or attempts >= self.delivery.outbox_max_attempts:
+            logger.error(
+                "giving up outbox #%d to %s after %d attempts: %s",
+                item.id,
+                item.conversation_id,
+                attempts,
+                exc,
+            )
+            await self.outbox.mark_failed(item.id, str(exc))
+            return
+        delay = max(backoff_s(self.delivery, attempts), exc.retry_after or 0.0)
+        logger.warning(
+            "outbox #%d to %s: %s; retry in %.1fs", item.id, item.conversation_id, exc, delay
+        )
+        await self.outbox.retry_later(item.id, self.clock() + timedelta(seconds=delay), str(exc))
+
+
+def backoff_s(delivery: DeliveryConfig, attempts: int) -> float:
+    """Exponential backoff after ``attempts`` failed attempts, capped at ``retry_max_s``."""
+    exponent = min(max(attempts - 1, 0), 30)
+    return float(min(delivery.retry_max_s, delivery.retry_base_s * 2**exponent))
+
+
+def rasa_text(message: IncomingMessage) -> str:
+    """What Rasa receives: the text, else the button payload; a photo alone answers the
+    question the bot asked (``/inform``), its URL travels in the metadata."""
+    if message.text is not None:
+        return message.text
+    if message.payload is not None:
+        return message.payload
+    return "/inform"
+
+
+def _lang(value: object) -> Lang | None:
+    if value == "zh":
+        return "zh"
+    if value == "en":
+        return "en"
+    return None

@@ -1,0 +1,46 @@
+"""Ticket status changes told to the customer, through the outbox, on their own channel."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.message import CHANNEL_RE, OutgoingMessage
+from bot.core.pipeline import Pipeline
+from bot.services.tickets import TicketEvent, customer_notice
+from bot.services.types import Ticket
+
+logger = logging.getLogger(__name__)
+
+
+def ticket_conversation(ticket: Ticket) -> str | None:
+    """The conversation a ticket came from: actions store Rasa's sender id
+    ("<channel>:<external id>"); older or imported tickets may hold a bare web sender id."""
+    sender = ticket.sender_id
+    if not sender:
+        return None
+    channel, sep, _rest = sender.partition(":")
+    if sep and CHANNEL_RE.fullmatch(channel):
+        return sender
+    return f"{ticket.channel or 'web'}:{sender}"
+
+
+class OutboxTicketNotifier:
+    """The :class:`~bot.services.tickets.TicketNotifier` of the gateway."""
+
+    def __init__(self, pipeline: Pipeline, *, timezone: str) -> None:
+        self.pipeline = pipeline
+        self.timezone = timezone
+
+    async def notify(self, ticket: Ticket, event: TicketEvent) -> None:
+        conversation_id = ticket_conversation(ticket)
+        if conversation_id is None:
+            logger.info("ticket %s has no conversation to notify", ticket.id)
+            return
+        text = customer_notice(ticket, event, timezone=self.timezone)
+        try:
+            await self.pipeline.notify(conversation_id, [OutgoingMessage(text=text)])
+        except LookupError:
+            # The customer never wrote through the gateway (an imported ticket): nowhere to send.
+            logger.info(
+                "no channel address for %s; ticket %s not notified", conversation_id, ticket.id
+            )
