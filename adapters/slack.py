@@ -795,12 +795,12 @@ class SlackAdapter:
     async def _download_all(self, files: Sequence[Mapping[str, Any]]) -> tuple[Attachment, ...]:
         attachments = []
         for file in files:
-            attachment = await self._download(file)
+            attachment = await self.download_image(file)
             if attachment is not None:
                 attachments.append(attachment)
         return tuple(attachments)
 
-    async def _download(self, file: Mapping[str, Any]) -> Attachment | None:
+    async def download_image(self, file: Mapping[str, Any]) -> Attachment | None:
         """A customer's photo into the media store; None for what it does not keep.
 
         The bot token goes only to Slack's file host (or the configured API host). A server

@@ -507,7 +507,7 @@ class SlackStaffDesk:
             for file in files:
                 if isinstance(file, Mapping):
                     # The channel adapter's download: bot token only to Slack's file host.
-                    attachment = await self.adapter._download(file)
+                    attachment = await self.adapter.download_image(file)
                     if attachment is not None:
                         attachments.append(attachment)
         if text is None and not attachments:

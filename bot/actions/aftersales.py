@@ -430,6 +430,19 @@ _CHINESE_NUMBERS = {
     "九": 9,
     "十": 10,
 }
+_ENGLISH_NUMBERS = {
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
 ALL_WORDS = ("all", "every", "both", "全部", "都", "所有")
 
 
@@ -441,6 +454,10 @@ def quantity_from_text(text: str) -> str | None:
     for char in text:
         if char in _CHINESE_NUMBERS:
             return str(_CHINESE_NUMBERS[char])
+    words = re.findall(r"[a-z]+", text.lower())
+    named = next((_ENGLISH_NUMBERS[w] for w in words if w in _ENGLISH_NUMBERS), None)
+    if named is not None:
+        return str(named)
     return "all" if _contains(text, ALL_WORDS) else None
 
 

@@ -22,6 +22,7 @@ from bot.actions.aftersales import (
     ValidateExchangeRequestForm,
     ValidateReturnRequestForm,
     line_from_text,
+    quantity_from_text,
     reason_from_text,
     variant_from_text,
 )
@@ -586,3 +587,50 @@ async def test_another_order_mentioned_mid_form_does_not_replace_the_forms_order
     assert result == {"order_id": TSHIRT}
     assert "SF Express" in texts(dispatcher)
     assert await form.extract_aftersales_reason(CollectingDispatcher(), tracker, domain) == {}
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [("2", "2"), ("两件", "2"), ("just one", "1"), ("all of them", "all"), ("hmm", None)],
+)
+def test_quantities_are_read_from_replies(said: str, value: str | None) -> None:
+    assert quantity_from_text(said) == value
+
+
+async def test_part_of_a_line_with_several_units_can_be_returned(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    order_id, sender = await _order_where(
+        deps.engine,
+        "(SELECT COUNT(*) FROM order_items x WHERE x.order_id = o.id) = 1 AND EXISTS (SELECT 1 "
+        "FROM order_items x JOIN products p ON p.id = x.product_id WHERE x.order_id = o.id "
+        "AND x.quantity > 1 AND p.category IN ('clothing', 'shoes', 'sports', 'home'))",
+    )
+    order = await orders.get_order(deps.engine, order_id)
+    assert order is not None
+    units = order.items[0].quantity
+    slots: dict[str, Any] = {"order_id": order_id}
+    tracker = make_tracker(sender_id=sender, slots=slots, active_loop=RETURN_FORM)
+    assert await _required(ValidateReturnRequestForm(), tracker, domain) == [
+        "order_id",
+        "aftersales_quantity",
+    ]
+    form = ValidateReturnRequestForm()
+    too_many = CollectingDispatcher()
+    result = await form.validate_aftersales_quantity(str(units + 1), too_many, tracker, domain)
+    assert result == {"aftersales_quantity": None} and str(units) in texts(too_many)
+    assert await form.validate_aftersales_quantity("all", too_many, tracker, domain) == {
+        "aftersales_quantity": str(units)
+    }
+    done = {
+        **slots,
+        "aftersales_quantity": "1",
+        "aftersales_reason": "quality_problem",
+        "aftersales_confirm": True,
+    }
+    await ReturnRequest().run(
+        CollectingDispatcher(), make_tracker(sender_id=sender, slots=done), {}
+    )
+    [ticket] = await tickets.list_tickets(deps.engine, order_id=order_id, kind="return")
+    assert ticket.payload["items"][0]["quantity"] == 1
+    assert ticket.payload["refund"]["items_cents"] < order.items[0].unit_price_cents * units

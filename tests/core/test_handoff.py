@@ -539,11 +539,11 @@ async def test_ignored_offer_lapses_and_the_bot_is_back(make_harness: MakeHarnes
     h = await make_harness(claim_timeout_s=0.1, leave_message_timeout_s=0.1)
     await h.say("real person please")
 
-    async def expired() -> bool:
-        return (await h.record()).status == "expired"
+    async def expired_and_resumed() -> bool:
+        record = await h.record()
+        return (record.status, record.rasa_state) == ("expired", "running")
 
-    await eventually(expired, within_s=3)
-    assert (await h.record()).rasa_state == "running"
+    await eventually(expired_and_resumed, within_s=3)
     await h.say("where is my order")
     assert h.rasa.messages()[-1] == "where is my order"
 

@@ -237,6 +237,33 @@ def test_zh_partial_return_refunds_the_items_share_of_the_discount(
     assert f"{ticket['payload']['refund']['total_cents'] / 100:,.2f}" in done
 
 
+def test_en_return_of_one_unit_of_a_line_refunds_one_unit(stack: Stack, new_chat: Any) -> None:
+    rows = db_rows(
+        stack,
+        "SELECT o.id, i.external_id, x.quantity, x.unit_price_cents FROM orders o "
+        "JOIN order_items x ON x.order_id = o.id JOIN products p ON p.id = x.product_id "
+        "JOIN identities i ON i.customer_id = o.customer_id AND i.channel = 'web' "
+        "WHERE o.status = 'delivered' AND o.delivered_at >= datetime('now', '-5 days') "
+        "AND x.quantity > 1 AND o.discount_cents = 0 AND i.external_id LIKE 'cust-%' "
+        "AND o.customer_id NOT IN ('C0001', 'C0002') "
+        "AND (SELECT COUNT(*) FROM order_items y WHERE y.order_id = o.id) = 1 "
+        f"AND p.category IN ({', '.join(repr(c) for c in RETURNABLE)}) ORDER BY o.id",
+    )
+    unused = [r for r in rows if r[0] not in _USED]
+    assert unused, "no recent one-line order with several units"
+    order_id, sender, units, unit_price = unused[0]
+    _USED.add(str(order_id))
+    chat = new_chat(str(sender))
+    asked = chat.send(text=f"I want to return order {order_id}")
+    assert f"{units} not yet returned" in render(asked)
+    summary = reason(chat, chat.send(text="just one"), "no_reason")
+    done = render(confirm(chat, summary))
+    ticket = one_ticket(stack, str(order_id), "return")
+    assert ticket["payload"]["items"][0]["quantity"] == 1
+    assert ticket["payload"]["refund"]["items_cents"] == unit_price
+    assert ticket["id"] in done
+
+
 def test_zh_asking_for_the_same_return_twice_makes_one_ticket(stack: Stack, new_chat: Any) -> None:
     order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
     chat = new_chat(sender)
