@@ -274,6 +274,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "TELEGRAM_API_BASE_URL": ("channels", "telegram_api_base_url"),
     "SLACK_API_BASE_URL": ("channels", "slack_api_base_url"),
     "WECHAT_API_BASE_URL": ("channels", "wechat_api_base_url"),
+    "SHOP_RECOMMEND_BANDIT_PATH": ("recommend", "bandit_path"),
 }
 
 _SECTIONS: dict[str, type] = {

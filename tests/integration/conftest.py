@@ -68,6 +68,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> I
         model_path=model,
         extra_env={
             "ADMIN_TOKEN": ADMIN_TOKEN,
+            # Test conversations must not teach the repository's recommendation bandit.
+            "SHOP_RECOMMEND_BANDIT_PATH": str(tmp / "bandit.json"),
             # The Telegram channel in webhook mode, talking to the fake Bot API.
             "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
             "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,

@@ -42,10 +42,11 @@ RETURNABLE = ("clothing", "shoes", "sports", "home", "appliances", "electronics"
 def delivered_orders(
     stack: Stack,
     *,
-    days: tuple[int, int] = (0, 5),
+    days: tuple[int, int] = (0, 6),
     items: int = 1,
     category: str | tuple[str, ...] | None = None,
     discounted: bool = False,
+    single_units: bool = True,
 ) -> list[tuple[str, str, str]]:
     """(order id, web sender id, phone) of unused delivered orders of generated customers."""
     conditions = [
@@ -56,6 +57,11 @@ def delivered_orders(
         "o.customer_id NOT IN ('C0001', 'C0002')",
         "i.external_id LIKE 'cust-%'",
     ]
+    if single_units:
+        # One unit per line: the form does not ask how many.
+        conditions.append(
+            "NOT EXISTS (SELECT 1 FROM order_items x WHERE x.order_id = o.id AND x.quantity > 1)"
+        )
     if category:
         names = ", ".join(
             f"'{c}'" for c in ((category,) if isinstance(category, str) else category)
@@ -116,6 +122,9 @@ def click(chat: Chat, messages: list[dict[str, Any]], contains: str) -> list[dic
 
 
 def reason(chat: Chat, messages: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
+    """Pick the reason ``code``; asked how many units first, one."""
+    if "aftersales_quantity" in render(messages) and "aftersales_reason" not in render(messages):
+        messages = click(chat, messages, '"aftersales_quantity": "1"')
     return click(chat, messages, f'"aftersales_reason": "{code}"')
 
 
@@ -504,7 +513,7 @@ def test_en_no_at_the_confirmation_records_nothing(stack: Stack, new_chat: Any) 
 def test_refund_status_follows_the_staff_transitions(
     stack: Stack, new_chat: Any, lang: str, question: str, expected: str
 ) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
+    order_id, sender, _ = delivered_order(stack, category=RETURNABLE, single_units=False)
     chat = new_chat(sender)
     confirm(chat, reason(chat, chat.send(text=f"I want to return order {order_id}"), "no_reason"))
     ticket = one_ticket(stack, order_id, "return")
@@ -517,7 +526,7 @@ def test_refund_status_follows_the_staff_transitions(
 
 
 def test_zh_refund_status_of_an_approved_return(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
+    order_id, sender, _ = delivered_order(stack, category=RETURNABLE, single_units=False)
     chat = new_chat(sender)
     confirm(chat, reason(chat, chat.send(text=f"订单{order_id}我要退货"), "no_reason"))
     ticket = one_ticket(stack, order_id, "return")

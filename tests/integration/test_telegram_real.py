@@ -94,7 +94,12 @@ def test_buttons_come_back_as_payloads_and_cards_as_photos(
     before = len(calls)
     data = next(c for c in calls if c.callback_data).callback_data[0]
     post_update(stack, callback_update(next(_update_ids), user, data))
-    answer = wait_for(telegram, user, lambda cs: len(cs) > before, "an answer to the button")
+    answer = wait_for(
+        telegram,
+        user,
+        lambda cs: any(c.method == "sendPhoto" for c in cs[before:]),
+        "the product card answering the button",
+    )
     assert telegram.ok("answerCallbackQuery")
     # The chosen product comes back as a photo card with its price in the caption.
     photos = [c for c in answer[before:] if c.method == "sendPhoto"]
