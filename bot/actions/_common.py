@@ -116,3 +116,17 @@ async def record_ticket(
         sender_id=tracker.sender_id,
         idempotency_key=key,
     )
+
+
+def events_in_form(tracker: Tracker) -> list[dict[str, Any]]:
+    """The tracker's events since the current form started (or the session), oldest first."""
+    found: list[dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind in ("restart", "session_started") or (
+            kind == "active_loop" and not event.get("name")
+        ):
+            break
+        found.append(event)
+    found.reverse()
+    return found

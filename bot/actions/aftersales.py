@@ -16,6 +16,7 @@ import functools
 import json
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +67,7 @@ from bot.services.types import Order, OrderItem, Product, Ticket, Variant
 from ._common import (
     channel_and_external_id,
     current_customer_id,
+    events_in_form,
     lang_of,
     latest_metadata,
     latest_text,
@@ -371,17 +373,14 @@ def photos_of(tracker: Tracker) -> list[str]:
 
 def request_text(tracker: Tracker) -> str:
     """What the customer wrote since the current form started (their words for staff)."""
-    said: list[str] = []
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind in ("restart", "session_started") or (
-            kind == "active_loop" and not event.get("name")
-        ):
-            break
-        text = str(event.get("text") or "").strip()
-        if kind == "user" and text and not text.startswith("/"):
-            said.append(text)
-    return " / ".join(reversed(said))[:MAX_REQUEST_TEXT]
+    said = [
+        text
+        for e in events_in_form(tracker)
+        if e.get("event") == "user"
+        and (text := str(e.get("text") or "").strip())
+        and not text.startswith("/")
+    ]
+    return " / ".join(said)[:MAX_REQUEST_TEXT]
 
 
 def _kind_of_form(form: str | None) -> RequestKind:
@@ -603,6 +602,25 @@ class AftersalesFormValidation(OrderFormValidation):
         return found.order if found is not None and found.granted else None
 
     # Extraction: answers count only while the form asks for them ---------------------------
+    def _typed_answer(
+        self, tracker: Tracker, slot: str, parse: Callable[[str], str | None]
+    ) -> dict[str, Any]:
+        """The answer to ``slot`` while the form asks for it: a button's value, else what
+        ``parse`` reads in the text, else the raw text (validation re-asks) unless the
+        message is an interruption the form should let through."""
+        if tracker.get_slot(REQUESTED_SLOT) != slot or self._is_switch(tracker):
+            return {}
+        chosen = payload_value(tracker, slot)
+        if chosen is not None:
+            return {slot: chosen}
+        text = latest_text(tracker)
+        if not text:
+            return {}
+        parsed = parse(text)
+        if parsed is not None:
+            return {slot: parsed}
+        return {} if self._is_interruption(tracker) else {slot: text}
+
     async def extract_aftersales_line(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -623,18 +641,7 @@ class AftersalesFormValidation(OrderFormValidation):
     async def extract_aftersales_quantity(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot(REQUESTED_SLOT) != "aftersales_quantity" or self._is_switch(tracker):
-            return {}
-        chosen = payload_value(tracker, "aftersales_quantity")
-        if chosen is not None:
-            return {"aftersales_quantity": chosen}
-        text = latest_text(tracker)
-        if not text:
-            return {}
-        quantity = quantity_from_text(text)
-        if quantity is not None:
-            return {"aftersales_quantity": quantity}
-        return {} if self._is_interruption(tracker) else {"aftersales_quantity": text}
+        return self._typed_answer(tracker, "aftersales_quantity", quantity_from_text)
 
     async def validate_aftersales_quantity(
         self,
@@ -662,20 +669,9 @@ class AftersalesFormValidation(OrderFormValidation):
     async def extract_aftersales_reason(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot(REQUESTED_SLOT) != "aftersales_reason" or self._is_switch(tracker):
-            return {}
         if "aftersales_reason" in tracker.slots_to_validate():
             return {}
-        chosen = payload_value(tracker, "aftersales_reason")
-        if chosen is not None:
-            return {"aftersales_reason": chosen}
-        text = latest_text(tracker)
-        if not text:
-            return {}
-        reason = reason_from_text(text)
-        if reason is not None:
-            return {"aftersales_reason": reason}
-        return {} if self._is_interruption(tracker) else {"aftersales_reason": text}
+        return self._typed_answer(tracker, "aftersales_reason", reason_from_text)
 
     async def extract_aftersales_opened(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

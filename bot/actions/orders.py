@@ -24,7 +24,13 @@ from bot.i18n import carrier_name, fmt_date, money, payment_name, status_name, t
 from bot.services import orders
 from bot.services.types import Order
 
-from ._common import channel_and_external_id, current_customer_id, lang_of, latest_text
+from ._common import (
+    channel_and_external_id,
+    current_customer_id,
+    events_in_form,
+    lang_of,
+    latest_text,
+)
 from ._deps import Deps, get_deps
 from ._render import items_summary, order_button, order_status_text
 from .policy import return_window
@@ -115,16 +121,9 @@ def find_order_id(text: str, pattern: str) -> str | None:
 
 def _bot_texts_in_form(tracker: Tracker) -> list[str]:
     """What the bot said since the current form started (oldest first)."""
-    said: list[str] = []
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind in ("restart", "session_started") or (
-            kind == "active_loop" and not event.get("name")
-        ):
-            break
-        if kind == "bot" and event.get("text"):
-            said.append(str(event["text"]))
-    return list(reversed(said))
+    return [
+        str(e["text"]) for e in events_in_form(tracker) if e.get("event") == "bot" and e.get("text")
+    ]
 
 
 def phone_retries(tracker: Tracker) -> int:

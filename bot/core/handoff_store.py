@@ -20,6 +20,7 @@ from bot.core.handoff_rules import OPEN_STATUSES, Reason, Status, sources_of
 from bot.core.language import Lang
 from bot.core.message import Attachment
 from bot.core.outbox import as_utc, utcnow
+from bot.i18n import as_lang
 from bot.storage.schema import handoff_messages, handoffs, messages
 
 Direction = Literal["customer", "staff", "note", "system"]
@@ -97,10 +98,6 @@ class StaffMember:
 # --- storage ------------------------------------------------------------------------------------
 
 
-def _lang(value: object) -> Lang:
-    return "zh" if value == "zh" else "en"
-
-
 def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
@@ -112,7 +109,7 @@ def _handoff(row: Any) -> Handoff:
         channel=row.channel,
         external_id=row.external_id,
         customer_id=row.customer_id,
-        language=_lang(row.language),
+        language=as_lang(row.language),
         reason=row.reason,
         detail=dict(row.detail or {}),
         status=row.status,

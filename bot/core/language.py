@@ -13,6 +13,15 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+def known_language(value: object) -> Lang | None:
+    """``value`` as a language when it is one ("zh" or "en"), else None."""
+    if value == "zh":
+        return "zh"
+    if value == "en":
+        return "en"
+    return None
+
+
 def detect_language(text: str, previous: Lang | None = None) -> Lang:
     """Guess zh or en from the script of ``text``.
 

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import DeliveryConfig
 from bot.core import store
 from bot.core.inbox import Inbox, InboxItem
-from bot.core.language import Lang, detect_language
+from bot.core.language import Lang, detect_language, known_language
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.outbox import DeliveryError, NewMessage, Outbox, OutboxItem, Sender, utcnow
 from bot.core.rasa_client import RasaBadResponse, RasaClient, RasaMetadata, RasaUnavailable
@@ -175,7 +175,7 @@ class LanguageMemory:
 
 
 def _customer_language(customer: Customer | None) -> Lang | None:
-    return _lang(customer.language) if customer is not None else None
+    return known_language(customer.language) if customer is not None else None
 
 
 class Pipeline:
@@ -303,7 +303,7 @@ class Pipeline:
             raise PipelineError(f"processing inbox #{accepted.id} failed; see the gateway log")
         claimed = await self.outbox.claim_inline(accepted.id)
         item = await self.inbox.get(accepted.id)
-        language: Lang | None = _lang(item.language) if item is not None else None
+        language: Lang | None = known_language(item.language) if item is not None else None
         messages = tuple(i.message for i in claimed)
         error = None
         stand_in = False
@@ -341,7 +341,7 @@ class Pipeline:
                 conversation_id=conversation_id,
                 channel=channel,
                 replies=messages,
-                language=_lang(address.get("lang")) or "en",
+                language=known_language(address.get("lang")) or "en",
             )
         self.wake()
         return ids
@@ -398,7 +398,7 @@ class Pipeline:
 
     async def _crashed(self, item: InboxItem, exc: Exception) -> Outcome:
         if item.attempts >= CRASH_ATTEMPTS:
-            language = _lang(item.language) or "en"
+            language = known_language(item.language) or "en"
             apology = [OutgoingMessage(text=FAILED_TEXT[language])]
             await self._finish(item, language, item.address, apology, error=repr(exc))
             return "failed"
@@ -419,7 +419,7 @@ class Pipeline:
         conversation_id = message.conversation_id
         started = time.perf_counter()
         customer = await resolve_customer(self.engine, message.channel, message.external_id)
-        language = _lang(item.language)
+        language = known_language(item.language)
         if language is None:
             # First attempt: pick the language and log the message once.
             language = await self._language_of(message, customer)
@@ -571,7 +571,7 @@ class Pipeline:
             or await store.last_inbound_language(self.engine, message.conversation_id)
             or _customer_language(customer)
             # The platform's idea of the customer's language (Telegram's app language).
-            or _lang(message.metadata.get("language_hint"))
+            or known_language(message.metadata.get("language_hint"))
         )
         if message.text is not None:
             return detect_language(message.text, previous)
@@ -663,11 +663,3 @@ def rasa_text(message: IncomingMessage) -> str:
     if message.payload is not None:
         return message.payload
     return "/inform"
-
-
-def _lang(value: object) -> Lang | None:
-    if value == "zh":
-        return "zh"
-    if value == "en":
-        return "en"
-    return None

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.language import Lang
+from bot.core.language import Lang, known_language
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.storage.schema import messages
 
@@ -91,8 +91,4 @@ async def last_inbound_language(engine: AsyncEngine, conversation_id: str) -> La
     )
     async with engine.connect() as conn:
         value = (await conn.execute(query)).scalar_one_or_none()
-    if value == "zh":
-        return "zh"
-    if value == "en":
-        return "en"
-    return None
+    return known_language(value)
