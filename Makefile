@@ -64,7 +64,7 @@ train: prepare-training rasa-env train-sentiment train-recsys
 SENTIMENT_MODEL := var/models/sentiment.pt
 SENTIMENT_INPUTS := $(wildcard bot/sentiment/*.py) bot/services/sentiment.py \
   $(wildcard $(RASA_DIR)/data/nlu/*.yml) \
-  $(wildcard ../shared/data/uci-sentiment/amazon_cells_labelled.txt ../shared/data/clinc150/data_full.json)
+  data/uci-sentiment/amazon_cells_labelled.txt data/clinc150/data_full.json
 
 $(SENTIMENT_MODEL): $(VENV)/.installed $(SENTIMENT_INPUTS)
 	$(PY) -m bot.sentiment.train --out $@
@@ -79,10 +79,11 @@ eval-sentiment: env
 train-recsys: seed
 	$(PY) -m bot.recsys.shop
 
-# Offline evaluation (CONTRACT.md): model vs popularity, item-kNN and implicit ALS.
-eval-recsys: DATA ?= ../shared/data/amazon-beauty/Beauty.txt
+# Offline evaluation: model vs popularity, item-kNN and implicit ALS, on a public data set given
+# as DATA=<file> (one user per line, items in time order; e.g. the Amazon Beauty 5-core file).
 eval-recsys: OUT ?= reports/recsys-eval.json
 eval-recsys: env
+	@test -n "$(DATA)" || { echo "usage: make eval-recsys DATA=<file> [OUT=<json>]"; exit 2; }
 	$(PY) -m bot.recsys.evaluate --data $(DATA) --out $(OUT)
 
 # Request latency of action_recommend_products and the bandit simulation, into reports/.

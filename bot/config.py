@@ -220,7 +220,7 @@ class Secrets:
     wechat_app_secret: str | None = None
 
 
-# Secrets field -> environment variable (CONTRACT.md, Channels table).
+# Secrets field -> environment variable (the README's channel table).
 SECRET_ENV: dict[str, str] = {
     "admin_token": "ADMIN_TOKEN",
     "rasa_auth_token": "RASA_AUTH_TOKEN",

@@ -1,6 +1,6 @@
 """Handing a conversation to staff in Slack, and back to the bot.
 
-The gateway owns the channels, so handoff lives here (DESIGN.md). :class:`HandoffService` is
+The gateway owns the channels, so handoff lives here. :class:`HandoffService` is
 the pipeline's :class:`~bot.core.pipeline.HandoffRouter`:
 
 - before a message goes to Rasa it checks whether the conversation is with a person (then the

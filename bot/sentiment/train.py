@@ -1,6 +1,6 @@
 """Train the sentiment model on all training data and save it (``make train-sentiment``).
 
-python -m bot.sentiment.train [--out var/models/sentiment.pt] [--data-dir ../shared/data]
+python -m bot.sentiment.train [--out var/models/sentiment.pt] [--data-dir data]
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def fit(
 
 def train_and_save(
     out: Path,
-    data_dir: Path = data.DEFAULT_SHARED_DATA,
+    data_dir: Path = data.DEFAULT_DATA_DIR,
     nlu_dir: Path | None = data.DEFAULT_NLU_DIR,
     config: TrainConfig | None = None,
     seed: int = DEFAULT_SEED,
@@ -120,7 +120,7 @@ def train_and_save(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.sentiment.train", description=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
-    parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_SHARED_DATA)
+    parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     try:

@@ -53,7 +53,7 @@ from bot.shop.store import (
 )
 from bot.storage.db import create_schema
 
-# The records of CONTRACT.md -------------------------------------------------------------------
+# The README's demo records ------------------------------------------------------------------------
 LI_WEI_ID = "C0001"
 EMMA_ID = "C0002"
 DEMO_CUSTOMER_IDS = (LI_WEI_ID, EMMA_ID)
@@ -771,7 +771,7 @@ class _Generator:
                         rows.append({**view, "kind": "cart", "ts": cart})
         return rows
 
-    # The CONTRACT.md demo orders --------------------------------------------------------------
+    # The README's demo orders -----------------------------------------------------------------
     def demo_orders(self) -> tuple[list[Row], list[Row], list[Row], list[Row]]:
         products = {p["id"]: p for p in self.products}
 

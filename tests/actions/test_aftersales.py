@@ -1,4 +1,5 @@
-"""Returns, exchanges, refund status and complaints against the seeded demo shop."""
+"""Returns, exchanges, refund status and complaints against the seeded demo shop, with the
+orders a test needs beyond the README demo records made by the shop factory."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actions._deps import Deps
 from bot.actions.aftersales import (
@@ -28,6 +27,7 @@ from bot.actions.aftersales import (
 )
 from bot.actions.orders import CancelOrder
 from bot.services import catalog, orders, tickets
+from tests.factory import ShopFactory
 
 from .helpers import make_tracker, slot_events, texts
 
@@ -41,28 +41,11 @@ RETURN_FORM = "return_request_form"
 EXCHANGE_FORM = "exchange_request_form"
 
 
-async def _order_where(engine: AsyncEngine, condition: str) -> tuple[str, str]:
-    """(order id, web sender id) of the most recently delivered order matching ``condition``."""
-    query = text(
-        "SELECT o.id, i.external_id FROM orders o "
-        "JOIN identities i ON i.customer_id = o.customer_id AND i.channel = 'web' "
-        f"WHERE o.status = 'delivered' AND {condition} ORDER BY o.delivered_at DESC LIMIT 1"
-    )
-    async with engine.connect() as conn:
-        row = (await conn.execute(query)).first()
-    assert row is not None, f"the demo shop has no delivered order where {condition}"
-    return str(row[0]), f"web:{row[1]}"
-
-
-MULTI_ITEM = "(SELECT COUNT(*) FROM order_items x WHERE x.order_id = o.id) > 1"
-
-
-def _category(name: str) -> str:
-    return (
-        "(SELECT COUNT(*) FROM order_items x JOIN products p ON p.id = x.product_id "
-        f"WHERE x.order_id = o.id) = 1 AND EXISTS (SELECT 1 FROM order_items x JOIN products p "
-        f"ON p.id = x.product_id WHERE x.order_id = o.id AND p.category = '{name}')"
-    )
+def _order(shop: ShopFactory, *categories: str, **kwargs: Any) -> tuple[str, str]:
+    """(order id, sender id) of a new customer's order delivered 2 days before the pinned
+    clock, with one line of a fresh product per category."""
+    order = shop.order(products_=[shop.product(c) for c in categories], **kwargs)
+    return order.id, f"web:{order.customer.sender}"
 
 
 # Reading answers ------------------------------------------------------------------------------
@@ -87,8 +70,8 @@ def test_reasons_are_read_from_the_customers_words(said: str, reason: str | None
     assert reason_from_text(said) == reason
 
 
-async def test_items_and_variants_are_read_from_replies(deps: Deps) -> None:
-    order_id, _ = await _order_where(deps.engine, MULTI_ITEM)
+async def test_items_and_variants_are_read_from_replies(deps: Deps, shop: ShopFactory) -> None:
+    order_id, _ = _order(shop, "clothing", "home")
     order = await orders.get_order(deps.engine, order_id)
     assert order is not None
     assert line_from_text(order, "2") == 1
@@ -110,9 +93,9 @@ async def _required(form: Any, tracker: Any, domain: dict[str, Any]) -> list[str
 
 
 async def test_a_multi_item_order_asks_for_the_item_first(
-    deps: Deps, domain: dict[str, Any]
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
 ) -> None:
-    order_id, sender = await _order_where(deps.engine, MULTI_ITEM)
+    order_id, sender = _order(shop, "clothing", "home")
     tracker = make_tracker(sender_id=sender, slots={"order_id": order_id}, active_loop=RETURN_FORM)
     assert await _required(ValidateReturnRequestForm(), tracker, domain) == [
         "order_id",
@@ -161,9 +144,9 @@ async def test_the_forms_ask_what_the_request_still_needs(
 
 
 async def test_opened_digital_goods_are_asked_about_and_refused(
-    deps: Deps, domain: dict[str, Any]
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
 ) -> None:
-    order_id, sender = await _order_where(deps.engine, _category("beauty"))
+    order_id, sender = _order(shop, "beauty")
     slots: dict[str, Any] = {"order_id": order_id, "aftersales_reason": "no_reason"}
     tracker = make_tracker(sender_id=sender, slots=slots)
     required = await _required(ValidateReturnRequestForm(), tracker, domain)
@@ -269,9 +252,9 @@ async def test_a_refused_return_gives_the_reason_and_the_alternative(
 
 
 async def test_underwear_is_not_returnable_without_a_fault(
-    deps: Deps, dispatcher: CollectingDispatcher
+    deps: Deps, dispatcher: CollectingDispatcher, shop: ShopFactory
 ) -> None:
-    order_id, sender = await _order_where(deps.engine, _category("underwear"))
+    order_id, sender = _order(shop, "underwear")
     slots = {"order_id": order_id, "aftersales_reason": "size_or_fit", "language": "zh"}
     await ReturnRequest().run(dispatcher, make_tracker(sender_id=sender, slots=slots), {})
     assert "内衣" in texts(dispatcher)
@@ -279,9 +262,9 @@ async def test_underwear_is_not_returnable_without_a_fault(
 
 
 async def test_a_partial_return_refunds_the_share_of_the_discount(
-    deps: Deps, dispatcher: CollectingDispatcher
+    deps: Deps, dispatcher: CollectingDispatcher, shop: ShopFactory
 ) -> None:
-    order_id, sender = await _order_where(deps.engine, f"o.discount_cents > 0 AND {MULTI_ITEM}")
+    order_id, sender = _order(shop, "clothing", "home", discount_cents=1500)
     order = await orders.get_order(deps.engine, order_id)
     assert order is not None
     slots = {
@@ -498,7 +481,7 @@ async def test_a_faulty_item_can_be_exchanged_for_the_same_size(
 
 
 async def test_answers_that_switch_requests_or_name_another_order_are_not_taken(
-    deps: Deps, domain: dict[str, Any]
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
 ) -> None:
     switch = make_tracker(
         text="actually can I exchange it for another size instead",
@@ -508,7 +491,7 @@ async def test_answers_that_switch_requests_or_name_another_order_are_not_taken(
     )
     form = ValidateReturnRequestForm()
     assert await form.extract_aftersales_reason(CollectingDispatcher(), switch, domain) == {}
-    order_id, sender = await _order_where(deps.engine, MULTI_ITEM)
+    order_id, sender = _order(shop, "clothing", "home")
     stale = make_tracker(
         sender_id=sender,
         slots={"order_id": order_id, "aftersales_line": "260402118830#1"},
@@ -598,14 +581,9 @@ def test_quantities_are_read_from_replies(said: str, value: str | None) -> None:
 
 
 async def test_part_of_a_line_with_several_units_can_be_returned(
-    deps: Deps, domain: dict[str, Any]
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
 ) -> None:
-    order_id, sender = await _order_where(
-        deps.engine,
-        "(SELECT COUNT(*) FROM order_items x WHERE x.order_id = o.id) = 1 AND EXISTS (SELECT 1 "
-        "FROM order_items x JOIN products p ON p.id = x.product_id WHERE x.order_id = o.id "
-        "AND x.quantity > 1 AND p.category IN ('clothing', 'shoes', 'sports', 'home'))",
-    )
+    order_id, sender = _order(shop, "home", quantity=3)
     order = await orders.get_order(deps.engine, order_id)
     assert order is not None
     units = order.items[0].quantity

@@ -1,4 +1,4 @@
-"""Order forms and actions against the seeded demo shop (CONTRACT.md demo records)."""
+"""Order forms and actions against the seeded demo shop (the README demo records)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import pytest
 from bot.launcher import Stack, StackPorts, default_model_path
 from tests.adapters.fake_telegram import TOKEN as TELEGRAM_TOKEN
 from tests.adapters.fake_telegram import FakeTelegram
+from tests.factory import ShopFactory
 from tests.integration.helpers import ADMIN_TOKEN, TELEGRAM_SECRET, Chat
 
 
@@ -82,6 +83,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> I
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def shop(stack: Stack) -> Iterator[ShopFactory]:
+    """Makes the customers and orders a test needs in the stack's database (tests/factory.py)."""
+    factory = ShopFactory(stack.database_url)
+    try:
+        yield factory
+    finally:
+        factory.close()
 
 
 @pytest.fixture()

@@ -118,18 +118,3 @@ def db_rows(stack: Stack, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[
     assert stack.database_url.startswith(prefix)
     with sqlite3.connect(stack.database_url[len(prefix) :], timeout=30) as conn:
         return list(conn.execute(sql, params).fetchall())
-
-
-def owned_order(stack: Stack, status: str, offset: int = 0) -> tuple[str, str, str]:
-    """(order id, web sender id, phone) of a generated customer's order in ``status``."""
-    rows = db_rows(
-        stack,
-        "SELECT o.id, i.external_id, o.phone FROM orders o "
-        "JOIN identities i ON i.customer_id = o.customer_id AND i.channel = 'web' "
-        "WHERE o.status = ? AND o.customer_id NOT IN ('C0001', 'C0002') "
-        "AND i.external_id LIKE 'cust-%' ORDER BY o.id LIMIT 1 OFFSET ?",
-        (status, offset),
-    )
-    assert rows, f"the demo shop has no {status} order at offset {offset}"
-    order_id, sender, phone = rows[0]
-    return str(order_id), str(sender), str(phone)

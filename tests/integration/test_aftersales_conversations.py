@@ -1,9 +1,9 @@
 """After-sales conversations through /api/chat against the real stack (Rasa, actions, gateway).
 
 Every conversation checks the resulting ticket (or that there is none) through the admin API.
-Orders are picked from the freshly seeded shop by what the test needs (delivered how many days
-ago, which category, how many items), each order used by one test only, so the tests do not
-depend on each other's tickets.
+Each test makes the customer and orders it needs with the shop factory (delivered how many days
+ago, which category, how many items, which sizes in stock), so no test depends on the day the
+demo shop was seeded or on another test's tickets.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.launcher import Stack
+from tests.factory import ShopFactory
 from tests.integration.helpers import (
     ADMIN_TOKEN,
     Chat,
@@ -31,63 +32,22 @@ pytestmark = pytest.mark.integration
 
 KETTLE = "260101000001"  # Li Wei's kettle, delivered 40 days ago
 EMMA_SHOES = "260411555501"  # Emma's running shoes, delivered 2 days ago
-_USED: set[str] = set()
 
 
-# --- picking orders from the seeded shop -------------------------------------------------------
-# Categories a no-reason return is allowed for (not underwear, food, opened beauty/digital).
-RETURNABLE = ("clothing", "shoes", "sports", "home", "appliances", "electronics", "books")
-
-
-def delivered_orders(
-    stack: Stack,
+# --- the orders each test needs, made by the test (tests/factory.py) -------------------------
+def delivered(
+    shop: ShopFactory,
+    language: str = "zh",
     *,
-    days: tuple[int, int] = (0, 6),
-    items: int = 1,
-    category: str | tuple[str, ...] | None = None,
-    discounted: bool = False,
-    single_units: bool = True,
-) -> list[tuple[str, str, str]]:
-    """(order id, web sender id, phone) of unused delivered orders of generated customers."""
-    conditions = [
-        "o.status = 'delivered'",
-        f"o.delivered_at BETWEEN datetime('now', '-{days[1]} days') "
-        f"AND datetime('now', '-{days[0]} days')",
-        f"(SELECT COUNT(*) FROM order_items x WHERE x.order_id = o.id) = {items}",
-        "o.customer_id NOT IN ('C0001', 'C0002')",
-        "i.external_id LIKE 'cust-%'",
-    ]
-    if single_units:
-        # One unit per line: the form does not ask how many.
-        conditions.append(
-            "NOT EXISTS (SELECT 1 FROM order_items x WHERE x.order_id = o.id AND x.quantity > 1)"
-        )
-    if category:
-        names = ", ".join(
-            f"'{c}'" for c in ((category,) if isinstance(category, str) else category)
-        )
-        conditions.append(
-            "EXISTS (SELECT 1 FROM order_items x JOIN products p ON p.id = x.product_id "
-            f"WHERE x.order_id = o.id AND p.category IN ({names}))"
-        )
-    if discounted:
-        conditions.append("o.discount_cents > 0")
-    rows = db_rows(
-        stack,
-        "SELECT o.id, i.external_id, o.phone FROM orders o "
-        "JOIN identities i ON i.customer_id = o.customer_id AND i.channel = 'web' "
-        f"WHERE {' AND '.join(conditions)} ORDER BY o.id",
+    category: str = "clothing",
+    days_ago: float = 2,
+    **kwargs: Any,
+) -> tuple[str, str, str]:
+    """(order id, web sender id, phone) of a new customer's order delivered ``days_ago``."""
+    order = shop.order(
+        shop.customer(language), status="delivered", days_ago=days_ago, category=category, **kwargs
     )
-    return [(str(o), str(s), str(p)) for o, s, p in rows if str(o) not in _USED]
-
-
-def delivered_order(stack: Stack, **where: Any) -> tuple[str, str, str]:
-    """The first unused order of :func:`delivered_orders`, marked used."""
-    found = delivered_orders(stack, **where)
-    if not found:
-        pytest.fail(f"the seeded shop has no unused delivered order with {where}")
-    _USED.add(found[0][0])
-    return found[0]
+    return order.id, order.customer.sender, order.phone
 
 
 def order_item(stack: Stack, order_id: str) -> tuple[str, str | None, list[dict[str, Any]]]:
@@ -167,8 +127,10 @@ def no_aftersales_ticket(stack: Stack, order_id: str) -> None:
 
 
 # --- returns -----------------------------------------------------------------------------------
-def test_zh_return_inside_the_window_is_approved_with_rma(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
+def test_zh_return_inside_the_window_is_approved_with_rma(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender, _ = delivered(shop)
     chat = new_chat(sender)
     asked = chat.send(text=f"订单{order_id}不想要了，我要退货")
     assert has_han(render(asked))
@@ -210,8 +172,10 @@ def test_zh_return_40_days_after_delivery_is_refused_with_warranty_repair(
     no_aftersales_ticket(stack, KETTLE)
 
 
-def test_en_underwear_is_refused_without_a_fault(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, _ = delivered_order(stack, category="underwear")
+def test_en_underwear_is_refused_without_a_fault(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender, _ = delivered(shop, "en", category="underwear")
     chat = new_chat(sender)
     asked = chat.send(text=f"I want to return order {order_id}, I don't like it")
     # "I don't like it" already names the reason, or the buttons ask for it.
@@ -223,9 +187,11 @@ def test_en_underwear_is_refused_without_a_fault(stack: Stack, new_chat: Any) ->
 
 
 def test_zh_partial_return_refunds_the_items_share_of_the_discount(
-    stack: Stack, new_chat: Any
+    stack: Stack, new_chat: Any, shop: ShopFactory
 ) -> None:
-    order_id, sender, _ = delivered_order(stack, items=2, discounted=True)
+    order_id, sender, _ = delivered(
+        shop, products_=[shop.product("clothing"), shop.product("home")], discount_cents=1500
+    )
     chat = new_chat(sender)
     asked = chat.send(text=f"订单{order_id}里有一件质量有问题，我要退货")
     which = render(asked)
@@ -246,22 +212,12 @@ def test_zh_partial_return_refunds_the_items_share_of_the_discount(
     assert f"{ticket['payload']['refund']['total_cents'] / 100:,.2f}" in done
 
 
-def test_en_return_of_one_unit_of_a_line_refunds_one_unit(stack: Stack, new_chat: Any) -> None:
-    rows = db_rows(
-        stack,
-        "SELECT o.id, i.external_id, x.quantity, x.unit_price_cents FROM orders o "
-        "JOIN order_items x ON x.order_id = o.id JOIN products p ON p.id = x.product_id "
-        "JOIN identities i ON i.customer_id = o.customer_id AND i.channel = 'web' "
-        "WHERE o.status = 'delivered' AND o.delivered_at >= datetime('now', '-5 days') "
-        "AND x.quantity > 1 AND o.discount_cents = 0 AND i.external_id LIKE 'cust-%' "
-        "AND o.customer_id NOT IN ('C0001', 'C0002') "
-        "AND (SELECT COUNT(*) FROM order_items y WHERE y.order_id = o.id) = 1 "
-        f"AND p.category IN ({', '.join(repr(c) for c in RETURNABLE)}) ORDER BY o.id",
-    )
-    unused = [r for r in rows if r[0] not in _USED]
-    assert unused, "no recent one-line order with several units"
-    order_id, sender, units, unit_price = unused[0]
-    _USED.add(str(order_id))
+def test_en_return_of_one_unit_of_a_line_refunds_one_unit(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order = shop.order(shop.customer("en"), category="home", quantity=3)
+    order_id, sender = order.id, order.customer.sender
+    units, unit_price = 3, order.lines[0].unit_price_cents
     chat = new_chat(str(sender))
     asked = chat.send(text=f"I want to return order {order_id}")
     assert f"{units} not yet returned" in render(asked)
@@ -273,8 +229,10 @@ def test_en_return_of_one_unit_of_a_line_refunds_one_unit(stack: Stack, new_chat
     assert ticket["id"] in done
 
 
-def test_zh_asking_for_the_same_return_twice_makes_one_ticket(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
+def test_zh_asking_for_the_same_return_twice_makes_one_ticket(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender, _ = delivered(shop)
     chat = new_chat(sender)
     confirm(chat, reason(chat, chat.send(text=f"我要退货 {order_id}"), "no_reason"))
     again = chat.send(text=f"我要退货 {order_id}")
@@ -287,38 +245,30 @@ def test_zh_asking_for_the_same_return_twice_makes_one_ticket(stack: Stack, new_
 
 
 def test_en_return_of_a_parcel_in_transit_asks_the_carrier_to_send_it_back(
-    stack: Stack, new_chat: Any
+    stack: Stack, new_chat: Any, shop: ShopFactory
 ) -> None:
-    [(order_id, sender)] = db_rows(
-        stack,
-        "SELECT o.id, i.external_id FROM orders o JOIN identities i "
-        "ON i.customer_id = o.customer_id AND i.channel = 'web' "
-        "WHERE o.status = 'in_transit' AND o.customer_id NOT IN ('C0001', 'C0002') "
-        "AND i.external_id LIKE 'cust-%' ORDER BY o.id LIMIT 1",
-    )
+    order = shop.order(shop.customer("en"), status="in_transit", days_ago=1)
+    order_id, sender = order.id, order.customer.sender
     said = new_chat(sender).say(f"I want to return order {order_id}, please stop the delivery")
     ticket = one_ticket(stack, order_id, "return")
     assert ticket["category"] == "intercept_in_transit" and ticket["id"] in said
 
 
 def test_zh_return_of_an_unshipped_order_offers_the_cancellation(
-    stack: Stack, new_chat: Any
+    stack: Stack, new_chat: Any, shop: ShopFactory
 ) -> None:
-    [(order_id, sender)] = db_rows(
-        stack,
-        "SELECT o.id, i.external_id FROM orders o JOIN identities i "
-        "ON i.customer_id = o.customer_id AND i.channel = 'web' "
-        "WHERE o.status = 'paid' AND o.customer_id NOT IN ('C0001', 'C0002') "
-        "AND i.external_id LIKE 'cust-%' ORDER BY o.id LIMIT 1",
-    )
+    order = shop.order(status="paid", days_ago=0.2)
+    order_id, sender = order.id, order.customer.sender
     messages = new_chat(sender).send(text=f"订单{order_id}我要退货")
     assert any(b["payload"].startswith("/cancel_order") for b in buttons(messages))
     assert has_han(render(messages))
     no_aftersales_ticket(stack, order_id)
 
 
-def test_en_guest_proves_the_order_with_its_phone_then_returns(stack: Stack, new_chat: Any) -> None:
-    order_id, _, phone = delivered_order(stack, category=RETURNABLE)
+def test_en_guest_proves_the_order_with_its_phone_then_returns(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, _, phone = delivered(shop)
     chat = new_chat()
     asked = chat.say(f"hi, I need to return order {order_id}")
     assert "phone" in asked.lower()
@@ -330,31 +280,26 @@ def test_en_guest_proves_the_order_with_its_phone_then_returns(stack: Stack, new
 
 
 # --- exchanges ---------------------------------------------------------------------------------
-def _order_with_a_sold_out_size(stack: Stack) -> tuple[str, str, dict[str, Any], str]:
+def _order_with_a_sold_out_size(shop: ShopFactory) -> tuple[str, str, dict[str, Any], str]:
     """An order of a product with another variant sold out: (order, sender, sold out, bought)."""
-    for order_id, sender, _ in delivered_orders(stack, category=("shoes", "clothing", "sports")):
-        _, bought, variants = order_item(stack, order_id)
-        sold_out = [v for v in variants if v["stock"] == 0 and v["sku"] != bought]
-        if sold_out and bought:
-            _USED.add(order_id)
-            return order_id, sender, sold_out[0], bought
-    pytest.fail("no recent order of a product with a sold-out size")
+    product = shop.product("shoes", in_stock=2, sold_out=1)
+    order = shop.order(shop.customer("zh"), products_=[product])
+    return order.id, order.customer.sender, product.variants[-1], order.lines[0].sku
 
 
-def _order_with_sizes(stack: Stack, days: tuple[int, int] = (0, 5)) -> tuple[str, str]:
+def _order_with_sizes(
+    shop: ShopFactory, language: str = "en", days_ago: float = 2
+) -> tuple[str, str]:
     """(order, sender) of a one-item order of a product with several variants in stock."""
-    for order_id, sender, _ in delivered_orders(
-        stack, days=days, category=("clothing", "shoes", "sports")
-    ):
-        _, bought, variants = order_item(stack, order_id)
-        if bought and len([v for v in variants if v["stock"] > 0]) >= 2:
-            _USED.add(order_id)
-            return order_id, sender
-    pytest.fail("no recent order of a product with several variants in stock")
+    product = shop.product("clothing", in_stock=3)
+    order = shop.order(shop.customer(language), days_ago=days_ago, products_=[product])
+    return order.id, order.customer.sender
 
 
-def test_zh_exchange_to_a_sold_out_size_is_reasked_then_made(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, sold_out, bought = _order_with_a_sold_out_size(stack)
+def test_zh_exchange_to_a_sold_out_size_is_reasked_then_made(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender, sold_out, bought = _order_with_a_sold_out_size(shop)
     chat = new_chat(sender)
     asked = chat.send(text=f"订单{order_id}尺码不合适，想换一个")
     variants = reason(chat, asked, "size_or_fit") if "aftersales_reason" in render(asked) else asked
@@ -371,8 +316,10 @@ def test_zh_exchange_to_a_sold_out_size_is_reasked_then_made(stack: Stack, new_c
     assert ticket["payload"]["items"][0]["replacement"]["sku"] == sku
 
 
-def test_en_exchange_with_everything_sold_out_becomes_a_return(stack: Stack, new_chat: Any) -> None:
-    order_id, sender = _order_with_sizes(stack)
+def test_en_exchange_with_everything_sold_out_becomes_a_return(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender = _order_with_sizes(shop)
     product_id, bought, variants = order_item(stack, order_id)
     set_variant_stock(stack, product_id, {v["sku"]: 0 for v in variants if v["sku"] != bought})
     chat = new_chat(sender)
@@ -387,8 +334,10 @@ def test_en_exchange_with_everything_sold_out_becomes_a_return(stack: Stack, new
     assert ticket["status"] == "approved" and ticket["id"] in done
 
 
-def test_en_quality_problem_on_day_10_is_offered_an_exchange(stack: Stack, new_chat: Any) -> None:
-    order_id, sender = _order_with_sizes(stack, days=(9, 13))
+def test_en_quality_problem_on_day_10_is_offered_an_exchange(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender = _order_with_sizes(shop, days_ago=10)
     chat = new_chat(sender)
     asked = chat.send(text=f"I want to return order {order_id}")
     refused = reason(chat, asked, "quality_problem")
@@ -405,8 +354,10 @@ def test_en_quality_problem_on_day_10_is_offered_an_exchange(stack: Stack, new_c
 
 
 # --- switching, resuming, cancelling -----------------------------------------------------------
-def test_en_a_return_becomes_an_exchange_in_the_middle(stack: Stack, new_chat: Any) -> None:
-    order_id, sender = _order_with_sizes(stack)
+def test_en_a_return_becomes_an_exchange_in_the_middle(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender = _order_with_sizes(shop)
     chat = new_chat(sender)
     chat.send(text=f"I want to return order {order_id}")
     switched = chat.send(text="actually, can I exchange it for another size instead?")
@@ -422,8 +373,10 @@ def test_en_a_return_becomes_an_exchange_in_the_middle(stack: Stack, new_chat: A
     assert [t["kind"] for t in admin_tickets(stack, order_id=order_id)] == ["exchange"]
 
 
-def test_zh_a_complaint_in_the_middle_then_the_return_goes_on(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
+def test_zh_a_complaint_in_the_middle_then_the_return_goes_on(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender, _ = delivered(shop)
     chat = new_chat(sender)
     summary = reason(chat, chat.send(text=f"我要退货，订单{order_id}"), "no_reason")
     assert "/affirm" in render(summary)
@@ -439,21 +392,13 @@ def test_zh_a_complaint_in_the_middle_then_the_return_goes_on(stack: Stack, new_
 
 
 def test_zh_order_status_in_the_middle_of_a_return_then_the_return_goes_on(
-    stack: Stack, new_chat: Any
+    stack: Stack, new_chat: Any, shop: ShopFactory
 ) -> None:
-    pairs = db_rows(
-        stack,
-        "SELECT o.id, i.external_id, o2.id, o2.tracking_number FROM orders o "
-        "JOIN orders o2 ON o2.customer_id = o.customer_id AND o2.status IN ('shipped', "
-        "'in_transit') JOIN identities i ON i.customer_id = o.customer_id AND i.channel = 'web' "
-        "WHERE o.status = 'delivered' AND o.delivered_at >= datetime('now', '-5 days') "
-        "AND o.customer_id NOT IN ('C0001', 'C0002') AND i.external_id LIKE 'cust-%' "
-        "AND (SELECT COUNT(*) FROM order_items x WHERE x.order_id = o.id) = 1 ORDER BY o.id",
-    )
-    unused = [p for p in pairs if p[0] not in _USED]
-    assert unused, "no customer with a recent delivery and a parcel on its way"
-    order_id, sender, other, tracking = (str(v) for v in unused[0])
-    _USED.add(order_id)
+    customer = shop.customer("zh")
+    returned = shop.order(customer, status="delivered", days_ago=2)
+    on_its_way = shop.order(customer, status="in_transit", days_ago=1)
+    order_id, sender = returned.id, customer.sender
+    other, tracking = on_its_way.id, str(on_its_way.tracking_number)
     chat = new_chat(sender)
     asked = chat.send(text=f"订单{order_id}有质量问题，我要退货")
     assert "aftersales_reason" in render(asked)
@@ -467,8 +412,10 @@ def test_zh_order_status_in_the_middle_of_a_return_then_the_return_goes_on(
     no_aftersales_ticket(stack, other)
 
 
-def test_zh_reason_told_as_a_complaint_is_taken_as_the_reason(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
+def test_zh_reason_told_as_a_complaint_is_taken_as_the_reason(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender, _ = delivered(shop)
     chat = new_chat(sender)
     chat.send(text=f"订单{order_id}要退货")
     summary = chat.send(text="用了两天就坏了，质量太差")
@@ -486,9 +433,9 @@ def test_zh_reason_told_as_a_complaint_is_taken_as_the_reason(stack: Stack, new_
     [("I want to return order {order_id}", "never mind"), ("订单{order_id}我要退货", "算了")],
 )
 def test_cancelling_in_the_middle_records_nothing(
-    stack: Stack, new_chat: Any, start: str, stop: str
+    stack: Stack, new_chat: Any, start: str, stop: str, shop: ShopFactory
 ) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
+    order_id, sender, _ = delivered(shop)
     chat = new_chat(sender)
     chat.send(text=start.format(order_id=order_id))
     stopped = chat.say(stop)
@@ -498,8 +445,10 @@ def test_cancelling_in_the_middle_records_nothing(
     assert "aftersales_reason" not in chat.say("thanks")
 
 
-def test_en_no_at_the_confirmation_records_nothing(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE)
+def test_en_no_at_the_confirmation_records_nothing(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender, _ = delivered(shop)
     chat = new_chat(sender)
     summary = reason(chat, chat.send(text=f"return order {order_id} please"), "no_reason")
     click(chat, summary, "/deny")
@@ -511,9 +460,9 @@ def test_en_no_at_the_confirmation_records_nothing(stack: Stack, new_chat: Any) 
     ("lang", "question", "expected"), [("en", "where is my refund for order {o}?", "refunded")]
 )
 def test_refund_status_follows_the_staff_transitions(
-    stack: Stack, new_chat: Any, lang: str, question: str, expected: str
+    stack: Stack, new_chat: Any, lang: str, question: str, expected: str, shop: ShopFactory
 ) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE, single_units=False)
+    order_id, sender, _ = delivered(shop, "en", category="home")
     chat = new_chat(sender)
     confirm(chat, reason(chat, chat.send(text=f"I want to return order {order_id}"), "no_reason"))
     ticket = one_ticket(stack, order_id, "return")
@@ -525,8 +474,10 @@ def test_refund_status_follows_the_staff_transitions(
     assert ticket["id"] in said and expected in said and amount in said
 
 
-def test_zh_refund_status_of_an_approved_return(stack: Stack, new_chat: Any) -> None:
-    order_id, sender, _ = delivered_order(stack, category=RETURNABLE, single_units=False)
+def test_zh_refund_status_of_an_approved_return(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    order_id, sender, _ = delivered(shop, "zh", category="home")
     chat = new_chat(sender)
     confirm(chat, reason(chat, chat.send(text=f"订单{order_id}我要退货"), "no_reason"))
     ticket = one_ticket(stack, order_id, "return")

@@ -8,13 +8,13 @@ from __future__ import annotations
 import pytest
 
 from bot.launcher import Stack
+from tests.factory import ShopFactory
 from tests.integration.helpers import (
     admin_tickets,
     buttons,
     db_rows,
     has_han,
     http_json,
-    owned_order,
     render,
 )
 
@@ -128,9 +128,10 @@ def test_order_number_with_spaces_or_dashes_in_a_later_turn(
 
 
 def test_cancel_before_shipping_asks_then_cancels_and_records_a_ticket(
-    stack: Stack, new_chat
+    stack: Stack, new_chat, shop: ShopFactory
 ) -> None:
-    order_id, sender, _phone = owned_order(stack, "paid", offset=0)
+    order = shop.order(shop.customer("en"), status="paid", days_ago=0.5)
+    order_id, sender = order.id, order.customer.sender
     chat = new_chat(sender)
     ask = chat.send(text=f"please cancel order {order_id}")
     assert order_id in render(ask)
@@ -142,8 +143,11 @@ def test_cancel_before_shipping_asks_then_cancels_and_records_a_ticket(
     assert db_rows(stack, "SELECT status FROM orders WHERE id = ?", (order_id,)) == [("cancelled",)]
 
 
-def test_cancel_then_changing_ones_mind_keeps_the_order(stack: Stack, new_chat) -> None:
-    order_id, sender, _phone = owned_order(stack, "paid", offset=1)
+def test_cancel_then_changing_ones_mind_keeps_the_order(
+    stack: Stack, new_chat, shop: ShopFactory
+) -> None:
+    order = shop.order(shop.customer("zh"), status="paid", days_ago=0.5)
+    order_id, sender = order.id, order.customer.sender
     chat = new_chat(sender)
     chat.say(f"取消订单{order_id}")
     reply = chat.say("算了，不取消了")
@@ -175,8 +179,11 @@ def test_cancel_long_after_delivery_offers_no_return_that_would_be_refused(new_c
 # --- address change --------------------------------------------------------------------
 
 
-def test_address_form_reasks_a_bad_address_then_accepts_a_good_one(stack: Stack, new_chat) -> None:
-    order_id, sender, _phone = owned_order(stack, "paid", offset=2)
+def test_address_form_reasks_a_bad_address_then_accepts_a_good_one(
+    stack: Stack, new_chat, shop: ShopFactory
+) -> None:
+    order = shop.order(shop.customer("en"), status="paid", days_ago=0.5)
+    order_id, sender = order.id, order.customer.sender
     chat = new_chat(sender)
     first = chat.say(f"I need to change the delivery address for order {order_id}")
     assert "address" in first.lower()
@@ -192,8 +199,11 @@ def test_address_form_reasks_a_bad_address_then_accepts_a_good_one(stack: Stack,
     assert [t["kind"] for t in admin_tickets(stack, order_id=order_id)] == ["address_change"]
 
 
-def test_address_form_in_chinese_with_a_question_in_between(stack: Stack, new_chat) -> None:
-    order_id, sender, _phone = owned_order(stack, "paid", offset=3)
+def test_address_form_in_chinese_with_a_question_in_between(
+    stack: Stack, new_chat, shop: ShopFactory
+) -> None:
+    order = shop.order(shop.customer("zh"), status="paid", days_ago=0.5)
+    order_id, sender = order.id, order.customer.sender
     chat = new_chat(sender)
     first = chat.say(f"订单{order_id}的收货地址写错了，想改一下")
     assert "地址" in first

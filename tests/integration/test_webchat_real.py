@@ -9,15 +9,18 @@ import pytest
 
 from bot.launcher import Stack
 from tests.browser.webchat import REPORTS_DIR, open_chromium, webchat_round_trip
-from tests.integration.helpers import owned_order
+from tests.factory import ShopFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def test_customer_asks_clicks_an_order_button_and_reads_its_status(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, shop: ShopFactory
 ) -> None:
-    _order_id, sender, _phone = owned_order(stack, "delivered", offset=5)
+    customer = shop.customer("en")
+    shop.order(customer, status="delivered", days_ago=3)
+    shop.order(customer, status="in_transit", days_ago=1)
+    sender = customer.sender
     with open_chromium(tmp_path / "profile") as driver:
         trip = webchat_round_trip(
             driver,

@@ -36,7 +36,7 @@ def small_model(directory: Path) -> SmallModel:
     """Train (first call only) and save the small model under ``directory``."""
     if "model" in _CACHE:
         return _CACHE["model"]
-    corpus = load_corpus(data.DEFAULT_SHARED_DATA, data.DEFAULT_NLU_DIR, SEED)
+    corpus = load_corpus(data.DEFAULT_DATA_DIR, data.DEFAULT_NLU_DIR, SEED)
     zh_train, zh_test = data.split(corpus.chinese, 0.1, SEED)
     en_train, en_test = data.split(corpus.english, 0.2, SEED)
     zh_train = random.Random(SEED).sample(zh_train, CHINESE_TRAIN)

@@ -50,7 +50,7 @@ def test_uci_reader_names_the_bad_line(tmp_path: Path) -> None:
     path.write_text("fine\t1\nno label here\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"sentences.txt:2"):
         data.uci_sentences(path)
-    with pytest.raises(DataError, match="shared/data"):
+    with pytest.raises(DataError, match="--data-dir"):
         data.uci_sentences(tmp_path / "missing.txt")
 
 

@@ -1,4 +1,4 @@
-"""The demo shop: CONTRACT.md records, realistic shape, determinism, seeding rules."""
+"""The demo shop: README demo records, realistic shape, determinism, seeding rules."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def test_too_few_products_for_the_taxonomy_is_rejected(cfg: Config) -> None:
         generate_demo_shop(small, SHOP_TODAY)
 
 
-# CONTRACT.md records ----------------------------------------------------------------------------
+# README demo records -----------------------------------------------------------------------------
 def test_demo_customers_and_identities(shop: ShopData) -> None:
     people = by_id(shop.customers)
     assert people["C0001"] | {"created_at": None} == {
