@@ -2,18 +2,25 @@
 
 - ``cfg``: the repository's config.yml without environment overrides.
 - ``engine``: an empty SQLite file with the schema (function scope).
+- ``shop``: the factory of the records a test needs (tests/factory.py) in its ``shop_engine``
+  copy, dated noon of ``SHOP_TODAY`` in the shop's timezone.
 - ``shop_engine``: a private copy of the demo shop seeded for ``SHOP_TODAY`` (function scope;
   the shop is generated once per session, each test gets its own copy of the file, so tests
   may change it freely).
+
+``SHOP_TEST_NOW=2028-02-29T16:30:00+00:00`` runs the tests in this process with the clock moved
+to that instant (and ticking), to check that no test depends on the day it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
-from collections.abc import AsyncIterator
-from datetime import date
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -22,9 +29,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Config, load_config
 from bot.shop.seed import seed_demo_shop
 from bot.storage.db import create_engine, create_schema
+from tests.factory import ShopFactory
 
 # The day the test shop is seeded; demo dates are relative to it.
 SHOP_TODAY = date(2026, 4, 21)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    moved_to = os.environ.get("SHOP_TEST_NOW")
+    if moved_to:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.fromisoformat(moved_to), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 def sqlite_url(path: Path) -> str:
@@ -81,3 +99,14 @@ async def shop_engine(tmp_path: Path, seeded_db_file: Path) -> AsyncIterator[Asy
         yield eng
     finally:
         await eng.dispose()
+
+
+@pytest.fixture
+def shop(shop_engine: AsyncEngine, cfg: Config) -> Iterator[ShopFactory]:
+    """Makes the records a test needs in its copy of the shop, dated noon of ``SHOP_TODAY``."""
+    now = datetime.combine(SHOP_TODAY, time(12, 0), tzinfo=ZoneInfo(cfg.shop.timezone))
+    factory = ShopFactory(shop_engine.url.render_as_string(hide_password=False), now=now)
+    try:
+        yield factory
+    finally:
+        factory.close()

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actions._deps import Deps, use_deps
 from bot.config import REPO_ROOT, Config
-from tests.factory import ShopFactory
 
 DOMAIN_DIR = REPO_ROOT / "rasa_project" / "domain"
 
@@ -31,16 +30,6 @@ def deps(cfg: Config, shop_engine: AsyncEngine, now: datetime) -> Iterator[Deps]
     """The actions' dependencies: a private copy of the seeded shop and a pinned clock."""
     with use_deps(Deps(config=cfg, engine=shop_engine, clock=lambda: now)) as current:
         yield current
-
-
-@pytest.fixture()
-def shop(shop_engine: AsyncEngine, now: datetime) -> Iterator[ShopFactory]:
-    """Makes the records a test needs in its copy of the shop, dated by the pinned clock."""
-    factory = ShopFactory(shop_engine.url.render_as_string(hide_password=False), now=now)
-    try:
-        yield factory
-    finally:
-        factory.close()
 
 
 @pytest.fixture(scope="session")

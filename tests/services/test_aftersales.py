@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
@@ -32,8 +31,8 @@ from bot.services.tickets import (
     transition_ticket,
 )
 from bot.services.types import Order, Ticket
-from bot.storage.schema import order_items, orders
 from tests.conftest import SHOP_TODAY
+from tests.factory import ShopFactory
 from tests.services.test_tickets import RecordingNotifier
 
 TSHIRT = "260402118830"  # Li Wei, delivered 3 days before SHOP_TODAY
@@ -138,26 +137,19 @@ async def test_refused_requests_make_no_ticket(
     assert await list_tickets(shop_engine, order_id=KETTLE) == []
 
 
-async def _discounted_multi_item_order(engine: AsyncEngine) -> Order:
-    """A delivered order of the seeded shop with two or more lines and a discount."""
-    query = (
-        select(orders.c.id)
-        .join(order_items, order_items.c.order_id == orders.c.id)
-        .where(orders.c.status == "delivered", orders.c.discount_cents > 0)
-        .group_by(orders.c.id)
-        .having(func.count() >= 2)
-        .order_by(orders.c.id)
-        .limit(1)
+async def _discounted_multi_item_order(engine: AsyncEngine, shop: ShopFactory) -> Order:
+    """A new delivered order with three lines and a discount."""
+    made = shop.order(
+        products_=[shop.product("clothing"), shop.product("home"), shop.product("books")],
+        discount_cents=2_300,
     )
-    async with engine.connect() as conn:
-        order_id = (await conn.execute(query)).scalar_one()
-    return await load(engine, order_id)
+    return await load(engine, made.id)
 
 
 async def test_partial_returns_share_the_discount_and_add_up(
-    shop_engine: AsyncEngine, policy: AftersalesPolicy
+    shop_engine: AsyncEngine, policy: AftersalesPolicy, shop: ShopFactory
 ) -> None:
-    order = await _discounted_multi_item_order(shop_engine)
+    order = await _discounted_multi_item_order(shop_engine, shop)
     assert order.delivered_at is not None
     when = order.delivered_at + timedelta(days=2)
     refunds = 0
