@@ -71,20 +71,20 @@ def load_adapters(cfg: Config) -> list[ChannelAdapter]:
     Adapters are imported here, not at module import, so a platform's SDK is only loaded
     when its channel is enabled.
     """
-    from adapters.web import WebAdapter
+    from adapters.web.adapter import WebAdapter
 
     adapters: list[ChannelAdapter] = [WebAdapter(cfg)]
     for channel in enabled_channels(cfg):
         if channel == "telegram":
-            from adapters.telegram import TelegramAdapter
+            from adapters.telegram.adapter import TelegramAdapter
 
             adapters.append(TelegramAdapter(cfg))
         elif channel == "slack":
-            from adapters.slack import SlackAdapter
+            from adapters.slack.adapter import SlackAdapter
 
             adapters.append(SlackAdapter(cfg))
         elif channel == "wechat":
-            from adapters.wechat import WeChatAdapter
+            from adapters.wechat.adapter import WeChatAdapter
 
             adapters.append(WeChatAdapter(cfg))
     return adapters

@@ -152,7 +152,7 @@ class AftersalesConfig:
 
 @dataclass(frozen=True)
 class HandoffConfig:
-    """Handing a conversation to staff in Slack (bot/core/handoff.py).
+    """Handing a conversation to staff in Slack (bot/handoff/service.py).
 
     Each trigger can be switched off. Automatic triggers (sentiment, VIP, order value) stay
     quiet for ``cooldown_s`` after a handoff of the conversation ended; a customer asking for

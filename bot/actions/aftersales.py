@@ -27,8 +27,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from bot.core.handoff_rules import handoff_request
 from bot.core.language import Lang
+from bot.handoff.rules import handoff_request
 from bot.i18n import (
     carrier_name,
     fmt_date,

@@ -7,7 +7,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.core.handoff_rules import handoff_request
+from bot.handoff.rules import handoff_request
 from bot.i18n import faq_topics, t
 
 from ._common import current_customer_id, lang_of, message_key, record_ticket
@@ -18,7 +18,7 @@ from .orders import reset_flow
 class RequestHuman(Action):
     """Asks the gateway to hand the conversation to staff.
 
-    The gateway owns the channels and the staff side (bot/core/handoff.py), so it decides what
+    The gateway owns the channels and the staff side (bot/handoff/service.py), so it decides what
     happens: a Slack thread and "connecting you", an offer to leave a message outside service
     hours, or a message ticket when no staff desk is set up. The custom message itself never
     reaches the customer.

@@ -11,8 +11,8 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.core.handoff_rules import handoff_request
 from bot.core.language import Lang
+from bot.handoff.rules import handoff_request
 from bot.i18n import faq_title, intent_title, t
 
 from ._common import lang_of

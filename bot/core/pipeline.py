@@ -113,7 +113,7 @@ class Turn:
 
 
 class HandoffRouter(Protocol):
-    """The gateway's handoff to staff (:mod:`bot.core.handoff`), consulted on every message.
+    """The gateway's handoff to staff (:mod:`bot.handoff.service`), consulted on every message.
 
     ``before_rasa`` returns None to let the message go to Rasa, or the replies to send
     instead (the conversation is with a person: the message went to the staff thread).

@@ -16,7 +16,6 @@ from bot.config import Config, resolve_repo_path
 from bot.core.media import MediaStore
 from bot.core.pipeline import Pipeline
 from bot.core.rasa_client import RasaClient
-from bot.gateway import handoff
 from bot.gateway.context import (
     CONFIG_KEY,
     ENGINE_KEY,
@@ -27,6 +26,7 @@ from bot.gateway.context import (
 )
 from bot.gateway.http import RequestError, error_middleware, error_response, json_response
 from bot.gateway.notify import OutboxTicketNotifier
+from bot.handoff import setup as handoff
 from bot.services.catalog import get_product
 from bot.services.types import Product
 from bot.shop.images import render_product_png, render_product_svg

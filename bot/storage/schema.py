@@ -275,7 +275,7 @@ telegram_callbacks = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-# A conversation handed to staff (bot/core/handoff.py): waiting -> active (claimed) ->
+# A conversation handed to staff (bot/handoff/service.py): waiting -> active (claimed) ->
 # resolved | closed, or cancelled by the customer, or expired after an unclaimed wait (with
 # the ticket of the message the customer left, if any). At most one open per conversation.
 HANDOFF_OPEN_STATUSES = ("waiting", "active", "message")

@@ -21,14 +21,14 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.slack import EVENTS_PATH
-from adapters.slack_handoff import OpeningRenderer, thread_link
-from adapters.telegram import SECRET_HEADER, WEBHOOK_PATH
+from adapters.slack.adapter import EVENTS_PATH
+from adapters.slack.staff_desk import OpeningRenderer, thread_link
+from adapters.telegram.adapter import SECRET_HEADER, WEBHOOK_PATH
 from bot.config import Config, load_config
-from bot.core.handoff import HandoffService
-from bot.core.handoff_store import Handoff, HandoffStore
 from bot.gateway.app import create_app
-from bot.gateway.handoff import HANDOFF_KEY
+from bot.handoff.service import HandoffService
+from bot.handoff.setup import HANDOFF_KEY
+from bot.handoff.store import Handoff, HandoffStore
 from bot.services import tickets
 from bot.storage.schema import handoff_messages, handoffs
 from tests.adapters.fake_slack import (

@@ -23,7 +23,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.slack import (
+from adapters.slack.adapter import (
     CUSTOMER_ACTION_PREFIX,
     EVENTS_PATH,
     MAX_ACTIONS_PER_BLOCK,

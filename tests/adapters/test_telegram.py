@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from adapters import enabled_channels
-from adapters.telegram import (
+from adapters.telegram.adapter import (
     HELP_TEXT,
     MAX_CALLBACK_BYTES,
     SECRET_HEADER,

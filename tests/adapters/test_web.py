@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.web import parse_chat_request, render_index
+from adapters.web.adapter import parse_chat_request, render_index
 from bot.config import load_config
 from bot.gateway.http import RequestError
 

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.wechat import (
+from adapters.wechat.adapter import (
     WeChatAdapter,
     WeChatApi,
     WeChatCipher,
@@ -943,7 +943,7 @@ async def test_without_app_secret_only_passive_replies_work(
     engine: AsyncEngine,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="adapters.wechat"):
+    with caplog.at_level(logging.WARNING, logger="adapters.wechat.adapter"):
         gw = await make_gateway(env={"WECHAT_APP_SECRET": ""}, wechat_passive_timeout_s=0.3)
     assert "WECHAT_APP_SECRET" in caplog.text
     reply = await gw.say("oPassive", "hello")

@@ -18,8 +18,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, ConfigError
-from bot.core.handoff import HandoffService
-from bot.core.handoff_rules import (
+from bot.core.message import IncomingMessage, OutgoingMessage
+from bot.core.outbox import DeliveryError, OutboxItem
+from bot.core.pipeline import Pipeline
+from bot.core.rasa_client import RasaBadResponse, RasaClient, RasaUnavailable
+from bot.handoff.rules import (
     CANCEL_PAYLOAD,
     STATUSES,
     TRANSITIONS,
@@ -37,11 +40,8 @@ from bot.core.handoff_rules import (
     sentiment_triggers,
     staff_note,
 )
-from bot.core.handoff_store import Handoff, HandoffMessage, StaffMember
-from bot.core.message import IncomingMessage, OutgoingMessage
-from bot.core.outbox import DeliveryError, OutboxItem
-from bot.core.pipeline import Pipeline
-from bot.core.rasa_client import RasaBadResponse, RasaClient, RasaUnavailable
+from bot.handoff.service import HandoffService
+from bot.handoff.store import Handoff, HandoffMessage, StaffMember
 from bot.services import tickets
 from bot.storage.schema import handoff_messages, handoffs, orders
 from tests.gateway.fake_rasa import FakeRasa

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, ConfigError
-from bot.core.handoff import LazySentiment
 from bot.gateway.app import create_app
-from bot.gateway.handoff import HANDOFF_KEY, load_sentiment
+from bot.handoff.service import LazySentiment
+from bot.handoff.setup import HANDOFF_KEY, load_sentiment
 from tests.gateway.helpers import MakeClient, make_config
 
 

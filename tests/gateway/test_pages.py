@@ -43,7 +43,7 @@ async def test_static_does_not_escape_its_folder(client: Client, path: str) -> N
 
 
 def test_page_uses_no_external_resources() -> None:
-    from adapters.web import STATIC_DIR
+    from adapters.web.adapter import STATIC_DIR
 
     for asset in STATIC_DIR.iterdir():
         text = asset.read_text(encoding="utf-8")

@@ -53,7 +53,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 
-from adapters.web import PAYLOAD_RE
+from adapters.web.adapter import PAYLOAD_RE
 from bot.config import Config, ConfigError
 from bot.core.language import Lang
 from bot.core.media import MediaError, MediaStore

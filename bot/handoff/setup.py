@@ -1,4 +1,4 @@
-"""Wiring the handoff to staff (:mod:`bot.core.handoff`) into the gateway.
+"""Wiring the handoff to staff (:mod:`bot.handoff.service`) into the gateway.
 
 :func:`setup` runs while the app is built: it checks the ``handoff`` settings and, when the
 Slack channel is on and ``SLACK_SUPPORT_CHANNEL`` is set, creates the Slack staff desk, whose
@@ -18,10 +18,10 @@ from aiohttp import web
 
 from adapters import enabled_channels
 from bot.config import Config, resolve_repo_path
-from bot.core.handoff import HandoffService, LazySentiment, SentimentScorer, StaffDesk
-from bot.core.handoff_rules import check_settings
 from bot.core.pipeline import Pipeline
 from bot.gateway.context import CONFIG_KEY, ENGINE_KEY, MEDIA_KEY, RASA_KEY
+from bot.handoff.rules import check_settings
+from bot.handoff.service import HandoffService, LazySentiment, SentimentScorer, StaffDesk
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ def setup(app: web.Application) -> None:
     support = cfg.secrets.slack_support_channel
     slack = "slack" in enabled_channels(cfg)
     if cfg.handoff.enabled and support and slack:
-        from adapters.slack import SLACK_KEY
-        from adapters.slack_handoff import SlackStaffDesk
+        from adapters.slack.adapter import SLACK_KEY
+        from adapters.slack.staff_desk import SlackStaffDesk
 
         desk = SlackStaffDesk(
             app[SLACK_KEY], support_channel=support, cfg=cfg, media=app[MEDIA_KEY]

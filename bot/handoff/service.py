@@ -39,7 +39,12 @@ from typing import Any, Literal, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
-from bot.core.handoff_rules import (
+from bot.core.language import Lang
+from bot.core.message import Attachment, Button, OutgoingMessage
+from bot.core.outbox import DeliveryError, utcnow
+from bot.core.pipeline import Pipeline, Turn, backoff_s
+from bot.core.rasa_client import RasaClient, RasaClientError
+from bot.handoff.rules import (
     CANCEL_PAYLOAD,
     RATINGS,
     HandoffRequest,
@@ -63,18 +68,13 @@ from bot.core.handoff_rules import (
     stars,
     wait_minutes,
 )
-from bot.core.handoff_store import (
+from bot.handoff.store import (
     Handoff,
     HandoffMessage,
     HandoffStore,
     StaffMember,
     attachments_json,
 )
-from bot.core.language import Lang
-from bot.core.message import Attachment, Button, OutgoingMessage
-from bot.core.outbox import DeliveryError, utcnow
-from bot.core.pipeline import Pipeline, Turn, backoff_s
-from bot.core.rasa_client import RasaClient, RasaClientError
 from bot.i18n import t
 from bot.services import tickets
 from bot.services.orders import get_order, list_orders

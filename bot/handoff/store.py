@@ -1,7 +1,7 @@
 """Storage of handoffs (``handoffs``) and their messages (``handoff_messages``).
 
 Plain values and database operations; what happens when is decided in
-:mod:`bot.core.handoff`. State changes are conditional updates (``transition``), so a
+:mod:`bot.handoff.service`. State changes are conditional updates (``transition``), so a
 colleague's click racing the customer's "back to bot" changes the handoff once.
 """
 
@@ -16,10 +16,10 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.handoff_rules import OPEN_STATUSES, Reason, Status, sources_of
 from bot.core.language import Lang
 from bot.core.message import Attachment
 from bot.core.outbox import as_utc, utcnow
+from bot.handoff.rules import OPEN_STATUSES, Reason, Status, sources_of
 from bot.i18n import as_lang
 from bot.storage.schema import handoff_messages, handoffs, messages
 

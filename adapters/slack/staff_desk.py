@@ -9,8 +9,8 @@ Only members of the support channel may claim, reply or resolve; others get an e
 refusal.
 
 This module only speaks Slack: what happens is decided by
-:class:`~bot.core.handoff.HandoffService`, and the Slack calls are made through the channel
-adapter's clients (:class:`~adapters.slack.SlackAdapter`), whose Bolt app routes the clicks,
+:class:`~bot.handoff.service.HandoffService`, and the Slack calls are made through the channel
+adapter's clients (:class:`~adapters.slack.adapter.SlackAdapter`), whose Bolt app routes the clicks,
 the slash command and the support channel's messages here.
 """
 
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import (
+from adapters.slack.adapter import (
     MAX_SECTION_TEXT,
     SlackAdapter,
     delivery_error,
@@ -36,8 +36,11 @@ from adapters.slack import (
     plain_text,
 )
 from bot.config import Config
-from bot.core.handoff import HandoffService, StaffOutcome
-from bot.core.handoff_rules import (
+from bot.core.language import Lang
+from bot.core.media import URL_PREFIX, MediaStore
+from bot.core.message import Attachment
+from bot.core.outbox import DeliveryError, utcnow
+from bot.handoff.rules import (
     OPEN_STATUSES,
     age_text,
     sentiment_label,
@@ -45,11 +48,8 @@ from bot.core.handoff_rules import (
     staff_text,
     stars,
 )
-from bot.core.handoff_store import Handoff, HandoffMessage, StaffMember
-from bot.core.language import Lang
-from bot.core.media import URL_PREFIX, MediaStore
-from bot.core.message import Attachment
-from bot.core.outbox import DeliveryError, utcnow
+from bot.handoff.service import HandoffService, StaffOutcome
+from bot.handoff.store import Handoff, HandoffMessage, StaffMember
 from bot.i18n import money, status_name
 
 logger = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ class OpeningRenderer:
 
 
 class SlackStaffDesk:
-    """The :class:`~bot.core.handoff.StaffDesk` in Slack, and the staff's Slack listeners."""
+    """The :class:`~bot.handoff.service.StaffDesk` in Slack, and the staff's Slack listeners."""
 
     def __init__(
         self,
