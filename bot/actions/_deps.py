@@ -7,6 +7,7 @@ with ``use_deps``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, load_config
+from bot.services.aftersales_policy import AftersalesPolicy
 from bot.storage.db import create_engine
 
 
@@ -28,6 +30,11 @@ class Deps:
     engine: AsyncEngine
     # Time source for return windows and ship dates; tests pin it to the shop's seeding day.
     clock: Callable[[], datetime] = field(default=utc_now)
+
+    @functools.cached_property
+    def aftersales(self) -> AftersalesPolicy:
+        """The shop's after-sales rules (return windows, refunds), built once from config."""
+        return AftersalesPolicy.from_config(self.config)
 
 
 _current: Deps | None = None

@@ -15,6 +15,7 @@ from bot.i18n import (
     status_name,
     t,
 )
+from bot.payloads import button
 from bot.services.types import Order, OrderItem, Product
 
 from .policy import expected_ship_by
@@ -52,7 +53,7 @@ def order_button(order: Order, lang: Lang) -> dict[str, str]:
         item=items_summary(order, lang),
         status=status_name(order.status, lang),
     )
-    return {"title": title, "payload": f'/inform{{"order_id":"{order.id}"}}'}
+    return button(title, "inform", order_id=order.id)
 
 
 def order_status_text(order: Order, lang: Lang, tz: str, now: datetime) -> str:

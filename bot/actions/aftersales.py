@@ -40,6 +40,8 @@ from bot.i18n import (
     ticket_kind_name,
     ticket_status_name,
 )
+from bot.payloads import button
+from bot.payloads import payload as build_payload
 from bot.services import catalog, customers, orders, tickets
 from bot.services.aftersales import (
     Replacement,
@@ -466,7 +468,7 @@ def _quantity_of(tracker: Tracker) -> int | None:
 
 
 def policy_of(deps: Deps) -> AftersalesPolicy:
-    return AftersalesPolicy.from_config(deps.config)
+    return deps.aftersales
 
 
 async def plan_request(
@@ -834,7 +836,7 @@ class ValidateRefundStatusForm(OrderFormValidation):
 
 # Questions ----------------------------------------------------------------------------------
 def _button(title: str, key: str, value: str) -> dict[str, str]:
-    return {"title": title, "payload": "/inform" + json.dumps({key: value}, ensure_ascii=False)}
+    return button(title, "inform", {key: value})
 
 
 class _AskAftersales(Action, ABC):
@@ -1074,9 +1076,9 @@ def _alternative_buttons(order: Order, decision: Decision, lang: Lang) -> list[d
     buttons = []
     for alternative in decision.alternatives:
         if alternative.kind == "exchange":
-            payload = f'/exchange_request{{"order_id":"{order.id}"}}'
+            payload = build_payload("exchange_request", order_id=order.id)
         elif alternative.kind == "cancel_order":
-            payload = f'/cancel_order{{"order_id":"{order.id}"}}'
+            payload = build_payload("cancel_order", order_id=order.id)
         elif alternative.kind == "warranty_repair":
             # Repairs are arranged by a colleague (the handoff takes the conversation).
             payload = "/request_human"
@@ -1130,12 +1132,8 @@ class _AftersalesRequest(Action, ABC):
                 self.kind == "return"
                 and orders.can_cancel(order, deps.config.orders.cancellable_statuses).allowed
             ):
-                buttons.append(
-                    {
-                        "title": t("aftersales.alt_button.cancel_order", lang),
-                        "payload": f'/cancel_order{{"order_id":"{order.id}"}}',
-                    }
-                )
+                title = t("aftersales.alt_button.cancel_order", lang)
+                buttons.append(button(title, "cancel_order", order_id=order.id))
             dispatcher.utter_message(
                 text=t(f"{self.kind}.not_delivered", lang, order_id=order.id, status=status),
                 buttons=buttons,
@@ -1176,12 +1174,7 @@ class _AftersalesRequest(Action, ABC):
             elif not options:
                 dispatcher.utter_message(
                     text=t("aftersales.no_variants", lang, item=item_label(item, lang)),
-                    buttons=[
-                        {
-                            "title": t("return.button", lang),
-                            "payload": f'/return_request{{"order_id":"{order.id}"}}',
-                        }
-                    ],
+                    buttons=[button(t("return.button", lang), "return_request", order_id=order.id)],
                 )
                 return [*reset_flow_keep_item(), SlotSet("offered", "return")]
             variant = None if replacement else _chosen_variant(product, tracker)
@@ -1191,10 +1184,11 @@ class _AftersalesRequest(Action, ABC):
                 dispatcher.utter_message(
                     text=t("aftersales.variant_sold_out", lang, variant=shown),
                     buttons=[
-                        {
-                            "title": t("aftersales.alt_button.exchange", lang),
-                            "payload": f'/exchange_request{{"order_id":"{order.id}"}}',
-                        }
+                        button(
+                            t("aftersales.alt_button.exchange", lang),
+                            "exchange_request",
+                            order_id=order.id,
+                        )
                     ],
                 )
                 return [*reset_flow_keep_item(), SlotSet("offered", None)]

@@ -3,7 +3,6 @@ not understood, ask the gateway to hand the conversation to a person."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from bot.core.language import Lang
 from bot.handoff.rules import handoff_request
 from bot.i18n import faq_title, intent_title, t
+from bot.payloads import payload as build_payload
 
 from ._common import lang_of
 
@@ -21,12 +21,6 @@ MAX_SUGGESTIONS = 3
 MIN_CONFIDENCE = 0.02
 # Entities worth carrying from the unclear message into the suggested intent's payload.
 CARRIED_ENTITIES = ("order_id", "product", "phone", "email")
-
-
-def _payload(intent: str, entities: dict[str, str]) -> str:
-    if not entities:
-        return f"/{intent}"
-    return f"/{intent}{json.dumps(entities, ensure_ascii=False, separators=(',', ':'))}"
 
 
 def _faq_topic(message: dict[str, Any]) -> str | None:
@@ -60,12 +54,12 @@ def suggestion_buttons(message: dict[str, Any], lang: Lang) -> list[dict[str, st
             title = faq_title(topic, lang) if topic else None
             if topic is None or title is None:
                 continue
-            payload = _payload("faq", {"faq_topic": topic})
+            payload = build_payload("faq", faq_topic=topic)
         else:
             title = intent_title(name, lang)
             if title is None:
                 continue
-            payload = _payload(name, entities)
+            payload = build_payload(name, entities)
         buttons.append({"title": title, "payload": payload})
         if len(buttons) == MAX_SUGGESTIONS:
             break

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.core.language import Lang
 from bot.i18n import carrier_name, fmt_date, money, payment_name, status_name, t
+from bot.payloads import button
 from bot.services import orders
 from bot.services.types import Order
 
@@ -33,7 +34,6 @@ from ._common import (
 )
 from ._deps import Deps, get_deps
 from ._render import items_summary, order_button, order_status_text
-from .policy import return_window
 
 RECENT_ORDERS = 5
 # Orders looked at to find RECENT_ORDERS that fit the current request.
@@ -388,7 +388,7 @@ def order_fits_form(order: Order, form: str | None, deps: Deps) -> bool:
             order, deps.config.orders.address_changeable_statuses
         ).allowed
     if form in ("return_request_form", "exchange_request_form"):
-        window = return_window(order, deps.clock())
+        window = deps.aftersales.return_window(order, deps.clock())
         # A parcel on its way can still be returned: the return intercepts it.
         in_transit = form == "return_request_form" and order.status in SHIPPED
         return window.state == "open" or in_transit
@@ -552,10 +552,7 @@ class OrderStatus(OrderAction):
 
 
 def return_offer_button(order_id: str, lang: Lang) -> dict[str, str]:
-    return {
-        "title": t("return.button", lang),
-        "payload": f'/return_request{{"order_id":"{order_id}"}}',
-    }
+    return button(t("return.button", lang), "return_request", order_id=order_id)
 
 
 class CancelOrder(OrderAction):
@@ -611,7 +608,7 @@ class CancelOrder(OrderAction):
         order: Order, lang: Lang, deps: Deps, dispatcher: CollectingDispatcher
     ) -> list[EventType]:
         status = status_name(order.status, lang)
-        window = return_window(order, deps.clock())
+        window = deps.aftersales.return_window(order, deps.clock())
         if window.state == "expired" and order.delivered_at and window.deadline:
             # Too late for a return as well: don't offer one only to refuse it next.
             tz = deps.config.shop.timezone

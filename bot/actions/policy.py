@@ -1,43 +1,18 @@
-"""After-sales rules the actions apply: return and exchange windows, expected ship dates.
+"""When a paid order should leave the warehouse (the actions' promise of a ship date).
 
-Plain functions of an order and the current time, so they are tested alone (table-driven).
+Return and exchange windows are the after-sales policy's
+(:meth:`bot.services.aftersales_policy.AftersalesPolicy.return_window`): one rule, in calendar
+days of the shop's timezone, for the forms and the answers alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from bot.services.types import Order
 
-RETURN_WINDOW = timedelta(days=7)
 # In-stock items leave the warehouse within 48 hours of payment.
 DISPATCH_WITHIN = timedelta(hours=48)
-
-WindowState = Literal["open", "expired", "not_delivered", "closed"]
-
-
-@dataclass(frozen=True)
-class ReturnWindow:
-    state: WindowState
-    deadline: datetime | None  # end of the window, when the order was delivered
-
-
-def return_window(order: Order, now: datetime) -> ReturnWindow:
-    """Whether ``order`` can still be returned or exchanged without a reason at ``now``.
-
-    The 7-day window starts when the parcel is delivered. Cancelled and returned orders are
-    closed; anything not yet delivered has no window yet.
-    """
-    if now.tzinfo is None:
-        raise ValueError(f"`now` must be timezone-aware, got {now!r}")
-    if order.status in {"cancelled", "returned"}:
-        return ReturnWindow("closed", None)
-    if order.status != "delivered" or order.delivered_at is None:
-        return ReturnWindow("not_delivered", None)
-    deadline = order.delivered_at + RETURN_WINDOW
-    return ReturnWindow("open" if now <= deadline else "expired", deadline)
 
 
 def expected_ship_by(order: Order, now: datetime) -> datetime | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -13,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.core.language import Lang
 from bot.i18n import category_name, join_list, money, t, text_keys
+from bot.payloads import button
 from bot.recsys.constraints import Constraints, parse_constraints
 from bot.services import catalog, recommend
 from bot.services.recommend import Reason, Recommendations
@@ -116,13 +116,8 @@ def choice_buttons(matches: list[ProductMatch], lang: Lang) -> list[dict[str, st
     buttons = []
     for match in matches[:MAX_CHOICES]:
         name = match.product.name(lang)
-        entities = json.dumps({"product": name}, ensure_ascii=False, separators=(",", ":"))
-        buttons.append(
-            {
-                "title": f"{name} · {money(match.product.price_cents)}",
-                "payload": f"/product_inquiry{entities}",
-            }
-        )
+        title = f"{name} · {money(match.product.price_cents)}"
+        buttons.append(button(title, "product_inquiry", product=name))
     return buttons
 
 
@@ -166,13 +161,8 @@ def category_in(text: str) -> str | None:
 
 
 def _feedback_button(product: Product, reaction: str, lang: Lang) -> dict[str, str]:
-    entities = json.dumps(
-        {"product_id": product.id, "rec_feedback": reaction}, separators=(",", ":")
-    )
-    return {
-        "title": t(f"recommend.button.{reaction}", lang),
-        "payload": f"/recommend_products{entities}",
-    }
+    title = t(f"recommend.button.{reaction}", lang)
+    return button(title, "recommend_products", product_id=product.id, rec_feedback=reaction)
 
 
 def reason_text(reason: Reason, lang: Lang) -> str:

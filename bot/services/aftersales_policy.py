@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,7 @@ ReasonCode = Literal[
 ]
 AlternativeKind = Literal["exchange", "warranty_repair", "intercept", "cancel_order"]
 Payer = Literal["shop", "customer"]
+WindowState = Literal["open", "expired", "not_delivered", "closed"]
 
 REQUEST_KINDS: tuple[str, ...] = get_args(RequestKind)
 RETURN_REASONS: tuple[str, ...] = get_args(ReturnReason)
@@ -78,6 +79,15 @@ UNSHIPPED_STATUSES = frozenset({"pending_payment", "paid"})
 
 
 # Values --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReturnWindow:
+    """Whether a no-reason return or exchange is still open, and its last moment (the end of
+    the window's last calendar day in the shop's timezone; None before delivery)."""
+
+    state: WindowState
+    deadline: datetime | None
+
+
 @dataclass(frozen=True)
 class Alternative:
     """Something else the customer can do when the request is refused."""
@@ -373,6 +383,20 @@ class AftersalesPolicy:
         if order.delivered_at is None:
             return None
         return max(0, (self.local_day(now) - self.local_day(order.delivered_at)).days)
+
+    def return_window(self, order: Order, now: datetime) -> ReturnWindow:
+        """The no-reason window at ``now``, by the rule :meth:`decide` applies: open through
+        the ``return_days``-th calendar day after the delivery day, shop time."""
+        if now.tzinfo is None:
+            raise ValueError(f"`now` must be timezone-aware, got {now!r}")
+        if order.status in ("cancelled", "returned"):
+            return ReturnWindow("closed", None)
+        if order.status != "delivered" or order.delivered_at is None:
+            return ReturnWindow("not_delivered", None)
+        last_day = self.local_day(order.delivered_at) + timedelta(days=self.rules.return_days)
+        deadline = datetime.combine(last_day, time.max, tzinfo=self.zone)
+        days = self.days_since_delivery(order, now) or 0
+        return ReturnWindow("open" if days <= self.rules.return_days else "expired", deadline)
 
     def warranty_days(self, item: OrderItem, override: int | None = None) -> int:
         if override is not None:

@@ -106,8 +106,8 @@ async def test_a_multi_item_order_asks_for_the_item_first(
     [message] = dispatcher.messages
     payloads = [b["payload"] for b in message["buttons"]]
     assert payloads[:2] == [
-        f'/inform{{"aftersales_line": "{order_id}#0"}}',
-        f'/inform{{"aftersales_line": "{order_id}#1"}}',
+        f'/inform{{"aftersales_line":"{order_id}#0"}}',
+        f'/inform{{"aftersales_line":"{order_id}#1"}}',
     ]
 
 

@@ -84,8 +84,8 @@ def click(chat: Chat, messages: list[dict[str, Any]], contains: str) -> list[dic
 def reason(chat: Chat, messages: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
     """Pick the reason ``code``; asked how many units first, one."""
     if "aftersales_quantity" in render(messages) and "aftersales_reason" not in render(messages):
-        messages = click(chat, messages, '"aftersales_quantity": "1"')
-    return click(chat, messages, f'"aftersales_reason": "{code}"')
+        messages = click(chat, messages, '"aftersales_quantity":"1"')
+    return click(chat, messages, f'"aftersales_reason":"{code}"')
 
 
 def confirm(chat: Chat, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -196,7 +196,7 @@ def test_zh_partial_return_refunds_the_items_share_of_the_discount(
     asked = chat.send(text=f"订单{order_id}里有一件质量有问题，我要退货")
     which = render(asked)
     assert f"{order_id}#0" in " ".join(b["payload"] for b in buttons(asked)), which
-    line = click(chat, asked, f'"aftersales_line": "{order_id}#1"')
+    line = click(chat, asked, f'"aftersales_line":"{order_id}#1"')
     summary = line if "/affirm" in render(line) else reason(chat, line, "quality_problem")
     done = render(confirm(chat, summary))
     ticket = one_ticket(stack, order_id, "return")
