@@ -2,244 +2,46 @@
 
 In the support channel (``SLACK_SUPPORT_CHANNEL``) each handoff gets an opening message with
 the customer, channel, language, latest orders, sentiment, why it was handed off and the last
-messages, and the buttons Claim / Resolve (back to the bot) / Close. The customer's messages
-follow in the thread; staff replies in the thread go to the customer on their own channel,
-except replies starting with ``note:``. ``/handoff`` lists waiting and active conversations.
-Only members of the support channel may claim, reply or resolve; others get an ephemeral
-refusal.
+messages, and the buttons Claim / Resolve (back to the bot) / Close (rendered by
+:mod:`adapters.slack.staff_render`). The customer's messages follow in the thread; staff
+replies in the thread go to the customer on their own channel, except replies starting with
+``note:``. ``/handoff`` lists waiting and active conversations. Only members of the support
+channel may claim, reply or resolve; others get an ephemeral refusal.
 
 This module only speaks Slack: what happens is decided by
 :class:`~bot.handoff.service.HandoffService`, and the Slack calls are made through the channel
-adapter's clients (:class:`~adapters.slack.adapter.SlackAdapter`), whose Bolt app routes the clicks,
-the slash command and the support channel's messages here.
+adapter's clients (:class:`~adapters.slack.adapter.SlackAdapter`), whose Bolt app routes the
+clicks, the slash command and the support channel's messages here.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
-
-from adapters.slack.adapter import (
-    MAX_SECTION_TEXT,
-    SlackAdapter,
-    delivery_error,
-    escape,
-    is_customer_message,
-    plain_text,
-)
+from adapters.slack.adapter import SlackAdapter
+from adapters.slack.blocks import escape
+from adapters.slack.inbound import action_channel, is_customer_message, plain_text
+from adapters.slack.sender import SLACK_CALL_ERRORS, delivery_errors
+from adapters.slack.staff_render import ACTION_RE, OpeningRenderer, render_listing
 from bot.config import Config
 from bot.core.language import Lang
 from bot.core.media import URL_PREFIX, MediaStore
 from bot.core.message import Attachment
 from bot.core.outbox import DeliveryError, utcnow
-from bot.handoff.rules import (
-    OPEN_STATUSES,
-    age_text,
-    sentiment_label,
-    staff_note,
-    staff_text,
-    stars,
-)
+from bot.handoff.rules import staff_note, staff_text
 from bot.handoff.service import HandoffService, StaffOutcome
 from bot.handoff.store import Handoff, HandoffMessage, StaffMember
-from bot.i18n import money, status_name
 
 logger = logging.getLogger(__name__)
 
-ACTION_PREFIX = "handoff:"  # action ids of the staff buttons (customer buttons use "cs:")
-ACTION_RE = re.compile(r"^handoff:(claim|resolve|close)$")
 COMMAND = "/handoff"
-MAX_TURN_CHARS = 300  # one message in the opening message's history
-MAX_FIELD_TEXT = 2000  # a section field
 FALLBACK_STAFF_NAME = "Support"
 NAME_CACHE_S = 3600.0
-LANG_NAMES = {"zh": "中文 (zh)", "en": "English (en)"}
 
 Ack = Callable[..., Awaitable[None]]
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def thread_link(base_url: str, channel: str, ts: str) -> str:
-    """A link to a message: ``<workspace url>archives/<channel>/p<ts without the dot>``."""
-    base = base_url if base_url.endswith("/") else base_url + "/"
-    return f"{base}archives/{channel}/p{ts.replace('.', '')}"
-
-
-class OpeningRenderer:
-    """The opening message of a handoff thread, in the staff's language."""
-
-    def __init__(self, lang: Lang, timezone: str) -> None:
-        self.lang = lang
-        self.zone = ZoneInfo(timezone)
-
-    def status_line(self, handoff: Handoff) -> str:
-        lang = self.lang
-        staff = f"<@{handoff.staff_user}>" if handoff.staff_user else "—"
-        if handoff.status == "expired" and handoff.ticket_id:
-            line = staff_text("status.expired_ticket", lang, ticket=handoff.ticket_id)
-        else:
-            line = staff_text(f"status.{handoff.status}", lang, staff=staff)
-        if handoff.rating is not None:
-            line += " · " + staff_text("rating", lang, stars=stars(handoff.rating))
-        return line
-
-    def reason(self, handoff: Handoff) -> str:
-        detail = handoff.detail
-        values: dict[str, object] = {
-            "segment": detail.get("segment", ""),
-            "order_id": detail.get("order_id", ""),
-            "total": money(int(detail.get("total_cents") or 0)),
-        }
-        text = staff_text(f"reason.{handoff.reason}", self.lang, **values)
-        if handoff.reason == "severe_complaint" and detail.get("severity"):
-            text += f" ({detail['severity']})"
-            if detail.get("ticket_id"):
-                text += f", {detail['ticket_id']}"
-        return text
-
-    def customer(self, handoff: Handoff) -> str:
-        customer = handoff.snapshot.get("customer")
-        if not isinstance(customer, Mapping):
-            return staff_text("guest", self.lang)
-        name = str(customer.get("name") or "")
-        if customer.get("name_zh"):
-            name += f" ({customer['name_zh']})"
-        return f"{escape(name)} · {customer.get('id')} · {customer.get('segment')}"
-
-    def sentiment(self, handoff: Handoff) -> str:
-        score = handoff.snapshot.get("sentiment")
-        if not isinstance(score, int | float):
-            return staff_text("sentiment.none", self.lang)
-        return staff_text(
-            "sentiment.value",
-            self.lang,
-            score=f"{score:+.2f}",
-            label=sentiment_label(float(score)),
-            n=handoff.snapshot.get("sentiment_n", 1),
-        )
-
-    def orders(self, handoff: Handoff) -> str:
-        lang = self.lang
-        lines = []
-        for order in handoff.snapshot.get("orders") or []:
-            items = ", ".join(
-                f"{i.get('name_zh' if lang == 'zh' else 'name_en')} ×{i.get('quantity')}"
-                for i in order.get("items") or []
-            )
-            status = status_name(str(order.get("status")), lang)
-            total = money(int(order.get("total_cents") or 0))
-            lines.append(f"• `{order.get('id')}` {status} · {total} · {escape(items)}")
-        body = "\n".join(lines) if lines else staff_text("no_orders", lang)
-        return f"*{staff_text('orders', lang)}*\n{body}"
-
-    def turns(self, handoff: Handoff) -> str:
-        lang = self.lang
-        turns = list(handoff.snapshot.get("turns") or [])
-        n = sum(1 for t in turns if t.get("direction") == "in")
-        title = f"*{staff_text('turns', lang, n=n)}*"
-        lines = [self._turn(turn) for turn in turns]
-        if not lines:
-            return f"{title}\n{staff_text('no_turns', lang)}"
-        # Oldest first; the oldest are dropped when the section would be too long.
-        while lines and len(title) + 1 + len("\n".join(lines)) > MAX_SECTION_TEXT:
-            lines.pop(0)
-        return f"{title}\n" + "\n".join(lines)
-
-    def _turn(self, turn: Mapping[str, Any]) -> str:
-        lang = self.lang
-        parts = []
-        if turn.get("text"):
-            parts.append(escape(_clip(str(turn["text"]), MAX_TURN_CHARS)).replace("\n", " "))
-        elif turn.get("payload"):
-            parts.append(f"`{escape(_clip(str(turn['payload']), 80))}`")
-        if turn.get("image"):
-            parts.append(staff_text("sent_image", lang))
-        if turn.get("cards"):
-            names = escape(", ".join(str(c) for c in turn["cards"]))
-            parts.append(staff_text("sent_cards", lang, names=names))
-        if turn.get("buttons"):
-            titles = escape(" | ".join(str(b) for b in turn["buttons"]))
-            parts.append(staff_text("sent_buttons", lang, titles=titles))
-        who = "👤" if turn.get("direction") == "in" else "🤖"
-        return f"> {who} " + " ".join(parts or ["…"])
-
-    def render(self, handoff: Handoff, now: datetime) -> tuple[str, list[dict[str, Any]]]:
-        """(notification text, blocks) of the opening message in the handoff's state."""
-        lang = self.lang
-        title = staff_text("title", lang, id=handoff.id, status=self.status_line(handoff))
-        channel = f"{handoff.channel} · `{escape(handoff.external_id)}`"
-        fields = [
-            (staff_text("customer", lang), self.customer(handoff)),
-            (staff_text("channel", lang), channel),
-            (staff_text("language", lang), LANG_NAMES[handoff.language]),
-            (staff_text("reason", lang), escape(self.reason(handoff))),
-            (staff_text("sentiment", lang), self.sentiment(handoff)),
-        ]
-        local = handoff.created_at.astimezone(self.zone)
-        since = staff_text(
-            "since",
-            lang,
-            time=f"{local:%Y-%m-%d %H:%M}",
-            age=age_text((now - handoff.created_at).total_seconds(), lang),
-        )
-        blocks: list[dict[str, Any]] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": _clip(title, MAX_SECTION_TEXT)}},
-            {
-                "type": "section",
-                "fields": [
-                    {"type": "mrkdwn", "text": _clip(f"*{k}*\n{v}", MAX_FIELD_TEXT)}
-                    for k, v in fields
-                ],
-            },
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": _clip(self.orders(handoff), MAX_SECTION_TEXT)},
-            },
-            {"type": "section", "text": {"type": "mrkdwn", "text": self.turns(handoff)}},
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"{since} · {staff_text('hint', lang)}"}],
-            },
-        ]
-        buttons = self.buttons(handoff)
-        if buttons:
-            blocks.append(
-                {"type": "actions", "block_id": f"handoff-{handoff.id}", "elements": buttons}
-            )
-        text = f"Handoff #{handoff.id}: {self.reason(handoff)} ({handoff.channel})"
-        return _clip(text, 300), blocks
-
-    def buttons(self, handoff: Handoff) -> list[dict[str, Any]]:
-        if handoff.status not in OPEN_STATUSES:
-            return []
-        lang, value = self.lang, str(handoff.id)
-
-        def button(action: str, style: str | None = None) -> dict[str, Any]:
-            element: dict[str, Any] = {
-                "type": "button",
-                "text": {"type": "plain_text", "text": staff_text(action, lang)},
-                "action_id": f"{ACTION_PREFIX}{action}",
-                "value": value,
-            }
-            if style:
-                element["style"] = style
-            return element
-
-        buttons = [button("resolve"), button("close", "danger")]
-        if handoff.status != "active":
-            buttons.insert(0, button("claim", "primary"))
-        return buttons
 
 
 class SlackStaffDesk:
@@ -353,12 +155,8 @@ class SlackStaffDesk:
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         """A Web API call; Slack's refusals and network errors as DeliveryError."""
-        try:
+        with delivery_errors():
             return await getattr(self.client, method)(**kwargs)
-        except SlackApiError as exc:
-            raise delivery_error(exc) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeliveryError(f"Slack API unreachable: {exc!r}") from exc
 
     # --- who may act --------------------------------------------------------------------------
     async def is_member(self, user_id: str) -> bool | None:
@@ -380,7 +178,7 @@ class SlackStaffDesk:
                     cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
                     if not cursor:
                         break
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            except SLACK_CALL_ERRORS as exc:
                 logger.error("cannot list the members of %s: %s", self.channel, exc)
                 return None
             self._members = (now, frozenset(members))
@@ -404,7 +202,7 @@ class SlackStaffDesk:
                 or user.get("name")
                 or FALLBACK_STAFF_NAME
             )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        except SLACK_CALL_ERRORS as exc:
             logger.warning("users.info for %s failed: %s", user_id, exc)
             return StaffMember(user_id, name)
         self._names[user_id] = (now, str(name))
@@ -425,7 +223,7 @@ class SlackStaffDesk:
             await self.client.chat_postEphemeral(
                 channel=self.channel, user=user_id, text=text, thread_ts=thread_ts
             )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        except SLACK_CALL_ERRORS as exc:
             logger.warning("ephemeral message to %s failed: %s", user_id, exc)
 
     def _outcome_text(self, outcome: StaffOutcome, handoff_id: int) -> str | None:
@@ -454,9 +252,7 @@ class SlackStaffDesk:
     async def on_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
         """Claim / Resolve / Close on an opening message."""
         user_id = (body.get("user") or {}).get("id")
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
+        channel = action_channel(body)
         match = ACTION_RE.match(str(action.get("action_id")))
         value = str(action.get("value") or "")
         if not isinstance(user_id, str) or match is None or not value.isdigit():
@@ -501,15 +297,13 @@ class SlackStaffDesk:
             return
         staff = await self.staff_member(user_id)
         text = plain_text(str(event.get("text") or ""), self.adapter.bot_user_id) or None
-        attachments: list[Attachment] = []
+        attachments: tuple[Attachment, ...] = ()
         files = event.get("files")
         if isinstance(files, list) and not (text and staff_note(text) is not None):
-            for file in files:
-                if isinstance(file, Mapping):
-                    # The channel adapter's download: bot token only to Slack's file host.
-                    attachment = await self.adapter.download_image(file)
-                    if attachment is not None:
-                        attachments.append(attachment)
+            # The channel adapter's download: bot token only to Slack's file host.
+            attachments = await self.adapter.files.download_all(
+                [file for file in files if isinstance(file, Mapping)]
+            )
         if text is None and not attachments:
             return
         outcome = await service.staff_reply(
@@ -534,38 +328,12 @@ class SlackStaffDesk:
         await ack(text=await self.listing(wanted or None), response_type="ephemeral")
 
     async def listing(self, only: str | None = None) -> str:
-        lang, now = self.lang, utcnow()
+        """The ``/handoff`` answer: the open handoffs, ``only`` "waiting" or "active" if given."""
+        now = utcnow()
         handoffs = await self._service().open_handoffs()
-        waiting = [h for h in handoffs if h.status in ("waiting", "message")]
-        active = [h for h in handoffs if h.status == "active"]
         base = "https://slack.com/"
         try:
             base = str((await self.adapter.identity()).get("url") or base)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        except SLACK_CALL_ERRORS as exc:
             logger.warning("auth.test failed; thread links use slack.com: %s", exc)
-        sections = []
-        for key, group in (("waiting", waiting), ("active", active)):
-            if only is not None and only != key:
-                continue
-            lines = [f"*{staff_text(f'list.{key}', lang, n=len(group))}*"]
-            for h in group:
-                label = f"#{h.id}"
-                if h.slack_channel and h.thread_ts:
-                    label = f"<{thread_link(base, h.slack_channel, h.thread_ts)}|#{h.id}>"
-                customer = h.snapshot.get("customer")
-                who = (
-                    escape(str(customer.get("name")))
-                    if isinstance(customer, Mapping)
-                    else staff_text("guest", lang)
-                )
-                parts = [label, who, h.channel, escape(self.renderer.reason(h))]
-                if h.status == "active":
-                    parts.append(self.renderer.status_line(h))
-                elif h.status == "message":
-                    parts.append(staff_text("status.message", lang))
-                parts.append(age_text((now - h.created_at).total_seconds(), lang))
-                lines.append("• " + " · ".join(parts))
-            if not group:
-                lines.append(staff_text("list.none", lang))
-            sections.append("\n".join(lines))
-        return f"*{staff_text('list.title', lang)}*\n" + "\n\n".join(sections)
+        return render_listing(self.renderer, handoffs, base_url=base, only=only, now=now)

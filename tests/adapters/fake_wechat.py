@@ -7,7 +7,7 @@ or errcode -1) a number of times or to expire its access tokens.
 
 :class:`WeChatClient` builds real requests: the ``signature`` / ``msg_signature`` query and, in
 safe mode, the AES-encrypted body. Its crypto is written here from the protocol description,
-independently of ``adapters.wechat.adapter``, so a shared mistake cannot make both sides agree.
+independently of ``adapters.wechat``, so a shared mistake cannot make both sides agree.
 """
 
 from __future__ import annotations

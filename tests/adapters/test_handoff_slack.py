@@ -21,9 +21,9 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.slack.adapter import EVENTS_PATH
-from adapters.slack.staff_desk import OpeningRenderer, thread_link
-from adapters.telegram.adapter import SECRET_HEADER, WEBHOOK_PATH
+from adapters.slack.settings import EVENTS_PATH
+from adapters.slack.staff_render import OpeningRenderer, thread_link
+from adapters.telegram.settings import SECRET_HEADER, WEBHOOK_PATH
 from bot.config import Config, load_config
 from bot.gateway.app import create_app
 from bot.handoff.service import HandoffService

@@ -23,20 +23,17 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.slack.adapter import (
-    CUSTOMER_ACTION_PREFIX,
-    EVENTS_PATH,
-    MAX_ACTIONS_PER_BLOCK,
-    PUBLIC_API_BASE_URL,
-    Renderer,
-    SlackSettings,
-    delivery_error,
+from adapters.slack.blocks import MAX_ACTIONS_PER_BLOCK
+from adapters.slack.inbound import (
     inbound_action,
     inbound_message,
     is_customer_message,
     parse_body,
     plain_text,
 )
+from adapters.slack.render import CUSTOMER_ACTION_PREFIX, Renderer
+from adapters.slack.sender import delivery_error
+from adapters.slack.settings import EVENTS_PATH, PUBLIC_API_BASE_URL, SlackSettings
 from bot.config import Config, ConfigError, load_config
 from bot.core.message import Button, OutgoingMessage, ProductCard
 from bot.core.pipeline import HOLDING_TEXT

@@ -19,26 +19,13 @@ from telegram import Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from adapters import enabled_channels
-from adapters.telegram.adapter import (
-    HELP_TEXT,
-    MAX_CALLBACK_BYTES,
-    SECRET_HEADER,
-    WEBHOOK_PATH,
-    CallbackCodec,
-    MalformedUpdate,
-    PhotoPart,
-    TelegramAdapter,
-    TelegramSettings,
-    TextPart,
-    callback_token,
-    card_caption,
-    delivery_error,
-    help_text,
-    language_hint,
-    parse_update,
-    plan_parts,
-    read_update,
-)
+from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.callbacks import MAX_CALLBACK_BYTES, CallbackCodec, callback_token
+from adapters.telegram.commands import HELP_TEXT, help_text
+from adapters.telegram.inbound import MalformedUpdate, language_hint, parse_update, read_update
+from adapters.telegram.render import PhotoPart, TextPart, card_caption, plan_parts
+from adapters.telegram.sender import delivery_error
+from adapters.telegram.settings import SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
 from bot.config import Config, ConfigError, load_config
 from bot.core.message import Button, OutgoingMessage, ProductCard
 from bot.core.pipeline import HOLDING_TEXT

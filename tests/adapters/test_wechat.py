@@ -17,14 +17,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.wechat.adapter import (
-    WeChatAdapter,
-    WeChatApi,
-    WeChatCipher,
-    decode_aes_key,
-    parse_xml,
-    wechat_signature,
-)
+from adapters.wechat.adapter import WeChatAdapter
+from adapters.wechat.client import WeChatApi
+from adapters.wechat.crypto import WeChatCipher, decode_aes_key, wechat_signature
+from adapters.wechat.inbound import parse_xml
 from bot.config import Config, ConfigError, load_config
 from bot.core.outbox import DeliveryError
 from bot.core.pipeline import HOLDING_TEXT

@@ -1,0 +1,128 @@
+"""Rendering replies the Telegram way: an outgoing message becomes text and photo messages
+(texts split at the limit, product cards as captioned photos), buttons an inline keyboard, and
+image URLs what ``sendPhoto`` can take (our product pictures and stored media as uploads)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+
+from adapters.telegram.callbacks import CallbackCodec
+from bot.core.language import Lang
+from bot.core.media import MediaStore
+from bot.core.message import Button, OutgoingMessage, ProductCard
+from bot.core.render import split_text
+from bot.services.catalog import get_product
+from bot.shop.images import render_product_png
+
+MAX_CAPTION_CHARS = 1024  # Telegram's limit for a photo caption
+PRODUCT_IMAGE_RE = re.compile(r"^/products/([A-Za-z0-9_-]{1,32})\.(?:svg|png)$")
+MEDIA_PREFIX = "/media/"
+
+CHOOSE_TEXT: dict[Lang, str] = {"zh": "请选择：", "en": "Please choose:"}
+DETAILS_TEXT: dict[Lang, str] = {"zh": "查看详情", "en": "Details"}
+OUT_OF_STOCK_TEXT: dict[Lang, str] = {"zh": "暂时缺货", "en": "Out of stock"}
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class PhotoPart:
+    image: str
+    caption: str | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+Part = TextPart | PhotoPart
+
+
+def plan_parts(message: OutgoingMessage, lang: Lang, max_text_chars: int) -> list[Part]:
+    """The Telegram messages one outgoing message becomes, in order: its text (split at the
+    limit, the buttons under the last piece), its image, then one photo per product card."""
+    parts: list[Part] = []
+    chunks = split_text(message.text, max_text_chars) if message.text else []
+    if message.buttons and not chunks:
+        chunks = [CHOOSE_TEXT[lang]]
+    for i, chunk in enumerate(chunks):
+        last = i == len(chunks) - 1
+        parts.append(TextPart(chunk, message.buttons if last else ()))
+    if message.image:
+        parts.append(PhotoPart(message.image))
+    for card in message.product_cards:
+        parts.append(_card_part(card, lang))
+    return parts
+
+
+def _card_part(card: ProductCard, lang: Lang) -> Part:
+    caption = card_caption(card, lang)
+    buttons = card.buttons or ((Button(DETAILS_TEXT[lang], card.payload),) if card.payload else ())
+    if card.image:
+        return PhotoPart(card.image, caption, buttons)
+    return TextPart(caption, buttons)
+
+
+def card_caption(card: ProductCard, lang: Lang) -> str:
+    """Name, then price and rating (and a stock warning), within Telegram's caption limit."""
+    details = []
+    if card.price_text:
+        details.append(card.price_text)
+    elif card.price is not None:
+        details.append(
+            f"¥{card.price:,.2f}"
+            if card.currency == "CNY"
+            else f"{card.price:,.2f} {card.currency}"
+        )
+    if card.rating is not None:
+        details.append(f"★ {card.rating:.1f}")
+    if card.stock is not None and card.stock <= 0:
+        details.append(OUT_OF_STOCK_TEXT[lang])
+    caption = card.name if not details else f"{card.name}\n{' · '.join(details)}"
+    if card.reason:
+        caption += f"\n{card.reason}"
+    if len(caption) > MAX_CAPTION_CHARS:
+        caption = caption[: MAX_CAPTION_CHARS - 1] + "…"
+    return caption
+
+
+async def keyboard(buttons: Sequence[Button], codec: CallbackCodec) -> InlineKeyboardMarkup | None:
+    """One inline button per row; None without buttons."""
+    if not buttons:
+        return None
+    rows = [
+        [InlineKeyboardButton(b.title, callback_data=await codec.encode(b.payload))]
+        for b in buttons
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def photo_input(
+    image: str, public_url: str, engine: AsyncEngine, media: MediaStore
+) -> str | InputFile | None:
+    """What send_photo gets for an image URL: our product pictures as uploaded PNGs
+    (Telegram takes no SVG), stored media as uploads, absolute URLs as they are."""
+    path = image[len(public_url) :] if public_url and image.startswith(public_url + "/") else image
+    if path.startswith("/"):
+        if match := PRODUCT_IMAGE_RE.match(path):
+            product = await get_product(engine, match.group(1))
+            if product is None:
+                return None
+            data = await asyncio.to_thread(render_product_png, product)
+            return InputFile(data, filename=f"{product.id}.png")
+        if path.startswith(MEDIA_PREFIX):
+            file = media.path_of(path[len(MEDIA_PREFIX) :])
+            if file is not None:
+                content = await asyncio.to_thread(file.read_bytes)
+                return InputFile(content, filename=file.name)
+        return public_url + path if public_url else None
+    if image.startswith(("http://", "https://")):
+        return image
+    return None

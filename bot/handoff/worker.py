@@ -1,0 +1,190 @@
+"""The handoff's background worker: everything that happens after the turn that caused it.
+
+Each round (:meth:`HandoffWorker.tick`, on a wake-up or every ``delivery.poll_interval_s``)
+retries Rasa pause/resume calls that failed, moves unclaimed handoffs past their claim deadline
+to the offer to leave a message, lets lapsed offers expire, and, with a staff desk
+(:class:`~bot.handoff.context.StaffDesk`), opens the Slack threads, relays the customer's
+messages and notices to them in order (retrying with backoff while Slack is down) and updates
+the opening messages. All of it is read from the database, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.config import DeliveryConfig
+from bot.core.message import OutgoingMessage
+from bot.core.outbox import DeliveryError
+from bot.core.pipeline import backoff_s
+from bot.handoff.context import HandoffContext, StaffDesk, back_button
+from bot.handoff.rules import customer_text, staff_text, wait_minutes
+from bot.handoff.store import Handoff
+
+logger = logging.getLogger(__name__)
+
+
+def retry_delay_s(delivery: DeliveryConfig, attempts: int, exc: DeliveryError) -> float:
+    """How long to wait before the next attempt: the backoff, or longer if Slack asks."""
+    return max(backoff_s(delivery, attempts), exc.retry_after or 0.0)
+
+
+def desk_synced(handoff: Handoff) -> dict[str, Any]:
+    """The columns recording that the staff desk shows ``handoff``'s current version."""
+    return {"desk_version": handoff.version, "desk_attempts": 0, "desk_retry_at": None}
+
+
+class HandoffWorker:
+    """The background task running the handoff's rounds."""
+
+    def __init__(self, ctx: HandoffContext) -> None:
+        self.ctx = ctx
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._tick_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Start the worker (threads, relays, timeouts, Rasa pause/resume retries)."""
+        if self._task is None:
+            self._closing = False
+            self._task = asyncio.create_task(self._run(), name="handoff-worker")
+            self.ctx.wake()
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._task is not None:
+            self.ctx.wake()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        woken = self.ctx.woken
+        while not self._closing:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), self.ctx.delivery.poll_interval_s)
+            woken.clear()
+            if self._closing:
+                return
+            try:
+                await self.tick()
+            except Exception:
+                logger.exception("handoff worker round failed; retrying at the next poll")
+
+    async def tick(self) -> None:
+        """One round of the worker (tests call it directly)."""
+        async with self._tick_lock:
+            now = self.ctx.clock()
+            await self._retry_rasa()
+            await self._time_out_claims(now)
+            await self._lapse_offers(now)
+            desk = self.ctx.desk
+            if desk is not None:
+                await self._open_threads(desk, now)
+                await self._relay(desk, now)
+                await self._update_threads(desk, now)
+
+    # --- Rasa, claims, offers -----------------------------------------------------------------
+    async def _retry_rasa(self) -> None:
+        ctx = self.ctx
+        for handoff in await ctx.store.rasa_pending():
+            if handoff.rasa_state == "pause_pending" and handoff.is_open:
+                await ctx.pause(handoff)
+            elif handoff.rasa_state == "resume_pending" or not handoff.is_open:
+                await ctx.resume(handoff)
+
+    async def _time_out_claims(self, now: datetime) -> None:
+        ctx = self.ctx
+        for handoff in await ctx.store.unclaimed(now):
+            offer_deadline = now + timedelta(seconds=ctx.settings.leave_message_timeout_s)
+            moved = await ctx.store.transition(
+                handoff.id, "message", now=now, from_=("waiting",), offer_deadline=offer_deadline
+            )
+            if moved is None:
+                continue
+            logger.info("handoff #%d unclaimed in time; offering to leave a message", handoff.id)
+            minutes = wait_minutes(ctx.settings.claim_timeout_s)
+            await ctx.note(moved, staff_text("note.timeout", ctx.staff_lang, minutes=minutes), now)
+            lang = moved.language
+            text = customer_text("timeout", lang)
+            await ctx.tell(moved, OutgoingMessage(text=text, buttons=back_button(lang)))
+
+    async def _lapse_offers(self, now: datetime) -> None:
+        ctx = self.ctx
+        for handoff in await ctx.store.lapsed_offers(now):
+            note = staff_text("note.lapsed", ctx.staff_lang)
+            await ctx.end(handoff, "expired", by="system", now=now, from_=("message",), note=note)
+
+    # --- the staff desk -----------------------------------------------------------------------
+    async def _open_threads(self, desk: StaffDesk, now: datetime) -> None:
+        store = self.ctx.store
+        for handoff in await store.needing_thread(now):
+            try:
+                channel, thread_ts = await desk.open_thread(handoff)
+            except DeliveryError as exc:
+                await self._desk_failed(handoff, exc, now)
+                continue
+            await store.update(
+                handoff.id, slack_channel=channel, thread_ts=thread_ts, **desk_synced(handoff)
+            )
+            logger.info("handoff #%d: staff thread %s/%s", handoff.id, channel, thread_ts)
+
+    async def _update_threads(self, desk: StaffDesk, now: datetime) -> None:
+        store = self.ctx.store
+        for handoff in await store.needing_update(now):
+            try:
+                await desk.update_thread(handoff)
+            except DeliveryError as exc:
+                await self._desk_failed(handoff, exc, now)
+                continue
+            await store.update(handoff.id, **desk_synced(handoff))
+
+    async def _desk_failed(self, handoff: Handoff, exc: DeliveryError, now: datetime) -> None:
+        store = self.ctx.store
+        attempts = handoff.desk_attempts + 1
+        if exc.permanent and handoff.thread_ts is None:
+            # Staff cannot be reached (wrong channel, bot not invited): the customer waits
+            # until the claim timeout and is then offered to leave a message.
+            logger.error("handoff #%d: cannot open a staff thread: %s", handoff.id, exc)
+            await store.update(handoff.id, needs_thread=False)
+            return
+        if exc.permanent:
+            # The opening message cannot be changed (deleted in Slack): leave it as it is.
+            logger.error("handoff #%d: cannot update the staff thread: %s", handoff.id, exc)
+            await store.update(handoff.id, desk_version=handoff.version, desk_attempts=0)
+            return
+        delay = retry_delay_s(self.ctx.delivery, attempts, exc)
+        logger.warning(
+            "handoff #%d: Slack call failed (%s); retry in %.1fs", handoff.id, exc, delay
+        )
+        await store.update(
+            handoff.id, desk_attempts=attempts, desk_retry_at=now + timedelta(seconds=delay)
+        )
+
+    async def _relay(self, desk: StaffDesk, now: datetime) -> None:
+        """Post each handoff's first pending customer message or notice in its thread."""
+        store, delivery = self.ctx.store, self.ctx.delivery
+        for handoff, message, due_at in await store.pending_relays():
+            if due_at > now:
+                continue
+            attempts = message.attempts + 1
+            try:
+                await desk.post_message(handoff, message)
+            except DeliveryError as exc:
+                error = str(exc)[:2000]
+                if exc.permanent or attempts >= delivery.outbox_max_attempts:
+                    logger.error(
+                        "handoff #%d: giving up message #%d: %s", handoff.id, message.id, exc
+                    )
+                    await store.set_message(
+                        message.id, status="failed", attempts=attempts, last_error=error
+                    )
+                    continue
+                retry_at = now + timedelta(seconds=retry_delay_s(delivery, attempts, exc))
+                await store.set_message(
+                    message.id, attempts=attempts, next_attempt_at=retry_at, last_error=error
+                )
+                continue
+            await store.set_message(message.id, status="sent", sent_at=now, attempts=attempts)
