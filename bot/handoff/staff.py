@@ -15,15 +15,9 @@ from typing import Literal
 
 from bot.core.message import Attachment, Button, OutgoingMessage
 from bot.handoff.context import HandoffContext
-from bot.handoff.rules import (
-    RATINGS,
-    customer_text,
-    rating_payload,
-    staff_note,
-    staff_text,
-    stars,
-)
+from bot.handoff.rules import RATINGS, rating_payload, staff_note, stars
 from bot.handoff.store import Handoff, StaffMember
+from bot.i18n import customer_text, staff_text
 
 logger = logging.getLogger(__name__)
 
