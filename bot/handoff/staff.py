@@ -40,8 +40,8 @@ def relayed_reply(
     """A staff reply as the customer sees it: "Name: text", then its pictures."""
     relayed: list[OutgoingMessage] = []
     if text:
-        sep = "：" if handoff.language == "zh" else ": "
-        relayed.append(OutgoingMessage(text=f"{staff.name}{sep}{text}"))
+        reply = customer_text("relayed", handoff.language, name=staff.name, text=text)
+        relayed.append(OutgoingMessage(text=reply))
     relayed += [OutgoingMessage(image=a.url) for a in attachments if a.kind == "image"]
     return relayed
 

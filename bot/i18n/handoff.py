@@ -55,6 +55,8 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "OK, you're back with the assistant. How can I help?",
         "zh": "好的，已为您转回智能助手。请问还有什么可以帮您？",
     },
+    # A staff member's reply as the customer sees it.
+    "handoff.relayed": {"en": "{name}: {text}", "zh": "{name}：{text}"},
     "handoff.back_button": {"en": "Back to the assistant", "zh": "返回机器人"},
     "handoff.thanks_rating": {
         "en": "Thank you for your rating ({stars})! It helps us improve.",
