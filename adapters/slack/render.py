@@ -25,19 +25,13 @@ from adapters.slack.blocks import (
     escaped_len,
     section,
 )
-from bot.core.language import Lang
 from bot.core.message import Button, OutgoingMessage, ProductCard
 from bot.core.render import card_line, split_text
+from bot.i18n import Lang, t
 
 logger = logging.getLogger(__name__)
 
 CUSTOMER_ACTION_PREFIX = "cs:"  # action_id of the answer buttons; others belong to staff tools
-
-TEXTS: dict[str, dict[Lang, str]] = {
-    "details": {"zh": "查看详情", "en": "Details"},
-    "image": {"zh": "查看图片", "en": "View image"},
-    "products": {"zh": "商品推荐", "en": "Products"},
-}
 
 
 @dataclass(frozen=True)
@@ -118,7 +112,7 @@ class Renderer:
         draft.blocks.append(block)
         card_buttons = list(card.buttons)
         if card.payload:
-            card_buttons.insert(0, Button(TEXTS["details"][lang], card.payload))
+            card_buttons.insert(0, Button(t("card.details", lang), card.payload))
         draft.add_buttons(card_buttons)
         draft.fallback.append(card_line(card, lang))
 
@@ -130,12 +124,12 @@ class Renderer:
             return
         if inline and images:
             draft.blocks.append(
-                {"type": "image", "image_url": url, "alt_text": TEXTS["image"][lang]}
+                {"type": "image", "image_url": url, "alt_text": t("slack.image", lang)}
             )
             draft.has_images = True
         else:
-            draft.blocks.append(section(f"<{url}|{TEXTS['image'][lang]}>"))
-        draft.fallback.append(TEXTS["image"][lang])
+            draft.blocks.append(section(f"<{url}|{t('slack.image', lang)}>"))
+        draft.fallback.append(t("slack.image", lang))
 
     @staticmethod
     def _card_text(card: ProductCard, lang: Lang) -> str:

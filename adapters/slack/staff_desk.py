@@ -27,13 +27,13 @@ from adapters.slack.inbound import action_channel, is_customer_message, plain_te
 from adapters.slack.sender import SLACK_CALL_ERRORS, delivery_errors
 from adapters.slack.staff_render import ACTION_RE, OpeningRenderer, render_listing
 from bot.config import Config
-from bot.core.language import Lang
 from bot.core.media import URL_PREFIX, MediaStore
 from bot.core.message import Attachment
 from bot.core.outbox import DeliveryError, utcnow
-from bot.handoff.rules import staff_note, staff_text
+from bot.handoff.rules import staff_note
 from bot.handoff.service import HandoffService, StaffOutcome
 from bot.handoff.store import Handoff, HandoffMessage, StaffMember
+from bot.i18n import Lang, staff_text
 
 logger = logging.getLogger(__name__)
 

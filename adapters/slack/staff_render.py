@@ -22,15 +22,13 @@ from adapters.slack.blocks import (
     mrkdwn,
     section,
 )
-from bot.core.language import Lang
-from bot.handoff.rules import OPEN_STATUSES, age_text, sentiment_label, staff_text, stars
+from bot.handoff.rules import OPEN_STATUSES, sentiment_label, stars
 from bot.handoff.store import Handoff
-from bot.i18n import money, status_name
+from bot.i18n import Lang, age_text, language_name, money, staff_text, status_name
 
 ACTION_PREFIX = "handoff:"  # action ids of the staff buttons (customer buttons use "cs:")
 ACTION_RE = re.compile(r"^handoff:(claim|resolve|close)$")
 MAX_TURN_CHARS = 300  # one message in the opening message's history
-LANG_NAMES = {"zh": "中文 (zh)", "en": "English (en)"}
 
 
 def thread_link(base_url: str, channel: str, ts: str) -> str:
@@ -156,7 +154,13 @@ class OpeningRenderer:
         buttons = self.buttons(handoff)
         if buttons:
             blocks.append(actions(buttons, block_id=f"handoff-{handoff.id}"))
-        text = f"Handoff #{handoff.id}: {self.reason(handoff)} ({handoff.channel})"
+        text = staff_text(
+            "notification",
+            lang,
+            id=handoff.id,
+            reason=self.reason(handoff),
+            channel=handoff.channel,
+        )
         return clip(text, 300), blocks
 
     def fields(self, handoff: Handoff) -> list[tuple[str, str]]:
@@ -165,7 +169,7 @@ class OpeningRenderer:
         return [
             (staff_text("customer", lang), self.customer(handoff)),
             (staff_text("channel", lang), f"{handoff.channel} · `{escape(handoff.external_id)}`"),
-            (staff_text("language", lang), LANG_NAMES[handoff.language]),
+            (staff_text("language", lang), language_name(handoff.language)),
             (staff_text("reason", lang), escape(self.reason(handoff))),
             (staff_text("sentiment", lang), self.sentiment(handoff)),
         ]

@@ -11,17 +11,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.language import Lang
+from bot.i18n import variants
 from bot.storage.schema import telegram_callbacks
 
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
 STORED_CACHE_SIZE = 10_000  # tokens known to be stored, before the memo starts over
 
 # The answer to a press of a button whose token is unknown (e.g. the database was reset).
-EXPIRED_BUTTON_TEXT: dict[Lang, str] = {
-    "zh": "这个按钮已失效，请直接发消息告诉我您需要什么。",
-    "en": "This button has expired; please just tell me what you need.",
-}
+EXPIRED_BUTTON_TEXT = variants("telegram.button_expired")
 
 
 def callback_token(payload: str) -> str:

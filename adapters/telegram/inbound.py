@@ -20,9 +20,9 @@ from telegram.error import BadRequest, TelegramError
 
 from adapters.telegram.client import BotClient
 from adapters.telegram.settings import CHANNEL
-from bot.core.language import Lang
 from bot.core.media import MediaError, MediaStore
 from bot.core.message import Attachment, IncomingMessage
+from bot.i18n import Lang
 
 logger = logging.getLogger(__name__)
 

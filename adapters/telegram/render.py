@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
 from adapters.telegram.callbacks import CallbackCodec
-from bot.core.language import Lang
 from bot.core.media import MediaStore
 from bot.core.message import Button, OutgoingMessage, ProductCard
 from bot.core.render import split_text
+from bot.i18n import Lang, variants
 from bot.services.catalog import get_product
 from bot.shop.images import render_product_png
 
@@ -24,9 +24,9 @@ MAX_CAPTION_CHARS = 1024  # Telegram's limit for a photo caption
 PRODUCT_IMAGE_RE = re.compile(r"^/products/([A-Za-z0-9_-]{1,32})\.(?:svg|png)$")
 MEDIA_PREFIX = "/media/"
 
-CHOOSE_TEXT: dict[Lang, str] = {"zh": "请选择：", "en": "Please choose:"}
-DETAILS_TEXT: dict[Lang, str] = {"zh": "查看详情", "en": "Details"}
-OUT_OF_STOCK_TEXT: dict[Lang, str] = {"zh": "暂时缺货", "en": "Out of stock"}
+CHOOSE_TEXT = variants("telegram.choose")
+DETAILS_TEXT = variants("card.details")
+OUT_OF_STOCK_TEXT = variants("card.out_of_stock")
 
 
 @dataclass(frozen=True)

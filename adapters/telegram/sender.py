@@ -29,9 +29,9 @@ from adapters.telegram.render import (
     plan_parts,
 )
 from adapters.telegram.settings import CHANNEL, TelegramSettings
-from bot.core.language import Lang
 from bot.core.outbox import DeliveryError, OutboxItem
 from bot.gateway.context import ENGINE_KEY, MEDIA_KEY
+from bot.i18n import Lang
 
 logger = logging.getLogger(__name__)
 

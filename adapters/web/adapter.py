@@ -26,6 +26,7 @@ from bot.gateway.http import (
     optional_string,
     read_json_object,
 )
+from bot.i18n import t, web_labels
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAYLOAD_RE = re.compile(r"/[^\s/][^\r\n]*")
@@ -89,6 +90,9 @@ def render_index(cfg: Config) -> bytes:
         "{{shop_name}}": cfg.shop.name,
         "{{shop_name_zh}}": cfg.shop.name_zh,
         "{{max_text_length}}": str(cfg.gateway.max_text_length),
+        "{{labels}}": json.dumps(web_labels(), ensure_ascii=False, separators=(",", ":")),
+        "{{noscript_zh}}": t("web.noscript", "zh"),
+        "{{noscript_en}}": t("web.noscript", "en"),
     }
     for placeholder, value in values.items():
         page = page.replace(placeholder, html.escape(value, quote=True))

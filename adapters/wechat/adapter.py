@@ -29,7 +29,6 @@ from adapters.wechat.inbound import (
 from adapters.wechat.render import Composer, Numbering, passive_reply, ready_messages
 from adapters.wechat.settings import Mode, load_settings
 from bot.config import Config
-from bot.core.language import Lang
 from bot.core.media import MediaStore
 from bot.core.message import Attachment, IncomingMessage, OutgoingMessage
 from bot.core.outbox import NewMessage
@@ -37,6 +36,7 @@ from bot.core.pipeline import Pipeline, Reply
 from bot.core.render import OptionsMemory
 from bot.gateway.context import ENGINE_KEY, MEDIA_KEY, PIPELINE_KEY, SENDERS_KEY
 from bot.gateway.http import RequestError
+from bot.i18n import Lang
 
 logger = logging.getLogger(__name__)
 

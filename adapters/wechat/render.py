@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters.wechat.crypto import WeChatCipher, wechat_signature
-from bot.core.language import Lang
 from bot.core.message import Button, OutgoingMessage
 from bot.core.outbox import Outbox, OutboxItem
 from bot.core.pipeline import Reply
 from bot.core.render import OptionsMemory, as_plain_text, split_text, utf8_len
+from bot.i18n import Lang
 
 # Characters XML 1.0 cannot carry at all (even in CDATA); dropped from replies.
 _XML_ILLEGAL_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

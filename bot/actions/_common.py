@@ -8,8 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.language import Lang, detect_language
-from bot.i18n import as_lang
+from bot.i18n import Lang, as_lang, detect_language
 from bot.services import customers, tickets
 from bot.services.types import Ticket
 

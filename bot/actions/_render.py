@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core.language import Lang
 from bot.i18n import (
+    Lang,
     carrier_name,
     fmt_date,
     fmt_datetime,

@@ -27,9 +27,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from bot.core.language import Lang
 from bot.handoff.rules import handoff_request
 from bot.i18n import (
+    Lang,
     carrier_name,
     fmt_date,
     fmt_datetime,

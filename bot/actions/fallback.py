@@ -10,9 +10,8 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.core.language import Lang
 from bot.handoff.rules import handoff_request
-from bot.i18n import faq_title, intent_title, t
+from bot.i18n import Lang, faq_title, intent_title, t
 from bot.payloads import payload as build_payload
 
 from ._common import lang_of

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.core.language import detect_language
+from bot.i18n import detect_language
 
 from ._common import latest_metadata
 

@@ -19,8 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.core.language import Lang
-from bot.i18n import carrier_name, fmt_date, money, payment_name, status_name, t
+from bot.i18n import Lang, carrier_name, fmt_date, money, payment_name, status_name, t
 from bot.payloads import button
 from bot.services import orders
 from bot.services.types import Order

@@ -10,8 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.core.language import Lang
-from bot.i18n import category_name, join_list, money, t, text_keys
+from bot.i18n import Lang, category_name, join_list, money, t, text_keys
 from bot.payloads import button
 from bot.recsys.constraints import Constraints, parse_constraints
 from bot.services import catalog, recommend

@@ -1,1 +1,1 @@
-"""Channel-independent core: message model, language detection, routing."""
+"""Channel-independent core: message model, routing (languages and texts: bot.i18n)."""

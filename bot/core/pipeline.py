@@ -32,28 +32,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import DeliveryConfig
 from bot.core import store
 from bot.core.inbox import Inbox, InboxItem
-from bot.core.language import Lang, detect_language, known_language
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.outbox import DeliveryError, NewMessage, Outbox, OutboxItem, Sender, utcnow
 from bot.core.rasa_client import RasaBadResponse, RasaClient, RasaMetadata, RasaUnavailable
+from bot.i18n import Lang, detect_language, known_language, variants
 from bot.services.customers import resolve_customer
 from bot.services.types import Customer
 
 logger = logging.getLogger(__name__)
 
 # Sent instead of an answer when Rasa cannot be reached, in the customer's language.
-HOLDING_TEXT: dict[Lang, str] = {
-    "zh": "抱歉，智能客服暂时无法回复，请稍后再试。",
-    "en": "Sorry, our assistant can't reply right now. Please try again in a moment.",
-}
+HOLDING_TEXT = variants("pipeline.holding")
 # Sent when Rasa keeps giving unusable answers to one message and it is given up.
-FAILED_TEXT: dict[Lang, str] = {
-    "zh": "抱歉，这条消息我没能处理好。请换个说法再试，或输入“人工”联系客服。",
-    "en": (
-        "Sorry, I couldn't handle that message. Please rephrase it, "
-        "or type 'human' to reach our staff."
-    ),
-}
+FAILED_TEXT = variants("pipeline.failed")
 UNAVAILABLE_ERROR = (
     "the assistant is not answering right now (Rasa is unavailable); your message is kept "
     "and will be answered when it is back"

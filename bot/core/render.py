@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.language import Lang
 from bot.core.message import Button, OutgoingMessage, ProductCard
+from bot.i18n import Lang, t, variants
 from bot.storage.schema import channel_options
 
 # Split points, best first: paragraph, line, sentence end (zh and en), clause, space.
@@ -30,10 +30,7 @@ _BREAKS = (
     re.compile(r"\s"),
 )
 
-OPTIONS_HEADER: dict[Lang, str] = {
-    "zh": "请回复数字选择：",
-    "en": "Reply with a number:",
-}
+OPTIONS_HEADER = variants("render.options_header")
 
 
 def utf8_len(text: str) -> int:
@@ -96,7 +93,7 @@ def card_line(card: ProductCard, lang: Lang) -> str:
     if card.rating is not None:
         bits.append(f"★{card.rating:.1f}")
     if card.stock is not None and card.stock <= 0:
-        bits.append("缺货" if lang == "zh" else "out of stock")
+        bits.append(t("card.out_of_stock", lang))
     line = " · ".join(bits)
     return f"{line} ({card.reason})" if card.reason else line
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.language import Lang, known_language
 from bot.core.message import IncomingMessage, OutgoingMessage
+from bot.i18n import Lang, known_language
 from bot.storage.schema import messages
 
 

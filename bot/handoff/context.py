@@ -21,12 +21,12 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
-from bot.core.language import Lang
 from bot.core.message import Button, OutgoingMessage
 from bot.core.pipeline import Pipeline
 from bot.core.rasa_client import RasaClient, RasaClientError
-from bot.handoff.rules import CANCEL_PAYLOAD, ServiceHours, Status, check_settings, customer_text
+from bot.handoff.rules import CANCEL_PAYLOAD, ServiceHours, Status, check_settings
 from bot.handoff.store import Handoff, HandoffMessage, HandoffStore, RasaState
+from bot.i18n import Lang, customer_text
 
 logger = logging.getLogger(__name__)
 

@@ -15,23 +15,21 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.core.language import Lang
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.pipeline import Turn
 from bot.handoff.context import HandoffContext, relay_status
 from bot.handoff.rules import (
     RATINGS,
-    customer_text,
     is_cancel,
     is_handoff_message,
     is_rating_payload,
     parse_rating,
     parse_request,
-    staff_text,
     stars,
 )
 from bot.handoff.starting import HandoffStarter, not_started
 from bot.handoff.store import Handoff, attachments_json
+from bot.i18n import Lang, customer_text, staff_text
 from bot.services import tickets
 
 logger = logging.getLogger(__name__)

@@ -37,7 +37,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, DeliveryConfig, HandoffConfig
-from bot.core.language import Lang
 from bot.core.message import Attachment, OutgoingMessage
 from bot.core.outbox import utcnow
 from bot.core.pipeline import Pipeline, Turn
@@ -50,6 +49,7 @@ from bot.handoff.staff import StaffActions, StaffOutcome
 from bot.handoff.starting import HandoffStarter
 from bot.handoff.store import Handoff, HandoffStore, StaffMember
 from bot.handoff.worker import HandoffWorker
+from bot.i18n import Lang
 
 __all__ = ["HandoffService", "LazySentiment", "SentimentScorer", "StaffDesk", "StaffOutcome"]
 

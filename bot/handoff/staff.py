@@ -15,15 +15,9 @@ from typing import Literal
 
 from bot.core.message import Attachment, Button, OutgoingMessage
 from bot.handoff.context import HandoffContext
-from bot.handoff.rules import (
-    RATINGS,
-    customer_text,
-    rating_payload,
-    staff_note,
-    staff_text,
-    stars,
-)
+from bot.handoff.rules import RATINGS, rating_payload, staff_note, stars
 from bot.handoff.store import Handoff, StaffMember
+from bot.i18n import customer_text, staff_text
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +40,8 @@ def relayed_reply(
     """A staff reply as the customer sees it: "Name: text", then its pictures."""
     relayed: list[OutgoingMessage] = []
     if text:
-        sep = "：" if handoff.language == "zh" else ": "
-        relayed.append(OutgoingMessage(text=f"{staff.name}{sep}{text}"))
+        reply = customer_text("relayed", handoff.language, name=staff.name, text=text)
+        relayed.append(OutgoingMessage(text=reply))
     relayed += [OutgoingMessage(image=a.url) for a in attachments if a.kind == "image"]
     return relayed
 

@@ -15,14 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import HandoffConfig
-from bot.core.language import Lang
 from bot.core.message import Button, OutgoingMessage
 from bot.core.pipeline import Turn
 from bot.handoff.context import HandoffContext, back_button
 from bot.handoff.rules import (
     HandoffRequest,
     Status,
-    customer_text,
     expected_wait_s,
     mentioned_order_ids,
     sentiment_mean,
@@ -32,7 +30,7 @@ from bot.handoff.rules import (
 )
 from bot.handoff.sentiment import RecentSentiment
 from bot.handoff.store import Handoff
-from bot.i18n import t
+from bot.i18n import Lang, customer_text, t
 from bot.services import tickets
 from bot.services.orders import get_order, list_orders
 

@@ -16,11 +16,10 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.language import Lang
 from bot.core.message import Attachment
 from bot.core.outbox import as_utc, utcnow
 from bot.handoff.rules import OPEN_STATUSES, Reason, Status, sources_of
-from bot.i18n import as_lang
+from bot.i18n import Lang, as_lang
 from bot.storage.schema import handoff_messages, handoffs, messages
 
 Direction = Literal["customer", "staff", "note", "system"]

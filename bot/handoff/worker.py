@@ -21,8 +21,9 @@ from bot.core.message import OutgoingMessage
 from bot.core.outbox import DeliveryError
 from bot.core.pipeline import backoff_s
 from bot.handoff.context import HandoffContext, StaffDesk, back_button
-from bot.handoff.rules import customer_text, staff_text, wait_minutes
+from bot.handoff.rules import wait_minutes
 from bot.handoff.store import Handoff
+from bot.i18n import customer_text, staff_text
 
 logger = logging.getLogger(__name__)
 

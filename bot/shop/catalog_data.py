@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.i18n import category_names
+
 Pair = tuple[str, str]  # (English, Chinese)
 
 
@@ -46,16 +48,16 @@ class ProductType:
 
 
 CATEGORIES: tuple[Category, ...] = (
-    Category("electronics", "Electronics", "数码电子", "#3b6fd8"),
-    Category("appliances", "Home Appliances", "家用电器", "#0f9d8a"),
-    Category("clothing", "Clothing", "服装", "#d8553b"),
-    Category("shoes", "Shoes", "鞋靴", "#8a5a2b"),
-    Category("beauty", "Beauty & Personal Care", "美妆个护", "#d63f8c"),
-    Category("food", "Food & Drinks", "食品饮料", "#6a9a1f"),
-    Category("sports", "Sports & Outdoors", "运动户外", "#1f8fb3"),
-    Category("home", "Home & Living", "家居日用", "#b3861f"),
-    Category("underwear", "Underwear", "内衣", "#9b59b6"),
-    Category("books", "Books", "图书", "#4d5b6a"),
+    Category("electronics", *category_names("electronics"), "#3b6fd8"),
+    Category("appliances", *category_names("appliances"), "#0f9d8a"),
+    Category("clothing", *category_names("clothing"), "#d8553b"),
+    Category("shoes", *category_names("shoes"), "#8a5a2b"),
+    Category("beauty", *category_names("beauty"), "#d63f8c"),
+    Category("food", *category_names("food"), "#6a9a1f"),
+    Category("sports", *category_names("sports"), "#1f8fb3"),
+    Category("home", *category_names("home"), "#b3861f"),
+    Category("underwear", *category_names("underwear"), "#9b59b6"),
+    Category("books", *category_names("books"), "#4d5b6a"),
 )
 
 CONSUMABLE_CATEGORIES = frozenset({"food", "beauty"})

@@ -10,8 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
 from bot.actions.products import ProductInquiry, category_in
-from bot.core.language import Lang
-from bot.i18n import money
+from bot.i18n import Lang, money
 from bot.services import catalog
 from bot.services.types import Product
 

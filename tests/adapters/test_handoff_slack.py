@@ -589,7 +589,7 @@ def test_opening_message_in_chinese_for_chinese_staff() -> None:
         "解决（转回机器人）",
         "关闭",
     ]
-    assert "Handoff #3" in text
+    assert "转人工 #3" in text  # the notification is in the staff language too
 
 
 def test_app_manifest_has_the_staff_scopes() -> None:

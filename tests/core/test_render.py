@@ -86,7 +86,7 @@ def test_plain_text_turns_cards_and_buttons_into_options() -> None:
     text, options = as_plain_text(message, "zh")
     assert [o.payload for o in options] == ["/product_inquiry", "/recommend_products"]
     assert "1. 无线耳机 · ¥399.00" in text
-    assert "- 电水壶 · ¥129.00 · 缺货" in text
+    assert "- 电水壶 · ¥129.00 · 暂时缺货" in text
     assert "2. 更多" in text
 
 

@@ -8,42 +8,8 @@
   var DEMO_CUSTOMERS = ["demo-liwei", "demo-emma"];
   var CURRENCY = { CNY: "¥", RMB: "¥", USD: "$", EUR: "€", GBP: "£" };
 
-  var LABELS = {
-    zh: {
-      status: "在线 · 通常几秒内回复",
-      placeholder: "输入您的问题，按 Enter 发送",
-      send: "发送",
-      typing: "客服正在输入",
-      picker: "演示客户",
-      customers: { "demo-liwei": "李伟（演示）", "demo-emma": "Emma Clark（演示）", guest: "访客" },
-      welcome: "您好！我是{shop}的智能客服，可以帮您查询订单、修改地址、退换货，或者了解商品。",
-      suggestions: ["我的订单到哪了？", "退货政策是什么？", "有什么蓝牙耳机推荐？"],
-      inStock: "有货 · 库存 {n}",
-      outOfStock: "暂时缺货",
-      details: "查看详情",
-      network: "网络连接失败，请检查网络后重试。",
-      failed: "消息发送失败：{error}",
-      user: "我",
-      tooLong: "消息太长了，最多 {n} 个字。"
-    },
-    en: {
-      status: "Online · replies in seconds",
-      placeholder: "Type your question and press Enter",
-      send: "Send",
-      typing: "Assistant is typing",
-      picker: "Demo customer",
-      customers: { "demo-liwei": "Li Wei (demo)", "demo-emma": "Emma Clark (demo)", guest: "Guest" },
-      welcome: "Hi! I'm the {shop} assistant. I can track orders, change addresses, handle returns and exchanges, and help you find products.",
-      suggestions: ["Where is my order?", "What is your return policy?", "Can you recommend wireless earbuds?"],
-      inStock: "In stock · {n} left",
-      outOfStock: "Out of stock",
-      details: "Details",
-      network: "Network error. Please check your connection and try again.",
-      failed: "Your message could not be sent: {error}",
-      user: "Me",
-      tooLong: "That message is too long (at most {n} characters)."
-    }
-  };
+  // The labels in both languages, from the gateway's text tables (bot/i18n/channels.py).
+  var LABELS = JSON.parse(document.body.getAttribute("data-labels") || "{}");
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, key) {

@@ -1,10 +1,10 @@
-"""Language of a customer message (bot/core/language.py)."""
+"""Language of a customer message (bot/i18n/language.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.core.language import Lang, detect_language
+from bot.i18n import Lang, detect_language
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,12 @@
-"""Bilingual texts and formatting (bot/i18n.py)."""
+"""Bilingual texts and formatting (bot/i18n/)."""
 
 from __future__ import annotations
 
+import json
 import re
 import string
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -88,3 +91,42 @@ def test_faq_titles_cover_every_faq_response(domain: dict[str, object]) -> None:
         name.removeprefix("utter_faq/") for name in responses if name.startswith("utter_faq/")
     }
     assert topics == set(i18n.faq_topics())
+
+
+def test_i18n_is_the_bottom_layer() -> None:
+    """bot.i18n imports nothing of the bot above it (bot.core, bot.shop, bot.services ...)."""
+    code = "import sys, bot.i18n; print(sorted(m for m in sys.modules if m.startswith('bot')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(out.stdout.replace("'", '"'))
+    above = [m for m in loaded if m not in ("bot", "bot.config") and not m.startswith("bot.i18n")]
+    assert above == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "en", "zh"),
+    [(45, "45 s", "45 秒"), (720, "12 min", "12 分钟"), (11100, "3 h 5 min", "3 小时 5 分钟")],
+)
+def test_age_text(seconds: float, en: str, zh: str) -> None:
+    assert i18n.age_text(seconds, "en") == en
+    assert i18n.age_text(seconds, "zh") == zh
+    assert i18n.age_text(3 * 86400, "zh") == "3 天"
+
+
+def test_web_labels_have_the_same_shape_in_both_languages() -> None:
+    labels = i18n.web_labels()
+    assert set(labels["zh"]) == set(labels["en"])
+    assert labels["en"]["outOfStock"] == i18n.t("card.out_of_stock", "en")
+    assert labels["zh"]["customers"] == {
+        "demo-liwei": "李伟（演示）",
+        "demo-emma": "Emma Clark（演示）",
+        "guest": "访客",
+    }
+    assert len(labels["en"]["suggestions"]) == 3  # type: ignore[arg-type]
+
+
+def test_catalog_categories_take_their_names_from_the_table() -> None:
+    from bot.shop.catalog_data import CATEGORIES
+
+    for category in CATEGORIES:
+        assert category.name_en == i18n.category_name(category.key, "en")
+        assert category.name_zh == i18n.category_name(category.key, "zh")

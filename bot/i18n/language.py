@@ -22,6 +22,20 @@ def known_language(value: object) -> Lang | None:
     return None
 
 
+def as_lang(value: object) -> Lang:
+    """The language for a slot value: "zh" when it says so, English otherwise."""
+    return "zh" if value == "zh" else "en"
+
+
+# Each language in its own words, the same for every reader (the staff desk's "Language" field).
+LANGUAGE_NAMES: dict[Lang, str] = {"zh": "中文 (zh)", "en": "English (en)"}
+
+
+def language_name(lang: Lang) -> str:
+    """``lang`` in its own words: "中文 (zh)", "English (en)"."""
+    return LANGUAGE_NAMES[lang]
+
+
 def detect_language(text: str, previous: Lang | None = None) -> Lang:
     """Guess zh or en from the script of ``text``.
 
