@@ -220,6 +220,15 @@ def test_default_api_is_telegrams(tmp_path: Path) -> None:
     assert settings.mode == "polling"
 
 
+def test_backoff_doubles_and_stays_capped_after_any_number_of_failures(tmp_path: Path) -> None:
+    cfg = telegram_config(tmp_path, rasa_url="http://r", actions_url="http://a")
+    settings = TelegramSettings.from_config(cfg)  # FAST: 0.05 s doubling, at most 0.2 s
+    assert [settings.backoff(n) for n in (0, 1, 2, 3, 4)] == [0.05, 0.05, 0.1, 0.2, 0.2]
+    # Polling that keeps failing for days: 2**1024 would overflow float arithmetic.
+    for failures in (1025, 5000, 10**9):
+        assert settings.backoff(failures) == 0.2
+
+
 async def test_rejected_token_stops_start_up_naming_it(
     tmp_path: Path, engine: AsyncEngine, fake_rasa: FakeRasa, actions_url: str, tg: FakeTelegram
 ) -> None:
