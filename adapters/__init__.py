@@ -1,31 +1,26 @@
 """Channel adapters: each translates one platform's native messages to and from
 :mod:`bot.core.message` and registers its routes on the gateway app.
 
-An adapter is a few dozen lines: verify and parse the platform's update into an
-``IncomingMessage``, call ``request.app[PIPELINE_KEY].submit(message, dedupe_key=...)`` once,
-and implement :class:`~bot.core.outbox.Sender` to render outbox messages the platform's way
-(buttons, photos, cards, or numbered text where a platform has none).
+An adapter (:class:`~bot.core.channels.ChannelAdapter`) is constructed from the configuration by
+:func:`load_adapters`, called by the composition root (:mod:`bot.gateway.__main__`), which hands
+the list to the gateway. It registers its routes in ``setup(app)``; when the gateway starts it
+is given the :class:`~bot.core.channels.ChannelServices` (``running(services)``): it verifies
+and parses the platform's update into an ``IncomingMessage``, calls
+``services.pipeline.submit(message, dedupe_key=...)`` once, and its ``sender``
+(:class:`~bot.core.outbox.Sender`) renders outbox messages the platform's way (buttons,
+photos, cards, or numbered text where a platform has none). Adapters import no gateway module.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
-
-from aiohttp import web
+from typing import Literal
 
 from bot.config import Config, ConfigError
+from bot.core.channels import ChannelAdapter
+
+__all__ = ["CHANNEL_SECRETS", "ChannelAdapter", "enabled_channels", "load_adapters"]
 
 Switch = Literal["auto", "on", "off"]
-
-
-class ChannelAdapter(Protocol):
-    """What the gateway needs from a channel adapter."""
-
-    channel: str  # the IncomingMessage.channel it produces, e.g. "web"
-
-    def setup(self, app: web.Application) -> None:
-        """Register routes, the channel's Sender (``app[SENDERS_KEY]``) and lifecycle hooks."""
-        ...
 
 
 # channel -> the secrets that switch it on ("auto"), as (Secrets field, environment variable)

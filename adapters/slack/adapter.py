@@ -9,8 +9,9 @@ calls :meth:`~adapters.slack.sender.SlackSender.send`. Slack's retries of an upd
 answered once.
 
 One :class:`SlackAdapter` holds the Slack clients (``client``: the bot's ``AsyncWebClient``;
-``bolt``: the ``AsyncApp``), reachable at ``app[SLACK_KEY]``, so the staff side (handoff
-threads in ``SLACK_SUPPORT_CHANNEL``) can register its own listeners and staff handlers.
+``bolt``: the ``AsyncApp``); the composition root gives it to the staff side (handoff threads in
+``SLACK_SUPPORT_CHANNEL``, :mod:`adapters.slack.staff_desk`), which registers its own listeners
+and staff handlers on it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -47,10 +49,10 @@ from adapters.slack.render import CUSTOMER_ACTION_PREFIX, Renderer
 from adapters.slack.sender import SLACK_CALL_ERRORS, SlackSender
 from adapters.slack.settings import CHANNEL, EVENTS_PATH, SlackSettings, build_clients
 from bot.config import Config
+from bot.core.channels import ChannelServices
+from bot.core.http import error_response
 from bot.core.message import IncomingMessage
 from bot.core.pipeline import Pipeline
-from bot.gateway.context import MEDIA_KEY, PIPELINE_KEY, SENDERS_KEY
-from bot.gateway.http import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ class SlackAdapter:
         self.files = SlackFiles(self.settings)
         self.staff_handlers: list[StaffHandler] = []
         self.socket_client: SocketModeClient | None = None
-        self._app: web.Application | None = None
+        self._pipeline: Pipeline | None = None  # given when the gateway starts
         self._session: aiohttp.ClientSession | None = None
         self._identity: AsyncSlackResponse | None = None
         self._identity_lock = asyncio.Lock()
@@ -91,14 +93,10 @@ class SlackAdapter:
 
     # --- set-up -------------------------------------------------------------------------------
     def setup(self, app: web.Application) -> None:
-        self._app = app
-        app[SENDERS_KEY][self.channel] = self.sender
-        app[SLACK_KEY] = self
         png = any(r.canonical == "/products/{product_id}.png" for r in app.router.resources())
         self.sender.renderer = self._renderer(png_products=png)
         if self.settings.signing_secret:
             app.router.add_post(EVENTS_PATH, self.events)
-        app.cleanup_ctx.append(self._lifecycle)
 
     def _renderer(self, *, png_products: bool) -> Renderer:
         return Renderer(
@@ -112,11 +110,14 @@ class SlackAdapter:
         never reach the customer pipeline."""
         self.staff_handlers.append(handler)
 
-    async def _lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+    @asynccontextmanager
+    async def running(self, services: ChannelServices) -> AsyncIterator[None]:
+        """The HTTP session, file downloads and Socket Mode while the gateway runs."""
+        self._pipeline = services.pipeline
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         self.client.session = self._session
         self.bolt.client.session = self._session
-        self.files.start(self._session, app[MEDIA_KEY])
+        self.files.start(self._session, services.media)
         self._register_fallbacks()
         connect: asyncio.Task[None] | None = None
         if self.settings.mode == "socket" and self.settings.app_token:
@@ -358,7 +359,7 @@ class SlackAdapter:
                 attachments=attachments,
                 metadata=inbound.metadata or {},
             )
-            reply = await self._pipeline().submit(
+            reply = await self.pipeline().submit(
                 message, address=inbound.address, dedupe_key=inbound.dedupe_key
             )
             if reply.outcome == "duplicate":
@@ -366,10 +367,7 @@ class SlackAdapter:
         finally:
             self._in_flight.discard(inbound.dedupe_key)
 
-    def _pipeline(self) -> Pipeline:
-        if self._app is None:
-            raise RuntimeError("SlackAdapter.setup(app) was not called")
-        return self._app[PIPELINE_KEY]
-
-
-SLACK_KEY = web.AppKey("slack", SlackAdapter)
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            raise RuntimeError("the Slack channel is not running (no pipeline)")
+        return self._pipeline

@@ -12,6 +12,10 @@ This module only speaks Slack: what happens is decided by
 :class:`~bot.handoff.service.HandoffService`, and the Slack calls are made through the channel
 adapter's clients (:class:`~adapters.slack.adapter.SlackAdapter`), whose Bolt app routes the
 clicks, the slash command and the support channel's messages here.
+
+Wiring: the composition root (:mod:`bot.gateway.__main__`) constructs the desk with the Slack
+adapter and hands it to :class:`~bot.handoff.setup.HandoffSetup`; the service is given the desk
+in its constructor at start-up, and the desk the service by one call, :meth:`serve`.
 """
 
 from __future__ import annotations
@@ -67,7 +71,8 @@ class SlackStaffDesk:
         self._names: dict[str, tuple[float, str]] = {}
         self._register()
 
-    def attach(self, service: HandoffService) -> None:
+    def serve(self, service: HandoffService) -> None:
+        """Take staff actions (claims, replies, ``/handoff``) to ``service`` from now on."""
         self.service = service
 
     @property
@@ -76,7 +81,7 @@ class SlackStaffDesk:
 
     def _service(self) -> HandoffService:
         if self.service is None:
-            raise RuntimeError("SlackStaffDesk.attach(service) was not called")
+            raise RuntimeError("SlackStaffDesk.serve(service) was not called")
         return self.service
 
     # --- StaffDesk ----------------------------------------------------------------------------

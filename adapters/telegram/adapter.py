@@ -18,6 +18,7 @@ import asyncio
 import hmac
 import logging
 from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from aiohttp import web
@@ -26,7 +27,7 @@ from telegram.error import TelegramError
 
 from adapters.telegram.callbacks import EXPIRED_BUTTON_TEXT
 from adapters.telegram.client import BotClient
-from adapters.telegram.commands import answer_without_rasa, help_text
+from adapters.telegram.commands import help_text
 from adapters.telegram.inbound import (
     Inbound,
     MalformedUpdate,
@@ -41,10 +42,10 @@ from adapters.telegram.polling import POLL_TIMEOUT_S, LongPoller, register_webho
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.settings import CHANNEL, SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
 from bot.config import Config, ConfigError
+from bot.core.channels import ChannelServices
+from bot.core.http import error_response, json_response, read_json_object
 from bot.core.message import Attachment, IncomingMessage, OutgoingMessage
 from bot.core.pipeline import Pipeline, Reply
-from bot.gateway.context import MEDIA_KEY, PIPELINE_KEY, SENDERS_KEY
-from bot.gateway.http import error_response, json_response, read_json_object
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ SEND_DRAIN_S = 5.0  # at shutdown, how long messages being sent may take to fini
 
 
 class TelegramAdapter:
-    """Webhook or long polling in, Bot API out; its :class:`TelegramSender` is registered as
-    the ``telegram`` Sender."""
+    """Webhook or long polling in, Bot API out; its :class:`TelegramSender` (``sender``) is the
+    ``telegram`` Sender."""
 
     channel = CHANNEL
 
@@ -66,29 +67,28 @@ class TelegramAdapter:
         self.shop_name_zh = cfg.shop.name_zh
         self.poll_timeout_s = poll_timeout_s
         self.client = BotClient(self.settings)
-        self.sender = TelegramSender(self.settings, self.client, self.app)
-        self._app: web.Application | None = None
+        self.sender = TelegramSender(self.settings, self.client)
+        self._services: ChannelServices | None = None  # given when the gateway starts
         self._tasks: set[asyncio.Task[None]] = set()
 
     def setup(self, app: web.Application) -> None:
-        self._app = app
         if self.settings.mode == "webhook":
             app.router.add_post(WEBHOOK_PATH, self.webhook)
-        app[SENDERS_KEY][self.channel] = self.sender
-        app.cleanup_ctx.append(self._lifecycle)
 
-    def app(self) -> web.Application:
-        """The gateway application this adapter was set up on."""
-        if self._app is None:
-            raise RuntimeError("TelegramAdapter.setup(app) was not called")
-        return self._app
+    def _started(self) -> ChannelServices:
+        if self._services is None:
+            raise RuntimeError("the Telegram channel is not running (no services)")
+        return self._services
 
     def _pipeline(self) -> Pipeline:
-        return self.app()[PIPELINE_KEY]
+        return self._started().pipeline
 
     # --- life cycle ---------------------------------------------------------------------------
-    async def _lifecycle(self, app: web.Application) -> AsyncIterator[None]:
-        self.sender.open()
+    @asynccontextmanager
+    async def running(self, services: ChannelServices) -> AsyncIterator[None]:
+        """The Bot API client, polling or webhook registration, while the gateway runs."""
+        self._services = services
+        self.sender.open(services)
         bot = await self.client.get()
         if self.client.token_rejected is not None:
             await self.client.close(bot)
@@ -172,7 +172,7 @@ class TelegramAdapter:
             return await self._help(inbound)
         attachments: tuple[Attachment, ...] = ()
         if inbound.photo is not None:
-            media = self.app()[MEDIA_KEY]
+            media = self._started().media
             attachment = await download_photo(self.client, media, inbound.photo)
             attachments = (attachment,) if attachment is not None else ()
         if inbound.text is None and not attachments:
@@ -213,13 +213,12 @@ class TelegramAdapter:
         hint = language_hint(inbound.language_code)
         lang = pipeline.languages.get(message.conversation_id) or hint or "en"
         text = help_text(lang, self.shop_name, self.shop_name_zh)
-        return await answer_without_rasa(
-            pipeline,
+        return await pipeline.submit_answered(
             message,
             [OutgoingMessage(text=text)],
-            _address(inbound),
-            _dedupe_key(inbound),
-            lang,
+            language=lang,
+            address=_address(inbound),
+            dedupe_key=_dedupe_key(inbound),
         )
 
     async def _answer_callback(self, query_id: str, text: str | None = None) -> None:

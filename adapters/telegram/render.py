@@ -9,16 +9,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
 from adapters.telegram.callbacks import CallbackCodec
+from bot.core.channels import ProductImages
 from bot.core.media import MediaStore
 from bot.core.message import Button, OutgoingMessage, ProductCard
 from bot.core.render import split_text
 from bot.i18n import Lang, variants
-from bot.services.catalog import get_product
-from bot.shop.images import render_product_png
 
 MAX_CAPTION_CHARS = 1024  # Telegram's limit for a photo caption
 PRODUCT_IMAGE_RE = re.compile(r"^/products/([A-Za-z0-9_-]{1,32})\.(?:svg|png)$")
@@ -105,18 +103,18 @@ async def keyboard(buttons: Sequence[Button], codec: CallbackCodec) -> InlineKey
 
 
 async def photo_input(
-    image: str, public_url: str, engine: AsyncEngine, media: MediaStore
+    image: str, public_url: str, images: ProductImages, media: MediaStore
 ) -> str | InputFile | None:
     """What send_photo gets for an image URL: our product pictures as uploaded PNGs
     (Telegram takes no SVG), stored media as uploads, absolute URLs as they are."""
     path = image[len(public_url) :] if public_url and image.startswith(public_url + "/") else image
     if path.startswith("/"):
         if match := PRODUCT_IMAGE_RE.match(path):
-            product = await get_product(engine, match.group(1))
-            if product is None:
+            product_id = match.group(1)
+            data = await images.png(product_id)
+            if data is None:
                 return None
-            data = await asyncio.to_thread(render_product_png, product)
-            return InputFile(data, filename=f"{product.id}.png")
+            return InputFile(data, filename=f"{product_id}.png")
         if path.startswith(MEDIA_PREFIX):
             file = media.path_of(path[len(MEDIA_PREFIX) :])
             if file is not None:

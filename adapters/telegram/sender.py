@@ -8,11 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import web
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
@@ -29,8 +27,8 @@ from adapters.telegram.render import (
     plan_parts,
 )
 from adapters.telegram.settings import CHANNEL, TelegramSettings
+from bot.core.channels import ChannelServices
 from bot.core.outbox import DeliveryError, OutboxItem
-from bot.gateway.context import ENGINE_KEY, MEDIA_KEY
 from bot.i18n import Lang
 
 logger = logging.getLogger(__name__)
@@ -43,12 +41,10 @@ class TelegramSender:
 
     channel = CHANNEL
 
-    def __init__(
-        self, settings: TelegramSettings, client: BotClient, app: Callable[[], web.Application]
-    ) -> None:
+    def __init__(self, settings: TelegramSettings, client: BotClient) -> None:
         self.settings = settings
         self.client = client
-        self._app = app  # the gateway app, once the adapter is set up
+        self._services: ChannelServices | None = None  # given when the gateway starts
         self._closed = False
         self._sending: set[asyncio.Task[Any]] = set()  # outbox sends in progress
         self._codec: CallbackCodec | None = None
@@ -57,14 +53,22 @@ class TelegramSender:
         self._progress: dict[int, int] = {}
 
     def callbacks(self) -> CallbackCodec:
-        """The button payload codec, created on first use (the database is set up by then)."""
+        """The button payload codec (over the button store the gateway gave at start)."""
         if self._codec is None:
-            self._codec = CallbackCodec(self._app()[ENGINE_KEY])
+            self._codec = CallbackCodec(self._started().buttons)
         return self._codec
 
+    def _started(self) -> ChannelServices:
+        if self._services is None:
+            raise RuntimeError("the Telegram sender is not started (no services)")
+        return self._services
+
     # --- life cycle ---------------------------------------------------------------------------
-    def open(self) -> None:
-        """Take messages again (the gateway starts)."""
+    def open(self, services: ChannelServices) -> None:
+        """Take messages again (the gateway starts), with the gateway's services."""
+        if services is not self._services:
+            self._services = services
+            self._codec = None
         self._closed = False
 
     def close(self) -> None:
@@ -135,8 +139,8 @@ class TelegramSender:
             await bot.send_message(chat_id, text, reply_markup=markup)
 
     async def _photo(self, image: str) -> str | InputFile | None:
-        app = self._app()
-        return await photo_input(image, self.settings.public_url, app[ENGINE_KEY], app[MEDIA_KEY])
+        services = self._started()
+        return await photo_input(image, self.settings.public_url, services.images, services.media)
 
 
 def chat_id_of(item: OutboxItem) -> int:

@@ -18,6 +18,9 @@ DEFAULT_API_ROOT = "https://api.telegram.org"
 # Telegram's rules for the webhook secret token and the length of a text message.
 SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MAX_TEXT_CHARS = 4096
+# Retries double their wait up to ``retry_max_s``; the exponent stops growing here, so a channel
+# failing for days never computes 2**1024 (an OverflowError in float arithmetic).
+MAX_BACKOFF_EXPONENT = 32
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,10 @@ class TelegramSettings:
         )
 
     def backoff(self, failures: int) -> float:
-        return min(self.retry_max_s, self.retry_base_s * 2 ** max(0, failures - 1))
+        """The wait before retry number ``failures``: doubling from ``retry_base_s``, capped
+        at ``retry_max_s`` (also after any number of consecutive failures)."""
+        exponent = min(max(0, failures - 1), MAX_BACKOFF_EXPONENT)
+        return min(self.retry_max_s, self.retry_base_s * 2**exponent)
 
 
 def _bot_token(cfg: Config) -> str:

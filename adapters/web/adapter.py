@@ -10,22 +10,25 @@ import html
 import json
 import re
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.config import Config
-from bot.core.message import EXTERNAL_ID_RE, IncomingMessage
-from bot.core.outbox import OutboxItem
-from bot.gateway.context import PIPELINE_KEY, SENDERS_KEY
-from bot.gateway.http import (
+from bot.core.channels import ChannelServices
+from bot.core.http import (
     RequestError,
     error_response,
     json_response,
     optional_string,
     read_json_object,
 )
+from bot.core.message import EXTERNAL_ID_RE, IncomingMessage
+from bot.core.outbox import OutboxItem
+from bot.core.pipeline import Pipeline
 from bot.i18n import t, web_labels
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -143,14 +146,29 @@ class WebAdapter:
         self.hub = PushHub()
         self.poll_s = poll_s  # streams also look for new rows this often (other replicas)
         self.closing = False
+        self._pipeline: Pipeline | None = None  # given when the gateway starts
+
+    @property
+    def sender(self) -> WebAdapter:
+        """The ``web`` Sender is the adapter itself: sending wakes the page's event stream."""
+        return self
 
     def setup(self, app: web.Application) -> None:
         app.router.add_get("/", self.index)
         app.router.add_post("/api/chat", self.chat)
         app.router.add_get("/api/chat/events", self.events)
         app.router.add_static("/static/", STATIC_DIR, append_version=False)
-        app[SENDERS_KEY][self.channel] = self
         app.on_shutdown.append(self._end_streams)
+
+    @asynccontextmanager
+    async def running(self, services: ChannelServices) -> AsyncIterator[None]:
+        self._pipeline = services.pipeline
+        yield
+
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            raise RuntimeError("the web chat is not running (no pipeline)")
+        return self._pipeline
 
     async def _end_streams(self, app: web.Application) -> None:
         """Open streams would hold up a graceful shutdown; browsers reconnect by themselves."""
@@ -170,7 +188,7 @@ class WebAdapter:
         body = await read_json_object(request)
         message = parse_chat_request(body, max_text_length=self.max_text_length)
         message_id = parse_message_id(body)
-        pipeline = request.app[PIPELINE_KEY]
+        pipeline = self.pipeline()
         reply = await pipeline.submit(message, dedupe_key=message_id, wait_s=pipeline.lease_s)
         data: dict[str, Any] = {"messages": [m.to_json() for m in reply.messages]}
         if reply.error is not None:
@@ -187,7 +205,7 @@ class WebAdapter:
                 400, f"`sender_id` is required: a string of {SENDER_HINT}", "sender_id"
             )
         raw_after = request.headers.get("Last-Event-ID") or request.query.get("after")
-        pipeline = request.app[PIPELINE_KEY]
+        pipeline = self.pipeline()
         conversation_id = f"web:{sender_id}"
         if raw_after is None:
             after = await pipeline.outbox.last_id(conversation_id)

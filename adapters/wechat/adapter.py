@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 
 import aiohttp
 from aiohttp import web
@@ -29,13 +30,13 @@ from adapters.wechat.inbound import (
 from adapters.wechat.render import Composer, Numbering, passive_reply, ready_messages
 from adapters.wechat.settings import Mode, load_settings
 from bot.config import Config
+from bot.core.channels import ChannelServices
+from bot.core.http import RequestError
 from bot.core.media import MediaStore
 from bot.core.message import Attachment, IncomingMessage, OutgoingMessage
 from bot.core.outbox import NewMessage
 from bot.core.pipeline import Pipeline, Reply
 from bot.core.render import OptionsMemory
-from bot.gateway.context import ENGINE_KEY, MEDIA_KEY, PIPELINE_KEY, SENDERS_KEY
-from bot.gateway.http import RequestError
 from bot.i18n import Lang
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class WeChatAdapter:
             public_url=self.settings.public_url, max_text_bytes=self.settings.max_text_bytes
         )
         self.sender = WeChatSender(self.composer)
-        # Set by the start-up hook.
+        # Given when the gateway starts (:meth:`running`).
         self._session: aiohttp.ClientSession | None = None
         self._api: WeChatApi | None = None
         self._pipeline: Pipeline | None = None
@@ -77,13 +78,13 @@ class WeChatAdapter:
     def setup(self, app: web.Application) -> None:
         app.router.add_get(WEBHOOK_PATH, self.verify)
         app.router.add_post(WEBHOOK_PATH, self.receive)
-        app[SENDERS_KEY][self.channel] = self.sender
-        app.cleanup_ctx.append(self._lifecycle)
 
-    async def _lifecycle(self, app: web.Application) -> AsyncIterator[None]:
-        self._pipeline = app[PIPELINE_KEY]
-        self._options = OptionsMemory(app[ENGINE_KEY])
-        self._media = app[MEDIA_KEY]
+    @asynccontextmanager
+    async def running(self, services: ChannelServices) -> AsyncIterator[None]:
+        """The API session and the outbox sender while the gateway runs."""
+        self._pipeline = services.pipeline
+        self._options = services.options
+        self._media = services.media
         session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_S))
         self._session = session
         settings = self.settings

@@ -23,7 +23,6 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 
-from adapters.web.adapter import PAYLOAD_RE
 from adapters.wechat.client import WeChatApi
 from adapters.wechat.crypto import (
     AppIdMismatch,
@@ -32,10 +31,11 @@ from adapters.wechat.crypto import (
     signature_matches,
 )
 from adapters.wechat.media import DownloadError, download, read_limited
+from bot.core.http import RequestError
 from bot.core.media import MediaError, MediaStore
 from bot.core.message import EXTERNAL_ID_RE, Attachment, IncomingMessage
 from bot.core.render import OptionsMemory
-from bot.gateway.http import RequestError
+from bot.payloads import parse_payload
 
 logger = logging.getLogger(__name__)
 
@@ -285,7 +285,7 @@ async def to_incoming(
         key = (message.event_key or "").strip()[:max_text_length]
         if not key:
             return None
-        if PAYLOAD_RE.fullmatch(key):
+        if parse_payload(key) is not None:  # a menu key that is a button payload
             return build(payload=key), event_key
         return build(text=key), event_key
     return None  # unsubscribe, VIEW, SCAN, LOCATION, ...

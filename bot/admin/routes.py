@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.gateway.context import CONFIG_KEY, ENGINE_KEY
-from bot.gateway.http import (
+from bot.core.http import (
+    ENGINE_KEY,
     RequestError,
     json_response,
     optional_string,
@@ -41,6 +41,8 @@ from bot.services.types import Ticket
 
 # Set by whoever wires customer notifications (the gateway's outbox); absent: nobody is told.
 NOTIFIER_KEY = web.AppKey("ticket_notifier", TicketNotifier)
+# The token the API expects ("": the API is off), given to :func:`setup`.
+ADMIN_TOKEN_KEY = web.AppKey("admin_token", str)
 
 _ID_RE = re.compile(r"[A-Za-z0-9._:@-]+")
 _KIND_RE = re.compile(r"[a-z_]+")
@@ -49,7 +51,7 @@ MAX_LIMIT = 1000
 
 def require_admin(request: web.Request) -> None:
     """Check the bearer token in constant time; 503 when no token is configured at all."""
-    expected = request.app[CONFIG_KEY].secrets.admin_token
+    expected = request.app[ADMIN_TOKEN_KEY]
     if not expected:
         raise RequestError(
             503,
@@ -172,7 +174,9 @@ async def ticket_transition(request: web.Request) -> web.Response:
     return json_response({**detail, "changed": done.changed})
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, *, admin_token: str | None) -> None:
+    """Register the admin API; ``admin_token``: the ``ADMIN_TOKEN`` secret (None: API off)."""
+    app[ADMIN_TOKEN_KEY] = admin_token or ""
     app.router.add_get("/api/admin/tickets", tickets)
     app.router.add_get("/api/admin/tickets/{ticket_id}", ticket_detail)
     app.router.add_post("/api/admin/tickets/{ticket_id}/transition", ticket_transition)

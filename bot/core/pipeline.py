@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -310,6 +310,51 @@ class Pipeline:
     async def handle(self, message: IncomingMessage) -> Reply:
         """Process one message and wait for its answer (the web chat's request/response)."""
         return await self.submit(message, wait_s=self.lease_s)
+
+    async def submit_answered(
+        self,
+        message: IncomingMessage,
+        replies: Sequence[OutgoingMessage],
+        *,
+        language: Lang,
+        address: Mapping[str, Any] | None = None,
+        dedupe_key: str | None = None,
+    ) -> Literal["duplicate", "answered"]:
+        """Store a message together with its ready answer (a channel's own command, e.g.
+        Telegram's /help), without a trip to Rasa: the inbox row makes a repeated delivery a
+        duplicate, the outbox delivers the answer with retries like any other reply. The
+        conversation's lock keeps the worker from forwarding the message to Rasa meanwhile."""
+        conversation_id = message.conversation_id
+        address = {**(address or {}), "lang": language}
+        async with self.locks.hold(conversation_id):
+            accepted = await self.inbox.accept(message, address=address, dedupe_key=dedupe_key)
+            if accepted.duplicate:
+                return "duplicate"
+            await store.save_incoming(self.engine, message, language)
+            rows = [
+                NewMessage(
+                    conversation_id,
+                    message.channel,
+                    message.external_id,
+                    reply,
+                    "reply",
+                    address,
+                    inbox_id=accepted.id,
+                )
+                for reply in replies
+            ]
+            async with self.engine.begin() as conn:
+                await self.outbox.add(rows, conn=conn)
+                await self.inbox.complete(conn, accepted.id)
+                await store.save_outgoing(
+                    conn,
+                    conversation_id=conversation_id,
+                    channel=message.channel,
+                    replies=list(replies),
+                    language=language,
+                )
+        self.wake()
+        return "answered"
 
     async def notify(
         self, conversation_id: str, messages: list[OutgoingMessage], *, kind: str = "notice"

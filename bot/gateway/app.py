@@ -1,40 +1,45 @@
-"""The gateway application: channels, web chat, health and admin API on one aiohttp app."""
+"""The gateway application: channels, web chat, health and admin API on one aiohttp app.
+
+:func:`create_app` is given the channel adapters and the handoff set-up by the composition root
+(:mod:`bot.gateway.__main__`); it imports no channel. It registers each adapter's routes and
+sender, makes the database, Rasa client and pipeline in its start-up hook, and then runs each
+adapter with the started :class:`~bot.core.channels.ChannelServices`.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters import load_adapters
 from bot.admin import routes as admin_routes
 from bot.admin.routes import NOTIFIER_KEY
 from bot.config import Config, resolve_repo_path
+from bot.core.buttons import ButtonStore
+from bot.core.channels import ChannelAdapter, ChannelServices
+from bot.core.http import RequestError, error_middleware, error_response, json_response
 from bot.core.media import MediaStore
+from bot.core.outbox import Sender
 from bot.core.pipeline import Pipeline
 from bot.core.rasa_client import RasaClient
+from bot.core.render import OptionsMemory
 from bot.gateway.context import (
-    CONFIG_KEY,
     ENGINE_KEY,
     MEDIA_KEY,
-    PIPELINE_KEY,
     RASA_KEY,
-    SENDERS_KEY,
+    SERVICES_KEY,
 )
-from bot.gateway.http import RequestError, error_middleware, error_response, json_response
+from bot.gateway.images import CatalogImages
 from bot.gateway.notify import OutboxTicketNotifier
-from bot.handoff import setup as handoff
-from bot.services.catalog import get_product
+from bot.handoff.setup import HandoffSetup
 from bot.services.types import Product
 from bot.shop.images import render_product_png, render_product_svg
 from bot.storage.db import create_engine, create_schema
 
 logger = logging.getLogger(__name__)
 
-_PRODUCT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # Product images are rendered from catalog text: forbid scripts even if a name held markup.
 _SVG_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
@@ -43,33 +48,63 @@ _SVG_HEADERS = {
 }
 
 
-def create_app(
-    cfg: Config, *, engine: AsyncEngine | None = None, rasa: RasaClient | None = None
-) -> web.Application:
-    """Build the gateway. The engine and the Rasa client are created in the start-up hook
-    unless given (and then closed by their owner, not by the app)."""
-    app = web.Application(middlewares=[error_middleware])
-    app[CONFIG_KEY] = cfg
-    app[SENDERS_KEY] = {}
-    app[MEDIA_KEY] = MediaStore(
+def media_store(cfg: Config) -> MediaStore:
+    """The store of photos customers and staff send (``channels.media_dir``)."""
+    return MediaStore(
         resolve_repo_path(cfg.channels.media_dir), max_bytes=cfg.channels.max_media_bytes
     )
-    # First: the adapters' own start-up hooks (polling, Socket Mode) need the pipeline.
-    app.cleanup_ctx.append(_resources(cfg, engine, rasa))
+
+
+def create_app(
+    cfg: Config,
+    *,
+    adapters: Sequence[ChannelAdapter] = (),
+    handoff: HandoffSetup | None = None,
+    media: MediaStore | None = None,
+    engine: AsyncEngine | None = None,
+    rasa: RasaClient | None = None,
+) -> web.Application:
+    """Build the gateway serving ``adapters`` (constructed by the caller, the composition
+    root), with ``handoff`` (the staff desk it was given; none: requests for a person become
+    tickets) and ``media`` (made from the config unless given; the staff desk shares it).
+
+    The engine and the Rasa client are created in the start-up hook unless given (and then
+    closed by their owner, not by the app)."""
+    handoff = handoff if handoff is not None else HandoffSetup(cfg)
+    app = web.Application(middlewares=[error_middleware])
+    app[MEDIA_KEY] = media if media is not None else media_store(cfg)
+    senders = {adapter.channel: adapter.sender for adapter in adapters}
+    # First: the channels, started next, need the pipeline.
+    app.cleanup_ctx.append(_resources(cfg, engine, rasa, senders, handoff))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/products/{product_id}.svg", product_image)
     app.router.add_get("/products/{product_id}.png", product_image_png)
     app.router.add_get("/media/{name}", media_file)
-    admin_routes.setup(app)
-    for adapter in load_adapters(cfg):
+    admin_routes.setup(app, admin_token=cfg.secrets.admin_token)
+    for adapter in adapters:
         adapter.setup(app)
+        app.cleanup_ctx.append(_channel(adapter))
         logger.debug("channel %s registered", adapter.channel)
-    handoff.setup(app)  # after the channels: the Slack staff desk uses the Slack adapter
+    handoff.register(app)  # after the channels: its worker starts once they run
     return app
 
 
+def _channel(adapter: ChannelAdapter) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Run ``adapter`` while the app runs, with the services made by the start-up hook."""
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        async with adapter.running(app[SERVICES_KEY]):
+            yield
+
+    return run
+
+
 def _resources(
-    cfg: Config, engine: AsyncEngine | None, rasa: RasaClient | None
+    cfg: Config,
+    engine: AsyncEngine | None,
+    rasa: RasaClient | None,
+    senders: dict[str, Sender],
+    handoff: HandoffSetup,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def resources(app: web.Application) -> AsyncIterator[None]:
         db = engine if engine is not None else create_engine(cfg.database.url)
@@ -87,14 +122,20 @@ def _resources(
             await client.start()
             app[ENGINE_KEY] = db
             app[RASA_KEY] = client
-            pipeline = Pipeline(db, client, delivery=cfg.delivery, senders=app[SENDERS_KEY])
-            app[PIPELINE_KEY] = pipeline
+            pipeline = Pipeline(db, client, delivery=cfg.delivery, senders=senders)
+            app[SERVICES_KEY] = ChannelServices(
+                pipeline=pipeline,
+                media=app[MEDIA_KEY],
+                images=CatalogImages(db),
+                buttons=ButtonStore(db),
+                options=OptionsMemory(db),
+            )
             # Staff moving a ticket tell the customer through the outbox (unless the app was
             # given another notifier).
             if NOTIFIER_KEY not in app:
                 app[NOTIFIER_KEY] = OutboxTicketNotifier(pipeline, timezone=cfg.shop.timezone)
             # Before the pipeline starts: every message, also those left over, is routed.
-            handoff.install(app, pipeline)
+            handoff.install(db, client, pipeline)
             # Picks up what a previous run left: unanswered messages and unsent replies.
             # SQLite means one gateway process: what a previous run left is ours at once.
             await pipeline.start(reclaim=db.dialect.name == "sqlite")
@@ -127,9 +168,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def _product(request: web.Request) -> Product:
     product_id = request.match_info["product_id"]
-    product = None
-    if _PRODUCT_ID_RE.fullmatch(product_id):
-        product = await get_product(request.app[ENGINE_KEY], product_id)
+    product = await CatalogImages(request.app[ENGINE_KEY]).product(product_id)
     if product is None:
         raise RequestError(404, f"no product {product_id!r}", "product_id")
     return product

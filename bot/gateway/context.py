@@ -1,19 +1,25 @@
-"""Typed keys for what the gateway application holds (set in its start-up hook)."""
+"""Typed keys for what the gateway application holds (set in its start-up hook).
+
+Only the gateway reads these; channel adapters are given :class:`~bot.core.channels.
+ChannelServices` instead, and the admin API reads just :data:`~bot.core.http.ENGINE_KEY`.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Config
+from bot.core.channels import ChannelServices
+from bot.core.http import ENGINE_KEY
 from bot.core.media import MediaStore
-from bot.core.outbox import Sender
-from bot.core.pipeline import Pipeline
 from bot.core.rasa_client import RasaClient
 
-CONFIG_KEY = web.AppKey("config", Config)
-ENGINE_KEY = web.AppKey("engine", AsyncEngine)
+__all__ = [
+    "ENGINE_KEY",
+    "MEDIA_KEY",
+    "RASA_KEY",
+    "SERVICES_KEY",
+]
+
 RASA_KEY = web.AppKey("rasa", RasaClient)
-PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
-SENDERS_KEY = web.AppKey("senders", dict[str, Sender])
 MEDIA_KEY = web.AppKey("media", MediaStore)
+SERVICES_KEY = web.AppKey("channel_services", ChannelServices)

@@ -1,10 +1,14 @@
-"""Wiring the handoff to staff (:mod:`bot.handoff.service`) into the gateway.
+"""Wiring the handoff to staff (:mod:`bot.handoff.service`) into the gateway, without knowing
+any channel.
 
-:func:`setup` runs while the app is built: it checks the ``handoff`` settings and, when the
-Slack channel is on and ``SLACK_SUPPORT_CHANNEL`` is set, creates the Slack staff desk, whose
-Bolt listeners must exist before the app starts. :func:`install` runs in the start-up hook
-right after the pipeline is made and before it takes its first message, so every message is
-routed (also those a previous run left in the inbox). The worker starts after the channels.
+The composition root (:mod:`bot.gateway.__main__`) calls :func:`support_channel` (it checks the
+``handoff`` settings and says whether a staff desk is wanted), constructs the staff desk (Slack)
+when it is, and gives it to a :class:`HandoffSetup`, which it passes to
+:func:`bot.gateway.app.create_app`. The gateway calls :meth:`HandoffSetup.register` while the
+app is built and :meth:`HandoffSetup.install` in its start-up hook right after the pipeline is
+made and before it takes its first message, so every message is routed (also those a previous
+run left in the inbox): the service is made with the desk, and the desk is given the service
+(:meth:`StaffFront.serve`). The worker starts after the channels.
 """
 
 from __future__ import annotations
@@ -13,45 +17,50 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters import enabled_channels
 from bot.config import Config, resolve_repo_path
 from bot.core.pipeline import Pipeline
-from bot.gateway.context import CONFIG_KEY, ENGINE_KEY, MEDIA_KEY, RASA_KEY
+from bot.core.rasa_client import RasaClient
 from bot.handoff.rules import check_settings
 from bot.handoff.service import HandoffService, LazySentiment, SentimentScorer, StaffDesk
 
 logger = logging.getLogger(__name__)
 
 
+class StaffFront(StaffDesk, Protocol):
+    """A staff desk that also takes the staff's actions (claims, replies) to the service."""
+
+    def serve(self, service: HandoffService) -> None:
+        """Hand the staff's actions to ``service`` from now on."""
+        ...
+
+
 @dataclass
 class HandoffParts:
-    """What :func:`setup` prepared for :func:`install`."""
+    """The staff desk (if any) and, once the gateway started, the service."""
 
-    desk: StaffDesk | None
+    desk: StaffFront | None
     service: HandoffService | None = None
 
 
 HANDOFF_KEY = web.AppKey("handoff", HandoffParts)
 
 
-def setup(app: web.Application) -> None:
-    """Check the settings and set up the staff desk (Slack) on the app being built."""
-    cfg = app[CONFIG_KEY]
-    check_settings(cfg)
-    desk: StaffDesk | None = None
-    support = cfg.secrets.slack_support_channel
-    slack = "slack" in enabled_channels(cfg)
-    if cfg.handoff.enabled and support and slack:
-        from adapters.slack.adapter import SLACK_KEY
-        from adapters.slack.staff_desk import SlackStaffDesk
+def support_channel(cfg: Config, *, slack: bool) -> str | None:
+    """Check the ``handoff`` settings; the Slack channel the staff desk works in, or None when
+    there is to be no staff desk (handoff off, or no Slack channel or support channel).
 
-        desk = SlackStaffDesk(
-            app[SLACK_KEY], support_channel=support, cfg=cfg, media=app[MEDIA_KEY]
-        )
-    elif cfg.handoff.enabled:
+    ``slack``: whether the Slack channel is on.
+    """
+    check_settings(cfg)
+    support = cfg.secrets.slack_support_channel
+    if cfg.handoff.enabled and support and slack:
+        return support
+    if cfg.handoff.enabled:
         # Half a Slack set-up is likely a mistake; no Slack at all is a normal choice.
         log = logger.warning if (support or slack) else logger.info
         log(
@@ -60,32 +69,67 @@ def setup(app: web.Application) -> None:
             ", ".join(n for n, on in (("Slack", slack), ("support channel", support)) if on)
             or "neither",
         )
-    app[HANDOFF_KEY] = HandoffParts(desk)
-    app.cleanup_ctx.append(_worker)
+    return None
 
 
-def install(app: web.Application, pipeline: Pipeline) -> HandoffService | None:
-    """Make the handoff service and route the pipeline's messages through it (start-up
-    hook, before the pipeline starts). None when :func:`setup` was not called."""
-    parts = app.get(HANDOFF_KEY)
-    if parts is None:
-        return None
-    cfg = app[CONFIG_KEY]
-    service = HandoffService(
-        app[ENGINE_KEY],
-        app[RASA_KEY],
-        pipeline,
-        cfg,
-        desk=parts.desk,
-        # Sentiment only decides handoffs: without a staff desk the model is not needed.
-        sentiment=load_sentiment(cfg) if parts.desk is not None else None,
-    )
-    attach = getattr(parts.desk, "attach", None)
-    if attach is not None:
-        attach(service)
-    pipeline.set_router(service)
-    parts.service = service
-    return service
+class HandoffSetup:
+    """The handoff's part of the gateway: the staff desk given by the composition root, the
+    service made at start-up, and the service's worker."""
+
+    def __init__(self, cfg: Config, *, desk: StaffFront | None = None) -> None:
+        check_settings(cfg)
+        self.cfg = cfg
+        self.parts = HandoffParts(desk)
+
+    @property
+    def desk(self) -> StaffFront | None:
+        return self.parts.desk
+
+    @property
+    def service(self) -> HandoffService | None:
+        return self.parts.service
+
+    def register(self, app: web.Application) -> None:
+        """On the app being built (after the channels): the worker's life cycle."""
+        app[HANDOFF_KEY] = self.parts
+        app.cleanup_ctx.append(self._worker)
+
+    def install(self, engine: AsyncEngine, rasa: RasaClient, pipeline: Pipeline) -> HandoffService:
+        """Make the handoff service and route the pipeline's messages through it (start-up
+        hook, before the pipeline starts)."""
+        cfg = self.cfg
+        desk = self.parts.desk
+        service = HandoffService(
+            engine,
+            rasa,
+            pipeline,
+            cfg,
+            desk=desk,
+            # Sentiment only decides handoffs: without a staff desk the model is not needed.
+            sentiment=load_sentiment(cfg) if desk is not None else None,
+        )
+        if desk is not None:
+            desk.serve(service)
+        pipeline.set_router(service)
+        self.parts.service = service
+        return service
+
+    async def _worker(self, app: web.Application) -> AsyncIterator[None]:
+        service = self.parts.service
+        warm_up: asyncio.Task[None] | None = None
+        if service is not None:
+            await service.start()
+            if service.available and isinstance(service.sentiment, LazySentiment):
+                # Loaded in the background, so the first customer message does not wait for
+                # torch (without a staff desk nothing is scored, and nothing is loaded).
+                warm_up = asyncio.create_task(_load_sentiment(service, service.sentiment))
+        try:
+            yield
+        finally:
+            if service is not None:
+                await service.close()
+            if warm_up is not None and not warm_up.done():
+                await asyncio.gather(warm_up, return_exceptions=True)
 
 
 def load_sentiment(cfg: Config) -> SentimentScorer | None:
@@ -101,25 +145,6 @@ def load_sentiment(cfg: Config) -> SentimentScorer | None:
         )
         return None
     return LazySentiment(path)
-
-
-async def _worker(app: web.Application) -> AsyncIterator[None]:
-    parts = app[HANDOFF_KEY]
-    service = parts.service
-    warm_up: asyncio.Task[None] | None = None
-    if service is not None:
-        await service.start()
-        if service.available and isinstance(service.sentiment, LazySentiment):
-            # Loaded in the background, so the first customer message does not wait for torch
-            # (without a staff desk nothing is scored, and nothing is loaded).
-            warm_up = asyncio.create_task(_load_sentiment(service, service.sentiment))
-    try:
-        yield
-    finally:
-        if service is not None:
-            await service.close()
-        if warm_up is not None and not warm_up.done():
-            await asyncio.gather(warm_up, return_exceptions=True)
 
 
 async def _load_sentiment(service: HandoffService, model: LazySentiment) -> None:

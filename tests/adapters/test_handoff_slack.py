@@ -25,7 +25,7 @@ from adapters.slack.settings import EVENTS_PATH
 from adapters.slack.staff_render import OpeningRenderer, thread_link
 from adapters.telegram.settings import SECRET_HEADER, WEBHOOK_PATH
 from bot.config import Config, load_config
-from bot.gateway.app import create_app
+from bot.gateway.__main__ import build_app
 from bot.handoff.service import HandoffService
 from bot.handoff.setup import HANDOFF_KEY
 from bot.handoff.store import Handoff, HandoffStore
@@ -164,7 +164,7 @@ async def gateway(
             slack_url=slack.api_url,
             **handoff,
         )
-        client: Client = TestClient(TestServer(create_app(cfg, engine=engine)))
+        client: Client = TestClient(TestServer(build_app(cfg, engine=engine)))
         await client.start_server()
         clients.append(client)
         return client

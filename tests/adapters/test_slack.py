@@ -37,7 +37,7 @@ from adapters.slack.settings import EVENTS_PATH, PUBLIC_API_BASE_URL, SlackSetti
 from bot.config import Config, ConfigError, load_config
 from bot.core.message import Button, OutgoingMessage, ProductCard
 from bot.core.pipeline import HOLDING_TEXT
-from bot.gateway.app import create_app
+from bot.gateway.__main__ import build_app
 from bot.storage.schema import outbox
 from tests.adapters.fake_slack import (
     APP_TOKEN,
@@ -138,7 +138,7 @@ async def gateway(
             env=env,
             **channels,
         )
-        client: Client = TestClient(TestServer(create_app(cfg, engine=engine)))
+        client: Client = TestClient(TestServer(build_app(cfg, engine=engine)))
         await client.start_server()
         clients.append(client)
         return client
@@ -198,7 +198,7 @@ def test_missing_or_bad_settings_stop_start_up_naming_them(
     with pytest.raises(ConfigError, match=variable):
         SlackSettings.from_config(cfg)
     with pytest.raises(ConfigError, match=variable):
-        create_app(cfg)
+        build_app(cfg)
 
 
 @pytest.mark.parametrize(
@@ -234,8 +234,8 @@ def test_api_base_url_ends_with_a_slash(tmp_path: Path, base: str, expected: str
 
 def test_events_route_only_with_a_signing_secret(tmp_path: Path) -> None:
     env = {"SLACK_APP_TOKEN": APP_TOKEN, "SLACK_SIGNING_SECRET": ""}
-    socket_only = create_app(slack_config(tmp_path, env=env, slack_mode="socket"))
-    events = create_app(slack_config(tmp_path))
+    socket_only = build_app(slack_config(tmp_path, env=env, slack_mode="socket"))
+    events = build_app(slack_config(tmp_path))
     paths = [{r.canonical for r in app.router.resources()} for app in (socket_only, events)]
     assert EVENTS_PATH not in paths[0]
     assert EVENTS_PATH in paths[1]

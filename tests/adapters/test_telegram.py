@@ -27,9 +27,10 @@ from adapters.telegram.render import PhotoPart, TextPart, card_caption, plan_par
 from adapters.telegram.sender import delivery_error
 from adapters.telegram.settings import SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
 from bot.config import Config, ConfigError, load_config
+from bot.core.buttons import ButtonStore
 from bot.core.message import Button, OutgoingMessage, ProductCard
 from bot.core.pipeline import HOLDING_TEXT
-from bot.gateway.app import create_app
+from bot.gateway.__main__ import build_app
 from bot.services.catalog import get_product
 from bot.shop.images import render_product_png
 from bot.storage.db import create_engine
@@ -125,7 +126,7 @@ async def gateway(
             api_url=tg.url,
             **channels,
         )
-        client: Client = TestClient(TestServer(create_app(cfg, engine=db or engine)))
+        client: Client = TestClient(TestServer(build_app(cfg, engine=db or engine)))
         await client.start_server()
         clients.append(client)
         return client
@@ -162,7 +163,7 @@ def test_telegram_on_without_bot_token_names_the_variable(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
         enabled_channels(cfg)
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
-        create_app(cfg)
+        build_app(cfg)
 
 
 def test_webhook_mode_without_secret_token_names_the_variable(tmp_path: Path) -> None:
@@ -172,7 +173,7 @@ def test_webhook_mode_without_secret_token_names_the_variable(tmp_path: Path) ->
     with pytest.raises(ConfigError, match="TELEGRAM_SECRET_TOKEN"):
         TelegramAdapter(cfg)
     with pytest.raises(ConfigError, match="TELEGRAM_SECRET_TOKEN"):
-        create_app(cfg)
+        build_app(cfg)
 
 
 @pytest.mark.parametrize(
@@ -220,13 +221,22 @@ def test_default_api_is_telegrams(tmp_path: Path) -> None:
     assert settings.mode == "polling"
 
 
+def test_backoff_doubles_and_stays_capped_after_any_number_of_failures(tmp_path: Path) -> None:
+    cfg = telegram_config(tmp_path, rasa_url="http://r", actions_url="http://a")
+    settings = TelegramSettings.from_config(cfg)  # FAST: 0.05 s doubling, at most 0.2 s
+    assert [settings.backoff(n) for n in (0, 1, 2, 3, 4)] == [0.05, 0.05, 0.1, 0.2, 0.2]
+    # Polling that keeps failing for days: 2**1024 would overflow float arithmetic.
+    for failures in (1025, 5000, 10**9):
+        assert settings.backoff(failures) == 0.2
+
+
 async def test_rejected_token_stops_start_up_naming_it(
     tmp_path: Path, engine: AsyncEngine, fake_rasa: FakeRasa, actions_url: str, tg: FakeTelegram
 ) -> None:
     cfg = telegram_config(
         tmp_path, rasa_url=fake_rasa.url, actions_url=actions_url, api_url=tg.url, token="9:wrong"
     )
-    client: Client = TestClient(TestServer(create_app(cfg, engine=engine)))
+    client: Client = TestClient(TestServer(build_app(cfg, engine=engine)))
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
         await client.start_server()
     await client.close()
@@ -390,14 +400,14 @@ def test_help_text_is_bilingual_customer_language_first() -> None:
 
 async def test_callback_tokens_survive_a_new_codec(engine: AsyncEngine) -> None:
     long_payload = '/product_inquiry{"product":"P0001","variant":"' + "黑色" * 20 + '"}'
-    codec = CallbackCodec(engine)
+    codec = CallbackCodec(ButtonStore(engine))
     short = '/inform{"order_id":"260315004217"}'
     assert await codec.encode(short) == short
     token = await codec.encode(long_payload)
     assert token == callback_token(long_payload) == await codec.encode(long_payload)
     assert token.startswith("#") and len(token.encode()) <= MAX_CALLBACK_BYTES
     plain = await codec.encode("yes")  # a payload Rasa sends without "/" comes back as text
-    fresh = CallbackCodec(engine)  # a restarted gateway
+    fresh = CallbackCodec(ButtonStore(engine))  # a restarted gateway
     assert await fresh.decode(token) == long_payload
     assert await fresh.decode(plain) == "yes"
     assert await fresh.decode(short) == short
@@ -787,7 +797,7 @@ async def test_restart_between_receiving_and_answering(
     first_db = create_engine(url)
     await seed_shop(first_db)
     fake_rasa.status = 503
-    first: Client = TestClient(TestServer(create_app(cfg, engine=first_db)))
+    first: Client = TestClient(TestServer(build_app(cfg, engine=first_db)))
     await first.start_server()
     response = await post(first, text_update(170, 570, "where is my order"))
     assert response.status == 200
@@ -797,7 +807,7 @@ async def test_restart_between_receiving_and_answering(
 
     fake_rasa.status = 200
     second_db = create_engine(url)
-    second: Client = TestClient(TestServer(create_app(cfg, engine=second_db)))
+    second: Client = TestClient(TestServer(build_app(cfg, engine=second_db)))
     await second.start_server()
     try:
         await eventually(lambda: tg.ok("sendPhoto"), "the answer after the restart")

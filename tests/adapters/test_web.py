@@ -8,7 +8,7 @@ import pytest
 
 from adapters.web.adapter import parse_chat_request, render_index
 from bot.config import load_config
-from bot.gateway.http import RequestError
+from bot.core.http import RequestError
 
 
 @pytest.mark.parametrize(

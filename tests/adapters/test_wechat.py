@@ -24,7 +24,7 @@ from adapters.wechat.inbound import parse_xml
 from bot.config import Config, ConfigError, load_config
 from bot.core.outbox import DeliveryError
 from bot.core.pipeline import HOLDING_TEXT
-from bot.gateway.app import create_app
+from bot.gateway.__main__ import build_app
 from bot.storage.schema import outbox
 from tests.adapters.fake_wechat import (
     ACCOUNT,
@@ -152,7 +152,7 @@ async def make_gateway(
             env=env,
             **channels,
         )
-        http: Client = TestClient(TestServer(create_app(cfg, engine=engine)))
+        http: Client = TestClient(TestServer(build_app(cfg, engine=engine)))
         await http.start_server()
         gateway = Gateway(http, WeChatClient(aes_key=AES_KEY if safe else None))
         gateways.append(gateway)
@@ -929,7 +929,7 @@ def test_configuration_errors_name_the_setting(
 ) -> None:
     cfg = wechat_config(tmp_path, env=env, **channels)
     with pytest.raises(ConfigError, match=message):
-        create_app(cfg)
+        build_app(cfg)
 
 
 async def test_without_app_secret_only_passive_replies_work(

@@ -18,7 +18,7 @@ from aiohttp import web
 from selenium.webdriver.chrome.webdriver import WebDriver
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.gateway.app import create_app
+from bot.gateway.__main__ import build_app
 from bot.storage.db import create_engine
 from tests.browser.webchat import RoundTrip, open_chromium
 from tests.gateway.fake_rasa import FakeActionServer, FakeRasa
@@ -118,7 +118,7 @@ class BackgroundGateway:
         cfg = make_config(self.tmp_path, rasa_url=rasa_url, actions_url=actions_url)
         self.engine = create_engine(cfg.database.url)
         await seed_shop(self.engine, extra_products=True)
-        self.runner = web.AppRunner(create_app(cfg, engine=self.engine))
+        self.runner = web.AppRunner(build_app(cfg, engine=self.engine))
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.admin.routes import NOTIFIER_KEY
-from bot.gateway.app import create_app
+from bot.gateway.__main__ import build_app
 from bot.services.tickets import TicketEvent, create_ticket, customer_notice, list_tickets
 from bot.services.types import Ticket
 from tests.gateway.fake_rasa import FakeRasa
@@ -349,7 +349,7 @@ async def test_every_change_notifies_the_customer(
     tmp_path: Path, engine: AsyncEngine, fake_rasa: FakeRasa, actions_url: str
 ) -> None:
     cfg = make_config(tmp_path, rasa_url=fake_rasa.url, actions_url=actions_url)
-    app = create_app(cfg, engine=engine)
+    app = build_app(cfg, engine=engine)
     notifier = RecordingNotifier()
     app[NOTIFIER_KEY] = notifier
     ticket_id = await make_return(engine)

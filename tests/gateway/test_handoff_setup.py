@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, ConfigError
-from bot.gateway.app import create_app
+from bot.gateway.__main__ import build_app
 from bot.handoff.service import LazySentiment
 from bot.handoff.setup import HANDOFF_KEY, load_sentiment
 from tests.gateway.helpers import MakeClient, make_config
@@ -44,7 +44,7 @@ def test_bad_handoff_settings_stop_the_app_being_built(tmp_path: Path) -> None:
         tmp_path, rasa_url="http://x", actions_url="http://x", shop={"service_hours": "9 to 5"}
     )
     with pytest.raises(ConfigError, match="service_hours"):
-        create_app(cfg)
+        build_app(cfg)
 
 
 async def test_without_slack_there_is_no_desk_and_requests_become_tickets(

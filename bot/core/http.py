@@ -1,4 +1,5 @@
-"""JSON errors, bounded body reading and field validation shared by the gateway's handlers.
+"""JSON errors, bounded body reading and field validation shared by the gateway's handlers
+(the gateway, the channel adapters and the admin API).
 
 Every error leaves the gateway as ``{"error": "<what was wrong and what was expected>"}`` plus
 ``"field"`` when one input field is to blame; nothing a client sends produces a 500.
@@ -14,8 +15,13 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 logger = logging.getLogger(__name__)
+
+# The app's database, set by the gateway's start-up hook; the one app key handlers outside the
+# gateway (the admin API) read.
+ENGINE_KEY = web.AppKey("engine", AsyncEngine)
 
 MAX_BODY_BYTES = 64 * 1024
 
