@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import OrderedDict
 from typing import Literal
 
 Lang = Literal["zh", "en"]
@@ -43,3 +44,25 @@ def detect_language(text: str, previous: Lang | None = None) -> Lang:
         return "en"
     # One Han character weighs about as much as a short English word.
     return "zh" if han * 3 >= latin else "en"
+
+
+class LanguageMemory:
+    """The latest language of recently active conversations (bounded, least recent dropped)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self.capacity = capacity
+        self._items: OrderedDict[str, Lang] = OrderedDict()
+
+    def get(self, conversation_id: str) -> Lang | None:
+        lang = self._items.get(conversation_id)
+        if lang is not None:
+            self._items.move_to_end(conversation_id)
+        return lang
+
+    def remember(self, conversation_id: str, lang: Lang) -> None:
+        self._items[conversation_id] = lang
+        self._items.move_to_end(conversation_id)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
