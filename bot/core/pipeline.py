@@ -4,8 +4,11 @@ Adapters build an :class:`~bot.core.message.IncomingMessage` and call :meth:`Pip
 The message is stored in the inbox first (a platform's retry of the same update is recognised
 by its dedupe key), then processed: the customer is resolved, the reply language picked, the
 message forwarded to Rasa with channel and customer metadata, and the replies stored in the
-outbox in the same transaction that marks the message answered. A background worker sends
-outbox rows through the channel's :class:`~bot.core.outbox.Sender`, retrying with backoff.
+outbox in the same transaction that marks the message answered. A background worker
+(:class:`~bot.core.worker.WorkerLoop`) retries due inbox messages and sends outbox rows through
+the channel's :class:`~bot.core.outbox.Sender` (:mod:`bot.core.delivery`), retrying with
+backoff; both queues are :class:`~bot.core.queue.LeasedQueue` tables. The conversation record
+(:mod:`bot.core.conversations`) keeps the reply address, customer and language.
 
 Web chat and WeChat may hand the replies back in the HTTP response instead: ``submit`` waits
 up to ``wait_s`` and claims them, so each reply is delivered once, inline or by the worker.
