@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.core.conversations import ConversationStore
 from bot.core.message import Attachment, IncomingMessage
-from bot.core.outbox import as_utc, utcnow
+from bot.core.queue import LeasedQueue, as_utc, utcnow
 from bot.storage.schema import inbox
-
-OPEN_STATUSES = ("pending", "processing")
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,8 @@ class Inbox:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.queue = LeasedQueue(engine, inbox, group="conversation_id")
+        self.conversations = ConversationStore(engine)
 
     async def accept(
         self,
@@ -127,6 +128,14 @@ class Inbox:
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(insert(inbox).values(**values))
+                await self.conversations.received(
+                    conn,
+                    message.conversation_id,
+                    channel=message.channel,
+                    external_id=message.external_id,
+                    address=address or {},
+                    now=now,
+                )
                 return Accepted(int(result.inserted_primary_key[0]), False, "pending")
         except IntegrityError:
             # Two deliveries of one update raced past the lookup; the first insert won.
@@ -161,7 +170,7 @@ class Inbox:
                     select(inbox)
                     .where(
                         inbox.c.conversation_id == conversation_id,
-                        inbox.c.status.in_(OPEN_STATUSES),
+                        self.queue.is_open(),
                     )
                     .order_by(inbox.c.id)
                     .limit(1)
@@ -175,7 +184,7 @@ class Inbox:
                 select(inbox.c.id)
                 .where(
                     inbox.c.conversation_id == conversation_id,
-                    inbox.c.status.in_(OPEN_STATUSES),
+                    self.queue.is_open(),
                 )
                 .order_by(inbox.c.id)
             )
@@ -183,42 +192,15 @@ class Inbox:
 
     async def claim(self, item_id: int, now: datetime, lease_s: float) -> bool:
         """Mark the message as being processed by this worker (False if another has it)."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(inbox)
-                .where(
-                    inbox.c.id == item_id,
-                    or_(
-                        inbox.c.status == "pending",
-                        and_(inbox.c.status == "processing", inbox.c.lease_until < now),
-                    ),
-                )
-                .values(
-                    status="processing",
-                    attempts=inbox.c.attempts + 1,
-                    lease_until=now + timedelta(seconds=lease_s),
-                )
-            )
-        return result.rowcount == 1
+        return await self.queue.claim(item_id, now, lease_s)
 
     async def release(self, item_id: int) -> None:
         """Give a claimed message back (the worker is stopping)."""
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(inbox)
-                .where(inbox.c.id == item_id, inbox.c.status == "processing")
-                .values(status="pending", lease_until=None, next_attempt_at=utcnow())
-            )
+        await self.queue.release(item_id, next_attempt_at=utcnow())
 
     async def release_all(self) -> int:
         """Give back every claimed message (at start-up, when no other worker can exist)."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(inbox)
-                .where(inbox.c.status == "processing")
-                .values(status="pending", lease_until=None, next_attempt_at=utcnow())
-            )
-        return int(result.rowcount or 0)
+        return await self.queue.release_all(next_attempt_at=utcnow())
 
     async def set_language(self, item_id: int, language: str) -> None:
         async with self.engine.begin() as conn:
@@ -226,61 +208,34 @@ class Inbox:
 
     async def complete(self, conn: AsyncConnection, item_id: int) -> None:
         """Mark answered, in the caller's transaction (together with the outbox rows)."""
-        await conn.execute(
-            update(inbox)
-            .where(inbox.c.id == item_id)
-            .values(status="done", done_at=utcnow(), lease_until=None, last_error=None)
-        )
+        await self.queue.done(item_id, conn=conn, done_at=utcnow(), last_error=None)
 
     async def defer(self, item_id: int, *, when: datetime, error: str, holding_sent: bool) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(inbox)
-                .where(inbox.c.id == item_id)
-                .values(
-                    status="pending",
-                    next_attempt_at=when,
-                    lease_until=None,
-                    last_error=error[:2000],
-                    holding_sent=holding_sent,
-                )
-            )
+        await self.queue.retry(item_id, when=when, error=error, holding_sent=holding_sent)
 
     async def fail(self, conn: AsyncConnection, item_id: int, error: str) -> None:
-        await conn.execute(
-            update(inbox)
-            .where(inbox.c.id == item_id)
-            .values(status="failed", done_at=utcnow(), lease_until=None, last_error=error[:2000])
-        )
+        await self.queue.give_up(item_id, error, conn=conn, done_at=utcnow())
 
     async def due_conversations(self, now: datetime, limit: int = 100) -> list[str]:
         """Conversations whose first open message may be (re)tried now."""
-        query = (
-            select(inbox.c.conversation_id)
-            .where(
-                or_(
-                    and_(inbox.c.status == "pending", inbox.c.next_attempt_at <= now),
-                    and_(inbox.c.status == "processing", inbox.c.lease_until < now),
-                )
-            )
-            .distinct()
-            .limit(limit)
-        )
-        async with self.engine.connect() as conn:
-            return [r.conversation_id for r in await conn.execute(query)]
+        return [str(c) for c in await self.queue.due_groups(now, limit)]
 
-    async def latest_address(self, conversation_id: str) -> tuple[str, str, dict[str, Any]] | None:
+    async def latest_address(
+        self, conversation_id: str, *, conn: AsyncConnection | None = None
+    ) -> tuple[str, str, dict[str, Any]] | None:
         """(channel, external_id, address) of the customer's latest message, for messages the
-        bot starts itself (staff replies, ticket updates)."""
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(inbox.c.channel, inbox.c.external_id, inbox.c.address, inbox.c.language)
-                    .where(inbox.c.conversation_id == conversation_id)
-                    .order_by(inbox.c.id.desc())
-                    .limit(1)
-                )
-            ).first()
+        bot starts itself in a conversation without a record (stored before it existed)."""
+        query = (
+            select(inbox.c.channel, inbox.c.external_id, inbox.c.address, inbox.c.language)
+            .where(inbox.c.conversation_id == conversation_id)
+            .order_by(inbox.c.id.desc())
+            .limit(1)
+        )
+        if conn is None:
+            async with self.engine.connect() as own:
+                row = (await own.execute(query)).first()
+        else:
+            row = (await conn.execute(query)).first()
         if row is None:
             return None
         address = dict(row.address or {})

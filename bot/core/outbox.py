@@ -8,29 +8,33 @@ or the gateway goes down. Adapters implement :class:`Sender` for their channel.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.message import OutgoingMessage
+from bot.core.queue import LeasedQueue, Statuses, as_utc, utcnow
 from bot.storage.schema import outbox
 
 logger = logging.getLogger(__name__)
 
 OutboxKind = Literal["reply", "holding", "notice"]
+OUTBOX_STATUSES = Statuses(pending="pending", leased="sending", done="sent", failed="failed")
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands timestamps back without a zone; they are stored in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+__all__ = [
+    "DeliveryError",
+    "NewMessage",
+    "Outbox",
+    "OutboxItem",
+    "OutboxKind",
+    "Sender",
+    "as_utc",
+    "utcnow",
+]
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class Outbox:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.queue = LeasedQueue(engine, outbox, statuses=OUTBOX_STATUSES, group="conversation_id")
 
     async def add(
         self, messages: Sequence[NewMessage], *, conn: AsyncConnection | None = None
@@ -185,71 +190,34 @@ class Outbox:
             ).all()
         return [_item(r) for r in rows]
 
-    async def due(self, now: datetime, limit: int = 200) -> list[OutboxItem]:
+    async def due(
+        self, now: datetime, limit: int = 200, *, channels: Collection[str] | None = None
+    ) -> list[OutboxItem]:
         """The first unsent message of each conversation whose turn has come.
 
-        A conversation whose first unsent message is waiting for a retry sends nothing newer.
+        A conversation whose first unsent message is waiting for a retry (or is being sent by
+        another worker) sends nothing newer. ``channels``: only those this gateway can send
+        on; other channels' messages stay queued without holding up anyone else's.
         """
-        open_rows = or_(
-            outbox.c.status == "pending",
-            and_(outbox.c.status == "sending", outbox.c.lease_until < now),
-        )
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(outbox).where(open_rows).order_by(outbox.c.id).limit(limit)
-                )
-            ).all()
-        first: dict[str, Any] = {}
-        for row in rows:
-            first.setdefault(row.conversation_id, row)
-        return [
-            _item(r)
-            for r in first.values()
-            if as_utc(r.next_attempt_at) <= now or r.status == "sending"
-        ]
+        where = [outbox.c.channel.in_(tuple(channels))] if channels is not None else []
+        rows = await self.queue.due_heads(now, where=where, limit=limit)
+        return [_item(r) for r in rows]
 
     async def claim(self, item_id: int, now: datetime, lease_s: float) -> bool:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(outbox)
-                .where(
-                    outbox.c.id == item_id,
-                    or_(
-                        outbox.c.status == "pending",
-                        and_(outbox.c.status == "sending", outbox.c.lease_until < now),
-                    ),
-                )
-                .values(
-                    status="sending",
-                    attempts=outbox.c.attempts + 1,
-                    lease_until=now + timedelta(seconds=lease_s),
-                )
-            )
-        return result.rowcount == 1
+        return await self.queue.claim(item_id, now, lease_s)
 
     async def release_all(self) -> int:
         """Make every message caught mid-send pending again (start-up of the only gateway)."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(outbox)
-                .where(outbox.c.status == "sending")
-                .values(status="pending", lease_until=None)
-            )
-        return int(result.rowcount or 0)
+        return await self.queue.release_all()
 
     async def mark_sent(self, item_id: int) -> None:
-        await self._set(item_id, status="sent", sent_at=utcnow(), last_error=None)
+        await self.queue.done(item_id, sent_at=utcnow(), last_error=None)
 
     async def retry_later(self, item_id: int, when: datetime, error: str) -> None:
-        await self._set(item_id, status="pending", next_attempt_at=when, last_error=error[:2000])
+        await self.queue.retry(item_id, when=when, error=error)
 
     async def mark_failed(self, item_id: int, error: str) -> None:
-        await self._set(item_id, status="failed", last_error=error[:2000])
-
-    async def _set(self, item_id: int, **values: Any) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+        await self.queue.give_up(item_id, error)
 
     async def history(
         self, conversation_id: str, *, after_id: int = 0, limit: int = 100

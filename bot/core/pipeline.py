@@ -4,8 +4,11 @@ Adapters build an :class:`~bot.core.message.IncomingMessage` and call :meth:`Pip
 The message is stored in the inbox first (a platform's retry of the same update is recognised
 by its dedupe key), then processed: the customer is resolved, the reply language picked, the
 message forwarded to Rasa with channel and customer metadata, and the replies stored in the
-outbox in the same transaction that marks the message answered. A background worker sends
-outbox rows through the channel's :class:`~bot.core.outbox.Sender`, retrying with backoff.
+outbox in the same transaction that marks the message answered. A background worker
+(:class:`~bot.core.worker.WorkerLoop`) retries due inbox messages and sends outbox rows through
+the channel's :class:`~bot.core.outbox.Sender` (:mod:`bot.core.delivery`), retrying with
+backoff; both queues are :class:`~bot.core.queue.LeasedQueue` tables. The conversation record
+(:mod:`bot.core.conversations`) keeps the reply address, customer and language.
 
 Web chat and WeChat may hand the replies back in the HTTP response instead: ``submit`` waits
 up to ``wait_s`` and claims them, so each reply is delivered once, inline or by the worker.
@@ -20,24 +23,48 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import DeliveryConfig
 from bot.core import store
+from bot.core.conversation_memory import LanguageMemory
+from bot.core.conversations import ConversationStore
+from bot.core.delivery import OutboxDelivery
 from bot.core.inbox import Inbox, InboxItem
+from bot.core.locks import KeyedLocks
 from bot.core.message import IncomingMessage, OutgoingMessage
-from bot.core.outbox import DeliveryError, NewMessage, Outbox, OutboxItem, Sender, utcnow
+from bot.core.outbox import NewMessage, Outbox, OutboxItem, Sender, utcnow
+from bot.core.queue import backoff_s
 from bot.core.rasa_client import RasaBadResponse, RasaClient, RasaMetadata, RasaUnavailable
+from bot.core.turns import HandoffRouter, Outcome, PipelineError, Reply, Turn
+from bot.core.worker import WorkerLoop
 from bot.i18n import Lang, detect_language, known_language, variants
 from bot.services.customers import resolve_customer
 from bot.services.types import Customer
+
+# Re-exported: adapters, the handoff and tests import them from here.
+__all__ = [
+    "BAD_RESPONSE_ATTEMPTS",
+    "CHANNEL_LANGUAGE",
+    "CRASH_ATTEMPTS",
+    "FAILED_TEXT",
+    "HOLDING_TEXT",
+    "HandoffRouter",
+    "KeyedLocks",
+    "LanguageMemory",
+    "Outcome",
+    "Pipeline",
+    "PipelineError",
+    "Reply",
+    "Turn",
+    "backoff_s",
+    "rasa_text",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,112 +84,6 @@ BAD_RESPONSE_ATTEMPTS = 3  # Rasa's unusable answers to one message before it is
 # channels whose customers mostly write Chinese.
 CHANNEL_LANGUAGE: dict[str, Lang] = {"wechat": "zh"}
 CRASH_ATTEMPTS = 5  # unexpected errors on one message before it is given up
-Outcome = Literal["answered", "held", "failed", "timeout", "error"]
-
-
-class PipelineError(Exception):
-    """Processing a message failed unexpectedly (details in the log); it will be retried."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The outcome of :meth:`Pipeline.submit`.
-
-    ``messages`` are the replies handed back for the HTTP response (claimed from the outbox);
-    empty when the caller did not wait. ``error`` is set when Rasa could not answer in time;
-    ``messages`` then holds the holding text and the answer follows through the outbox.
-    """
-
-    conversation_id: str
-    inbox_id: int
-    outcome: Outcome | Literal["queued", "duplicate"]
-    language: Lang | None = None
-    messages: tuple[OutgoingMessage, ...] = ()
-    error: str | None = None
-    # True when ``messages`` is a holding text made up for this response (nothing was ready
-    # and nothing was stored): a channel that can answer later (WeChat) sends nothing instead.
-    stand_in: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One customer message as the handoff router sees it, before and after Rasa."""
-
-    inbox_id: int
-    message: IncomingMessage
-    language: Lang
-    customer: Customer | None
-    address: Mapping[str, Any]
-
-    @property
-    def conversation_id(self) -> str:
-        return self.message.conversation_id
-
-
-class HandoffRouter(Protocol):
-    """The gateway's handoff to staff (:mod:`bot.handoff.service`), consulted on every message.
-
-    ``before_rasa`` returns None to let the message go to Rasa, or the replies to send
-    instead (the conversation is with a person: the message went to the staff thread).
-    ``after_rasa`` acts on handoff requests in Rasa's replies (custom ``{"type": "handoff"}``
-    messages) and returns what the customer gets.
-    """
-
-    async def before_rasa(self, turn: Turn) -> list[OutgoingMessage] | None: ...
-
-    async def after_rasa(
-        self, turn: Turn, replies: list[OutgoingMessage]
-    ) -> list[OutgoingMessage]: ...
-
-
-class KeyedLocks:
-    """One FIFO :class:`asyncio.Lock` per key, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: dict[str, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if self._users[key] == 0:
-                del self._users[key]
-                del self._locks[key]
-
-
-class LanguageMemory:
-    """The latest language of recently active conversations (bounded, least recent dropped)."""
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
-        self.capacity = capacity
-        self._items: OrderedDict[str, Lang] = OrderedDict()
-
-    def get(self, conversation_id: str) -> Lang | None:
-        lang = self._items.get(conversation_id)
-        if lang is not None:
-            self._items.move_to_end(conversation_id)
-        return lang
-
-    def remember(self, conversation_id: str, lang: Lang) -> None:
-        self._items[conversation_id] = lang
-        self._items.move_to_end(conversation_id)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
 
 
 def _customer_language(customer: Customer | None) -> Lang | None:
@@ -190,17 +111,26 @@ class Pipeline:
         self.clock = clock
         self.inbox = Inbox(engine)
         self.outbox = Outbox(engine)
+        self.conversations: ConversationStore = self.inbox.conversations
         self.locks = KeyedLocks()
         self._accepting = KeyedLocks()
         # Rasa answers within its timeout; a claim outlives it so a live worker keeps its row.
         self.lease_s = rasa.timeout.total + 10 if rasa.timeout.total else 60.0
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
-        self._sending: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
-        self._listeners: list[Callable[[OutboxItem], Awaitable[None]]] = []
+        self._worker = WorkerLoop(
+            "pipeline-worker", self._tick, interval_s=lambda: self.delivery.poll_interval_s
+        )
+        self.sending = OutboxDelivery(
+            self.outbox,
+            self.senders,
+            delivery=self.delivery,
+            clock=clock,
+            lease_s=self.lease_s,
+            spawn=self._spawn,
+            wake=self.wake,
+        )
         self.router: HandoffRouter | None = None
 
     # --- life cycle -------------------------------------------------------------------------
@@ -215,8 +145,7 @@ class Pipeline:
             taken = await self.inbox.release_all() + await self.outbox.release_all()
             if taken:
                 logger.info("took back %d messages a previous run left unfinished", taken)
-        if self._loop_task is None:
-            self._loop_task = asyncio.create_task(self._run(), name="pipeline-worker")
+        self._worker.start()
 
     async def close(self, grace_s: float = 5.0) -> None:
         """Stop taking work; let messages in flight finish for up to ``grace_s``.
@@ -224,11 +153,7 @@ class Pipeline:
         Whatever is cut off stays in the inbox or outbox and is picked up by the next start.
         """
         self._closing = True
-        if self._loop_task is not None:
-            # Not cancelled: a task cut off inside a database call can keep its connection.
-            self.wake()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
-            self._loop_task = None
+        await self._worker.stop()
         if self._tasks:
             _done, pending = await asyncio.wait(list(self._tasks), timeout=grace_s)
             for task in pending:
@@ -244,7 +169,7 @@ class Pipeline:
 
     def wake(self) -> None:
         """Look for due work now instead of at the next poll."""
-        self._wake.set()
+        self._worker.wake()
 
     # --- customer messages ------------------------------------------------------------------
     async def submit(
@@ -357,11 +282,25 @@ class Pipeline:
         return "answered"
 
     async def notify(
-        self, conversation_id: str, messages: list[OutgoingMessage], *, kind: str = "notice"
+        self,
+        conversation_id: str,
+        messages: list[OutgoingMessage],
+        *,
+        kind: str = "notice",
+        conn: AsyncConnection | None = None,
     ) -> list[int]:
         """Queue messages the bot starts itself (staff replies, ticket updates) to the
-        customer's channel, at the address of their latest message. Returns outbox ids."""
-        target = await self.inbox.latest_address(conversation_id)
+        customer's channel, at the conversation's reply address. Returns outbox ids.
+
+        With ``conn`` everything is written in the caller's transaction; the caller then
+        calls :meth:`wake` once it is committed.
+        """
+        if conn is None:
+            async with self.engine.begin() as own:
+                ids = await self.notify(conversation_id, messages, kind=kind, conn=own)
+            self.wake()
+            return ids
+        target = await self._reply_target(conn, conversation_id)
         if target is None:
             raise LookupError(f"no message was ever received in conversation {conversation_id!r}")
         channel, external_id, address = target
@@ -369,22 +308,32 @@ class Pipeline:
             [
                 NewMessage(conversation_id, channel, external_id, m, "notice", address)
                 for m in messages
-            ]
+            ],
+            conn=conn,
         )
         if kind:
             await store.save_outgoing(
-                self.engine,
+                conn,
                 conversation_id=conversation_id,
                 channel=channel,
                 replies=messages,
                 language=known_language(address.get("lang")) or "en",
             )
-        self.wake()
         return ids
+
+    async def _reply_target(
+        self, conn: AsyncConnection, conversation_id: str
+    ) -> tuple[str, str, dict[str, Any]] | None:
+        """(channel, external id, address with ``lang``) of the conversation record; for a
+        conversation from before the record existed, rebuilt from its latest inbox row."""
+        record = await self.conversations.get(conversation_id, conn=conn)
+        if record is not None:
+            return record.channel, record.external_id, record.reply_address()
+        return await self.inbox.latest_address(conversation_id, conn=conn)
 
     def on_sent(self, listener: Callable[[OutboxItem], Awaitable[None]]) -> None:
         """Call ``listener`` after each message a sender delivered (push channels)."""
-        self._listeners.append(listener)
+        self.sending.listeners.append(listener)
 
     # --- processing -------------------------------------------------------------------------
     def _spawn(self, coro: Awaitable[None]) -> None:
@@ -462,6 +411,14 @@ class Pipeline:
             await self.inbox.set_language(item.id, language)
             await store.save_incoming(self.engine, message, language)
         self.languages.remember(conversation_id, language)
+        await self.conversations.identified(
+            conversation_id,
+            channel=message.channel,
+            external_id=message.external_id,
+            customer_id=customer.id if customer else None,
+            language=language,
+            now=self.clock(),
+        )
         address = {**item.address, "lang": language}
         metadata: RasaMetadata = {
             "channel": message.channel,
@@ -604,7 +561,7 @@ class Pipeline:
         """The language of this message; payloads and digits-only texts keep the previous one."""
         previous = (
             self.languages.get(message.conversation_id)
-            or await store.last_inbound_language(self.engine, message.conversation_id)
+            or await self._recorded_language(message.conversation_id)
             or _customer_language(customer)
             # The platform's idea of the customer's language (Telegram's app language).
             or known_language(message.metadata.get("language_hint"))
@@ -613,82 +570,21 @@ class Pipeline:
             return detect_language(message.text, previous)
         return previous or CHANNEL_LANGUAGE.get(message.channel, "en")
 
-    # --- background worker ------------------------------------------------------------------
-    async def _run(self) -> None:
-        while not self._closing:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.delivery.poll_interval_s)
-            self._wake.clear()
-            if self._closing:
-                return
-            try:
-                await self._tick()
-            except Exception:
-                logger.exception("pipeline worker round failed; retrying at the next poll")
+    async def _recorded_language(self, conversation_id: str) -> Lang | None:
+        """The language of the conversation's previous message: its record's, or for a
+        conversation from before the record existed, its latest logged message's."""
+        record = await self.conversations.get(conversation_id)
+        if record is not None and record.language is not None:
+            return record.language
+        return await store.last_inbound_language(self.engine, conversation_id)
 
+    # --- background worker ------------------------------------------------------------------
     async def _tick(self) -> None:
         now = self.clock()
         for conversation_id in await self.inbox.due_conversations(now):
             self._spawn(self._drain(conversation_id))
-        for item in await self.outbox.due(now):
-            if self._closing:
-                return
-            if item.conversation_id not in self._sending:
-                self._sending.add(item.conversation_id)
-                self._spawn(self._send(item))
-
-    async def _send(self, item: OutboxItem) -> None:
-        try:
-            now = self.clock()
-            if not await self.outbox.claim(item.id, now, self.lease_s):
-                return
-            sender = self.senders.get(item.channel)
-            if sender is None:
-                await self.outbox.retry_later(
-                    item.id,
-                    now + timedelta(seconds=self.delivery.retry_max_s),
-                    f"channel {item.channel!r} is not enabled in this gateway",
-                )
-                return
-            attempts = item.attempts + 1
-            try:
-                await sender.send(item)
-            except DeliveryError as exc:
-                await self._delivery_failed(item, attempts, exc)
-                return
-            except Exception as exc:  # a bug or an unexpected SDK error: keep the message
-                logger.exception("sending outbox #%d on %s failed", item.id, item.channel)
-                await self._delivery_failed(item, attempts, DeliveryError(repr(exc)))
-                return
-            await self.outbox.mark_sent(item.id)
-            for listener in self._listeners:
-                await listener(item)
-        finally:
-            self._sending.discard(item.conversation_id)
-            self.wake()  # the conversation's next message may go now
-
-    async def _delivery_failed(self, item: OutboxItem, attempts: int, exc: DeliveryError) -> None:
-        if exc.permanent or attempts >= self.delivery.outbox_max_attempts:
-            logger.error(
-                "giving up outbox #%d to %s after %d attempts: %s",
-                item.id,
-                item.conversation_id,
-                attempts,
-                exc,
-            )
-            await self.outbox.mark_failed(item.id, str(exc))
-            return
-        delay = max(backoff_s(self.delivery, attempts), exc.retry_after or 0.0)
-        logger.warning(
-            "outbox #%d to %s: %s; retry in %.1fs", item.id, item.conversation_id, exc, delay
-        )
-        await self.outbox.retry_later(item.id, self.clock() + timedelta(seconds=delay), str(exc))
-
-
-def backoff_s(delivery: DeliveryConfig, attempts: int) -> float:
-    """Exponential backoff after ``attempts`` failed attempts, capped at ``retry_max_s``."""
-    exponent = min(max(attempts - 1, 0), 30)
-    return float(min(delivery.retry_max_s, delivery.retry_base_s * 2**exponent))
+        if not self._closing:
+            await self.sending.round(now, closing=lambda: self._closing)
 
 
 def rasa_text(message: IncomingMessage) -> str:

@@ -1,4 +1,9 @@
-"""Ticket status changes told to the customer, through the outbox, on their own channel."""
+"""Ticket status changes told to the customer, through the outbox, on their own channel.
+
+Where the notice goes, and the ``lang`` of that address (numbered options, channel texts),
+come from the conversation record (:mod:`bot.core.conversations`, through
+:meth:`Pipeline.notify`); the notice's own text is in the language the ticket was made in.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ class OutboxTicketNotifier:
             return
         text = customer_notice(ticket, event, timezone=self.timezone)
         try:
+            # Sent to the conversation record's address in its language.
             await self.pipeline.notify(conversation_id, [OutgoingMessage(text=text)])
         except LookupError:
             # The customer never wrote through the gateway (an imported ticket): nowhere to send.

@@ -1,9 +1,10 @@
 """What staff do on a handoff (from the staff desk, Slack): claim, resolve, close, reply.
 
 :class:`StaffActions` changes the handoff (conditional transitions, so a colleague racing the
-customer changes it once), tells the customer through :meth:`Pipeline.notify`, leaves notices
-for the thread and answers with a :class:`StaffOutcome` the desk shows the colleague. It also
-finds handoffs for the desk (by thread, the open ones).
+customer changes it once), tells the customer through :meth:`Pipeline.notify` (a staff reply
+in the transaction that stores it, so it is queued exactly once), leaves notices for the
+thread and answers with a :class:`StaffOutcome` the desk shows the colleague. It also finds
+handoffs for the desk (by thread, the open ones).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.message import Attachment, Button, OutgoingMessage
 from bot.handoff.context import HandoffContext
@@ -150,8 +153,16 @@ class StaffActions:
             if outcome.result == "ended":
                 return outcome
             handoff = outcome.handoff or handoff
-        # Queued twice: the handoff_messages row records the reply (and who wrote it), the
-        # pipeline's outbox delivers it; the row is marked sent once the outbox has it.
+        # One path for a reply: the handoff_messages row (who wrote it, keyed by the Slack ts)
+        # and the outbox rows that deliver it are written in one transaction. A retried Slack
+        # event finds the row and does nothing; a crash leaves both or neither.
+        pipeline = self.ctx.pipeline
+        relayed = relayed_reply(handoff, staff, text, attachments)
+
+        async def queue_for_customer(conn: AsyncConnection) -> None:
+            if relayed:
+                await pipeline.notify(handoff.conversation_id, relayed, conn=conn)
+
         stored, created = await store.add_message(
             handoff_id,
             "staff",
@@ -160,13 +171,16 @@ class StaffActions:
             attachments=attachments,
             staff=staff,
             slack_ts=slack_ts,
+            status="sent",
+            with_it=queue_for_customer,
         )
-        if not created and stored.status == "sent":
-            return StaffOutcome("ok", handoff)  # Slack delivered the event again
-        relayed = relayed_reply(handoff, staff, text, attachments)
-        if relayed:
-            await self.ctx.tell(handoff, *relayed)
-        await store.set_message(stored.id, status="sent", sent_at=now)
+        if not created and stored.status == "pending":
+            # Stored by an older version that stopped before the outbox had the reply.
+            created = await store.settle_message(stored.id, now=now, with_it=queue_for_customer)
+        if created:
+            pipeline.wake()
+        else:
+            logger.info("handoff #%d: staff message %s taken before", handoff_id, slack_ts)
         return StaffOutcome("ok", handoff)
 
     async def open_handoffs(self) -> list[Handoff]:

@@ -7,17 +7,18 @@ colleague's click racing the customer's "back to bot" changes the handoff once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.core.conversations import ConversationStore
 from bot.core.message import Attachment
-from bot.core.outbox import as_utc, utcnow
+from bot.core.queue import LeasedQueue, Statuses, as_utc, utcnow
 from bot.handoff.rules import OPEN_STATUSES, Reason, Status, sources_of
 from bot.i18n import Lang, as_lang
 from bot.storage.schema import handoff_messages, handoffs, messages
@@ -25,6 +26,9 @@ from bot.storage.schema import handoff_messages, handoffs, messages
 Direction = Literal["customer", "staff", "note", "system"]
 RasaState = Literal["pause_pending", "paused", "resume_pending", "running"]
 CLAIM_HISTORY_COUNT = 20  # recent claims the expected wait is estimated from
+# The relay of customer messages and notices to the Slack thread: one round at a time in one
+# worker, so rows are not leased (``sending`` is never written).
+RELAY_STATUSES = Statuses(pending="pending", leased="sending", done="sent", failed="failed")
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -174,14 +178,28 @@ class HandoffStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.conversations = ConversationStore(engine)
+        self.relays = LeasedQueue(
+            engine, handoff_messages, statuses=RELAY_STATUSES, group="handoff_id", leased=False
+        )
 
     async def create(self, values: Mapping[str, Any]) -> tuple[Handoff, bool]:
         """Insert a handoff; (the existing one, False) when the conversation already has an
-        open handoff or the same message started one before (a retried turn)."""
+        open handoff or the same message started one before (a retried turn). The
+        conversation record shows it in the same transaction."""
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(insert(handoffs).values(**values))
                 new_id = int(result.inserted_primary_key[0])
+                await self.conversations.handoff_changed(
+                    conn,
+                    str(values["conversation_id"]),
+                    channel=str(values["channel"]),
+                    external_id=str(values["external_id"]),
+                    handoff_id=new_id,
+                    status=str(values["status"]),
+                    now=values.get("updated_at") or values.get("created_at") or utcnow(),
+                )
         except IntegrityError:
             inbox_id = values.get("inbox_id")
             existing = await self.by_inbox(inbox_id) if inbox_id is not None else None
@@ -261,8 +279,24 @@ class HandoffStore:
                 .where(handoffs.c.id == handoff_id, handoffs.c.status.in_(sources))
                 .values(status=to, version=handoffs.c.version + 1, updated_at=now, **values)
             )
-        if result.rowcount != 1:
-            return None
+            if result.rowcount != 1:
+                return None
+            row = (
+                await conn.execute(
+                    select(
+                        handoffs.c.conversation_id, handoffs.c.channel, handoffs.c.external_id
+                    ).where(handoffs.c.id == handoff_id)
+                )
+            ).one()
+            await self.conversations.handoff_changed(
+                conn,
+                row.conversation_id,
+                channel=row.channel,
+                external_id=row.external_id,
+                handoff_id=handoff_id,
+                status=to,
+                now=now,
+            )
         return await self.get(handoff_id)
 
     async def update(self, handoff_id: int, *, bump: bool = False, **values: Any) -> None:
@@ -284,9 +318,11 @@ class HandoffStore:
         inbox_id: int | None = None,
         slack_ts: str | None = None,
         status: str = "pending",
+        with_it: Callable[[AsyncConnection], Awaitable[None]] | None = None,
     ) -> tuple[HandoffMessage, bool]:
         """Store a message; (the stored one, False) for a customer message or a Slack event
-        already taken (same inbox row or Slack ts)."""
+        already taken (same inbox row or Slack ts). ``with_it`` writes what goes with the
+        message (a staff reply's outbox rows) in the same transaction: both or neither."""
         values = {
             "handoff_id": handoff_id,
             "direction": direction,
@@ -300,11 +336,14 @@ class HandoffStore:
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
+            "sent_at": now if status == "sent" and direction == "staff" else None,
         }
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(insert(handoff_messages).values(**values))
                 new_id = int(result.inserted_primary_key[0])
+                if with_it is not None:
+                    await with_it(conn)
         except IntegrityError:
             where = (
                 handoff_messages.c.inbox_id == inbox_id
@@ -321,6 +360,26 @@ class HandoffStore:
             raise RuntimeError(f"handoff message #{new_id} vanished right after it was stored")
         return stored, True
 
+    async def settle_message(
+        self,
+        message_id: int,
+        *,
+        now: datetime,
+        with_it: Callable[[AsyncConnection], Awaitable[None]],
+    ) -> bool:
+        """Mark a pending message sent and write ``with_it`` in one transaction, unless another
+        caller did first (a staff reply an older version stored before relaying it)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(handoff_messages)
+                .where(handoff_messages.c.id == message_id, handoff_messages.c.status == "pending")
+                .values(status="sent", sent_at=now)
+            )
+            if result.rowcount != 1:
+                return False
+            await with_it(conn)
+        return True
+
     async def _find_message(self, where: Any) -> HandoffMessage | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(handoff_messages).where(where))).first()
@@ -335,38 +394,25 @@ class HandoffStore:
             )
             return [_message(r) for r in rows]
 
-    async def set_message(self, message_id: int, **values: Any) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(handoff_messages).where(handoff_messages.c.id == message_id).values(**values)
-            )
-
     async def pending_relays(
-        self, limit: int = 200
-    ) -> list[tuple[Handoff, HandoffMessage, datetime]]:
-        """The first unsent thread message of each handoff that has a thread, with its due
-        time (a handoff's messages go out in order, so later ones wait for the first)."""
-        query = (
-            select(handoff_messages, handoffs.c.thread_ts)
-            .join(handoffs, handoffs.c.id == handoff_messages.c.handoff_id)
-            .where(
-                handoff_messages.c.status == "pending",
+        self, now: datetime, limit: int = 200
+    ) -> list[tuple[Handoff, HandoffMessage]]:
+        """The first unsent thread message of each handoff that has a thread, where it is due
+        (a handoff's messages go out in order, so later ones wait for the first)."""
+        with_thread = select(handoffs.c.id).where(handoffs.c.thread_ts.is_not(None))
+        rows = await self.relays.due_heads(
+            now,
+            where=(
                 handoff_messages.c.direction.in_(("customer", "system")),
-                handoffs.c.thread_ts.is_not(None),
-            )
-            .order_by(handoff_messages.c.id)
-            .limit(limit)
+                handoff_messages.c.handoff_id.in_(with_thread),
+            ),
+            limit=limit,
         )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        first: dict[int, Any] = {}
-        for row in rows:
-            first.setdefault(row.handoff_id, row)
         found = []
-        for row in first.values():
+        for row in rows:
             handoff = await self.get(row.handoff_id)
             if handoff is not None:
-                found.append((handoff, _message(row), as_utc(row.next_attempt_at)))
+                found.append((handoff, _message(row)))
         return found
 
     async def needing_thread(self, now: datetime) -> list[Handoff]:

@@ -12,25 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import DeliveryConfig
 from bot.core.message import OutgoingMessage
 from bot.core.outbox import DeliveryError
-from bot.core.pipeline import backoff_s
+from bot.core.queue import retry_delay_s, wait_s
+from bot.core.worker import WorkerLoop
 from bot.handoff.context import HandoffContext, StaffDesk, back_button
 from bot.handoff.rules import wait_minutes
 from bot.handoff.store import Handoff
 from bot.i18n import customer_text, staff_text
 
 logger = logging.getLogger(__name__)
-
-
-def retry_delay_s(delivery: DeliveryConfig, attempts: int, exc: DeliveryError) -> float:
-    """How long to wait before the next attempt: the backoff, or longer if Slack asks."""
-    return max(backoff_s(delivery, attempts), exc.retry_after or 0.0)
 
 
 def desk_synced(handoff: Handoff) -> dict[str, Any]:
@@ -43,36 +37,22 @@ class HandoffWorker:
 
     def __init__(self, ctx: HandoffContext) -> None:
         self.ctx = ctx
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
         self._tick_lock = asyncio.Lock()
+        self._loop = WorkerLoop(
+            "handoff-worker",
+            self.tick,
+            interval_s=lambda: ctx.delivery.poll_interval_s,
+            woken=ctx.woken,
+        )
 
     async def start(self) -> None:
         """Start the worker (threads, relays, timeouts, Rasa pause/resume retries)."""
-        if self._task is None:
-            self._closing = False
-            self._task = asyncio.create_task(self._run(), name="handoff-worker")
+        if not self._loop.running:
+            self._loop.start()
             self.ctx.wake()
 
     async def close(self) -> None:
-        self._closing = True
-        if self._task is not None:
-            self.ctx.wake()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _run(self) -> None:
-        woken = self.ctx.woken
-        while not self._closing:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), self.ctx.delivery.poll_interval_s)
-            woken.clear()
-            if self._closing:
-                return
-            try:
-                await self.tick()
-            except Exception:
-                logger.exception("handoff worker round failed; retrying at the next poll")
+        await self._loop.stop()
 
     async def tick(self) -> None:
         """One round of the worker (tests call it directly)."""
@@ -156,7 +136,7 @@ class HandoffWorker:
             logger.error("handoff #%d: cannot update the staff thread: %s", handoff.id, exc)
             await store.update(handoff.id, desk_version=handoff.version, desk_attempts=0)
             return
-        delay = retry_delay_s(self.ctx.delivery, attempts, exc)
+        delay = wait_s(self.ctx.delivery, attempts, exc.retry_after)
         logger.warning(
             "handoff #%d: Slack call failed (%s); retry in %.1fs", handoff.id, exc, delay
         )
@@ -167,25 +147,20 @@ class HandoffWorker:
     async def _relay(self, desk: StaffDesk, now: datetime) -> None:
         """Post each handoff's first pending customer message or notice in its thread."""
         store, delivery = self.ctx.store, self.ctx.delivery
-        for handoff, message, due_at in await store.pending_relays():
-            if due_at > now:
-                continue
+        for handoff, message in await store.pending_relays(now):
             attempts = message.attempts + 1
             try:
                 await desk.post_message(handoff, message)
             except DeliveryError as exc:
-                error = str(exc)[:2000]
-                if exc.permanent or attempts >= delivery.outbox_max_attempts:
+                delay = retry_delay_s(
+                    delivery, attempts, retry_after=exc.retry_after, permanent=exc.permanent
+                )
+                if delay is None:
                     logger.error(
                         "handoff #%d: giving up message #%d: %s", handoff.id, message.id, exc
                     )
-                    await store.set_message(
-                        message.id, status="failed", attempts=attempts, last_error=error
-                    )
-                    continue
-                retry_at = now + timedelta(seconds=retry_delay_s(delivery, attempts, exc))
-                await store.set_message(
-                    message.id, attempts=attempts, next_attempt_at=retry_at, last_error=error
+                await store.relays.attempt_failed(
+                    message.id, delay_s=delay, now=now, error=str(exc), attempts=attempts
                 )
                 continue
-            await store.set_message(message.id, status="sent", sent_at=now, attempts=attempts)
+            await store.relays.done(message.id, sent_at=now, attempts=attempts)

@@ -254,6 +254,28 @@ outbox = Table(
 Index("ix_outbox_status_due", outbox.c.status, outbox.c.next_attempt_at)
 Index("ix_outbox_conversation", outbox.c.conversation_id, outbox.c.id)
 
+# One row per conversation ("<channel>:<external id>"), the one place its current state is
+# kept: where replies go (the address of the customer's latest message), who the customer is,
+# the language of their latest message and who answers (the bot, or staff while a handoff is
+# open, with that handoff's state). Written by the pipeline (bot/core/conversations.py) and the
+# handoff; read when the bot writes first (staff replies, ticket notices).
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("conversation_id", String(200), primary_key=True),
+    Column("channel", String(20), nullable=False),
+    Column("external_id", String(128), nullable=False),  # the sender on that channel
+    Column("address", JSON, nullable=False, default=dict),
+    Column("customer_id", String(32), nullable=True),
+    Column("language", String(8), nullable=True),
+    Column("owner", String(8), nullable=False),  # bot | staff
+    Column("handoff_id", Integer, nullable=True),  # the latest handoff
+    # that handoff's status (waiting | active | message | resolved | ...); None: never one
+    Column("handoff_state", String(12), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 # The numbered options last shown on a channel without buttons (WeChat text): "2" then means
 # the second option's payload. One row per conversation, replaced by the next set.
 channel_options = Table(

@@ -1,0 +1,85 @@
+"""The leased queue, the conversation record and the staff reply path on PostgreSQL (the
+scale-out database): the same tests as on SQLite, with ``engine`` a scratch PostgreSQL one.
+
+Runs when SHOP_TEST_POSTGRES_URL names a server the tests may create a scratch database on,
+e.g. ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``; skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.db import create_engine
+from tests.core.test_conversations import (
+    test_handoff_owner_and_state_follow_start_claim_and_resolve as test_pg_handoff_record,
+)
+from tests.core.test_conversations import (
+    test_the_pipeline_records_address_customer_and_language as test_pg_pipeline_record,
+)
+from tests.core.test_conversations import (
+    test_writers_racing_to_create_a_record_both_succeed as test_pg_racing_record,
+)
+from tests.core.test_pipeline import make_pipeline as make_pipeline  # the fixture
+from tests.core.test_queue import (
+    test_claim_leases_once_and_a_lapsed_lease_is_reclaimed as test_pg_claim,
+)
+from tests.core.test_queue import (
+    test_only_a_conversations_first_open_message_is_due as test_pg_order,
+)
+from tests.core.test_queue import test_retry_give_up_and_done as test_pg_retry
+from tests.core.test_queue import (
+    test_rows_nobody_can_send_do_not_starve_the_others as test_pg_no_starving,
+)
+from tests.gateway.seed import seed_shop
+from tests.handoff.test_staff_reply import (
+    test_a_crash_while_queueing_leaves_nothing_and_the_retry_sends_once as test_pg_crash,
+)
+from tests.handoff.test_staff_reply import (
+    test_concurrent_deliveries_of_one_slack_message_relay_once as test_pg_concurrent_reply,
+)
+
+SERVER_URL = os.environ.get("SHOP_TEST_POSTGRES_URL")
+
+pytestmark = pytest.mark.skipif(
+    not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks"
+)
+
+__all__ = [
+    "make_pipeline",
+    "test_pg_claim",
+    "test_pg_concurrent_reply",
+    "test_pg_crash",
+    "test_pg_handoff_record",
+    "test_pg_no_starving",
+    "test_pg_order",
+    "test_pg_pipeline_record",
+    "test_pg_racing_record",
+    "test_pg_retry",
+]
+
+
+@pytest.fixture
+async def engine() -> AsyncIterator[AsyncEngine]:
+    """A scratch PostgreSQL database with the gateway tests' shop rows."""
+    import asyncpg  # only needed when the checks run
+
+    assert SERVER_URL is not None
+    server = make_url(SERVER_URL)
+    name = f"shop_test_{uuid.uuid4().hex[:10]}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    db = create_engine(server.set(database=name).render_as_string(hide_password=False))
+    try:
+        await seed_shop(db)
+        yield db
+    finally:
+        await db.dispose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
