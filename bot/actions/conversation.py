@@ -53,6 +53,7 @@ class GiveFeedback(Action):
             customer_id=await current_customer_id(tracker, deps.engine),
             lang=lang,
             key=message_key("feedback", tracker),
+            timezone=deps.config.shop.timezone,
         )
         dispatcher.utter_message(text=t("feedback.recorded", lang, ticket_id=ticket.id))
         return []
@@ -78,6 +79,7 @@ class DeleteMyData(Action):
             customer_id=customer_id,
             lang=lang,
             key=f"data_deletion:{customer_id or tracker.sender_id}",
+            timezone=deps.config.shop.timezone,
         )
         key = "data.recorded" if customer_id else "data.unknown_customer"
         dispatcher.utter_message(text=t(key, lang, ticket_id=ticket.id))

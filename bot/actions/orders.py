@@ -584,6 +584,7 @@ class CancelOrder(OrderAction):
                 sender_id=tracker.sender_id,
                 reason=None,
                 cancellable_statuses=deps.config.orders.cancellable_statuses,
+                timezone=deps.config.shop.timezone,
             )
         except orders.OrderStateError:
             dispatcher.utter_message(text=t("cancel.failed", lang, order_id=order.id))
@@ -675,6 +676,7 @@ class ChangeAddress(OrderAction):
                 channel=channel,
                 sender_id=tracker.sender_id,
                 changeable_statuses=deps.config.orders.address_changeable_statuses,
+                timezone=deps.config.shop.timezone,
             )
         except orders.OrderStateError:
             dispatcher.utter_message(text=t("address.failed", lang, order_id=order.id))

@@ -27,6 +27,7 @@ from bot.services.aftersales_policy import (
 )
 from bot.services.complaints import Severity
 from bot.services.tickets import (
+    DEFAULT_TIMEZONE,
     TicketEvent,
     TicketNotifier,
     change_status,
@@ -128,6 +129,7 @@ async def _create_with_approval(
                     idempotency_key=key,
                     actor="customer" if requester.sender_id else "system",
                     now=now,
+                    timezone=policy.zone,
                 )
                 if with_rma:
                     payload = {**payload, **_return_details(policy, order, ticket.id, payload)}
@@ -418,8 +420,10 @@ async def open_complaint(
     order_id: str | None,
     key: str,
     now: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Ticket:
-    """A complaint ticket: its type as category, severity, SLA deadline and why.
+    """A complaint ticket: its type as category, severity, SLA deadline and why (its id carries
+    the day in ``timezone``, the shop's configured ``shop.timezone``).
 
     High and critical complaints are flagged ``needs_human`` for staff (and the handoff).
     """
@@ -451,6 +455,7 @@ async def open_complaint(
                     severity=severity.level,
                     sla_due_at=created + severity.sla,
                     now=created,
+                    timezone=timezone,
                 )
             break
         except IntegrityError:

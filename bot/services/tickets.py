@@ -11,7 +11,6 @@ tells the customer through an injected :class:`TicketNotifier`.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import weakref
 from collections.abc import AsyncIterator, Mapping
@@ -25,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.config import load_config
+from bot.config import ShopConfig
 from bot.i18n import (
     as_lang,
     fmt_datetime,
@@ -93,26 +92,29 @@ async def find_ticket_by_key(conn: AsyncConnection, idempotency_key: str) -> Tic
     return None if row is None else _ticket(row)
 
 
-@functools.cache
-def _shop_timezone() -> ZoneInfo:
-    """The shop's timezone from the settings, read once per process on first use."""
-    return ZoneInfo(load_config().shop.timezone)
+# The timezone of a caller that does not say (the shop setting's default); callers pass the
+# configured ``shop.timezone``.
+DEFAULT_TIMEZONE = ShopConfig.timezone
 
 
-def ticket_id_prefix(now: datetime, timezone: tzinfo | None = None) -> str:
+def _zone(timezone: tzinfo | str) -> tzinfo:
+    return ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+
+
+def ticket_id_prefix(now: datetime, timezone: tzinfo | str = DEFAULT_TIMEZONE) -> str:
     """The "TK-<date>-" start of ids of tickets made at ``now``.
 
-    The date is the one customers see: the day in the shop's timezone (``timezone``, by
-    default the configured one), not the UTC day.
+    The date is the one customers see: the day in the shop's timezone (``timezone``, the
+    configured ``shop.timezone``), not the UTC day.
     """
     if now.tzinfo is None:
         raise ValueError(f"`now` must be timezone-aware, got {now!r}")
-    local = now.astimezone(timezone or _shop_timezone())
+    local = now.astimezone(_zone(timezone))
     return f"TK-{local:%Y%m%d}-"
 
 
-async def _next_ticket_id(conn: AsyncConnection, now: datetime) -> str:
-    prefix = ticket_id_prefix(now)
+async def _next_ticket_id(conn: AsyncConnection, now: datetime, timezone: tzinfo | str) -> str:
+    prefix = ticket_id_prefix(now, timezone)
     last = (
         await conn.execute(
             select(tickets.c.id)
@@ -158,6 +160,7 @@ async def insert_ticket(
     actor: str | None = None,
     note: str | None = None,
     now: datetime | None = None,
+    timezone: tzinfo | str = DEFAULT_TIMEZONE,
 ) -> Ticket:
     """Create a ticket inside the caller's transaction, or return the one with the same key.
 
@@ -174,7 +177,7 @@ async def insert_ticket(
         return existing
     now = _aware_now(now)
     ticket = Ticket(
-        id=await _next_ticket_id(conn, now),
+        id=await _next_ticket_id(conn, now, timezone),
         kind=kind,
         order_id=order_id,
         customer_id=customer_id,
@@ -227,8 +230,12 @@ async def create_ticket(
     sla_due_at: datetime | None = None,
     actor: str | None = None,
     note: str | None = None,
+    timezone: tzinfo | str = DEFAULT_TIMEZONE,
 ) -> Ticket:
-    """Create a ticket; the same ``idempotency_key`` again returns the existing ticket."""
+    """Create a ticket; the same ``idempotency_key`` again returns the existing ticket.
+
+    Its id carries the day in ``timezone`` (the shop's configured ``shop.timezone``).
+    """
     for _ in range(_ATTEMPTS):
         try:
             async with serialized_writes(engine), engine.begin() as conn:
@@ -247,6 +254,7 @@ async def create_ticket(
                     sla_due_at=sla_due_at,
                     actor=actor,
                     note=note,
+                    timezone=timezone,
                 )
         except IntegrityError:
             # A concurrent request took the key (return its ticket) or the id (try again).
@@ -599,7 +607,7 @@ def ticket_language(ticket: Ticket, default: Lang = "zh") -> Lang:
 
 
 def customer_notice(
-    ticket: Ticket, event: TicketEvent, lang: Lang | None = None, timezone: str | None = None
+    ticket: Ticket, event: TicketEvent, lang: Lang | None = None, timezone: str = DEFAULT_TIMEZONE
 ) -> str:
     """The message telling the customer about ``event`` in their language.
 
@@ -608,7 +616,7 @@ def customer_notice(
     answer. Staff notes stay internal.
     """
     lang = lang or ticket_language(ticket)
-    zone = timezone or str(_shop_timezone())
+    zone = timezone
     kind = ticket_kind_name(ticket.kind, lang)
     kind = kind if lang == "zh" else kind.lower()
     status = event.to_status

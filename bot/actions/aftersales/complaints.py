@@ -111,6 +111,7 @@ class Complaint(Action):
             order_id=await _owned_order_id(tracker, deps),
             key=message_key("complaint", tracker),
             now=now,
+            timezone=deps.config.shop.timezone,
         )
         parts = [
             t(

@@ -245,6 +245,7 @@ async def _intercept_in_transit(
         customer_id=order.customer_id,
         lang=lang,
         key=f"return:{order.id}",
+        timezone=deps.config.shop.timezone,
         details={
             "items": [
                 {
