@@ -50,7 +50,7 @@ async def _owned_order_id(tracker: Tracker, deps: Deps) -> str | None:
 @functools.cache
 def _sentiment_model() -> Any:
     """The sentiment model, or None when it has not been trained (severity goes without)."""
-    from bot.services.sentiment import ModelFormatError, ModelNotFoundError, SentimentModel
+    from bot.sentiment.scoring import ModelFormatError, ModelNotFoundError, SentimentModel
 
     try:
         return SentimentModel.load()
