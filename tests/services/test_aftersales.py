@@ -21,7 +21,8 @@ from bot.services.aftersales import (
     returned_so_far,
 )
 from bot.services.aftersales_policy import AftersalesPolicy, ItemRequest, quote_refund
-from bot.services.complaints import assess, load_classifier
+from bot.services.complaint_classifier import load_classifier
+from bot.services.complaints import assess
 from bot.services.orders import get_order
 from bot.services.tickets import (
     customer_notice,

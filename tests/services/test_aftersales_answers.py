@@ -22,7 +22,7 @@ from bot.services.aftersales_answers import (
     skips_photo,
     variant_from_text,
 )
-from bot.services.complaints import Classification
+from bot.services.complaint_classifier import Classification
 from bot.services.types import Order, OrderItem, Product, Variant
 
 

@@ -19,7 +19,8 @@ from bot.i18n import fmt_datetime, t, ticket_status_name
 from bot.services import customers, orders, tickets
 from bot.services.aftersales import Requester, complaint_count, open_complaint
 from bot.services.aftersales_answers import asks_complaint_status, reason_from_text
-from bot.services.complaints import assess, load_classifier
+from bot.services.complaint_classifier import load_classifier
+from bot.services.complaints import assess
 from bot.services.types import Ticket
 
 from .._common import (
