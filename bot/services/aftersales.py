@@ -17,14 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services.aftersales_policy import (
-    AftersalesPolicy,
-    Payer,
-    Plan,
-    ReturnReason,
-    quote_refund,
-    returned_quantities,
-)
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_refunds import quote_refund, returned_quantities
+from bot.services.aftersales_terms import Payer, Plan, ReturnReason
 from bot.services.complaints import Severity
 from bot.services.tickets import (
     DEFAULT_TIMEZONE,

@@ -12,7 +12,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from bot.services.aftersales_policy import ReturnReason
+from bot.services.aftersales_terms import ReturnReason
 from bot.services.complaint_classifier import Classification, load_classifier
 from bot.services.types import Order, Product, Variant
 

@@ -20,7 +20,9 @@ from bot.services.aftersales import (
     open_return,
     returned_so_far,
 )
-from bot.services.aftersales_policy import AftersalesPolicy, ItemRequest, quote_refund
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_refunds import quote_refund
+from bot.services.aftersales_terms import ItemRequest
 from bot.services.complaint_classifier import load_classifier
 from bot.services.complaints import assess
 from bot.services.orders import get_order

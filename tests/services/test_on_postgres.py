@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
 from bot.services.aftersales import Requester, open_return
-from bot.services.aftersales_policy import AftersalesPolicy, ItemRequest
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_terms import ItemRequest
 from bot.services.catalog import search_products
 from bot.services.customers import resolve_customer
 from bot.services.orders import OrderStateError, cancel_order, get_order, list_orders

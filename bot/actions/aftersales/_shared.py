@@ -9,10 +9,10 @@ from rasa_sdk.events import EventType, SlotSet
 from bot.core.language import Lang
 from bot.services.aftersales import returned_so_far
 from bot.services.aftersales_answers import parse_line, payload_value
-from bot.services.aftersales_policy import (
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_terms import (
     QUALITY_REASONS,
     RETURN_REASONS,
-    AftersalesPolicy,
     ItemRequest,
     Plan,
     RequestKind,

@@ -26,7 +26,7 @@ from bot.services.aftersales_answers import (
     skips_photo,
     variant_from_text,
 )
-from bot.services.aftersales_policy import QUALITY_REASONS, RETURN_REASONS, RequestKind
+from bot.services.aftersales_terms import QUALITY_REASONS, RETURN_REASONS, RequestKind
 from bot.services.types import Order
 
 from .._common import lang_of, latest_text

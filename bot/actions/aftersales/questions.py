@@ -15,7 +15,7 @@ from bot.payloads import button
 from bot.services import catalog
 from bot.services.aftersales import returned_so_far
 from bot.services.aftersales_answers import line_value
-from bot.services.aftersales_policy import RETURN_REASONS
+from bot.services.aftersales_terms import RETURN_REASONS
 from bot.services.types import Order
 
 from .._common import lang_of

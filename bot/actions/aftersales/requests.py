@@ -31,7 +31,7 @@ from bot.services.aftersales import (
     open_exchange,
     open_return,
 )
-from bot.services.aftersales_policy import Decision, Plan, RequestKind
+from bot.services.aftersales_terms import Decision, Plan, RequestKind
 from bot.services.types import Order, Ticket
 
 from .._common import channel_and_external_id, current_customer_id, lang_of, record_ticket
