@@ -21,6 +21,7 @@ from bot.services.aftersales_policy import AftersalesPolicy
 from bot.services.aftersales_refunds import quote_refund, returned_quantities
 from bot.services.aftersales_terms import Payer, Plan, ReturnReason
 from bot.services.complaints import Severity
+from bot.services.ticket_notices import rma_number
 from bot.services.tickets import (
     DEFAULT_TIMEZONE,
     TicketEvent,
@@ -32,7 +33,6 @@ from bot.services.tickets import (
     insert_ticket,
     list_tickets,
     notify_safely,
-    rma_number,
     serialized_writes,
 )
 from bot.services.types import Lang, Order, Ticket

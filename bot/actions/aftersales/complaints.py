@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from bot.core.language import Lang
 from bot.handoff.rules import handoff_request
 from bot.i18n import fmt_datetime, t, ticket_status_name
-from bot.services import customers, orders, tickets
+from bot.services import customers, orders, ticket_states, tickets
 from bot.services.aftersales import Requester, complaint_count, open_complaint
 from bot.services.aftersales_answers import asks_complaint_status, reason_from_text
 from bot.services.complaint_classifier import load_classifier
@@ -163,7 +163,7 @@ class Complaint(Action):
                     ticket_id=ticket.id,
                     topic=t(f"complaint.type.{ticket.category or 'other'}", lang),
                     status=ticket_status_name(
-                        tickets.effective_status("complaint", ticket.status), lang
+                        ticket_states.effective_status("complaint", ticket.status), lang
                     ),
                     due=_due(ticket, lang, deps),
                 )
