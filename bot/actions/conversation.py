@@ -12,7 +12,7 @@ from bot.i18n import faq_topics, t
 
 from ._common import current_customer_id, lang_of, message_key, record_ticket
 from ._deps import get_deps
-from .orders import reset_flow
+from .order_forms import reset_flow
 
 
 class RequestHuman(Action):

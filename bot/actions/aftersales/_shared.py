@@ -22,7 +22,7 @@ from bot.services.types import Order, OrderItem, Product, Variant
 
 from .._common import channel_and_external_id, events_in_form, latest_metadata
 from .._deps import Deps
-from ..orders import reset_flow
+from ..order_forms import reset_flow
 
 AFTERSALES_FORMS = ("return_request_form", "exchange_request_form")
 # Slots of the after-sales forms; cleared with the order slots when a request ends.

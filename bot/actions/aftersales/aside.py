@@ -15,7 +15,7 @@ from bot.services import orders
 from .._common import current_customer_id, lang_of, latest_text
 from .._deps import Deps, get_deps
 from .._render import order_status_text
-from ..orders import find_order_id
+from ..order_forms import find_order_id
 from ._shared import form_order_id_before, kind_of_form
 
 

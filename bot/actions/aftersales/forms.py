@@ -31,7 +31,7 @@ from bot.services.types import Order
 
 from .._common import lang_of, latest_text
 from .._deps import Deps, get_deps
-from ..orders import INTERRUPTING_INTENTS, OrderFormValidation, order_access
+from ..order_forms import INTERRUPTING_INTENTS, OrderFormValidation, order_access
 from ._shared import (
     NO_PHOTO,
     exchange_options,

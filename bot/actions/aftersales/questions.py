@@ -20,7 +20,7 @@ from bot.services.types import Order
 
 from .._common import lang_of
 from .._deps import Deps, get_deps
-from ..orders import accessible_order
+from ..order_forms import accessible_order
 from ._shared import (
     NO_PHOTO,
     chosen_variant,

@@ -36,7 +36,8 @@ from bot.services.types import Order, Ticket
 
 from .._common import channel_and_external_id, current_customer_id, lang_of, record_ticket
 from .._deps import Deps, get_deps
-from ..orders import SHIPPED, OrderAction, accessible_order
+from ..order_forms import SHIPPED, accessible_order
+from ..orders import OrderAction
 from ._shared import (
     NO_PHOTO,
     chosen_variant,
