@@ -27,7 +27,8 @@ from bot.services.customers import resolve_customer
 from bot.services.orders import OrderStateError, cancel_order, get_order, list_orders
 from bot.services.ticket_states import InvalidTransition
 from bot.services.tickets import list_tickets, ticket_history, transition_ticket
-from bot.shop.importer import ImportValidationError, import_shop
+from bot.shop.export_format import ImportValidationError
+from bot.shop.importer import import_shop
 from bot.shop.seed import seed_demo_shop
 from bot.storage.db import create_engine, create_schema
 from tests.conftest import SHOP_TODAY
