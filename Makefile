@@ -62,7 +62,7 @@ train: prepare-training rasa-env train-sentiment train-recsys
 # --- sentiment model: retrained only when its code or data changed (about a minute) ---------
 .PHONY: train-sentiment eval-sentiment
 SENTIMENT_MODEL := var/models/sentiment.pt
-SENTIMENT_INPUTS := $(wildcard bot/sentiment/*.py) bot/services/sentiment.py \
+SENTIMENT_INPUTS := $(wildcard bot/sentiment/*.py) \
   $(wildcard $(RASA_DIR)/data/nlu/*.yml) \
   data/uci-sentiment/amazon_cells_labelled.txt data/clinc150/data_full.json
 
@@ -88,7 +88,7 @@ eval-recsys: env
 
 # Request latency of action_recommend_products and the bandit simulation, into reports/.
 bench-recsys: env
-	$(PY) -m bot.recsys.bench --out reports
+	$(PY) -m bot.bench_recsys --out reports
 	$(PY) -m bot.recsys.simulate --out reports
 
 # --- the two front-door commands -------------------------------------------------------

@@ -19,7 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import REPO_ROOT, Config, ConfigError, load_config
-from bot.shop.importer import ImportValidationError, Mode, import_shop, load_export
+from bot.shop.export_format import ImportValidationError, Mode
+from bot.shop.importer import import_shop, load_export
 from bot.shop.seed import SeedError, seed_demo_shop
 from bot.shop.training import PrepareError, prepare_training
 from bot.storage.db import create_engine

@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from bot.shop.generator.orders import OrderGenerator as _Generator
 from bot.shop.people_data import CARRIERS, CITIES
-from bot.shop.seed import _Generator
 from bot.storage.schema import customers, identities, order_items, orders, products, shipment_events
 
 SHOP_TIMEZONE = "Asia/Shanghai"

@@ -97,10 +97,12 @@ async def record_ticket(
     order_id: str | None = None,
     category: str | None = None,
     details: dict[str, Any] | None = None,
+    timezone: str = tickets.DEFAULT_TIMEZONE,
 ) -> Ticket:
     """Record a ticket from this conversation (same ``key`` again: the existing ticket).
 
-    The payload is ``details`` followed by the customer's text and language.
+    The payload is ``details`` followed by the customer's text and language; the ticket's id
+    carries the day in ``timezone`` (the shop's configured ``shop.timezone``).
     """
     channel, _ = channel_and_external_id(tracker)
     return await tickets.create_ticket(
@@ -114,6 +116,7 @@ async def record_ticket(
         channel=channel,
         sender_id=tracker.sender_id,
         idempotency_key=key,
+        timezone=timezone,
     )
 
 

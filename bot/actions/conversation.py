@@ -12,7 +12,7 @@ from bot.i18n import faq_topics, t
 
 from ._common import current_customer_id, lang_of, message_key, record_ticket
 from ._deps import get_deps
-from .orders import reset_flow
+from .order_forms import reset_flow
 
 
 class RequestHuman(Action):
@@ -53,6 +53,7 @@ class GiveFeedback(Action):
             customer_id=await current_customer_id(tracker, deps.engine),
             lang=lang,
             key=message_key("feedback", tracker),
+            timezone=deps.config.shop.timezone,
         )
         dispatcher.utter_message(text=t("feedback.recorded", lang, ticket_id=ticket.id))
         return []
@@ -78,6 +79,7 @@ class DeleteMyData(Action):
             customer_id=customer_id,
             lang=lang,
             key=f"data_deletion:{customer_id or tracker.sender_id}",
+            timezone=deps.config.shop.timezone,
         )
         key = "data.recorded" if customer_id else "data.unknown_customer"
         dispatcher.utter_message(text=t(key, lang, ticket_id=ticket.id))

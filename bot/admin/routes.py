@@ -24,12 +24,14 @@ from bot.core.http import (
     optional_string,
     read_json_object,
 )
-from bot.services.tickets import (
+from bot.services.ticket_states import (
     STAFF_ACTOR_PREFIX,
     InvalidTransition,
     TicketNotFound,
-    TicketNotifier,
     allowed_transitions,
+)
+from bot.services.tickets import (
+    TicketNotifier,
     event_to_json,
     get_ticket,
     list_tickets,

@@ -11,7 +11,8 @@ import logging
 
 from bot.core.message import CHANNEL_RE, OutgoingMessage
 from bot.core.pipeline import Pipeline
-from bot.services.tickets import TicketEvent, customer_notice
+from bot.services.ticket_notices import customer_notice
+from bot.services.tickets import TicketEvent
 from bot.services.types import Ticket
 
 logger = logging.getLogger(__name__)

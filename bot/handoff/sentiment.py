@@ -44,7 +44,7 @@ class LazySentiment:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    from bot.services.sentiment import SentimentModel
+                    from bot.sentiment.scoring import SentimentModel
 
                     self._model = SentimentModel.load(self.path)
                     logger.info("sentiment model loaded from %s", self.path)

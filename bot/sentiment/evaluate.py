@@ -34,8 +34,8 @@ from bot.sentiment import data
 from bot.sentiment.data import Example
 from bot.sentiment.features import FeatureExtractor, Features, detect_language, vader_scores
 from bot.sentiment.model import SentimentTrainer, TrainConfig
+from bot.sentiment.scoring import SentimentModel, score_from_logit
 from bot.sentiment.train import DEFAULT_SEED, Corpus, load_corpus, make_extractor
-from bot.services.sentiment import SentimentModel, score_from_logit
 
 FOLDS = 5
 ZH_TEST_FRACTION = 0.1

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from bot.services.sentiment import DEFAULT_MODEL_PATH, SentimentModel
+from bot.sentiment.scoring import DEFAULT_MODEL_PATH, SentimentModel
 
 
 def stream_scores(model: SentimentModel, source: BinaryIO, sink: TextIO) -> int:

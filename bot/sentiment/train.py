@@ -16,7 +16,7 @@ from bot.sentiment import data
 from bot.sentiment.data import Example
 from bot.sentiment.features import FeatureExtractor, Features, vader_scores
 from bot.sentiment.model import SentimentTrainer, TrainConfig
-from bot.services.sentiment import DEFAULT_MODEL_PATH, ModelInfo, SentimentModel, save_model
+from bot.sentiment.scoring import DEFAULT_MODEL_PATH, ModelInfo, SentimentModel, save_model
 
 DEFAULT_SEED = 13
 NEUTRAL_PER_LANGUAGE = 3000

@@ -17,16 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services.aftersales_policy import (
-    AftersalesPolicy,
-    Payer,
-    Plan,
-    ReturnReason,
-    quote_refund,
-    returned_quantities,
-)
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_refunds import quote_refund, returned_quantities
+from bot.services.aftersales_terms import Payer, Plan, ReturnReason
 from bot.services.complaints import Severity
+from bot.services.ticket_notices import rma_number
 from bot.services.tickets import (
+    DEFAULT_TIMEZONE,
     TicketEvent,
     TicketNotifier,
     change_status,
@@ -36,7 +33,6 @@ from bot.services.tickets import (
     insert_ticket,
     list_tickets,
     notify_safely,
-    rma_number,
     serialized_writes,
 )
 from bot.services.types import Lang, Order, Ticket
@@ -128,6 +124,7 @@ async def _create_with_approval(
                     idempotency_key=key,
                     actor="customer" if requester.sender_id else "system",
                     now=now,
+                    timezone=policy.zone,
                 )
                 if with_rma:
                     payload = {**payload, **_return_details(policy, order, ticket.id, payload)}
@@ -418,8 +415,10 @@ async def open_complaint(
     order_id: str | None,
     key: str,
     now: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Ticket:
-    """A complaint ticket: its type as category, severity, SLA deadline and why.
+    """A complaint ticket: its type as category, severity, SLA deadline and why (its id carries
+    the day in ``timezone``, the shop's configured ``shop.timezone``).
 
     High and critical complaints are flagged ``needs_human`` for staff (and the handoff).
     """
@@ -451,6 +450,7 @@ async def open_complaint(
                     severity=severity.level,
                     sla_due_at=created + severity.sla,
                     now=created,
+                    timezone=timezone,
                 )
             break
         except IntegrityError:

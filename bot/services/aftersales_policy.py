@@ -16,182 +16,41 @@ Windows are counted in calendar days in the shop's timezone, starting the day af
 with a 7-day window, delivery on the 1st allows a return until the end of the 8th (day 7) and
 refuses it on the 9th (day 8). Every decision carries the reason shown to the customer in
 Chinese and English, and the alternatives offered (exchange, warranty repair, ...).
+
+The values it answers with are in :mod:`bot.services.aftersales_terms`, the money in
+:mod:`bot.services.aftersales_refunds`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from bot.config import AftersalesConfig, Config, ConfigError
-from bot.i18n import category_name, join_list, money, payment_name, status_name, t
-from bot.services.types import Lang, Order, OrderItem, Ticket
-
-RequestKind = Literal["return", "exchange", "repair"]
-DecisionKind = Literal["return", "exchange", "repair", "refused"]
-ReturnReason = Literal[
-    "no_reason",  # changed their mind, no longer needed (七天无理由)
-    "size_or_fit",  # wrong size or colour chosen by the customer
-    "quality_problem",
-    "damaged_in_transit",
-    "wrong_item",
-    "not_as_described",
-]
-ReasonCode = Literal[
-    "no_reason_return",
-    "no_reason_exchange",
-    "quality_return",
-    "quality_exchange",
-    "warranty_repair",
-    "return_window_passed",
-    "exchange_window_passed",
-    "quality_return_window_passed",
-    "quality_exchange_window_passed",
-    "out_of_warranty",
-    "no_warranty",
-    "category_not_returnable",
-    "customised",
-    "opened",
-    "not_delivered",
-    "order_closed",
-    "already_returned",
-    "quantity_exceeds",
-]
-AlternativeKind = Literal["exchange", "warranty_repair", "intercept", "cancel_order"]
-Payer = Literal["shop", "customer"]
-WindowState = Literal["open", "expired", "not_delivered", "closed"]
-
-REQUEST_KINDS: tuple[str, ...] = get_args(RequestKind)
-RETURN_REASONS: tuple[str, ...] = get_args(ReturnReason)
-# A fault of the goods or of the shop: the quality windows apply, category limits do not.
-QUALITY_REASONS: frozenset[str] = frozenset(
-    {"quality_problem", "damaged_in_transit", "wrong_item", "not_as_described"}
+from bot.i18n import category_name, join_list, status_name, t
+from bot.services.aftersales_refunds import order_line, quote_refund
+from bot.services.aftersales_terms import (
+    COMPLAINT_SEVERITIES,
+    QUALITY_REASONS,
+    REQUEST_KINDS,
+    RETURN_REASONS,
+    SHIPPED_STATUSES,
+    UNSHIPPED_STATUSES,
+    Alternative,
+    AlternativeKind,
+    Decision,
+    DecisionKind,
+    ItemRequest,
+    Payer,
+    Plan,
+    ReasonCode,
+    RequestKind,
+    ReturnReason,
+    ReturnWindow,
 )
-COMPLAINT_SEVERITIES = ("low", "medium", "high", "critical")
-# Ticket statuses after which a return no longer counts against the order's items.
-VOID_STATUSES = frozenset({"rejected", "cancelled"})
-SHIPPED_STATUSES = frozenset({"shipped", "in_transit"})
-UNSHIPPED_STATUSES = frozenset({"pending_payment", "paid"})
-
-
-# Values --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReturnWindow:
-    """Whether a no-reason return or exchange is still open, and its last moment (the end of
-    the window's last calendar day in the shop's timezone; None before delivery)."""
-
-    state: WindowState
-    deadline: datetime | None
-
-
-@dataclass(frozen=True)
-class Alternative:
-    """Something else the customer can do when the request is refused."""
-
-    kind: AlternativeKind
-    until: date | None  # last day it is possible, in the shop's timezone
-    text_zh: str
-    text_en: str
-
-    def text(self, lang: Lang) -> str:
-        return self.text_zh if lang == "zh" else self.text_en
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The policy's answer for one order line.
-
-    ``kind`` is what is granted ("refused" when nothing is); ``reason_code`` says why and
-    ``reason_zh``/``reason_en`` say it to the customer. ``last_day`` is the last day of the
-    window that decided (shop timezone); ``return_shipping_paid_by`` is None when nothing
-    goes back to the shop.
-    """
-
-    line: int
-    quantity: int
-    requested: RequestKind
-    kind: DecisionKind
-    reason_code: ReasonCode
-    reason_zh: str
-    reason_en: str
-    alternatives: tuple[Alternative, ...] = ()
-    last_day: date | None = None
-    days_since_delivery: int | None = None
-    return_shipping_paid_by: Payer | None = None
-
-    @property
-    def allowed(self) -> bool:
-        return self.kind != "refused"
-
-    def reason(self, lang: Lang) -> str:
-        return self.reason_zh if lang == "zh" else self.reason_en
-
-    def message(self, lang: Lang) -> str:
-        """The reason followed by the alternatives, as one paragraph for the customer."""
-        sep = "" if lang == "zh" else " "
-        return sep.join([self.reason(lang), *(alt.text(lang) for alt in self.alternatives)])
-
-
-@dataclass(frozen=True)
-class RefundLine:
-    line: int
-    quantity: int
-    list_cents: int  # unit price x quantity
-    discount_cents: int  # this part's share of the order discount
-    refund_cents: int
-
-
-@dataclass(frozen=True)
-class RefundQuote:
-    lines: tuple[RefundLine, ...]
-    items_cents: int
-    shipping_cents: int  # the original delivery fee, when it is refunded too
-    total_cents: int
-    method: str  # the order's payment method: refunds go back the way the money came
-
-    def text(self, lang: Lang) -> str:
-        return t(
-            "aftersales.refund",
-            lang,
-            amount=money(self.total_cents),
-            method=payment_name(self.method, lang),
-        )
-
-
-@dataclass(frozen=True)
-class ItemRequest:
-    """One order line (index into ``order.items``) and how many of its units."""
-
-    line: int
-    quantity: int = 1
-    opened: bool = False
-    customised: bool = False
-    # The product's own warranty when it states one (specs "Warranty: 2 years"), in days.
-    warranty_days: int | None = None
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Decisions for every requested line, and the refund of the allowed returns."""
-
-    order_id: str
-    requested: RequestKind
-    reason: ReturnReason
-    decisions: tuple[Decision, ...]
-    refund: RefundQuote | None  # only for returns with at least one allowed line
-    return_shipping_paid_by: Payer | None
-
-    @property
-    def allowed(self) -> tuple[Decision, ...]:
-        return tuple(d for d in self.decisions if d.allowed)
-
-    @property
-    def refused(self) -> tuple[Decision, ...]:
-        return tuple(d for d in self.decisions if not d.allowed)
+from bot.services.types import Lang, Order, OrderItem
 
 
 # Configuration ---------------------------------------------------------------------------------
@@ -223,125 +82,6 @@ def check_config(cfg: AftersalesConfig) -> None:
         raise ConfigError(
             f"`aftersales.complaint_history_days` must be 0 or more: {cfg.complaint_history_days}"
         )
-
-
-# Money -----------------------------------------------------------------------------------------
-def allocate(total: int, weights: Sequence[int]) -> tuple[int, ...]:
-    """Split ``total`` cents in proportion to ``weights``; the parts sum to ``total`` exactly.
-
-    Each part gets the floor of its exact share; the cents left over go one each to the parts
-    with the largest remainders, the earlier part first on a tie (largest remainder method).
-    """
-    if total < 0 or any(w < 0 for w in weights):
-        raise ValueError(f"total and weights must not be negative, got {total} and {weights}")
-    whole = sum(weights)
-    if whole == 0:
-        if total:
-            raise ValueError(f"cannot split {total} over weights that are all zero")
-        return tuple(0 for _ in weights)
-    parts = [total * w // whole for w in weights]
-    remainders = [total * w % whole for w in weights]
-    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
-    for i in order[: total - sum(parts)]:
-        parts[i] += 1
-    return tuple(parts)
-
-
-def _unit_discounts(line_discount: int, quantity: int) -> list[int]:
-    """The line's discount per unit; the first units carry the odd cents."""
-    base, extra = divmod(line_discount, quantity)
-    return [base + (1 if k < extra else 0) for k in range(quantity)]
-
-
-def line_discounts(order: Order) -> tuple[int, ...]:
-    """The order's discount shared out over its lines in proportion to their list value."""
-    return allocate(
-        order.discount_cents, [item.unit_price_cents * item.quantity for item in order.items]
-    )
-
-
-def quote_refund(
-    order: Order,
-    items: Sequence[tuple[int, int]],
-    already_returned: Mapping[int, int] | None = None,
-    *,
-    refund_shipping: bool = False,
-) -> RefundQuote:
-    """The refund for returning ``items`` ((line, quantity) pairs) of ``order``.
-
-    Units of a line are returned in order, so the units already returned keep their share of
-    the discount and every later part gets the rest: returning an order piece by piece refunds
-    exactly what a full return does. ``refund_shipping`` adds the original delivery fee.
-    """
-    returned = dict(already_returned or {})
-    shares = line_discounts(order)
-    lines: list[RefundLine] = []
-    for line, quantity in items:
-        item = _item(order, line)
-        done = returned.get(line, 0)
-        if quantity < 1 or done + quantity > item.quantity:
-            raise ValueError(
-                f"line {line} of order {order.id} has {item.quantity} units, {done} already "
-                f"returned; cannot refund {quantity} more"
-            )
-        unit = _unit_discounts(shares[line], item.quantity)
-        discount = sum(unit[done : done + quantity])
-        list_cents = item.unit_price_cents * quantity
-        lines.append(RefundLine(line, quantity, list_cents, discount, list_cents - discount))
-        returned[line] = done + quantity
-    items_cents = sum(r.refund_cents for r in lines)
-    shipping = order.shipping_cents if refund_shipping else 0
-    return RefundQuote(
-        lines=tuple(lines),
-        items_cents=items_cents,
-        shipping_cents=shipping,
-        total_cents=items_cents + shipping,
-        method=order.payment_method,
-    )
-
-
-def returned_quantities(order: Order, tickets: Iterable[Ticket]) -> dict[int, int]:
-    """Units per line of ``order`` already returned or on their way back.
-
-    Counts return and refund tickets of the order unless rejected or cancelled. Their payload
-    lists ``items`` as ``{"line", "quantity"}``; older tickets name ``product_id``/``sku``
-    instead and count against the first line of that product.
-    """
-    counts: dict[int, int] = {}
-    for ticket in tickets:
-        if ticket.order_id != order.id or ticket.kind not in ("return", "refund"):
-            continue
-        if ticket.status in VOID_STATUSES:
-            continue
-        for entry in ticket.payload.get("items") or ():
-            if not isinstance(entry, dict):
-                continue
-            line = _line_of(order, entry)
-            quantity = entry.get("quantity", 1)
-            if line is None or not isinstance(quantity, int) or quantity < 1:
-                continue
-            limit = order.items[line].quantity
-            counts[line] = min(limit, counts.get(line, 0) + quantity)
-    return counts
-
-
-def _line_of(order: Order, entry: Mapping[str, object]) -> int | None:
-    line = entry.get("line")
-    if isinstance(line, int) and 0 <= line < len(order.items):
-        return line
-    for index, item in enumerate(order.items):
-        if item.product_id == entry.get("product_id") and item.variant_sku == entry.get("sku"):
-            return index
-    return None
-
-
-def _item(order: Order, line: int) -> OrderItem:
-    if not 0 <= line < len(order.items):
-        raise ValueError(
-            f"order {order.id} has lines 0-{len(order.items) - 1}, got line {line}; "
-            "pick a line from order.items"
-        )
-    return order.items[line]
 
 
 def warranty_days_from_spec(text: str | None) -> int | None:
@@ -428,7 +168,7 @@ class AftersalesPolicy:
             raise ValueError(f"quantity must be at least 1, got {request.quantity}")
         if now.tzinfo is None:
             raise ValueError(f"`now` must be timezone-aware, got {now!r}")
-        item = _item(order, request.line)
+        item = order_line(order, request.line)
         ctx = _Context(self, order, item, request, kind, now)
 
         if order.status in ("cancelled", "returned"):

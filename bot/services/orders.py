@@ -21,7 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import OrdersConfig
-from bot.services.tickets import find_ticket_by_key, insert_ticket, serialized_writes
+from bot.services.tickets import (
+    DEFAULT_TIMEZONE,
+    find_ticket_by_key,
+    insert_ticket,
+    serialized_writes,
+)
 from bot.services.types import (
     Order,
     OrderItem,
@@ -329,6 +334,7 @@ async def cancel_order(
     sender_id: str | None,
     reason: str | None,
     cancellable_statuses: Sequence[str] = DEFAULT_CANCELLABLE,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Ticket:
     """Cancel ``order`` and record an approved "cancellation" ticket.
 
@@ -373,6 +379,7 @@ async def cancel_order(
                     channel=channel,
                     sender_id=sender_id,
                     idempotency_key=key,
+                    timezone=timezone,
                 )
         except (IntegrityError, _ConcurrentChange):
             continue  # a concurrent request won; the next round returns or refuses
@@ -387,6 +394,7 @@ async def change_address(
     channel: str | None,
     sender_id: str | None,
     changeable_statuses: Sequence[str] = DEFAULT_ADDRESS_CHANGEABLE,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Ticket:
     """Set the order's shipping address and record an approved "address_change" ticket.
 
@@ -425,6 +433,7 @@ async def change_address(
                     channel=channel,
                     sender_id=sender_id,
                     idempotency_key=f"address:{order.id}:{count + 1}:{digest}",
+                    timezone=timezone,
                 )
         except (IntegrityError, _ConcurrentChange):
             continue

@@ -3,18 +3,18 @@
 The same request twice makes one ticket: callers derive an idempotency key from the request's
 content ("cancel:260420000009"), and asking again returns the ticket made the first time.
 
-Each kind of ticket moves through its own states (:data:`TRANSITIONS`); staff move it with
-:func:`transition_ticket`, which records who, when, from, to and why in ``ticket_events`` and
-tells the customer through an injected :class:`TicketNotifier`.
+Each kind of ticket moves through its own states (:data:`bot.services.ticket_states.TRANSITIONS`);
+staff move it with :func:`transition_ticket`, which records who, when, from, to and why in
+``ticket_events`` and tells the customer through an injected :class:`TicketNotifier` (the text:
+:func:`bot.services.ticket_notices.customer_notice`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
@@ -25,17 +25,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.config import load_config
-from bot.i18n import (
-    as_lang,
-    fmt_datetime,
-    money,
-    payment_name,
-    t,
-    text_keys,
-    ticket_kind_name,
+from bot.config import ShopConfig
+from bot.services.ticket_states import (
+    SEVERITIES,
+    InvalidTransition,
+    TicketNotFound,
+    allowed_transitions,
 )
-from bot.services.types import Lang, Ticket, as_utc, as_utc_or_none
+from bot.services.types import Ticket, as_utc, as_utc_or_none
 from bot.storage.schema import ticket_events, tickets
 
 logger = logging.getLogger(__name__)
@@ -93,26 +90,29 @@ async def find_ticket_by_key(conn: AsyncConnection, idempotency_key: str) -> Tic
     return None if row is None else _ticket(row)
 
 
-@functools.cache
-def _shop_timezone() -> ZoneInfo:
-    """The shop's timezone from the settings, read once per process on first use."""
-    return ZoneInfo(load_config().shop.timezone)
+# The timezone of a caller that does not say (the shop setting's default); callers pass the
+# configured ``shop.timezone``.
+DEFAULT_TIMEZONE = ShopConfig.timezone
 
 
-def ticket_id_prefix(now: datetime, timezone: tzinfo | None = None) -> str:
+def _zone(timezone: tzinfo | str) -> tzinfo:
+    return ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+
+
+def ticket_id_prefix(now: datetime, timezone: tzinfo | str = DEFAULT_TIMEZONE) -> str:
     """The "TK-<date>-" start of ids of tickets made at ``now``.
 
-    The date is the one customers see: the day in the shop's timezone (``timezone``, by
-    default the configured one), not the UTC day.
+    The date is the one customers see: the day in the shop's timezone (``timezone``, the
+    configured ``shop.timezone``), not the UTC day.
     """
     if now.tzinfo is None:
         raise ValueError(f"`now` must be timezone-aware, got {now!r}")
-    local = now.astimezone(timezone or _shop_timezone())
+    local = now.astimezone(_zone(timezone))
     return f"TK-{local:%Y%m%d}-"
 
 
-async def _next_ticket_id(conn: AsyncConnection, now: datetime) -> str:
-    prefix = ticket_id_prefix(now)
+async def _next_ticket_id(conn: AsyncConnection, now: datetime, timezone: tzinfo | str) -> str:
+    prefix = ticket_id_prefix(now, timezone)
     last = (
         await conn.execute(
             select(tickets.c.id)
@@ -158,6 +158,7 @@ async def insert_ticket(
     actor: str | None = None,
     note: str | None = None,
     now: datetime | None = None,
+    timezone: tzinfo | str = DEFAULT_TIMEZONE,
 ) -> Ticket:
     """Create a ticket inside the caller's transaction, or return the one with the same key.
 
@@ -174,7 +175,7 @@ async def insert_ticket(
         return existing
     now = _aware_now(now)
     ticket = Ticket(
-        id=await _next_ticket_id(conn, now),
+        id=await _next_ticket_id(conn, now, timezone),
         kind=kind,
         order_id=order_id,
         customer_id=customer_id,
@@ -227,8 +228,12 @@ async def create_ticket(
     sla_due_at: datetime | None = None,
     actor: str | None = None,
     note: str | None = None,
+    timezone: tzinfo | str = DEFAULT_TIMEZONE,
 ) -> Ticket:
-    """Create a ticket; the same ``idempotency_key`` again returns the existing ticket."""
+    """Create a ticket; the same ``idempotency_key`` again returns the existing ticket.
+
+    Its id carries the day in ``timezone`` (the shop's configured ``shop.timezone``).
+    """
     for _ in range(_ATTEMPTS):
         try:
             async with serialized_writes(engine), engine.begin() as conn:
@@ -247,6 +252,7 @@ async def create_ticket(
                     sla_due_at=sla_due_at,
                     actor=actor,
                     note=note,
+                    timezone=timezone,
                 )
         except IntegrityError:
             # A concurrent request took the key (return its ticket) or the id (try again).
@@ -310,109 +316,6 @@ def ticket_to_json(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-# The state machine ------------------------------------------------------------------------------
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-
-_GOODS_BACK = {
-    "requested": frozenset({"approved", "rejected", "cancelled"}),
-    "approved": frozenset({"item_received", "cancelled"}),
-    # The returned item fails the check (used, damaged by the customer): refused after all.
-    "item_received": frozenset({"rejected"}),
-    "rejected": frozenset({"closed"}),
-    "cancelled": frozenset(),
-    "closed": frozenset(),
-}
-
-TRANSITIONS: Mapping[str, Mapping[str, frozenset[str]]] = {
-    "return": {
-        **_GOODS_BACK,
-        "item_received": _GOODS_BACK["item_received"] | {"refunded"},
-        "refunded": frozenset({"closed"}),
-    },
-    "exchange": {
-        **_GOODS_BACK,
-        "item_received": _GOODS_BACK["item_received"] | {"exchanged"},
-        "exchanged": frozenset({"closed"}),
-    },
-    # A refund without sending anything back (missing item, price protection).
-    "refund": {
-        "requested": frozenset({"approved", "rejected", "cancelled"}),
-        "approved": frozenset({"refunded"}),
-        "refunded": frozenset({"closed"}),
-        "rejected": frozenset({"closed"}),
-        "cancelled": frozenset(),
-        "closed": frozenset(),
-    },
-    "complaint": {
-        "requested": frozenset({"in_progress"}),
-        "in_progress": frozenset({"resolved"}),
-        "resolved": frozenset({"closed", "in_progress"}),  # back in progress: not solved after all
-        "closed": frozenset(),
-    },
-    # Cancellations are approved when made; a paid order's money then goes back.
-    "cancellation": {
-        "approved": frozenset({"refunded", "closed"}),
-        "refunded": frozenset({"closed"}),
-        "closed": frozenset(),
-    },
-}
-# Statuses written before the state machine existed, read as the state they meant.
-LEGACY_STATUSES: Mapping[str, Mapping[str, str]] = {"complaint": {"open": "requested"}}
-FINAL_STATUSES = frozenset({"closed", "cancelled"})
-STAFF_ACTOR_PREFIX = "staff:"
-
-
-class TicketError(Exception):
-    """A ticket operation that cannot be done; subclasses say why."""
-
-
-class TicketNotFound(TicketError):
-    def __init__(self, ticket_id: str) -> None:
-        super().__init__(f"there is no ticket {ticket_id!r}")
-        self.ticket_id = ticket_id
-
-
-class InvalidTransition(TicketError):
-    """The ticket's kind does not allow going from its current status to the one asked for."""
-
-    def __init__(self, ticket: Ticket, to_status: str, allowed: tuple[str, ...]) -> None:
-        options = ", ".join(allowed) if allowed else "none, the ticket is final"
-        super().__init__(
-            f"a {ticket.kind} ticket cannot go from {ticket.status!r} to {to_status!r}; "
-            f"allowed next: {options}"
-        )
-        self.ticket = ticket
-        self.to_status = to_status
-        self.allowed = allowed
-
-
-def _machine(kind: str) -> Mapping[str, frozenset[str]] | None:
-    return TRANSITIONS.get(kind)
-
-
-def effective_status(kind: str, status: str) -> str:
-    """The state-machine status of a stored status (legacy names mapped)."""
-    return LEGACY_STATUSES.get(kind, {}).get(status, status)
-
-
-def allowed_transitions(kind: str, status: str) -> tuple[str, ...]:
-    """The statuses a ``kind`` ticket in ``status`` may go to next, in a stable order.
-
-    Kinds without their own machine (address changes, messages, feedback, data requests)
-    can only be closed.
-    """
-    machine = _machine(kind)
-    if machine is None:
-        return () if status in FINAL_STATUSES else ("closed",)
-    return tuple(sorted(machine.get(effective_status(kind, status), frozenset())))
-
-
-def states_of(kind: str) -> tuple[str, ...]:
-    """Every status a ``kind`` ticket can be in (empty for kinds without a machine)."""
-    machine = _machine(kind)
-    return () if machine is None else tuple(machine)
-
-
 @dataclass(frozen=True)
 class TicketEvent:
     """One entry of a ticket's history; ``from_status`` is None for its creation."""
@@ -442,7 +345,7 @@ class TicketNotifier(Protocol):
 
     Called after the change is committed. Implementations should store the message (the
     gateway's outbox) rather than send it inline; an exception is logged and does not undo the
-    change. :func:`customer_notice` gives the text.
+    change. :func:`bot.services.ticket_notices.customer_notice` gives the text.
     """
 
     async def notify(self, ticket: Ticket, event: TicketEvent) -> None: ...
@@ -583,89 +486,3 @@ async def ticket_history(engine: AsyncEngine, ticket_id: str) -> list[TicketEven
     )
     async with engine.connect() as conn:
         return [_event(row) for row in (await conn.execute(query)).all()]
-
-
-# What the customer is told -----------------------------------------------------------------------
-def rma_number(ticket_id: str) -> str:
-    """The return authorisation number of a ticket: "TK-20260421-0003" -> "RMA-20260421-0003"."""
-    prefix = "TK-"
-    return "RMA-" + (ticket_id[len(prefix) :] if ticket_id.startswith(prefix) else ticket_id)
-
-
-def ticket_language(ticket: Ticket, default: Lang = "zh") -> Lang:
-    """The language the customer used when the ticket was made."""
-    value = ticket.payload.get("language")
-    return as_lang(value) if value in ("zh", "en") else default
-
-
-def customer_notice(
-    ticket: Ticket, event: TicketEvent, lang: Lang | None = None, timezone: str | None = None
-) -> str:
-    """The message telling the customer about ``event`` in their language.
-
-    Approved returns and exchanges repeat the RMA number and how to send the item back;
-    refunds say the amount and where it goes; complaints in progress say when to expect an
-    answer. Staff notes stay internal.
-    """
-    lang = lang or ticket_language(ticket)
-    zone = timezone or str(_shop_timezone())
-    kind = ticket_kind_name(ticket.kind, lang)
-    kind = kind if lang == "zh" else kind.lower()
-    status = event.to_status
-    payload = ticket.payload
-    parts: list[str] = []
-    if ticket.kind == "complaint" and status == "requested":
-        topic = t(f"complaint.type.{ticket.category}", lang) if _known_type(ticket) else ""
-        parts.append(
-            t(
-                "ticket.notify.complaint_requested",
-                lang,
-                topic=topic or t("complaint.type.other", lang),
-                ticket_id=ticket.id,
-                due=_due(ticket, lang, zone),
-            )
-        )
-    elif ticket.kind == "complaint" and status == "in_progress":
-        parts.append(
-            t("ticket.notify.in_progress", lang, ticket_id=ticket.id, due=_due(ticket, lang, zone))
-        )
-    elif status == "refunded" and (refund := _refund(payload)) is not None:
-        parts.append(
-            t(
-                "ticket.notify.refunded_amount",
-                lang,
-                ticket_id=ticket.id,
-                amount=money(refund[0]),
-                method=payment_name(refund[1], lang),
-            )
-        )
-    else:
-        key = f"ticket.notify.{status}"
-        try:
-            parts.append(t(key, lang, kind=kind, ticket_id=ticket.id))
-        except ValueError:
-            # A status without its own text (kinds outside the machine): say it plainly.
-            parts.append(t("ticket.notify.requested", lang, kind=kind, ticket_id=ticket.id))
-    if status == "approved" and ticket.kind in ("return", "exchange"):
-        instructions = payload.get("instructions")
-        if isinstance(instructions, dict) and isinstance(instructions.get(lang), str):
-            parts.append(instructions[lang])
-    return ("" if lang == "zh" else " ").join(parts)
-
-
-def _known_type(ticket: Ticket) -> bool:
-    return f"complaint.type.{ticket.category}" in text_keys()
-
-
-def _due(ticket: Ticket, lang: Lang, zone: str) -> str:
-    if ticket.sla_due_at is None:
-        return t("ticket.due_soon", lang)
-    return fmt_datetime(ticket.sla_due_at, lang, zone)
-
-
-def _refund(payload: Mapping[str, Any]) -> tuple[int, str] | None:
-    """(amount in cents, payment method) of the refund a ticket recorded, if any."""
-    refund = payload.get("refund")
-    if isinstance(refund, dict) and isinstance(refund.get("total_cents"), int):
-        return int(refund["total_cents"]), str(refund.get("method") or "")
-    return None

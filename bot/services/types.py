@@ -138,7 +138,7 @@ class Ticket:
     kind: str
     order_id: str | None
     customer_id: str | None
-    status: str  # see bot.services.tickets.TRANSITIONS
+    status: str  # see bot.services.ticket_states.TRANSITIONS
     category: str | None
     payload: dict[str, Any] = field(hash=False)
     channel: str | None

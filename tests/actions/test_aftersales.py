@@ -9,24 +9,23 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
-from bot.actions.aftersales import (
+from bot.actions.aftersales.aside import OrderStatusAside
+from bot.actions.aftersales.complaints import Complaint
+from bot.actions.aftersales.forms import ValidateExchangeRequestForm, ValidateReturnRequestForm
+from bot.actions.aftersales.questions import (
     AskAftersalesConfirm,
     AskAftersalesLine,
     AskExchangeVariant,
-    Complaint,
-    ExchangeRequest,
-    OrderStatusAside,
-    RefundStatus,
-    ReturnRequest,
-    ValidateExchangeRequestForm,
-    ValidateReturnRequestForm,
+)
+from bot.actions.aftersales.requests import ExchangeRequest, RefundStatus, ReturnRequest
+from bot.actions.orders import CancelOrder
+from bot.services import catalog, orders, tickets
+from bot.services.aftersales_answers import (
     line_from_text,
     quantity_from_text,
     reason_from_text,
     variant_from_text,
 )
-from bot.actions.orders import CancelOrder
-from bot.services import catalog, orders, tickets
 from tests.factory import ShopFactory
 
 from .helpers import make_tracker, slot_events, texts

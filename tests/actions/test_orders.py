@@ -8,14 +8,11 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
-from bot.actions.orders import (
+from bot.actions.order_forms import (
     AskConfirm,
     AskNewAddress,
     AskOrderId,
     AskPhone,
-    CancelOrder,
-    ChangeAddress,
-    OrderStatus,
     ValidateCancelOrderForm,
     ValidateChangeAddressForm,
     ValidateOrderStatusForm,
@@ -23,6 +20,7 @@ from bot.actions.orders import (
     phone_retries,
     strip_address_lead_in,
 )
+from bot.actions.orders import CancelOrder, ChangeAddress, OrderStatus
 from bot.i18n import t
 from bot.services import orders, tickets
 from bot.storage import schema

@@ -10,7 +10,8 @@ import pytest
 
 from bot.actions.policy import expected_ship_by
 from bot.config import load_config
-from bot.services.aftersales_policy import AftersalesPolicy, ItemRequest, ReturnWindow
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_terms import ItemRequest, ReturnWindow
 from bot.services.types import Order, OrderItem
 
 NOW = datetime(2026, 4, 21, 4, 0, tzinfo=UTC)  # noon in Shanghai

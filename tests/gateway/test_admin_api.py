@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.admin.routes import NOTIFIER_KEY
 from bot.gateway.__main__ import build_app
-from bot.services.tickets import TicketEvent, create_ticket, customer_notice, list_tickets
+from bot.services.ticket_notices import customer_notice
+from bot.services.tickets import TicketEvent, create_ticket, list_tickets
 from bot.services.types import Ticket
 from tests.gateway.fake_rasa import FakeRasa
 from tests.gateway.helpers import ADMIN_TOKEN, Client, MakeClient, make_config

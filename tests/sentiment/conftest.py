@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.sentiment import SentimentModel
+from bot.sentiment.scoring import SentimentModel
 from tests.sentiment.helpers import SmallModel, small_model
 
 

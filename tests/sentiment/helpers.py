@@ -14,8 +14,8 @@ from pathlib import Path
 from bot.sentiment import data
 from bot.sentiment.data import Example
 from bot.sentiment.model import TrainConfig
+from bot.sentiment.scoring import save_model
 from bot.sentiment.train import fit, load_corpus, make_extractor
-from bot.services.sentiment import save_model
 
 SEED = 7
 CHINESE_TRAIN = 8000

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from bot.config import REPO_ROOT
+from bot.sentiment.scoring import SentimentModel
 from bot.sentiment.stream import stream_scores
-from bot.services.sentiment import SentimentModel
 from tests.sentiment.helpers import SmallModel
 
 

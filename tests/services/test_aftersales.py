@@ -20,16 +20,14 @@ from bot.services.aftersales import (
     open_return,
     returned_so_far,
 )
-from bot.services.aftersales_policy import AftersalesPolicy, ItemRequest, quote_refund
-from bot.services.complaints import assess, load_classifier
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_refunds import quote_refund
+from bot.services.aftersales_terms import ItemRequest
+from bot.services.complaint_classifier import load_classifier
+from bot.services.complaints import assess
 from bot.services.orders import get_order
-from bot.services.tickets import (
-    customer_notice,
-    list_tickets,
-    rma_number,
-    ticket_history,
-    transition_ticket,
-)
+from bot.services.ticket_notices import customer_notice, rma_number
+from bot.services.tickets import list_tickets, ticket_history, transition_ticket
 from bot.services.types import Order, Ticket
 from tests.conftest import SHOP_TODAY
 from tests.factory import ShopFactory

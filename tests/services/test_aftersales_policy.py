@@ -15,18 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import AftersalesConfig, ConfigError, load_config
-from bot.services.aftersales_policy import (
-    RETURN_REASONS,
-    AftersalesPolicy,
-    Decision,
-    ItemRequest,
+from bot.services.aftersales_policy import AftersalesPolicy, check_config, warranty_days_from_spec
+from bot.services.aftersales_refunds import (
     allocate,
-    check_config,
     line_discounts,
     quote_refund,
     returned_quantities,
-    warranty_days_from_spec,
 )
+from bot.services.aftersales_terms import RETURN_REASONS, Decision, ItemRequest
 from bot.services.orders import get_order
 from bot.services.types import Order, OrderItem, Ticket
 from bot.storage.schema import orders

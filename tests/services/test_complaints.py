@@ -11,20 +11,19 @@ from pathlib import Path
 import pytest
 
 from bot.config import AftersalesConfig
-from bot.services.complaints import (
+from bot.services.complaint_classifier import (
     COMPLAINT_TYPES,
     DATA_PATH,
     Classification,
     ComplaintClassifier,
     Example,
-    KeywordClassifier,
-    assess,
-    f1_per_class,
     load_classifier,
     load_examples,
-    macro_f1,
     split_examples,
 )
+from bot.services.complaint_evaluation import f1_per_class, macro_f1
+from bot.services.complaint_keywords import KeywordClassifier
+from bot.services.complaints import assess
 
 RULES = AftersalesConfig()
 

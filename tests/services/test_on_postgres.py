@@ -20,17 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
 from bot.services.aftersales import Requester, open_return
-from bot.services.aftersales_policy import AftersalesPolicy, ItemRequest
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_terms import ItemRequest
 from bot.services.catalog import search_products
 from bot.services.customers import resolve_customer
 from bot.services.orders import OrderStateError, cancel_order, get_order, list_orders
-from bot.services.tickets import (
-    InvalidTransition,
-    list_tickets,
-    ticket_history,
-    transition_ticket,
-)
-from bot.shop.importer import ImportValidationError, import_shop
+from bot.services.ticket_states import InvalidTransition
+from bot.services.tickets import list_tickets, ticket_history, transition_ticket
+from bot.shop.export_format import ImportValidationError
+from bot.shop.importer import import_shop
 from bot.shop.seed import seed_demo_shop
 from bot.storage.db import create_engine, create_schema
 from tests.conftest import SHOP_TODAY

@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.recsys.shop import SHOP_MODEL, load_history, train_shop_model
 from bot.services import catalog
 from bot.services.recommend import Recommender, RecommendSettings, use_recommender
-from bot.shop.seed import LI_WEI_ID
+from bot.shop.demo_records import LI_WEI_ID
 from bot.storage.db import create_engine
 from bot.storage.schema import customers, interactions
 from tests.actions.helpers import make_tracker

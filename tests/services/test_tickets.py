@@ -14,21 +14,21 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
-from bot.services.tickets import (
+from bot.services.ticket_notices import customer_notice, rma_number, ticket_language
+from bot.services.ticket_states import (
     FINAL_STATUSES,
     TRANSITIONS,
     InvalidTransition,
-    TicketEvent,
     TicketNotFound,
     allowed_transitions,
+)
+from bot.services.tickets import (
+    TicketEvent,
     create_ticket,
-    customer_notice,
     get_ticket,
     list_tickets,
-    rma_number,
     ticket_history,
     ticket_id_prefix,
-    ticket_language,
     ticket_to_json,
     transition_ticket,
 )

@@ -23,7 +23,8 @@ import time_machine
 
 from bot.config import Config
 from bot.services import orders as order_service
-from bot.services.aftersales_policy import AftersalesPolicy, ItemRequest
+from bot.services.aftersales_policy import AftersalesPolicy
+from bot.services.aftersales_terms import ItemRequest
 from bot.services.customers import resolve_customer
 from bot.services.types import Order
 from bot.shop.seed import seed_demo_shop, shop_today

@@ -20,7 +20,8 @@ from bot.services.customers import resolve_customer
 from bot.services.orders import get_order
 from bot.services.tickets import create_ticket, list_tickets
 from bot.shop import importer
-from bot.shop.importer import ImportValidationError, import_shop, load_export
+from bot.shop.export_format import ImportValidationError
+from bot.shop.importer import import_shop, load_export
 from bot.shop.seed import seed_demo_shop
 from bot.shop.store import count_shop
 from bot.storage.schema import settings_kv

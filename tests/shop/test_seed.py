@@ -20,13 +20,9 @@ from bot.services import orders as order_service
 from bot.services.customers import get_customer, resolve_customer
 from bot.services.tickets import create_ticket, list_tickets
 from bot.shop.catalog_data import CATEGORIES, PRODUCT_TYPES
-from bot.shop.seed import (
-    DEMO_ORDER_IDS,
-    SeedError,
-    demo_product_id,
-    generate_demo_shop,
-    seed_demo_shop,
-)
+from bot.shop.demo_records import DEMO_ORDER_IDS
+from bot.shop.generator.base import demo_product_id
+from bot.shop.seed import SeedError, generate_demo_shop, seed_demo_shop
 from bot.shop.store import ShopData
 from bot.storage.db import create_engine
 from bot.storage.schema import customers, orders, settings_kv

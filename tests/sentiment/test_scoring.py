@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.services.sentiment import (
+from bot.sentiment.scoring import (
     ModelFormatError,
     ModelNotFoundError,
     SentimentModel,

@@ -1,10 +1,14 @@
-"""`python -m bot.recsys.bench --out reports`: latency of one recommendation request.
+"""`python -m bot.bench_recsys --out reports` (``make bench-recsys``): latency of one
+recommendation request.
 
 Seeds a private demo shop, trains the shop model, then runs ``action_recommend_products``
 (customer lookup, constraint parsing, database reads, model scoring, bandit re-ranking, reasons
 and cards, everything the action server does per request except Rasa's HTTP call) for a fixed
 mix of customers, guests, requests in both languages and card-button reactions. Writes
 ``recsys-bench.md`` and ``recsys-bench.json`` with p50 / p95 / max per scenario.
+
+An entry point like :mod:`bot.bench`: it measures the action, so it sits above bot.actions and
+outside bot.recsys (the model layer imports no actions or services).
 """
 
 from __future__ import annotations
@@ -162,7 +166,7 @@ def _markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Recommendation latency (action_recommend_products, in process)",
         "",
-        f"Measured {result['date']} with `python -m bot.recsys.bench` on a freshly seeded demo "
+        f"Measured {result['date']} with `python -m bot.bench_recsys` on a freshly seeded demo "
         "shop: customer lookup, constraint parsing, database reads, model scoring, bandit "
         "re-ranking, reasons and cards; Rasa's HTTP round trip is not included.",
         "",
@@ -187,7 +191,7 @@ def _markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.recsys.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bot.bench_recsys", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--rounds", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
