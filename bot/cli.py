@@ -206,19 +206,23 @@ def _add_segments(subparsers: Subparsers) -> None:
         "Writes the keys into customers.segment and a summary to var/models/segments.json.",
     )
     parser.add_argument("--rounds", type=int, default=10, help="bootstrap resamples (default 10)")
+    parser.add_argument(
+        "--summary", type=Path, default=Path("var/models/segments.json"), help="summary JSON"
+    )
     parser.set_defaults(handler=_cmd_segments)
 
 
 def _cmd_segments(args: argparse.Namespace) -> int:
     from bot.insight.commands import shop_segments  # scikit-learn loads only for this command
 
-    summary = shop_segments(_config(args), rounds=args.rounds)
+    out = _repo_path(args.summary)
+    summary = shop_segments(_config(args), rounds=args.rounds, summary_path=out)
     print(f"Method: {summary['chosen']}; features: {', '.join(summary['features'])}.")
     for seg in summary["segments"]:
         print(f"{seg['key']:<28} {seg['size']:>5}  {seg['name']['en']} / {seg['name']['zh']}")
         print(f"{'':<35}{seg['explanation']['en']}")
         print(f"{'':<35}{seg['explanation']['zh']}")
-    print("Wrote customers.segment and var/models/segments.json.")
+    print(f"Wrote customers.segment and {out}.")
     return 0
 
 

@@ -153,7 +153,9 @@ def eval_segments(data: Path, out: Path, rounds: int, command: str = "") -> dict
     return result
 
 
-def shop_segments(cfg: Config, rounds: int = 10) -> dict[str, Any]:
+def shop_segments(
+    cfg: Config, rounds: int = 10, summary_path: Path | None = None
+) -> dict[str, Any]:
     """Segment the shop's customers, write ``customers.segment``, return the summary."""
     snapshot = read_snapshot(cfg)
     lines = []
@@ -181,10 +183,9 @@ def shop_segments(cfg: Config, rounds: int = 10) -> dict[str, Any]:
         {**NO_ORDERS.to_json(), "size": sum(v == NO_ORDERS.key for v in assignment.values())}
     )
     summary["channels"] = _channel_mix(snapshot, assignment)
-    MODELS.mkdir(parents=True, exist_ok=True)
-    (MODELS / "segments.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    path = summary_path or MODELS / "segments.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
 
 

@@ -34,11 +34,11 @@ class _Region:
 
 
 _REGIONS = (
-    _Region(9, 2.5, 0.40, 0.42),
+    _Region(9, 2.5, 0.35, 0.42),
     _Region(14, 4.5, 0.45, 0.25),
-    _Region(19, 6.5, 0.50, 0.18),
-    _Region(26, 9.0, 0.55, 0.10),
-    _Region(33, 12.0, 0.60, 0.05),
+    _Region(19, 7.0, 0.55, 0.18),
+    _Region(26, 10.0, 0.65, 0.10),
+    _Region(33, 14.0, 0.75, 0.05),
 )
 
 
@@ -57,7 +57,7 @@ def _fmt(value: datetime | None, us: bool) -> str:
 def _disruptions(rng: random.Random, span_days: int) -> list[tuple[float, float]]:
     """Carrier disruption episodes (start day, length in days): strikes, storms, system outages."""
     episodes = []
-    for _ in range(max(1, span_days // 120)):
+    for _ in range(max(1, span_days // 90)):
         episodes.append((rng.uniform(20, span_days - 20), rng.uniform(8, 20)))
     return episodes
 
@@ -73,7 +73,7 @@ def _congestion(day: float, start: datetime, episodes: list[tuple[float, float]]
         factor *= 1.2
     for begin, length in episodes:
         if begin <= day < begin + length:
-            factor *= 1.9
+            factor *= 2.2
     return factor
 
 
@@ -144,9 +144,9 @@ def _olist_order(
     transit = region.transit_days * math.exp(rng.gauss(0, region.spread))
     transit *= _congestion(day, _START, episodes)
     if handover.weekday() >= 4:  # handed over Friday-Sunday: first scan after the weekend
-        transit += 1.0
+        transit += 1.5
     if slip:  # slow-paying buyers live more often off the main routes in this shop
-        transit *= 1.15
+        transit *= 1.5
     if rng.random() < 0.03:  # lost and found, returned to the depot, ...
         transit += rng.uniform(5, 12)
     delivered = handover + timedelta(days=transit)
@@ -165,9 +165,9 @@ def transactions(
     rng = random.Random(seed)
     end = end or datetime(2026, 6, 30, tzinfo=UTC)
     kinds = (  # (orders per year, mean amount, days since last activity, categories)
-        (14.0, 900.0, 20, 4),
-        (3.0, 150.0, 60, 2),
-        (2.0, 250.0, 250, 1),
+        (14.0, 900.0, 10, 4),
+        (4.0, 200.0, 40, 2),
+        (1.5, 60.0, 300, 1),
     )
     rows: list[dict[str, str]] = []
     for c in range(n_customers):
