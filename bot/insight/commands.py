@@ -116,6 +116,14 @@ def segments_markdown(result: dict[str, Any], command: str, png: Path) -> str:
         "",
     ]
     for method in ("kmeans", "hierarchical", "dbscan"):
+        if result[method]["chosen_param"] is None:
+            lines += [
+                f"{method}: no grid value met its criterion ({result[method]['criterion']}); "
+                "the customers form no groups this method can separate reproducibly, so it "
+                "takes no part in the choice.",
+                "",
+            ]
+    for method in ("kmeans", "hierarchical", "dbscan"):
         lines += [
             f"### {method}: every grid value",
             "",

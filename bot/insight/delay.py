@@ -97,8 +97,8 @@ _DAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日"
 
 DEFAULT_GRID: dict[str, tuple[float, ...]] = {
     "learning_rate": (0.05, 0.1),
-    "max_leaf_nodes": (15, 31),
-    "l2_regularization": (0.0, 1.0),
+    "max_leaf_nodes": (3, 7, 15, 31),
+    "l2_regularization": (1.0, 10.0),
 }
 
 
@@ -240,6 +240,8 @@ def _classifier(params: Mapping[str, float]) -> HistGradientBoostingClassifier:
         min_samples_leaf=40,
         early_stopping=False,
         random_state=SEED,
+        # Less time left before the promise never lowers the risk.
+        monotonic_cst=[-1 if name == "slack_days" else 0 for name in FEATURES],
     )
 
 
@@ -380,6 +382,8 @@ def evaluate(
     model, trials = fit(x[:cut], y[:cut], grid)
     x_test, y_test = x[cut:], y[cut:]
     prior_rate = float(y[:cut].mean())
+    inner = int(cut * (1 - VALIDATION_FRACTION))
+    slack_validation = _auc(y[inner:cut], slack_score(x[inner:cut]))
     importance = _mean_lift(model, x_test)
     return {
         "model": {
@@ -388,6 +392,8 @@ def evaluate(
             "n_train": cut,
             "params": model.params,
             "tuning": trials,
+            "validation_roc_auc": max(t["validation_roc_auc"] for t in trials),
+            "slack_rule_validation_roc_auc": round(slack_validation, 4),
             "mean_reason_lift": importance,
         },
         "slack_rule": {**_scores(y_test, slack_score(x_test)), "n_test": len(y_test)},
@@ -461,8 +467,26 @@ def markdown(results: Mapping[str, Mapping[str, Any]], command: str) -> str:
             + ", ".join(f"{k} {v}" for k, v in list(model["mean_reason_lift"].items())[:6])
             + ".",
             "",
+            _verdict(result),
+            "",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _verdict(result: Mapping[str, Any]) -> str:
+    model, slack = result["model"], result["slack_rule"]
+    if model["roc_auc"] > slack["roc_auc"]:
+        return (
+            f"The model beats the slack rule on ROC AUC by "
+            f"{model['roc_auc'] - slack['roc_auc']:.4f}."
+        )
+    return (
+        "The model does NOT beat the slack rule on this file (validation inside the training "
+        f"part: model {model['validation_roc_auc']}, slack rule "
+        f"{model['slack_rule_validation_roc_auc']}): the Olist columns known at handover add "
+        "nothing to the days left here, and the trees approximate the slack ranking with noise; "
+        "score such a shop with the slack rule."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
