@@ -118,16 +118,14 @@ train-complaint-risk: seed
 # DATA=<csv: customer_id, order_id, order_date, amount[, category]>; default: the demo shop's
 # order lines. Writes OUT, OUT's .md and a PCA plot OUT's .png beside it.
 eval-segments: OUT ?= reports/segments.json
-eval-segments: env
-	@if [ -z "$(DATA)" ]; then $(MAKE) --no-print-directory insight-exports; fi
+eval-segments: env $(if $(DATA),,insight-exports)
 	$(PY) -m bot.insight.commands eval-segments --data $(or $(DATA),$(EXPORTS)/transactions.csv) \
 	  --out $(OUT) --command-line "make eval-segments$(if $(DATA), DATA=$(DATA))"
 
 # DATA=<orders csv in the Olist schema>; default: the demo shop's orders, and a generated
 # Olist-like file reported beside them (under "also").
 eval-delay: OUT ?= reports/delay.json
-eval-delay: env
-	@if [ -z "$(DATA)" ]; then $(MAKE) --no-print-directory insight-exports; fi
+eval-delay: env $(if $(DATA),,insight-exports)
 	$(PY) -m bot.insight.delay --out $(OUT) \
 	  $(if $(DATA),--data $(DATA) --name "$(notdir $(DATA))",--data $(EXPORTS)/olist-orders.csv \
 	  --name "demo shop export (promise: purchase day + 3 days)" \
