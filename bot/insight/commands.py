@@ -25,7 +25,14 @@ from sqlalchemy import bindparam, update
 
 from bot.config import REPO_ROOT, Config
 from bot.insight import complaints, delay, segments, synth
-from bot.insight.features import FeatureTable, load_transactions, rfm, shop_extras, with_extras
+from bot.insight.features import (
+    FeatureTable,
+    load_transactions,
+    rfm,
+    shop_extras,
+    snapshot_lines,
+    with_extras,
+)
 from bot.insight.shopdata import (
     DEFAULT_PROMISE_DAYS,
     OLIST_COLUMNS,
@@ -166,18 +173,7 @@ def shop_segments(
 ) -> dict[str, Any]:
     """Segment the shop's customers, write ``customers.segment``, return the summary."""
     snapshot = read_snapshot(cfg)
-    lines = []
-    from bot.insight.features import Line
-    from bot.insight.tabular import parse_datetime
-
-    for row in transaction_rows(snapshot):
-        when = parse_datetime(row["order_date"])
-        if when is not None:
-            lines.append(
-                Line(
-                    row["customer_id"], row["order_id"], when, float(row["amount"]), row["category"]
-                )
-            )
+    lines = snapshot_lines(snapshot)
     if not lines:
         raise ValueError("the shop has no orders to segment")
     table: FeatureTable = with_extras(rfm(lines), shop_extras(snapshot))

@@ -84,6 +84,16 @@ def _line(row: Mapping[str, str], stats: ReadStats) -> Line | None:
     return Line(customer, order, when, amount, row.get("category", "").strip())
 
 
+def snapshot_lines(snapshot: Snapshot) -> list[Line]:
+    """The shop's purchases as order lines (what :func:`transaction_rows` exports)."""
+    return [
+        Line(order.customer_id, order.id, order.created_at, amount, category)
+        for order in snapshot.orders
+        if order.status not in ("cancelled", "pending_payment")
+        for category, amount in order.item_amounts or (("", order.total),)
+    ]
+
+
 def rfm(lines: Sequence[Line], reference: datetime | None = None) -> FeatureTable:
     """The RFM table of :mod:`this module <bot.insight.features>`; customers sorted by id."""
     if not lines:
