@@ -281,7 +281,7 @@ def complaint_markdown(result: dict[str, Any], command: str) -> str:
         "",
         "| scorer | pooled ROC AUC | pooled PR AUC | mean fold ROC AUC | mean fold PR AUC |",
         "| --- | --- | --- | --- | --- |",
-        f"| model (gradient-boosted trees, {len(result['features'])} features) | "
+        f"| model (logistic regression, {len(result['features'])} log-scaled features) | "
         f"{m['roc_auc']} | {m['pr_auc']} | {m['mean_fold_roc_auc']} | {m['mean_fold_pr_auc']} |",
         f"| baseline (logistic regression on {', '.join(result['baseline_features'])}) | "
         f"{b['roc_auc']} | {b['pr_auc']} | {b['mean_fold_roc_auc']} | {b['mean_fold_pr_auc']} |",

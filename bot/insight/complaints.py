@@ -5,7 +5,8 @@ deliveries against the promise, returns, earlier tickets, contacts and their sen
 label is a ticket of a complaint kind created in [T, T + 14 days). Evaluation rolls the cut-off
 forward: for each test cut-off, the model learns from earlier cut-offs whose label windows end
 by the test cut-off (:func:`assert_no_leak`), and is compared with a recency/frequency baseline
-(logistic regression on days since the last order and the number of orders).
+(logistic regression on days since the last order and the number of orders). The model is
+a regularised logistic regression on all features (see :func:`_model` for why not trees).
 
 :func:`complaint_risk` scores one customer's feature mapping with the trained artefact
 (``python -m bot insight train-complaint-risk``), for ordering the handoff queue later.
@@ -24,9 +25,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from bot.config import REPO_ROOT
 from bot.insight.features import COMPLAINT_KINDS
@@ -48,6 +50,8 @@ FEATURES = (
     "days_since_order",
     "in_transit",
     "overdue_now",
+    "delivered_7d",
+    "late_7d",
     "late_30d",
     "late_total",
     "returns_total",
@@ -94,6 +98,10 @@ def _days(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 86400
 
 
+def _since(order: Order, start: datetime) -> bool:
+    return order.delivered_at is not None and order.delivered_at >= start
+
+
 def customer_features(history: History, customer_id: str, cutoff: datetime) -> dict[str, float]:
     """The features of :data:`FEATURES` for one customer from records before ``cutoff``."""
     tz = history.snapshot.timezone
@@ -118,6 +126,7 @@ def customer_features(history: History, customer_id: str, cutoff: datetime) -> d
     moods = [t.sentiment for t in complaints[-3:] if t.sentiment is not None]
     recent = cutoff - timedelta(days=90)
     month = cutoff - timedelta(days=30)
+    week = cutoff - timedelta(days=7)
     joined = history.snapshot.customers.get(customer_id, cutoff)
     return {
         "orders_total": float(len(orders)),
@@ -128,9 +137,9 @@ def customer_features(history: History, customer_id: str, cutoff: datetime) -> d
         "overdue_now": float(
             sum(promised_date(o.created_at, tz, history.promise_days) < today for o in transit)
         ),
-        "late_30d": float(
-            sum(o.delivered_at is not None and o.delivered_at >= month for o in late)
-        ),
+        "delivered_7d": float(sum(_since(o, week) for o in delivered)),
+        "late_7d": float(sum(_since(o, week) for o in late)),
+        "late_30d": float(sum(_since(o, month) for o in late)),
         "late_total": float(len(late)),
         "returns_total": float(
             sum(
@@ -203,15 +212,23 @@ def assert_no_leak(train_at: Sequence[datetime], test_cutoff: datetime) -> None:
 
 
 # Models -------------------------------------------------------------------------------------------
-def _model() -> HistGradientBoostingClassifier:
-    return HistGradientBoostingClassifier(
-        learning_rate=0.05,
-        max_iter=150,
-        max_leaf_nodes=8,
-        min_samples_leaf=30,
-        l2_regularization=1.0,
-        early_stopping=False,
-        random_state=SEED,
+def signed_log(x: np.ndarray) -> np.ndarray:
+    """log1p of the magnitude, sign kept: counts and days become comparable scales."""
+    return np.asarray(np.sign(x) * np.log1p(np.abs(x)))
+
+
+def _model() -> Pipeline:
+    """Logistic regression on log-scaled, standardised features.
+
+    Chosen over gradient-boosted trees on development data only (simulated ticket histories
+    with seeds 1-5; the report uses seed 15): with about 5% positives in a few thousand rows the
+    trees overfit (mean rolling ROC AUC 0.60, below the 0.62 of the baseline) where the
+    regularised linear model reached 0.66.
+    """
+    return make_pipeline(
+        FunctionTransformer(signed_log),
+        StandardScaler(),
+        LogisticRegression(C=0.3, max_iter=2000),
     )
 
 
@@ -299,7 +316,7 @@ def _mean(folds: Sequence[Mapping[str, Any]], key: str) -> dict[str, float | Non
 # The artefact ------------------------------------------------------------------------------------
 @dataclass
 class ComplaintRiskModel:
-    classifier: HistGradientBoostingClassifier
+    classifier: Pipeline
     features: tuple[str, ...]
     base_rate: float
     trained_until: str
