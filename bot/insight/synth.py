@@ -34,11 +34,11 @@ class _Region:
 
 
 _REGIONS = (
-    _Region(9, 2.5, 0.35, 0.42),
-    _Region(14, 4.5, 0.45, 0.25),
-    _Region(19, 7.0, 0.55, 0.18),
-    _Region(26, 10.0, 0.65, 0.10),
-    _Region(33, 14.0, 0.75, 0.05),
+    _Region(11, 2.5, 0.35, 0.42),
+    _Region(16, 4.5, 0.45, 0.25),
+    _Region(22, 7.0, 0.55, 0.18),
+    _Region(29, 10.0, 0.65, 0.10),
+    _Region(37, 14.0, 0.75, 0.05),
 )
 
 
@@ -73,7 +73,7 @@ def _congestion(day: float, start: datetime, episodes: list[tuple[float, float]]
         factor *= 1.2
     for begin, length in episodes:
         if begin <= day < begin + length:
-            factor *= 2.2
+            factor *= 1.8
     return factor
 
 
@@ -134,7 +134,7 @@ def _olist_order(
     approved = purchased + timedelta(hours=lag_h)
     row["order_approved_at"] = _fmt(approved, us)
     # Seller handling: a few days, longer over the weekend.
-    handling = rng.gammavariate(2.0, 1.1) + (1.2 if approved.weekday() >= 4 else 0.0)
+    handling = rng.gammavariate(1.5, 2.0) + (1.2 if approved.weekday() >= 4 else 0.0)
     handover = approved + timedelta(days=handling)
     row["order_delivered_carrier_date"] = _fmt(handover, us)
     if roll < 0.022:
