@@ -368,7 +368,13 @@ NAME_RULES: tuple[NameRule, ...] = (
         "dormant_light_buyers",
         "Dormant light buyers",
         "沉睡的低消费客户",
-        lambda v: _lv(v, "recency_days") == "high" and _lv(v, "monetary") != "high",
+        lambda v: _lv(v, "recency_days") == "high" and _lv(v, "monetary") == "low",
+    ),
+    NameRule(
+        "lapsing_regulars",
+        "Regulars drifting away",
+        "渐趋流失的老顾客",
+        lambda v: _lv(v, "recency_days") == "high",
     ),
     NameRule(
         "recent_newcomers",
