@@ -23,6 +23,10 @@ help:
 	@echo "make eval   - NLU cross-validation and held-out report into reports/"
 	@echo "make eval-recsys DATA=<file> OUT=<json> - recommender vs popularity, item-kNN, ALS"
 	@echo "make eval-sentiment - sentiment accuracy vs SnowNLP and VADER (reports/sentiment.md)"
+	@echo "make eval-segments [DATA=<csv>] [OUT=<json>] - K-Means vs Ward vs DBSCAN segments"
+	@echo "make eval-delay [DATA=<olist csv>] [OUT=<json>] - delay risk vs slack rule and prior"
+	@echo "make eval-complaint-risk - 14-day complaint risk vs recency/frequency (demo shop)"
+	@echo "make segments / train-delay / train-complaint-risk - the shop's insight models"
 	@echo "make bench / bench-recsys - latency reports into reports/"
 
 # --- environments: rebuilt only when their requirements change ---------------------------
@@ -90,6 +94,48 @@ eval-recsys: env
 bench-recsys: env
 	$(PY) -m bot.bench_recsys --out reports
 	$(PY) -m bot.recsys.simulate --out reports
+
+# --- insight models (issue 15): segments, delivery-delay risk, complaint risk ------------------
+.PHONY: segments train-delay train-complaint-risk eval-segments eval-delay eval-complaint-risk \
+        insight-exports
+EXPORTS := var/exports
+
+# The demo shop's order lines and orders (Olist schema), and a generated Olist-schema file.
+insight-exports: seed
+	$(PY) -m bot insight export-transactions --out $(EXPORTS)/transactions.csv
+	$(PY) -m bot insight export-olist --out $(EXPORTS)/olist-orders.csv
+	$(PY) -m bot insight synth-olist --out $(EXPORTS)/olist-synthetic.csv
+
+segments: seed
+	$(PY) -m bot segments
+
+train-delay: seed
+	$(PY) -m bot insight train-delay
+
+train-complaint-risk: seed
+	$(PY) -m bot insight train-complaint-risk
+
+# DATA=<csv: customer_id, order_id, order_date, amount[, category]>; default: the demo shop's
+# order lines. Writes OUT, OUT's .md and a PCA plot OUT's .png beside it.
+eval-segments: OUT ?= reports/segments.json
+eval-segments: env $(if $(DATA),,insight-exports)
+	$(PY) -m bot.insight.commands eval-segments --data $(or $(DATA),$(EXPORTS)/transactions.csv) \
+	  --out $(OUT) --command-line "make eval-segments$(if $(DATA), DATA=$(DATA))"
+
+# DATA=<orders csv in the Olist schema>; default: the demo shop's orders, and a generated
+# Olist-like file reported beside them (under "also").
+eval-delay: OUT ?= reports/delay.json
+eval-delay: env $(if $(DATA),,insight-exports)
+	$(PY) -m bot.insight.delay --out $(OUT) \
+	  $(if $(DATA),--data $(DATA) --name "$(notdir $(DATA))",--data $(EXPORTS)/olist-orders.csv \
+	  --name "demo shop export (promise: purchase day + 3 days)" \
+	  --also "synthetic Olist-like (bot.insight.synth, 20000 orders)=$(EXPORTS)/olist-synthetic.csv") \
+	  --command "make eval-delay$(if $(DATA), DATA=$(DATA))"
+
+eval-complaint-risk: OUT ?= reports/complaint-risk.json
+eval-complaint-risk: seed
+	$(PY) -m bot.insight.commands eval-complaint-risk --out $(OUT) \
+	  --command-line "make eval-complaint-risk"
 
 # --- the two front-door commands -------------------------------------------------------
 run: env rasa-env train

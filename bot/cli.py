@@ -194,8 +194,128 @@ def _cmd_sentiment(args: argparse.Namespace) -> int:
     return run_cli(model_path=args.model, retrain=args.retrain)
 
 
+# segments and insight models ---------------------------------------------------------------------
+DEFAULT_EXPORTS = Path("var/exports")
+
+
+def _add_segments(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "segments",
+        help="recompute customer segments and write them into customers.segment",
+        description="K-Means, Ward and DBSCAN on each customer's RFM and behaviour features; the "
+        "best by silhouette, Davies-Bouldin and bootstrap stability names the segments (zh/en). "
+        "Writes the keys into customers.segment and a summary to var/models/segments.json.",
+    )
+    parser.add_argument("--rounds", type=int, default=10, help="bootstrap resamples (default 10)")
+    parser.add_argument(
+        "--summary", type=Path, default=Path("var/models/segments.json"), help="summary JSON"
+    )
+    parser.set_defaults(handler=_cmd_segments)
+
+
+def _cmd_segments(args: argparse.Namespace) -> int:
+    from bot.insight.commands import shop_segments  # scikit-learn loads only for this command
+
+    out = _repo_path(args.summary)
+    summary = shop_segments(_config(args), rounds=args.rounds, summary_path=out)
+    print(f"Method: {summary['chosen']}; features: {', '.join(summary['features'])}.")
+    for seg in summary["segments"]:
+        print(f"{seg['key']:<28} {seg['size']:>5}  {seg['name']['en']} / {seg['name']['zh']}")
+        print(f"{'':<35}{seg['explanation']['en']}")
+        print(f"{'':<35}{seg['explanation']['zh']}")
+    print(f"Wrote customers.segment and {out}.")
+    return 0
+
+
+def _add_insight(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "insight", help="delivery-delay and complaint-risk models, exports for the evaluations"
+    )
+    sub = parser.add_subparsers(dest="insight_command", metavar="INSIGHT_COMMAND", required=True)
+    olist = sub.add_parser("export-olist", help="the shop's orders in the public Olist schema")
+    olist.add_argument("--out", type=Path, default=DEFAULT_EXPORTS / "olist-orders.csv")
+    olist.add_argument(
+        "--promise-days",
+        type=int,
+        default=3,
+        help="promised delivery: purchase day + N days (the demo ETA is not a promise)",
+    )
+    olist.set_defaults(handler=_cmd_export_olist)
+    lines = sub.add_parser("export-transactions", help="order lines for make eval-segments")
+    lines.add_argument("--out", type=Path, default=DEFAULT_EXPORTS / "transactions.csv")
+    lines.set_defaults(handler=_cmd_export_transactions)
+    synth = sub.add_parser("synth-olist", help="a generated Olist-schema file with known structure")
+    synth.add_argument("--out", type=Path, default=DEFAULT_EXPORTS / "olist-synthetic.csv")
+    synth.add_argument("--orders", type=int, default=20_000)
+    synth.add_argument("--seed", type=int, default=15)
+    synth.set_defaults(handler=_cmd_synth_olist)
+    delay = sub.add_parser("train-delay", help="train the delay-risk model on the shop's parcels")
+    delay.add_argument("--out", type=Path, default=Path("var/models/delay.pkl"))
+    delay.add_argument("--promise-days", type=int, default=3)
+    delay.set_defaults(handler=_cmd_train_delay)
+    risk = sub.add_parser("train-complaint-risk", help="train the 14-day complaint-risk model")
+    risk.add_argument("--out", type=Path, default=Path("var/models/complaint_risk.pkl"))
+    risk.set_defaults(handler=_cmd_train_complaint_risk)
+
+
+def _cmd_export_olist(args: argparse.Namespace) -> int:
+    from bot.insight.commands import export_olist
+
+    out = _repo_path(args.out)
+    count = export_olist(_config(args), out, args.promise_days)
+    print(f"Wrote {count} orders to {out} (promise: purchase day + {args.promise_days} days).")
+    return 0
+
+
+def _cmd_export_transactions(args: argparse.Namespace) -> int:
+    from bot.insight.commands import export_transactions
+
+    out = _repo_path(args.out)
+    print(f"Wrote {export_transactions(_config(args), out)} order lines to {out}.")
+    return 0
+
+
+def _cmd_synth_olist(args: argparse.Namespace) -> int:
+    from bot.insight.commands import write_synthetic_olist
+
+    out = _repo_path(args.out)
+    print(f"Wrote {write_synthetic_olist(out, args.orders, args.seed)} orders to {out}.")
+    return 0
+
+
+def _cmd_train_delay(args: argparse.Namespace) -> int:
+    from bot.insight.commands import train_delay
+
+    out = _repo_path(args.out)
+    model = train_delay(_config(args), out, args.promise_days)
+    print(
+        f"Trained on {model.n_train} delivered orders ({model.base_rate:.1%} late), "
+        f"parameters {model.params}; wrote {out}."
+    )
+    return 0
+
+
+def _cmd_train_complaint_risk(args: argparse.Namespace) -> int:
+    from bot.insight import complaints
+    from bot.insight.commands import complaint_history
+
+    out = _repo_path(args.out)
+    history, source = complaint_history(_config(args))
+    model = complaints.train(history)
+    complaints.save(model, out)
+    print(f"Tickets: {source}. Base rate {model.base_rate:.1%}; wrote {out}.")
+    return 0
+
+
 # Add new commands here.
-COMMANDS: list[Registrar] = [_add_seed, _add_import, _add_prepare_training, _add_sentiment]
+COMMANDS: list[Registrar] = [
+    _add_seed,
+    _add_import,
+    _add_prepare_training,
+    _add_sentiment,
+    _add_segments,
+    _add_insight,
+]
 
 
 def build_parser(commands: Sequence[Registrar] | None = None) -> argparse.ArgumentParser:
