@@ -7,7 +7,7 @@ Evaluations (``python -m bot.insight.commands <name> ...``, used by the Makefile
 - ``eval-complaint-risk --out JSON``: the rolling evaluation on the shop database.
 
 Shop commands (``python -m bot segments`` and ``python -m bot insight ...``, see bot/cli.py):
-segments into ``customers.segment``, exports, ``train-delay``, ``train-complaint-risk``.
+segments into the ``customer_segments`` table, exports, ``train-delay``, ``train-complaint-risk``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, update
+from sqlalchemy import delete, insert
 
 from bot.config import REPO_ROOT, Config
 from bot.insight import complaints, delay, segments, synth
@@ -45,8 +46,8 @@ from bot.insight.shopdata import (
     write_csv,
 )
 from bot.insight.tabular import CsvSchemaError
-from bot.storage.db import create_engine
-from bot.storage.schema import customers
+from bot.storage.db import create_engine, create_schema
+from bot.storage.schema import customer_segments
 
 MODELS = REPO_ROOT / "var" / "models"
 NO_ORDERS = segments.Segment(
@@ -171,7 +172,7 @@ def eval_segments(data: Path, out: Path, rounds: int, command: str = "") -> dict
 def shop_segments(
     cfg: Config, rounds: int = 10, summary_path: Path | None = None
 ) -> dict[str, Any]:
-    """Segment the shop's customers, write ``customers.segment``, return the summary."""
+    """Segment the shop's customers into the ``customer_segments`` table, return the summary."""
     snapshot = read_snapshot(cfg)
     lines = snapshot_lines(snapshot)
     if not lines:
@@ -181,7 +182,7 @@ def shop_segments(
     assignment = comparison.assignment()
     for cid in snapshot.customers:
         assignment.setdefault(cid, NO_ORDERS.key)
-    asyncio.run(_write_segments(cfg, assignment))
+    asyncio.run(_write_segments(cfg, assignment, comparison.chosen or "none"))
     summary = comparison.to_json()
     summary["segments"].append(
         {**NO_ORDERS.to_json(), "size": sum(v == NO_ORDERS.key for v in assignment.values())}
@@ -202,18 +203,20 @@ def _channel_mix(snapshot: Snapshot, assignment: dict[str, str]) -> dict[str, di
     return mix
 
 
-async def _write_segments(cfg: Config, assignment: dict[str, str]) -> None:
+async def _write_segments(cfg: Config, assignment: dict[str, str], method: str) -> None:
+    """Replace the stored segments with this run's (the shop's own tiers stay untouched)."""
     engine = create_engine(cfg.database.url)
     try:
-        stmt = (
-            update(customers)
-            .where(customers.c.id == bindparam("b_id"))
-            .values(segment=bindparam("b_segment"))
-        )
+        await create_schema(engine)
+        now = datetime.now(UTC)
+        rows = [
+            {"customer_id": cid, "segment": key, "method": method, "computed_at": now}
+            for cid, key in sorted(assignment.items())
+        ]
         async with engine.begin() as conn:
-            await conn.execute(
-                stmt, [{"b_id": cid, "b_segment": key} for cid, key in sorted(assignment.items())]
-            )
+            await conn.execute(delete(customer_segments))
+            if rows:
+                await conn.execute(insert(customer_segments), rows)
     finally:
         await engine.dispose()
 

@@ -62,6 +62,17 @@ customers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# The segment each customer was put in by the last `python -m bot segments` (bot.insight): kept
+# apart from customers.segment, which is the shop's own tier (vip, regular, new) that rules use.
+customer_segments = Table(
+    "customer_segments",
+    metadata,
+    Column("customer_id", String(32), ForeignKey("customers.id"), primary_key=True),
+    Column("segment", String(60), nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
 # A customer's identity on a channel: ("web", "demo-liwei"), ("telegram", "12345").
 identities = Table(
     "identities",

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import Column, select
 
 from bot.cli import main
 from bot.insight import delay
 from bot.storage.db import create_engine
-from bot.storage.schema import customers
+from bot.storage.schema import customer_segments, customers
 
 
 @pytest.fixture
@@ -30,13 +31,13 @@ def small_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return config
 
 
-def segments_in_db(url: str) -> dict[str, str]:
+def column_in_db(url: str, key: Column[Any], value: Column[Any]) -> dict[str, str]:
     async def read() -> dict[str, str]:
         engine = create_engine(url)
         try:
             async with engine.connect() as conn:
-                rows = (await conn.execute(select(customers.c.id, customers.c.segment))).all()
-            return {str(cid): str(seg) for cid, seg in rows}
+                rows = (await conn.execute(select(key, value))).all()
+            return {str(k): str(v) for k, v in rows}
         finally:
             await engine.dispose()
 
@@ -56,10 +57,15 @@ def test_segments_command_writes_keys_and_summary(
         "--summary",
         str(summary_path),
     ]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    tiers = column_in_db(url, customers.c.id, customers.c.segment)
     assert main(args) == 0
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     keys = {seg["key"] for seg in summary["segments"]}
-    stored = segments_in_db(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    stored = column_in_db(url, customer_segments.c.customer_id, customer_segments.c.segment)
+    # the shop's own tiers (vip, regular, new), which the handoff and after-sales rules read,
+    # are not overwritten by the clustering
+    assert column_in_db(url, customers.c.id, customers.c.segment) == tiers
     assert len(stored) == 40
     assert set(stored.values()) <= keys
     assert sum(seg["size"] for seg in summary["segments"]) == 40
