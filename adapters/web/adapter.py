@@ -420,6 +420,8 @@ class WebAdapter:
                     await asyncio.wait_for(wake.wait(), self.poll_s)
                     idle = -self.poll_s
                 wake.clear()
+                if request.transport is None or request.transport.is_closing():
+                    break  # the page went away: free its place under the stream caps
                 idle += self.poll_s
                 if idle >= KEEPALIVE_S:
                     await response.write(b": keep-alive\n\n")
