@@ -19,8 +19,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.config import REPO_ROOT
+import yaml
+
+from bot.config import DEFAULT_CONFIG_PATH, REPO_ROOT
 from bot.launcher import Stack, StackPorts, default_model_path
+from bot.services.web_identity import sign
 
 MESSAGES = [
     "hi",
@@ -34,9 +37,13 @@ MESSAGES = [
 ]
 
 
+BENCH_SECRET = "bench-web-identity-secret-0123456789"
+
+
 def _post(url: str, body: dict[str, str]) -> float:
+    signed = {**body, "identity_hash": sign(BENCH_SECRET, body["sender_id"])}
     req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        url, data=json.dumps(signed).encode(), headers={"Content-Type": "application/json"}
     )
     start = time.perf_counter()
     with urllib.request.urlopen(req, timeout=60) as resp:
@@ -75,11 +82,17 @@ def main(argv: list[str] | None = None) -> int:
             env={**os.environ, "SHOP_DATABASE_URL": db_url},
             check=True,
         )
+        # The shipped settings without the web chat's rate limits: the bench is one client.
+        settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+        settings["web"].update(messages_per_minute_per_sender=0, messages_per_minute_per_ip=0)
+        config = Path(tmp) / "config.yml"
+        config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
         stack = Stack(
             ports=StackPorts.free_loopback(),
             database_url=db_url,
             log_dir=Path(tmp) / "logs",
             model_path=default_model_path(),
+            extra_env={"WEB_IDENTITY_SECRET": BENCH_SECRET, "SHOP_CONFIG": str(config)},
         )
         stack.start()
         try:

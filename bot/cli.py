@@ -307,6 +307,87 @@ def _cmd_train_complaint_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+# identity ---------------------------------------------------------------------------------------
+def _add_identity(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "identity",
+        help="web chat identities: sign a customer's sender id (identity_hash)",
+        description="The web chat believes a sender id only with its identity_hash, "
+        "hex(HMAC-SHA256(WEB_IDENTITY_SECRET, sender_id)); see the README, 'Signed web identity'.",
+    )
+    sub = parser.add_subparsers(dest="identity_command", metavar="SUBCOMMAND", required=True)
+    sign_parser = sub.add_parser(
+        "sign",
+        help="print the web sender ids of a customer with their identity_hash",
+        description="Prints `sender_id=<id> identity_hash=<hash>` for each web chat sender id "
+        "the identities table links to CUSTOMER_ID (or for --sender-id). The secret is "
+        "WEB_IDENTITY_SECRET from the environment or the repository's .env.",
+    )
+    target = sign_parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("customer_id", nargs="?", help="a customer id, e.g. C0001")
+    target.add_argument("--sender-id", help="sign this web sender id as it is")
+    sign_parser.set_defaults(handler=_cmd_identity_sign)
+
+
+def _web_identity_secret() -> str:
+    import os
+
+    from bot.services.web_identity import MIN_SECRET_LENGTH
+
+    secret = os.environ.get("WEB_IDENTITY_SECRET")
+    dotenv = REPO_ROOT / ".env"
+    if not secret and dotenv.exists():
+        for line in dotenv.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.strip().partition("=")
+            if key.strip() == "WEB_IDENTITY_SECRET":
+                secret = value.strip().strip('"').strip("'")
+    if not secret:
+        raise CommandError(
+            "WEB_IDENTITY_SECRET is not set (nor in .env); `make run` generates one into .env, "
+            "and the gateway must run with the same value"
+        )
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise CommandError(f"WEB_IDENTITY_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+    return secret
+
+
+def _cmd_identity_sign(args: argparse.Namespace) -> int:
+    from bot.core.message import EXTERNAL_ID_RE
+    from bot.services.customers import get_customer
+    from bot.services.web_identity import is_guest, sign, web_senders
+
+    secret = _web_identity_secret()
+    if args.sender_id is not None:
+        if not EXTERNAL_ID_RE.fullmatch(args.sender_id):
+            raise CommandError(
+                f"{args.sender_id!r} is not a web sender id (1-128 letters, digits or ._:@-)"
+            )
+        if is_guest("web", args.sender_id):
+            raise CommandError(
+                "ids starting with 'guest-' are the web chat's guests, not customers"
+            )
+        senders = [args.sender_id]
+    else:
+        cfg = _config(args)
+
+        async def lookup(engine: AsyncEngine) -> tuple[bool, list[str]]:
+            known = await get_customer(engine, args.customer_id) is not None
+            return known, await web_senders(engine, args.customer_id)
+
+        known, senders = _run_with_engine(cfg, lookup)
+        if not known:
+            raise CommandError(f"there is no customer {args.customer_id!r} in the shop")
+        if not senders:
+            raise CommandError(
+                f"customer {args.customer_id!r} has no web chat sender id: import an identities "
+                "row (channel web, the id your site uses, the customer id; docs/import.md), "
+                "or sign an id as it is with --sender-id"
+            )
+    for sender in senders:
+        print(f"sender_id={sender} identity_hash={sign(secret, sender)}")
+    return 0
+
+
 # Add new commands here.
 COMMANDS: list[Registrar] = [
     _add_seed,
@@ -315,6 +396,7 @@ COMMANDS: list[Registrar] = [
     _add_sentiment,
     _add_segments,
     _add_insight,
+    _add_identity,
 ]
 
 

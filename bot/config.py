@@ -54,6 +54,27 @@ class GatewayConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The web chat's identities and limits (adapters/web, README "Signed web identity").
+
+    The limits are in-process token buckets and counters: each gateway replica keeps its own,
+    so with N replicas behind a load balancer a client gets up to N times the limit (a shared
+    store for the scale-out profile is later work). 0 switches a limit off.
+    """
+
+    demo_picker: bool = False  # the page's demo customer picker and /api/chat/demo-identities
+    messages_per_minute_per_sender: int = 20  # POST /api/chat per sender id
+    messages_per_minute_per_ip: int = 60  # POST /api/chat per client address
+    guests_per_minute_per_ip: int = 10  # POST /api/chat/guest per client address
+    streams_per_sender: int = 3  # open push streams (GET /api/chat/events) per sender id
+    streams_total: int = 1000  # open push streams in this gateway process
+    # Header that holds the client's address when the gateway is behind a reverse proxy that
+    # sets it (e.g. X-Real-IP); empty: the TCP peer's address. Only set it behind such a proxy:
+    # clients can send any header themselves.
+    client_ip_header: str = ""
+
+
+@dataclass(frozen=True)
 class NluConfig:
     order_id_pattern: str = "[0-9]{12}"
 
@@ -218,6 +239,7 @@ class Secrets:
     wechat_aes_key: str | None = None
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
+    web_identity_secret: str | None = None
 
 
 # Secrets field -> environment variable (the README's channel table).
@@ -234,6 +256,7 @@ SECRET_ENV: dict[str, str] = {
     "wechat_aes_key": "WECHAT_AES_KEY",
     "wechat_app_id": "WECHAT_APP_ID",
     "wechat_app_secret": "WECHAT_APP_SECRET",
+    "web_identity_secret": "WEB_IDENTITY_SECRET",
 }
 
 
@@ -244,6 +267,7 @@ class Config:
     rasa: RasaConfig = field(default_factory=RasaConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     nlu: NluConfig = field(default_factory=NluConfig)
     orders: OrdersConfig = field(default_factory=OrdersConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
@@ -283,6 +307,7 @@ _SECTIONS: dict[str, type] = {
     "rasa": RasaConfig,
     "actions": ActionsConfig,
     "gateway": GatewayConfig,
+    "web": WebConfig,
     "nlu": NluConfig,
     "orders": OrdersConfig,
     "demo": DemoConfig,

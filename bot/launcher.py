@@ -183,7 +183,7 @@ def default_model_path() -> Path:
     return RASA_DIR / "models" / "shop.tar.gz"
 
 
-GENERATED_SECRETS = ("ADMIN_TOKEN",)
+GENERATED_SECRETS = ("ADMIN_TOKEN", "WEB_IDENTITY_SECRET")
 
 
 def load_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:

@@ -40,8 +40,13 @@ if [[ $what == both || $what == run ]]; then
   answered=""
   for _ in $(seq 1 1800); do
     if ! kill -0 "$runner" 2>/dev/null; then break; fi
-    reply=$(curl -s -m 30 -X POST http://127.0.0.1:8000/api/chat -H 'Content-Type: application/json' \
-      -d '{"sender_id": "fresh-clone-check", "text": "hello"}' 2>/dev/null || true)
+    # A guest identity from the gateway: {"sender_id": ..., "identity_hash": ...}
+    guest=$(curl -s -m 10 -X POST http://127.0.0.1:8000/api/chat/guest 2>/dev/null || true)
+    reply=""
+    if [[ $guest == *'"identity_hash"'* ]]; then
+      reply=$(curl -s -m 30 -X POST http://127.0.0.1:8000/api/chat -H 'Content-Type: application/json' \
+        -d "${guest%\}}, \"text\": \"hello\"}" 2>/dev/null || true)
+    fi
     if [[ $reply == *'"messages"'* && $reply == *'"text"'* ]]; then answered=yes; break; fi
     sleep 1
   done

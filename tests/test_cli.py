@@ -121,3 +121,52 @@ def test_python_dash_m_bot_runs() -> None:
     assert result.returncode == 0
     for command in ("seed", "import", "prepare-training"):
         assert command in result.stdout
+
+
+def test_identity_sign_prints_the_web_sender_ids_of_a_customer(
+    small_shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.services.web_identity import sign
+    from bot.shop.demo_records import LI_WEI_ID
+
+    secret = "cli-test-web-identity-secret"
+    monkeypatch.setenv("WEB_IDENTITY_SECRET", secret)
+    assert run(small_shop, "seed", "--today", "2026-04-21") == 0
+    capsys.readouterr()
+    assert run(small_shop, "identity", "sign", LI_WEI_ID) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"sender_id=demo-liwei identity_hash={sign(secret, 'demo-liwei')}" in lines
+    assert run(small_shop, "identity", "sign", "--sender-id", "shop-user-42") == 0
+    assert capsys.readouterr().out == (
+        f"sender_id=shop-user-42 identity_hash={sign(secret, 'shop-user-42')}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["C9999"], "there is no customer 'C9999'"),
+        (["--sender-id", "guest-0123"], "guests"),
+        (["--sender-id", "has space"], "is not a web sender id"),
+    ],
+)
+def test_identity_sign_refuses(
+    small_shop: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("WEB_IDENTITY_SECRET", "cli-test-web-identity-secret")
+    assert run(small_shop, "seed", "--today", "2026-04-21") == 0
+    assert run(small_shop, "identity", "sign", *args) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_identity_sign_needs_the_secret(
+    small_shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WEB_IDENTITY_SECRET", raising=False)
+    monkeypatch.setattr("bot.cli.REPO_ROOT", small_shop.parent)  # no .env there
+    assert run(small_shop, "identity", "sign", "--sender-id", "x") == 1
+    assert "WEB_IDENTITY_SECRET is not set" in capsys.readouterr().err

@@ -1,6 +1,14 @@
 """Web chat channel: ``POST /api/chat`` JSON <-> internal messages, the chat page at ``/``, and
 a server-sent-events push channel (``GET /api/chat/events``) for messages that come later
-(an answer delayed by a Rasa outage, staff replies, ticket updates)."""
+(an answer delayed by a Rasa outage, staff replies, ticket updates).
+
+Nobody is believed on their word: every request carries its sender id's ``identity_hash``
+(HMAC-SHA256 with ``WEB_IDENTITY_SECRET``, :mod:`bot.services.web_identity`), signed by the
+shop's backend for its logged-in customers or issued with a random guest id by
+``POST /api/chat/guest``. ``GET /api/chat/demo-identities`` signs the demo customers' ids for
+the page's picker when ``web.demo_picker`` is on. Messages are rate limited per sender and per
+client address, push streams are capped per sender and in total (:mod:`adapters.web.limits`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,9 @@ import asyncio
 import contextlib
 import html
 import json
+import logging
 import re
+import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.core.channels import ChannelServices
 from bot.core.http import (
     RequestError,
@@ -30,11 +40,20 @@ from bot.core.message import EXTERNAL_ID_RE, IncomingMessage
 from bot.core.outbox import OutboxItem
 from bot.core.pipeline import Pipeline
 from bot.i18n import t, web_labels
+from bot.services.web_identity import MIN_SECRET_LENGTH, new_guest_id, sign, verify
+
+from .limits import TokenBuckets, retry_after_header
+
+logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAYLOAD_RE = re.compile(r"/[^\s/][^\r\n]*")
 SENDER_HINT = "1-128 letters, digits or ._:@- characters"
 MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+AFTER_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also takes "²"
+# The demo customers of the README's table: the only ids the demo picker signs.
+DEMO_SENDERS = ("demo-liwei", "demo-emma")
+STREAM_RETRY_S = 10  # Retry-After when the push stream cap is reached
 KEEPALIVE_S = 15.0  # an SSE comment this often keeps proxies from closing an idle stream
 # The page may be embedded in a shop's iframe, so no frame-ancestors restriction.
 PAGE_HEADERS = {
@@ -45,6 +64,11 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+NO_STORE = {"Cache-Control": "no-store"}
+IDENTITY_HINT = (
+    "hex HMAC-SHA256 of sender_id keyed with WEB_IDENTITY_SECRET, from the shop's backend "
+    "or POST /api/chat/guest"
+)
 
 
 def parse_message_id(body: dict[str, Any]) -> str | None:
@@ -96,10 +120,45 @@ def render_index(cfg: Config) -> bytes:
         "{{labels}}": json.dumps(web_labels(), ensure_ascii=False, separators=(",", ":")),
         "{{noscript_zh}}": t("web.noscript", "zh"),
         "{{noscript_en}}": t("web.noscript", "en"),
+        "{{demo_picker}}": "true" if cfg.web.demo_picker else "false",
     }
     for placeholder, value in values.items():
         page = page.replace(placeholder, html.escape(value, quote=True))
     return page.encode("utf-8")
+
+
+def identity_secret(cfg: Config) -> str:
+    """``WEB_IDENTITY_SECRET``; without it a random one for this process (guests and the demo
+    picker work until a restart, ids signed by the shop's backend are refused)."""
+    secret = cfg.secrets.web_identity_secret
+    if secret is None:
+        logger.warning(
+            "WEB_IDENTITY_SECRET is not set: the web chat signs identities with a random key "
+            "for this process only (`make run` writes one to .env); identities signed by the "
+            "shop's backend will be refused and guests start over after a restart"
+        )
+        return secrets.token_urlsafe(32)
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"WEB_IDENTITY_SECRET must be at least {MIN_SECRET_LENGTH} characters long "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    return secret
+
+
+def single_query_value(request: web.Request, name: str) -> str | None:
+    """The query parameter ``name`` given at most once; a repeated one is a 400."""
+    values = request.query.getall(name, [])
+    if len(values) > 1:
+        raise RequestError(400, f"`{name}` is given {len(values)} times; give it once", name)
+    return values[0] if values else None
+
+
+def rate_limited(error: str, wait_s: float) -> web.Response:
+    retry = retry_after_header(wait_s)
+    response = error_response(429, error, retry_after_s=int(retry))
+    response.headers["Retry-After"] = retry
+    return response
 
 
 class PushHub:
@@ -133,6 +192,9 @@ class PushHub:
             for event in events:
                 event.set()
 
+    def count(self, conversation_id: str) -> int:
+        return len(self._events.get(conversation_id, ()))
+
     def __len__(self) -> int:
         return sum(len(v) for v in self._events.values())
 
@@ -143,6 +205,11 @@ class WebAdapter:
     def __init__(self, cfg: Config, *, poll_s: float = 2.0) -> None:
         self.max_text_length = cfg.gateway.max_text_length
         self.index_html = render_index(cfg)
+        self.secret = identity_secret(cfg)
+        self.limits = cfg.web
+        self.sender_buckets = TokenBuckets(cfg.web.messages_per_minute_per_sender)
+        self.ip_buckets = TokenBuckets(cfg.web.messages_per_minute_per_ip)
+        self.guest_buckets = TokenBuckets(cfg.web.guests_per_minute_per_ip)
         self.hub = PushHub()
         self.poll_s = poll_s  # streams also look for new rows this often (other replicas)
         self.closing = False
@@ -156,6 +223,8 @@ class WebAdapter:
     def setup(self, app: web.Application) -> None:
         app.router.add_get("/", self.index)
         app.router.add_post("/api/chat", self.chat)
+        app.router.add_post("/api/chat/guest", self.guest)
+        app.router.add_get("/api/chat/demo-identities", self.demo_identities)
         app.router.add_get("/api/chat/events", self.events)
         app.router.add_static("/static/", STATIC_DIR, append_version=False)
         app.on_shutdown.append(self._end_streams)
@@ -184,10 +253,53 @@ class WebAdapter:
             body=self.index_html, content_type="text/html", charset="utf-8", headers=PAGE_HEADERS
         )
 
+    def client_ip(self, request: web.Request) -> str:
+        """The client's address: the TCP peer, or behind a reverse proxy the last address in
+        ``web.client_ip_header`` (the one the nearest proxy wrote)."""
+        header = self.limits.client_ip_header
+        if header:
+            value = request.headers.get(header, "").rsplit(",", 1)[-1].strip()
+            if value:
+                return value[:64]
+        return request.remote or "unknown"
+
+    def check_identity(self, sender_id: str, identity_hash: str | None) -> None:
+        """A :class:`RequestError` 401 unless ``identity_hash`` signs ``sender_id``."""
+        if identity_hash is None:
+            raise RequestError(
+                401,
+                f"`identity_hash` is required with `sender_id`: the {IDENTITY_HINT}",
+                "identity_hash",
+            )
+        if not verify(self.secret, sender_id, identity_hash):
+            raise RequestError(
+                401,
+                f"`identity_hash` does not match `sender_id`; expected the {IDENTITY_HINT}",
+                "identity_hash",
+            )
+
     async def chat(self, request: web.Request) -> web.Response:
+        wait = self.ip_buckets.take(self.client_ip(request))
+        if wait:
+            return rate_limited(
+                f"too many messages from this address (web.messages_per_minute_per_ip = "
+                f"{self.limits.messages_per_minute_per_ip}); retry after the Retry-After seconds",
+                wait,
+            )
         body = await read_json_object(request)
         message = parse_chat_request(body, max_text_length=self.max_text_length)
         message_id = parse_message_id(body)
+        self.check_identity(
+            message.external_id, optional_string(body, "identity_hash", max_length=128)
+        )
+        wait = self.sender_buckets.take(message.external_id)
+        if wait:
+            return rate_limited(
+                f"too many messages from this sender (web.messages_per_minute_per_sender = "
+                f"{self.limits.messages_per_minute_per_sender}); retry after the Retry-After "
+                "seconds",
+                wait,
+            )
         pipeline = self.pipeline()
         reply = await pipeline.submit(message, dedupe_key=message_id, wait_s=pipeline.lease_s)
         data: dict[str, Any] = {"messages": [m.to_json() for m in reply.messages]}
@@ -195,26 +307,99 @@ class WebAdapter:
             return json_response({"error": reply.error, **data}, status=503)
         return json_response(data)
 
+    async def guest(self, request: web.Request) -> web.Response:
+        """``POST /api/chat/guest``: a new random guest sender id and its ``identity_hash``.
+        Guests can ask anything; their id never belongs to a customer."""
+        wait = self.guest_buckets.take(self.client_ip(request))
+        if wait:
+            return rate_limited(
+                f"too many new guests from this address (web.guests_per_minute_per_ip = "
+                f"{self.limits.guests_per_minute_per_ip}); keep the identity you were given",
+                wait,
+            )
+        sender_id = new_guest_id()
+        response = json_response(
+            {"sender_id": sender_id, "identity_hash": sign(self.secret, sender_id)}
+        )
+        response.headers.update(NO_STORE)
+        return response
+
+    async def demo_identities(self, request: web.Request) -> web.Response:
+        """``GET /api/chat/demo-identities``: the demo customers' signed ids for the page's
+        picker; 404 unless ``web.demo_picker`` is on."""
+        if not self.limits.demo_picker:
+            return error_response(
+                404, "the demo customer picker is off (web.demo_picker in config.yml)"
+            )
+        identities = [
+            {
+                "sender_id": sender_id,
+                "identity_hash": sign(self.secret, sender_id),
+                "name": t(f"web.customer.{sender_id}", "en"),
+                "name_zh": t(f"web.customer.{sender_id}", "zh"),
+            }
+            for sender_id in DEMO_SENDERS
+        ]
+        response = json_response({"identities": identities})
+        response.headers.update(NO_STORE)
+        return response
+
     async def events(self, request: web.Request) -> web.StreamResponse:
-        """``GET /api/chat/events?sender_id=...``: server-sent events, one per bot message
-        sent after the reply to a request (``id`` = outbox id; a reconnect with
+        """``GET /api/chat/events?sender_id=...&identity_hash=...``: server-sent events, one
+        per bot message sent after the reply to a request (``id`` = outbox id; a reconnect with
         ``Last-Event-ID`` or ``?after=`` resumes after it)."""
-        sender_id = request.query.get("sender_id", "")
-        if not EXTERNAL_ID_RE.fullmatch(sender_id):
+        sender_id = single_query_value(request, "sender_id")
+        if sender_id is None or not EXTERNAL_ID_RE.fullmatch(sender_id):
             return error_response(
                 400, f"`sender_id` is required: a string of {SENDER_HINT}", "sender_id"
             )
-        raw_after = request.headers.get("Last-Event-ID") or request.query.get("after")
-        pipeline = self.pipeline()
-        conversation_id = f"web:{sender_id}"
-        if raw_after is None:
-            after = await pipeline.outbox.last_id(conversation_id)
-        elif raw_after.isdigit() and len(raw_after) < 19:
+        identity_hash = single_query_value(request, "identity_hash")
+        header_after = request.headers.get("Last-Event-ID")
+        raw_after, after_field = (
+            (header_after, "Last-Event-ID")
+            if header_after
+            else (single_query_value(request, "after"), "after")
+        )
+        after: int | None = None
+        if raw_after is not None:
+            if not AFTER_RE.fullmatch(raw_after):
+                return error_response(
+                    400,
+                    f"`{after_field}` must be a message id (1-18 digits 0-9), got {raw_after!r}",
+                    after_field,
+                )
             after = int(raw_after)
-        else:
-            return error_response(
-                400, f"`after` must be a message id (digits), got {raw_after!r}", "after"
+        self.check_identity(sender_id, identity_hash)
+        conversation_id = f"web:{sender_id}"
+        per_sender, total = self.limits.streams_per_sender, self.limits.streams_total
+        if per_sender and self.hub.count(conversation_id) >= per_sender:
+            return rate_limited(
+                f"this sender already has {per_sender} open push streams "
+                "(web.streams_per_sender); close one first",
+                STREAM_RETRY_S,
             )
+        if total and len(self.hub) >= total:
+            return rate_limited(
+                f"the gateway serves its maximum of {total} push streams (web.streams_total)",
+                STREAM_RETRY_S,
+            )
+        # Subscribed before the first await, so concurrent requests cannot pass the caps.
+        wake = self.hub.subscribe(conversation_id)
+        try:
+            return await self._stream(request, conversation_id, after, wake)
+        finally:
+            self.hub.unsubscribe(conversation_id, wake)
+
+    async def _stream(
+        self,
+        request: web.Request,
+        conversation_id: str,
+        after: int | None,
+        wake: asyncio.Event,
+    ) -> web.StreamResponse:
+        pipeline = self.pipeline()
+        if after is None:
+            after = await pipeline.outbox.last_id(conversation_id)
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream; charset=utf-8",
@@ -223,7 +408,6 @@ class WebAdapter:
             }
         )
         await response.prepare(request)
-        wake = self.hub.subscribe(conversation_id)
         try:
             await response.write(b": connected\n\n")
             idle = 0.0
@@ -236,12 +420,12 @@ class WebAdapter:
                     await asyncio.wait_for(wake.wait(), self.poll_s)
                     idle = -self.poll_s
                 wake.clear()
+                if request.transport is None or request.transport.is_closing():
+                    break  # the page went away: free its place under the stream caps
                 idle += self.poll_s
                 if idle >= KEEPALIVE_S:
                     await response.write(b": keep-alive\n\n")
                     idle = 0.0
         except ConnectionResetError:
             pass  # the page went away
-        finally:
-            self.hub.unsubscribe(conversation_id, wake)
         return response

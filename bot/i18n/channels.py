@@ -89,4 +89,12 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "Please enable JavaScript to chat with us.",
         "zh": "请启用 JavaScript 以使用在线客服。",
     },
+    "web.identity_refused": {
+        "en": "We could not confirm who you are. Please reload the page or sign in again.",
+        "zh": "无法确认您的身份，请刷新页面或重新登录后再试。",
+    },
+    "web.rate_limited": {
+        "en": "You are sending messages too quickly. Please wait {s} seconds and try again.",
+        "zh": "您发送消息太频繁了，请等待 {s} 秒后再试。",
+    },
 }

@@ -149,5 +149,7 @@ def web_labels() -> dict[Lang, dict[str, object]]:
             "failed": raw["web.failed"],
             "user": raw["web.user"],
             "tooLong": raw["web.too_long"],
+            "identityRefused": raw["web.identity_refused"],
+            "rateLimited": raw["web.rate_limited"],
         }
     return labels

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.types import Customer
+from bot.services.web_identity import is_guest
 from bot.storage.schema import customers, identities
 
 
@@ -35,7 +36,10 @@ _COLUMNS = (
 
 
 async def resolve_customer(engine: AsyncEngine, channel: str, external_id: str) -> Customer | None:
-    """The customer behind ``external_id`` on ``channel`` ("web", "demo-liwei"), if known."""
+    """The customer behind ``external_id`` on ``channel`` ("web", "demo-liwei"), if known.
+    Web guest ids ("guest-...") are nobody, whatever the ``identities`` table holds."""
+    if is_guest(channel, external_id):
+        return None
     query = (
         select(*_COLUMNS)
         .join(identities, identities.c.customer_id == customers.c.id)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Config
 from bot.services.tickets import serialized_writes
+from bot.services.web_identity import GUEST_PREFIX, is_guest
 from bot.shop.export_format import (
     FAILED_KEY,
     ORDER_COLUMNS,
@@ -208,6 +209,15 @@ def validate_export(
         issues,
     )
     for raw, values in identity_pairs:
+        if is_guest(values["channel"], values["external_id"]):
+            issues.append(
+                raw.issue(
+                    "external_id",
+                    f"{values['external_id']!r}: web ids starting with {GUEST_PREFIX!r} are "
+                    "reserved for the web chat's guests",
+                )
+            )
+            continue
         ref = values["customer_id"]
         if missing(raw, "customer_id", ref, customer_ids, "customers", "is not a customer"):
             continue

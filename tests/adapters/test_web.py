@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from adapters.web.adapter import parse_chat_request, render_index
+from adapters.web.limits import TokenBuckets, retry_after_header
 from bot.config import load_config
 from bot.core.http import RequestError
 
@@ -58,3 +59,42 @@ def test_index_escapes_settings(tmp_path: Any) -> None:
     page = render_index(cfg).decode()
     assert "<script>x" not in page
     assert "&quot;&gt;&lt;script&gt;" in page
+
+
+def test_token_buckets_refill_and_say_how_long_to_wait() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(6, clock=lambda: now[0])  # one token every 10 s, bursts of 6
+    assert [buckets.take("a") for _ in range(6)] == [0.0] * 6
+    assert buckets.take("a") == pytest.approx(10.0)
+    assert buckets.take("b") == 0.0  # keys are independent
+    now[0] = 5.0
+    assert buckets.take("a") == pytest.approx(5.0)
+    now[0] = 10.0
+    assert buckets.take("a") == 0.0
+    assert buckets.take("a") == pytest.approx(10.0)
+    assert retry_after_header(0.2) == "1" and retry_after_header(10.0) == "10"
+
+
+def test_token_buckets_off_and_bounded() -> None:
+    assert TokenBuckets(0).take("a") == 0.0
+    now = [0.0]
+    buckets = TokenBuckets(60, max_keys=3, clock=lambda: now[0])
+    for key in "abcdef":
+        buckets.take(key)
+        now[0] += 0.001
+    assert len(buckets) <= 3
+    now[0] += 120.0  # all full again: forgotten first when the map is over its size
+    buckets.take("g")
+    assert len(buckets) <= 3
+
+
+def test_index_tells_the_page_whether_the_demo_picker_is_on(tmp_path: Any) -> None:
+    for on in (True, False):
+        cfg = load_config(
+            path=tmp_path / "none.yml", env={}, overrides={"web": {"demo_picker": on}}
+        )
+        assert f'data-demo-picker="{str(on).lower()}"' in render_index(cfg).decode()
+
+
+def test_shipped_config_turns_the_demo_picker_on() -> None:
+    assert load_config(env={}).web.demo_picker is True

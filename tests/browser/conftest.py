@@ -88,13 +88,15 @@ def demo_reply(body: dict[str, Any]) -> list[dict[str, Any]]:
 class BackgroundGateway:
     """The gateway, a fake Rasa and a fake action server on a loop in a daemon thread."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, demo_picker: bool = True) -> None:
         self.tmp_path = tmp_path
+        self.demo_picker = demo_picker  # on, as in the shipped config.yml
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.rasa = FakeRasa(reply=demo_reply)
         self.actions = FakeActionServer()
         self.runner: web.AppRunner | None = None
+        self.url = ""
         self.engine: AsyncEngine | None = None
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -115,7 +117,12 @@ class BackgroundGateway:
     async def _start(self) -> str:
         rasa_url = await self.rasa.start()
         actions_url = await self.actions.start()
-        cfg = make_config(self.tmp_path, rasa_url=rasa_url, actions_url=actions_url)
+        cfg = make_config(
+            self.tmp_path,
+            rasa_url=rasa_url,
+            actions_url=actions_url,
+            web={"demo_picker": self.demo_picker},
+        )
         self.engine = create_engine(cfg.database.url)
         await seed_shop(self.engine, extra_products=True)
         self.runner = web.AppRunner(build_app(cfg, engine=self.engine))
@@ -135,13 +142,18 @@ class BackgroundGateway:
 
 
 @pytest.fixture
-def chat_base_url(tmp_path: Path) -> Iterator[str]:
+def chat_gateway(tmp_path: Path) -> Iterator[BackgroundGateway]:
     gateway = BackgroundGateway(tmp_path)
-    url = gateway.start()
+    gateway.url = gateway.start()
     try:
-        yield url
+        yield gateway
     finally:
         gateway.stop()
+
+
+@pytest.fixture
+def chat_base_url(chat_gateway: BackgroundGateway) -> str:
+    return chat_gateway.url
 
 
 @pytest.fixture

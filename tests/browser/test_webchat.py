@@ -9,6 +9,7 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
 from tests.browser.webchat import RoundTrip, webchat_round_trip
+from tests.gateway.helpers import identity_hash
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +20,13 @@ def test_webchat_question_button_answer(
     chat_question: str,
     chat_answer_check: Callable[[RoundTrip], None],
 ) -> None:
-    trip = webchat_round_trip(chromium, chat_base_url, question=chat_question)
+    trip = webchat_round_trip(
+        chromium,
+        chat_base_url,
+        question=chat_question,
+        sender="demo-liwei",
+        identity_hash=identity_hash("demo-liwei"),
+    )
     assert trip.question_replies, "the bot answered the question"
     chat_answer_check(trip)
     for card in chromium.find_elements(By.CSS_SELECTOR, "#messages .card"):

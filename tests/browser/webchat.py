@@ -82,14 +82,21 @@ def webchat_round_trip(
     base_url: str,
     *,
     question: str,
-    sender: str = "demo-liwei",
+    sender: str | None = None,
+    identity_hash: str | None = None,
     lang: str = "en",
     timeout_s: float = 30.0,
     screenshot: Path | None = REPORTS_DIR / "webchat.png",
 ) -> RoundTrip:
-    """Ask ``question``, wait for an answer with buttons, click the first, wait for its answer."""
+    """Ask ``question``, wait for an answer with buttons, click the first, wait for its answer.
+
+    ``sender`` with its ``identity_hash`` is the shop's signed customer (``?sender=...&
+    identity_hash=...``); without them the page talks as its guest."""
     wait = WebDriverWait(driver, timeout_s)
-    driver.get(f"{base_url.rstrip('/')}/?{urlencode({'sender': sender, 'lang': lang})}")
+    query = {"lang": lang}
+    if sender is not None:
+        query.update(sender=sender, identity_hash=identity_hash or "")
+    driver.get(f"{base_url.rstrip('/')}/?{urlencode(query)}")
     box = wait.until(lambda d: d.find_element(By.ID, "input"))
     assert driver.find_element(By.ID, "shop-name").text, "the shop name is missing"
 

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.gateway.__main__ import build_app
 from bot.storage.db import create_engine
 from tests.gateway.fake_rasa import FakeActionServer, FakeRasa
-from tests.gateway.helpers import Client, MakeClient, make_config
+from tests.gateway.helpers import Client, MakeClient, SigningClient, make_config
 from tests.gateway.seed import seed_shop
 
 
@@ -52,7 +52,7 @@ async def make_client(
         kwargs.setdefault("rasa_url", fake_rasa.url)
         kwargs.setdefault("actions_url", actions_url)
         cfg = make_config(tmp_path, **kwargs)
-        client: Client = TestClient(TestServer(build_app(cfg, engine=engine)))
+        client: Client = SigningClient(TestServer(build_app(cfg, engine=engine)))
         await client.start_server()
         clients.append(client)
         return client

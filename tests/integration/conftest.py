@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
+from bot.config import DEFAULT_CONFIG_PATH
 from bot.launcher import Stack, StackPorts, default_model_path
 from tests.adapters.fake_telegram import TOKEN as TELEGRAM_TOKEN
 from tests.adapters.fake_telegram import FakeTelegram
 from tests.factory import ShopFactory
-from tests.integration.helpers import ADMIN_TOKEN, TELEGRAM_SECRET, Chat
+from tests.integration.helpers import ADMIN_TOKEN, TELEGRAM_SECRET, WEB_SECRET, Chat
 
 
 class ThreadedTelegram:
@@ -59,7 +61,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> I
         pytest.fail(f"no trained model at {model}: run `make train` first")
     tmp = tmp_path_factory.mktemp("stack")
     db_url = f"sqlite+aiosqlite:///{tmp / 'shop.db'}"
-    env = dict(os.environ, SHOP_DATABASE_URL=db_url)
+    # The shipped settings, with the web chat's rate limits off: the whole session talks from
+    # one address, and the demo customers are shared between tests.
+    settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    settings["web"].update(messages_per_minute_per_sender=0, messages_per_minute_per_ip=0)
+    config = tmp / "config.yml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = dict(os.environ, SHOP_DATABASE_URL=db_url, SHOP_CONFIG=str(config))
     subprocess.run([sys.executable, "-m", "bot", "seed"], env=env, check=True)
     ports = StackPorts.free_loopback()
     running = Stack(
@@ -69,6 +77,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> I
         model_path=model,
         extra_env={
             "ADMIN_TOKEN": ADMIN_TOKEN,
+            "WEB_IDENTITY_SECRET": WEB_SECRET,
+            "SHOP_CONFIG": str(config),
             # Test conversations must not teach the repository's recommendation bandit.
             "SHOP_RECOMMEND_BANDIT_PATH": str(tmp / "bandit.json"),
             # The Telegram channel in webhook mode, talking to the fake Bot API.

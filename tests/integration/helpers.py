@@ -10,9 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.launcher import Stack
+from bot.services.web_identity import sign
 
 ADMIN_TOKEN = "integration-admin-token"
 TELEGRAM_SECRET = "integration-telegram-secret"
+WEB_SECRET = "integration-web-identity-secret"
+
+
+def identity_hash(sender_id: str) -> str:
+    """The identity_hash the stack's gateway (WEB_IDENTITY_SECRET = WEB_SECRET) accepts."""
+    return sign(WEB_SECRET, sender_id)
 
 
 @dataclass(frozen=True)
@@ -48,14 +55,18 @@ def http_json(
 
 
 class Chat:
-    """One customer talking to the gateway's /api/chat."""
+    """One customer talking to the gateway's /api/chat, with the signed identity the shop's
+    backend (or the gateway, for a guest) would give the page."""
 
     def __init__(self, base_url: str, sender_id: str) -> None:
         self.base_url = base_url
         self.sender_id = sender_id
 
     def send(self, text: str | None = None, payload: str | None = None) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"sender_id": self.sender_id}
+        body: dict[str, Any] = {
+            "sender_id": self.sender_id,
+            "identity_hash": identity_hash(self.sender_id),
+        }
         if text is not None:
             body["text"] = text
         if payload is not None:

@@ -5,16 +5,20 @@ Assertions check facts (order data, ticket records, languages, buttons), not exa
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.launcher import Stack
 from tests.factory import ShopFactory
 from tests.integration.helpers import (
+    Chat,
     admin_tickets,
     buttons,
     db_rows,
     has_han,
     http_json,
+    identity_hash,
     render,
 )
 
@@ -362,6 +366,41 @@ def test_malformed_chat_requests_get_400_naming_the_field(
     result = http_json("POST", f"{stack.gateway_url}/api/chat", body)
     assert result.status == 400
     assert result.body["field"] == field
+
+
+def test_a_spoofed_sender_gets_401_and_a_signed_one_its_order(stack: Stack) -> None:
+    url = f"{stack.gateway_url}/api/chat"
+    ask = {"text": "where is my order 260315004217"}
+    spoofs = [
+        {"sender_id": "demo-liwei"},
+        {"sender_id": "demo-liwei", "identity_hash": "0" * 64},
+        {"sender_id": "demo-liwei", "identity_hash": identity_hash("demo-emma")},
+    ]
+    for spoof in spoofs:
+        result = http_json("POST", url, {**spoof, **ask})
+        assert result.status == 401, result.body
+        assert result.body["field"] == "identity_hash"
+        assert "260315004217" not in json.dumps(result.body)
+    stream = http_json("GET", f"{stack.gateway_url}/api/chat/events?sender_id=demo-liwei&after=0")
+    assert stream.status == 401
+    bad_after = f"{stack.gateway_url}/api/chat/events?sender_id=demo-liwei&after=%C2%B2"
+    assert http_json("GET", bad_after).status == 400
+
+    Chat(stack.gateway_url, "demo-liwei").send(payload="/restart")
+    signed = {"sender_id": "demo-liwei", "identity_hash": identity_hash("demo-liwei")}
+    result = http_json("POST", url, {**signed, **ask})
+    assert result.status == 200, result.body
+    reply = render(result.body["messages"])
+    assert "260315004217" in reply and "transit" in reply.lower(), reply
+
+    guest = http_json("POST", f"{stack.gateway_url}/api/chat/guest")
+    assert guest.status == 200
+    result = http_json("POST", url, {**guest.body, "text": "where is my order"})
+    assert result.status == 200
+    # Asked for a number (the prompt's example number happens to be Li Wei's), no details.
+    reply = render(result.body["messages"])
+    assert not buttons(result.body["messages"]), reply
+    assert "transit" not in reply.lower() and TRACKING not in reply, reply
 
 
 def test_healthz_and_admin_auth(stack: Stack) -> None:

@@ -10,6 +10,7 @@ import pytest
 from bot.launcher import Stack
 from tests.browser.webchat import REPORTS_DIR, open_chromium, webchat_round_trip
 from tests.factory import ShopFactory
+from tests.integration.helpers import identity_hash
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -27,6 +28,7 @@ def test_customer_asks_clicks_an_order_button_and_reads_its_status(
             stack.gateway_url,
             question="Where is my order?",
             sender=sender,
+            identity_hash=identity_hash(sender),
             timeout_s=60,
             screenshot=REPORTS_DIR / "webchat-real.png",
         )

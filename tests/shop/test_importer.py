@@ -334,6 +334,8 @@ BAD_VALUES = [
     ("products", 0, "stock", "many", "field stock: 'many' is not a whole number"),
     ("products", 1, "stock", "9", "field stock: 9 differs from the variants' total stock 5"),
     ("identities", 0, "customer_id", "U9", "identities.csv line 2, field customer_id: 'U9' is not"),
+    # Guest ids of the web chat are nobody's: an import cannot link one to a customer.
+    ("identities", 0, "external_id", "guest-0123", "field external_id: 'guest-0123': web ids"),
     ("shipment_events", 0, "status", "teleported", "shipment_events.csv line 2, field status"),
     ("shipment_events", 1, "order_id", "A404", "shipment_events.csv line 3, field order_id"),
     ("variants", 0, "stock", "-1", "variants.csv line 2, field stock: '-1' must be at least 0"),

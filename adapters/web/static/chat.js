@@ -4,8 +4,9 @@
   "use strict";
 
   var SENDER_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
-  var STORAGE_KEY = "shopchat.sender";
-  var DEMO_CUSTOMERS = ["demo-liwei", "demo-emma"];
+  var HASH_RE = /^[0-9a-fA-F]{64}$/;
+  // This browser's guest identity, issued by POST api/chat/guest: {sender_id, identity_hash}.
+  var STORAGE_KEY = "shopchat.identity";
   var CURRENCY = { CNY: "¥", RMB: "¥", USD: "$", EUR: "€", GBP: "£" };
 
   // The labels in both languages, from the gateway's text tables (bot/i18n/channels.py).
@@ -33,21 +34,65 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
-  // Storage can be blocked inside third-party iframes: fall back to memory.
-  var memoryGuestId = null;
-  function guestId() {
-    try {
-      var stored = window.localStorage.getItem(STORAGE_KEY);
-      if (stored && SENDER_RE.test(stored)) return stored;
-      var fresh = "web-" + randomId();
-      window.localStorage.setItem(STORAGE_KEY, fresh);
-      return fresh;
-    } catch (e) {
-      memoryGuestId = memoryGuestId || "web-" + randomId();
-      return memoryGuestId;
-    }
+  function validIdentity(value) {
+    return !!value && typeof value.sender_id === "string" && SENDER_RE.test(value.sender_id) &&
+      typeof value.identity_hash === "string" && HASH_RE.test(value.identity_hash);
   }
 
+  function identityOf(sender, hash, kind) {
+    var identity = { sender_id: sender, identity_hash: hash, kind: kind };
+    return validIdentity(identity) ? identity : null;
+  }
+
+  // Storage can be blocked inside third-party iframes: fall back to memory.
+  var memoryGuest = null;
+  function storedGuest() {
+    try {
+      var value = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
+      if (validIdentity(value)) return identityOf(value.sender_id, value.identity_hash, "guest");
+    } catch (e) { /* blocked or corrupt: memory or a new guest */ }
+    return memoryGuest;
+  }
+
+  function storeGuest(identity) {
+    memoryGuest = identity;
+    try {
+      window.localStorage.setItem(STORAGE_KEY, JSON.stringify({
+        sender_id: identity.sender_id, identity_hash: identity.identity_hash
+      }));
+    } catch (e) { /* memory only */ }
+  }
+
+  function forgetGuest() {
+    memoryGuest = null;
+    try { window.localStorage.removeItem(STORAGE_KEY); } catch (e) { /* nothing stored */ }
+  }
+
+  // The guest identity of this browser: the stored one, or a new one from the gateway.
+  var guestPending = null; // one request for a new guest at a time
+  function guestIdentity() {
+    var stored = storedGuest();
+    if (stored) return Promise.resolve(stored);
+    if (guestPending) return guestPending;
+    guestPending = fetch("api/chat/guest", { method: "POST" }).then(function (resp) {
+      if (!resp.ok) throw new Error("guest " + resp.status);
+      return resp.json();
+    }).then(function (data) {
+      var identity = data && identityOf(data.sender_id, data.identity_hash, "guest");
+      if (!identity) throw new Error("guest: malformed answer");
+      storeGuest(identity);
+      return identity;
+    });
+    guestPending.then(function () { guestPending = null; }, function () { guestPending = null; });
+    return guestPending;
+  }
+
+  // An identity the shop signed on its server (?sender=...&identity_hash=... or data-sender-id
+  // and data-identity-hash on <body>); an unsigned sender id is never used.
+  function shopIdentity(params, body) {
+    return identityOf(params.get("sender") || body.dataset.senderId || "",
+      params.get("identity_hash") || body.dataset.identityHash || "", "shop");
+  }
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -102,27 +147,29 @@
     input.setAttribute("aria-label", L.placeholder);
     input.maxLength = maxLength;
 
-    var requested = params.get("sender");
-    var sender = requested && SENDER_RE.test(requested) ? requested : guestId();
+    var identity = null; // {sender_id, identity_hash, kind: "guest" | "shop" | "demo"}
     var generation = 0; // bumped when the customer changes: late answers are dropped
     var queue = Promise.resolve();
     var pending = 0;
     var lastRole = null;
+    var demoPicker = body.dataset.demoPicker === "true";
+    var demoIdentities = {};
 
-    // Customer picker ------------------------------------------------------------------------
-    function addOption(value, label) {
-      var option = el("option", null, label);
-      option.value = value;
-      picker.appendChild(option);
-    }
-    DEMO_CUSTOMERS.forEach(function (id) { addOption(id, L.customers[id]); });
-    addOption("guest", L.customers.guest);
-    picker.value = DEMO_CUSTOMERS.indexOf(sender) >= 0 ? sender : "guest";
-    picker.addEventListener("change", function () {
-      sender = picker.value === "guest" ? guestId() : picker.value;
+    function setUrlIdentity(chosen) {
       var url = new URL(window.location.href);
-      url.searchParams.set("sender", sender);
+      if (chosen.kind === "guest") {
+        url.searchParams.delete("sender");
+        url.searchParams.delete("identity_hash");
+      } else {
+        url.searchParams.set("sender", chosen.sender_id);
+        url.searchParams.set("identity_hash", chosen.identity_hash);
+      }
       window.history.replaceState(null, "", url.toString());
+    }
+
+    // Talk as ``chosen`` from now on: a fresh conversation view and push stream.
+    function switchTo(chosen) {
+      identity = chosen;
       generation += 1;
       pending = 0;
       hideTyping();
@@ -130,8 +177,46 @@
       lastRole = null;
       showWelcome();
       listen();
-      input.focus();
-    });
+    }
+
+    // Customer picker (web.demo_picker): demo customers signed by the gateway, and the guest --
+    function addOption(value, label) {
+      var option = el("option", null, label);
+      option.value = value;
+      picker.appendChild(option);
+    }
+    function setupPicker() {
+      var label = picker.closest(".customer-picker");
+      if (!demoPicker) {
+        if (label) label.hidden = true;
+        return;
+      }
+      fetch("api/chat/demo-identities").then(function (resp) {
+        return resp.ok ? resp.json() : null;
+      }).then(function (data) {
+        var list = data && Array.isArray(data.identities) ? data.identities : [];
+        list.forEach(function (item) {
+          var demo = item && identityOf(item.sender_id, item.identity_hash, "demo");
+          if (!demo) return;
+          demoIdentities[demo.sender_id] = demo;
+          var name = L.customers[demo.sender_id] || (lang === "zh" && item.name_zh) || item.name;
+          addOption(demo.sender_id, String(name || demo.sender_id));
+        });
+        addOption("guest", L.customers.guest);
+        picker.value = identity && demoIdentities[identity.sender_id] ? identity.sender_id : "guest";
+      }).catch(function () {
+        if (label) label.hidden = true;
+      });
+      picker.addEventListener("change", function () {
+        var chosen = demoIdentities[picker.value];
+        var next = chosen ? Promise.resolve(chosen) : guestIdentity();
+        next.then(function (picked) {
+          setUrlIdentity(picked);
+          switchTo(picked);
+          input.focus();
+        }).catch(function () { addError(L.network); });
+      });
+    }
 
     // Push channel: messages that come later (an answer delayed by an outage, staff replies,
     // ticket updates) arrive as server-sent events; the browser reconnects by itself and
@@ -141,7 +226,9 @@
       if (stream) stream.close();
       if (typeof window.EventSource !== "function") return;
       var mine = generation;
-      stream = new EventSource("api/chat/events?sender_id=" + encodeURIComponent(sender));
+      if (!identity) return;
+      stream = new EventSource("api/chat/events?sender_id=" + encodeURIComponent(identity.sender_id) +
+        "&identity_hash=" + encodeURIComponent(identity.identity_hash));
       stream.onmessage = function (event) {
         if (mine !== generation) return;
         var message = null;
@@ -300,21 +387,47 @@
     }
 
     // Sending: one request at a time, so the bot answers in the order the customer wrote -------
+    function send(bodyJson, messageId) {
+      return fetch("api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(Object.assign({
+          sender_id: identity.sender_id,
+          identity_hash: identity.identity_hash,
+          message_id: messageId
+        }, bodyJson))
+      });
+    }
+
     function post(bodyJson) {
       var mine = generation;
+      var messageId = randomId();
       pending += 1;
       showTyping();
       queue = queue.then(function () {
         if (mine !== generation) return null;
-        return fetch("api/chat", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(Object.assign({ message_id: randomId() }, bodyJson))
+        return currentIdentity().then(function () {
+          return send(bodyJson, messageId);
+        }).then(function (resp) {
+          if (resp.status !== 401 || !identity || identity.kind !== "guest") return resp;
+          // The stored guest identity is no longer accepted (a new secret): get a new one.
+          forgetGuest();
+          return guestIdentity().then(function (fresh) {
+            identity = fresh;
+            listen();
+            return send(bodyJson, messageId);
+          });
         }).then(function (resp) {
           return resp.json().catch(function () { return null; }).then(function (data) {
             if (mine !== generation) return;
             if (data && Array.isArray(data.messages) && data.messages.length) {
               data.messages.forEach(addBot);
+            } else if (resp.status === 401) {
+              addError(L.identityRefused);
+            } else if (resp.status === 429) {
+              var wait = parseInt(resp.headers.get("Retry-After"), 10) ||
+                (data && data.retry_after_s) || 60;
+              addError(fill(L.rateLimited, { s: wait }));
             } else if (data && typeof data.error === "string") {
               addError(fill(L.failed, { error: data.error }));
             } else {
@@ -339,12 +452,12 @@
         return;
       }
       addUser(trimmed);
-      post({ sender_id: sender, text: trimmed });
+      post({ text: trimmed });
     }
 
     function sendPayload(title, payload) {
       addUser(title);
-      post({ sender_id: sender, payload: payload });
+      post({ payload: payload });
     }
 
     form.addEventListener("submit", function (event) {
@@ -355,8 +468,23 @@
       input.focus();
     });
 
+    // Who is talking: the shop's signed customer, else this browser's guest (asked for again
+    // before the next message if the gateway could not be reached).
+    function currentIdentity() {
+      if (identity) return Promise.resolve(identity);
+      return guestIdentity().then(function (chosen) {
+        if (!identity) {
+          identity = chosen;
+          listen();
+        }
+        return identity;
+      });
+    }
+    identity = shopIdentity(params, body);
+    if (identity) listen();
+    else currentIdentity().catch(function () { addError(L.network); });
+    setupPicker();
     showWelcome();
-    listen();
     input.focus();
   }
 
