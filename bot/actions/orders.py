@@ -21,13 +21,11 @@ from bot.payloads import button
 from bot.services import orders
 from bot.services.types import Order
 
-from ._common import (
-    channel_and_external_id,
-    lang_of,
-)
-from ._deps import Deps, get_deps
+from ._common import channel_and_external_id
+from ._deps import Deps
 from ._render import order_status_text
-from .order_forms import SHIPPED, accessible_order, reset_flow
+from ._turn import OrderTurn
+from .order_forms import SHIPPED, reset_flow
 
 
 class OrderAction(Action, ABC):
@@ -36,23 +34,14 @@ class OrderAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        deps = get_deps()
-        lang = lang_of(tracker)
-        order = await accessible_order(tracker, dispatcher, deps)
-        if order is None:
+        turn = await OrderTurn.start(tracker, dispatcher)
+        if turn is None:
             return reset_flow()
-        return await self.act(order, lang, deps, dispatcher, tracker)
+        return await self.act(turn)
 
     @abstractmethod
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
-        """Answer about ``order``, which this customer may see."""
+    async def act(self, turn: OrderTurn) -> list[EventType]:
+        """Answer about ``turn.order``, which this customer may see."""
 
 
 class OrderStatus(OrderAction):
@@ -61,16 +50,9 @@ class OrderStatus(OrderAction):
     def name(self) -> str:
         return "action_order_status"
 
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
-        text = order_status_text(order, lang, deps.config.shop.timezone, deps.clock())
-        dispatcher.utter_message(text=text)
+    async def act(self, turn: OrderTurn) -> list[EventType]:
+        timezone = turn.deps.config.shop.timezone
+        turn.say(order_status_text(turn.order, turn.lang, timezone, turn.deps.clock()))
         return reset_flow()
 
 
@@ -84,14 +66,14 @@ class CancelOrder(OrderAction):
     def name(self) -> str:
         return "action_cancel_order"
 
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
+    async def act(self, turn: OrderTurn) -> list[EventType]:
+        order, lang, deps, dispatcher, tracker = (
+            turn.order,
+            turn.lang,
+            turn.deps,
+            turn.dispatcher,
+            turn.tracker,
+        )
         decision = orders.can_cancel(order, deps.config.orders.cancellable_statuses)
         if not decision.allowed:
             return self._refuse(order, lang, deps, dispatcher)
@@ -174,14 +156,14 @@ class ChangeAddress(OrderAction):
     def name(self) -> str:
         return "action_change_address"
 
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
+    async def act(self, turn: OrderTurn) -> list[EventType]:
+        order, lang, deps, dispatcher, tracker = (
+            turn.order,
+            turn.lang,
+            turn.deps,
+            turn.dispatcher,
+            turn.tracker,
+        )
         decision = orders.can_change_address(order, deps.config.orders.address_changeable_statuses)
         if not decision.allowed:
             dispatcher.utter_message(text=self._refusal(order, lang, deps))
