@@ -118,13 +118,8 @@ class _AftersalesRequest(Action, ABC):
             )
 
     async def _delivered(self, turn: OrderTurn) -> list[EventType]:
-        order, lang, deps, dispatcher, tracker = (
-            turn.order,
-            turn.lang,
-            turn.deps,
-            turn.dispatcher,
-            turn.tracker,
-        )
+        order, lang, deps = turn.order, turn.lang, turn.deps
+        dispatcher, tracker = turn.dispatcher, turn.tracker
         line = line_of(tracker, order)
         reason = reason_of(tracker)
         if line is None or reason is None:
