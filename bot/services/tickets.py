@@ -16,7 +16,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 from zoneinfo import ZoneInfo
@@ -208,39 +208,24 @@ async def insert_ticket(
         severity=severity,
         sla_due_at=None if sla_due_at is None else as_utc(sla_due_at),
     )
-    await conn.execute(
-        tickets.insert().values(
-            id=ticket.id,
-            kind=kind,
-            order_id=order_id,
-            customer_id=customer_id,
-            status=status,
-            category=category,
-            payload=ticket.payload,
-            channel=channel,
-            sender_id=sender_id,
-            idempotency_key=idempotency_key,
-            created_at=now,
-            updated_at=now,
-            severity=severity,
-            sla_due_at=ticket.sla_due_at,
-        )
-    )
+    # The ticket's fields are the table's columns, but for the key.
+    row = {f.name: getattr(ticket, f.name) for f in fields(ticket)}
+    await conn.execute(tickets.insert().values(**row, idempotency_key=idempotency_key))
     who = actor or ("customer" if sender_id else "system")
     await _add_event(conn, ticket.id, now, who, None, status, note)
     return ticket
 
 
-async def create_ticket(engine: AsyncEngine, **fields: Unpack[TicketFields]) -> Ticket:
+async def create_ticket(engine: AsyncEngine, **new: Unpack[TicketFields]) -> Ticket:
     """Create a ticket; the same ``idempotency_key`` again returns the existing ticket.
 
     Its id carries the day in ``timezone`` (the shop's configured ``shop.timezone``).
     """
-    key = fields["idempotency_key"]
+    key = new["idempotency_key"]
     for _ in range(_ATTEMPTS):
         try:
             async with serialized_writes(engine), engine.begin() as conn:
-                return await insert_ticket(conn, **fields)
+                return await insert_ticket(conn, **new)
         except IntegrityError:
             # A concurrent request took the key (return its ticket) or the id (try again).
             async with engine.connect() as conn:
