@@ -32,8 +32,9 @@ from bot.services.ticket_states import (
     TicketNotFound,
     allowed_transitions,
 )
-from bot.services.types import Ticket, as_utc, as_utc_or_none
+from bot.services.types import Ticket
 from bot.storage.schema import ticket_events, tickets
+from bot.storage.times import as_utc, as_utc_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ async def insert_ticket(
         created_at=now,
         updated_at=now,
         severity=severity,
-        sla_due_at=None if sla_due_at is None else as_utc(sla_due_at),
+        sla_due_at=as_utc_or_none(sla_due_at),
     )
     # The ticket's fields are the table's columns, but for the key.
     row = {f.name: getattr(ticket, f.name) for f in fields(ticket)}
