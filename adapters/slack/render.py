@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -28,6 +27,7 @@ from adapters.slack.blocks import (
 from bot.core.message import Button, OutgoingMessage, ProductCard
 from bot.core.render import card_line, split_text
 from bot.i18n import Lang, t
+from bot.shop.images import product_id_from_image_path, product_png_path
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +61,9 @@ class Renderer:
 
     def image_url(self, url: str) -> tuple[str | None, bool]:
         """(absolute URL, whether Slack can show it inline) for an image the bot sends."""
-        match = re.fullmatch(r"/products/([A-Za-z0-9_-]{1,32})\.svg", url)
-        if match and self.png_products:
-            url = f"/products/{match.group(1)}.png"  # Slack shows no SVG
+        product_id = product_id_from_image_path(url)
+        if product_id and self.png_products:
+            url = product_png_path(product_id)  # Slack shows no SVG
         if url.startswith("/") and not url.startswith("//"):
             if not self.public_url:
                 return None, False
@@ -79,7 +79,7 @@ class Renderer:
             if url is not None and inline:
                 return url
         if self.png_products:
-            url, inline = self.image_url(f"/products/{card.id}.png")
+            url, inline = self.image_url(product_png_path(card.id))
             return url if inline else None
         return None
 

@@ -5,7 +5,6 @@ image URLs what ``sendPhoto`` can take (our product pictures and stored media as
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,16 +14,15 @@ from adapters.telegram.callbacks import CallbackCodec
 from bot.core.channels import ProductImages
 from bot.core.media import MediaStore
 from bot.core.message import Button, OutgoingMessage, ProductCard
-from bot.core.render import split_text
+from bot.core.render import card_details, split_text
 from bot.i18n import Lang, variants
+from bot.shop.images import product_id_from_image_path
 
 MAX_CAPTION_CHARS = 1024  # Telegram's limit for a photo caption
-PRODUCT_IMAGE_RE = re.compile(r"^/products/([A-Za-z0-9_-]{1,32})\.(?:svg|png)$")
 MEDIA_PREFIX = "/media/"
 
 CHOOSE_TEXT = variants("telegram.choose")
 DETAILS_TEXT = variants("card.details")
-OUT_OF_STOCK_TEXT = variants("card.out_of_stock")
 
 
 @dataclass(frozen=True)
@@ -70,19 +68,7 @@ def _card_part(card: ProductCard, lang: Lang) -> Part:
 
 def card_caption(card: ProductCard, lang: Lang) -> str:
     """Name, then price and rating (and a stock warning), within Telegram's caption limit."""
-    details = []
-    if card.price_text:
-        details.append(card.price_text)
-    elif card.price is not None:
-        details.append(
-            f"¥{card.price:,.2f}"
-            if card.currency == "CNY"
-            else f"{card.price:,.2f} {card.currency}"
-        )
-    if card.rating is not None:
-        details.append(f"★ {card.rating:.1f}")
-    if card.stock is not None and card.stock <= 0:
-        details.append(OUT_OF_STOCK_TEXT[lang])
+    details = card_details(card, lang, spacious=True)
     caption = card.name if not details else f"{card.name}\n{' · '.join(details)}"
     if card.reason:
         caption += f"\n{card.reason}"
@@ -109,8 +95,7 @@ async def photo_input(
     (Telegram takes no SVG), stored media as uploads, absolute URLs as they are."""
     path = image[len(public_url) :] if public_url and image.startswith(public_url + "/") else image
     if path.startswith("/"):
-        if match := PRODUCT_IMAGE_RE.match(path):
-            product_id = match.group(1)
+        if product_id := product_id_from_image_path(path, png=True):
             data = await images.png(product_id)
             if data is None:
                 return None

@@ -19,15 +19,13 @@ from rasa_sdk.types import DomainDict
 from bot.i18n import Lang, carrier_name, fmt_date, money, payment_name, status_name, t
 from bot.payloads import button
 from bot.services import orders
-from bot.services.types import Order
+from bot.services.types import Order, Ticket
 
-from ._common import (
-    channel_and_external_id,
-    lang_of,
-)
-from ._deps import Deps, get_deps
+from ._common import channel_and_external_id
+from ._deps import Deps
 from ._render import order_status_text
-from .order_forms import SHIPPED, accessible_order, reset_flow
+from ._turn import OrderTurn
+from .order_forms import SHIPPED, reset_flow
 
 
 class OrderAction(Action, ABC):
@@ -36,23 +34,14 @@ class OrderAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        deps = get_deps()
-        lang = lang_of(tracker)
-        order = await accessible_order(tracker, dispatcher, deps)
-        if order is None:
+        turn = await OrderTurn.start(tracker, dispatcher)
+        if turn is None:
             return reset_flow()
-        return await self.act(order, lang, deps, dispatcher, tracker)
+        return await self.act(turn)
 
     @abstractmethod
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
-        """Answer about ``order``, which this customer may see."""
+    async def act(self, turn: OrderTurn) -> list[EventType]:
+        """Answer about ``turn.order``, which this customer may see."""
 
 
 class OrderStatus(OrderAction):
@@ -61,16 +50,9 @@ class OrderStatus(OrderAction):
     def name(self) -> str:
         return "action_order_status"
 
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
-        text = order_status_text(order, lang, deps.config.shop.timezone, deps.clock())
-        dispatcher.utter_message(text=text)
+    async def act(self, turn: OrderTurn) -> list[EventType]:
+        timezone = turn.deps.config.shop.timezone
+        turn.say(order_status_text(turn.order, turn.lang, timezone, turn.deps.clock()))
         return reset_flow()
 
 
@@ -78,40 +60,71 @@ def return_offer_button(order_id: str, lang: Lang) -> dict[str, str]:
     return button(t("return.button", lang), "return_request", order_id=order_id)
 
 
-class CancelOrder(OrderAction):
+class _OrderChange(OrderAction, ABC):
+    """A change the customer confirmed: refused when the order does not allow it, kept when
+    not confirmed, failed when the order changed in the meantime; else done, with a ticket."""
+
+    texts = ""  # the prefix of the change's "kept", "failed" texts
+
+    async def act(self, turn: OrderTurn) -> list[EventType]:
+        refused = self.refuse(turn)
+        if refused is not None:
+            return refused
+        order, lang = turn.order, turn.lang
+        if not self.confirmed(turn.tracker):
+            turn.say(t(f"{self.texts}.kept", lang, order_id=order.id))
+            return reset_flow()
+        channel, _ = channel_and_external_id(turn.tracker)
+        try:
+            ticket = await self.change(turn, channel)
+        except orders.OrderStateError:
+            turn.say(t(f"{self.texts}.failed", lang, order_id=order.id))
+            return reset_flow()
+        turn.say(self.done_text(turn, ticket))
+        return reset_flow()
+
+    @abstractmethod
+    def refuse(self, turn: OrderTurn) -> list[EventType] | None:
+        """Say why the order does not allow the change (and end); None when it does."""
+
+    def confirmed(self, tracker: Tracker) -> bool:
+        return tracker.get_slot("confirm") is True
+
+    @abstractmethod
+    async def change(self, turn: OrderTurn, channel: str) -> Ticket:
+        """Change the order; :class:`orders.OrderStateError` when it no longer allows it."""
+
+    @abstractmethod
+    def done_text(self, turn: OrderTurn, ticket: Ticket) -> str: ...
+
+
+class CancelOrder(_OrderChange):
     """Cancels an order that has not shipped; afterwards explains and offers a return."""
+
+    texts = "cancel"
 
     def name(self) -> str:
         return "action_cancel_order"
 
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
-        decision = orders.can_cancel(order, deps.config.orders.cancellable_statuses)
-        if not decision.allowed:
-            return self._refuse(order, lang, deps, dispatcher)
-        if tracker.get_slot("confirm") is not True:
-            dispatcher.utter_message(text=t("cancel.kept", lang, order_id=order.id))
-            return reset_flow()
-        channel, _ = channel_and_external_id(tracker)
-        try:
-            ticket = await orders.cancel_order(
-                deps.engine,
-                order,
-                channel=channel,
-                sender_id=tracker.sender_id,
-                reason=None,
-                cancellable_statuses=deps.config.orders.cancellable_statuses,
-                timezone=deps.config.shop.timezone,
-            )
-        except orders.OrderStateError:
-            dispatcher.utter_message(text=t("cancel.failed", lang, order_id=order.id))
-            return reset_flow()
+    def refuse(self, turn: OrderTurn) -> list[EventType] | None:
+        statuses = turn.deps.config.orders.cancellable_statuses
+        if orders.can_cancel(turn.order, statuses).allowed:
+            return None
+        return self._refuse(turn)
+
+    async def change(self, turn: OrderTurn, channel: str) -> Ticket:
+        return await orders.cancel_order(
+            turn.deps.engine,
+            turn.order,
+            channel=channel,
+            sender_id=turn.tracker.sender_id,
+            reason=None,
+            cancellable_statuses=turn.deps.config.orders.cancellable_statuses,
+            timezone=turn.deps.config.shop.timezone,
+        )
+
+    def done_text(self, turn: OrderTurn, ticket: Ticket) -> str:
+        order, lang = turn.order, turn.lang
         lines = [t("cancel.done", lang, order_id=order.id, ticket_id=ticket.id)]
         if order.paid_at is not None:
             lines.append(
@@ -124,13 +137,11 @@ class CancelOrder(OrderAction):
             )
         else:
             lines.append(t("cancel.no_charge", lang))
-        dispatcher.utter_message(text="\n".join(lines))
-        return reset_flow()
+        return "\n".join(lines)
 
     @staticmethod
-    def _refuse(
-        order: Order, lang: Lang, deps: Deps, dispatcher: CollectingDispatcher
-    ) -> list[EventType]:
+    def _refuse(turn: OrderTurn) -> list[EventType]:
+        order, lang, deps = turn.order, turn.lang, turn.deps
         status = status_name(order.status, lang)
         window = deps.aftersales.return_window(order, deps.clock())
         if window.state == "expired" and order.delivered_at and window.deadline:
@@ -143,7 +154,7 @@ class CancelOrder(OrderAction):
                 date=fmt_date(order.delivered_at, lang, tz),
                 deadline=fmt_date(window.deadline, lang, tz),
             )
-            dispatcher.utter_message(text=text)
+            turn.say(text)
             return reset_flow()
         if order.status in SHIPPED or order.status == "delivered":
             if order.status == "delivered" and order.delivered_at is not None:
@@ -151,7 +162,7 @@ class CancelOrder(OrderAction):
                 text = t("cancel.refused_delivered", lang, order_id=order.id, date=date)
             else:
                 text = t("cancel.refused_shipped", lang, order_id=order.id, status=status)
-            dispatcher.utter_message(text=text, buttons=[return_offer_button(order.id, lang)])
+            turn.say(text, [return_offer_button(order.id, lang)])
             # Keep the order in the slots so a plain "yes" starts the return for it.
             return [
                 SlotSet("new_address", None),
@@ -164,56 +175,47 @@ class CancelOrder(OrderAction):
             text = t("cancel.refused_returned", lang, order_id=order.id)
         else:
             text = t("cancel.refused_other", lang, order_id=order.id, status=status)
-        dispatcher.utter_message(text=text)
+        turn.say(text)
         return reset_flow()
 
 
-class ChangeAddress(OrderAction):
+class ChangeAddress(_OrderChange):
     """Changes the delivery address of an order that has not shipped."""
+
+    texts = "address"
 
     def name(self) -> str:
         return "action_change_address"
 
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
-        decision = orders.can_change_address(order, deps.config.orders.address_changeable_statuses)
-        if not decision.allowed:
-            dispatcher.utter_message(text=self._refusal(order, lang, deps))
-            return reset_flow()
-        new_address = tracker.get_slot("new_address")
-        if tracker.get_slot("confirm") is not True or not new_address:
-            dispatcher.utter_message(text=t("address.kept", lang, order_id=order.id))
-            return reset_flow()
-        channel, _ = channel_and_external_id(tracker)
-        try:
-            ticket = await orders.change_address(
-                deps.engine,
-                order,
-                str(new_address),
-                channel=channel,
-                sender_id=tracker.sender_id,
-                changeable_statuses=deps.config.orders.address_changeable_statuses,
-                timezone=deps.config.shop.timezone,
-            )
-        except orders.OrderStateError:
-            dispatcher.utter_message(text=t("address.failed", lang, order_id=order.id))
-            return reset_flow()
-        dispatcher.utter_message(
-            text=t(
-                "address.done",
-                lang,
-                order_id=order.id,
-                address=new_address,
-                ticket_id=ticket.id,
-            )
-        )
+    def refuse(self, turn: OrderTurn) -> list[EventType] | None:
+        statuses = turn.deps.config.orders.address_changeable_statuses
+        if orders.can_change_address(turn.order, statuses).allowed:
+            return None
+        turn.say(self._refusal(turn.order, turn.lang, turn.deps))
         return reset_flow()
+
+    def confirmed(self, tracker: Tracker) -> bool:
+        return super().confirmed(tracker) and bool(tracker.get_slot("new_address"))
+
+    async def change(self, turn: OrderTurn, channel: str) -> Ticket:
+        return await orders.change_address(
+            turn.deps.engine,
+            turn.order,
+            str(turn.tracker.get_slot("new_address")),
+            channel=channel,
+            sender_id=turn.tracker.sender_id,
+            changeable_statuses=turn.deps.config.orders.address_changeable_statuses,
+            timezone=turn.deps.config.shop.timezone,
+        )
+
+    def done_text(self, turn: OrderTurn, ticket: Ticket) -> str:
+        return t(
+            "address.done",
+            turn.lang,
+            order_id=turn.order.id,
+            address=turn.tracker.get_slot("new_address"),
+            ticket_id=ticket.id,
+        )
 
     @staticmethod
     def _refusal(order: Order, lang: Lang, deps: Deps) -> str:

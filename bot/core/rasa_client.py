@@ -155,18 +155,9 @@ class RasaClient:
         gateway stopped (or before a timeout) is found by its ``inbox_id`` and not sent twice.
         Raises :class:`RasaUnavailable` when the tracker cannot be read.
         """
-        url = f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker"
-        params = {"include_events": "AFTER_RESTART"}
-        if self.auth_token:
-            params["token"] = self.auth_token
-        try:
-            async with self.session.get(url, params=params, timeout=self.timeout) as resp:
-                raw = await resp.read()
-                status = resp.status
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise RasaUnavailable(f"cannot read the tracker at {url}: {exc!r}") from exc
-        if status >= 500:
-            raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        url, status, raw = await self._tracker_call(
+            sender, "", "AFTER_RESTART", doing="read the tracker"
+        )
         if status != 200:
             raise RasaBadResponse(f"Rasa answered {status} at {url}: {_snippet(raw)}")
         try:
@@ -190,25 +181,47 @@ class RasaClient:
         Raises :class:`RasaUnavailable` when Rasa cannot be reached or answers 5xx, and
         :class:`RasaBadResponse` when it refuses the event (4xx, e.g. a wrong auth token).
         """
-        url = f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker/events"
-        params = {"include_events": "NONE"}
-        if self.auth_token:
-            params["token"] = self.auth_token
-        try:
-            async with self.session.post(
-                url, json=event, params=params, timeout=self.timeout
-            ) as resp:
-                raw = await resp.read()
-                status = resp.status
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise RasaUnavailable(f"cannot append {event} at {url}: {exc!r}") from exc
-        if status >= 500:
-            raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        url, status, raw = await self._tracker_call(
+            sender, "/events", "NONE", doing=f"append {event}", event=event
+        )
         if status != 200:
             raise RasaBadResponse(
                 f"Rasa refused the event {event} with {status} at {url}: {_snippet(raw)}; "
                 "check RASA_AUTH_TOKEN"
             )
+
+    async def _tracker_call(
+        self,
+        sender: str,
+        path: str,
+        include_events: str,
+        *,
+        doing: str,
+        event: dict[str, Any] | None = None,
+    ) -> tuple[str, int, bytes]:
+        """GET the conversation's ``tracker<path>``, or POST ``event`` to it: its URL, the
+        status and the body of an answer below 500.
+
+        Raises :class:`RasaUnavailable` when Rasa cannot be reached or answers 5xx (``doing``
+        says what failed).
+        """
+        url = f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker{path}"
+        params = {"include_events": include_events}
+        if self.auth_token:
+            params["token"] = self.auth_token
+        try:
+            if event is None:
+                request = self.session.get(url, params=params, timeout=self.timeout)
+            else:
+                request = self.session.post(url, json=event, params=params, timeout=self.timeout)
+            async with request as resp:
+                raw = await resp.read()
+                status = resp.status
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RasaUnavailable(f"cannot {doing} at {url}: {exc!r}") from exc
+        if status >= 500:
+            raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        return url, status, raw
 
     async def check_rasa(self) -> ServiceHealth:
         """Rasa answers ``GET /`` with "Hello from Rasa" when its server is up."""

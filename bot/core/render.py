@@ -81,20 +81,27 @@ def numbered_options(buttons: Sequence[Button], lang: Lang, *, start: int = 1) -
     return "\n".join(lines)
 
 
+def card_details(card: ProductCard, lang: Lang, *, spacious: bool = False) -> list[str]:
+    """A product card's price, rating and stock warning (when sold out), each as it is shown.
+
+    ``spacious`` (a photo caption) groups the price's thousands and spaces the rating's star.
+    """
+    details = []
+    if card.price_text:
+        details.append(card.price_text)
+    elif card.price is not None:
+        amount = f"{card.price:,.2f}" if spacious else f"{card.price:.2f}"
+        details.append(f"¥{amount}" if card.currency == "CNY" else f"{amount} {card.currency}")
+    if card.rating is not None:
+        details.append(f"★ {card.rating:.1f}" if spacious else f"★{card.rating:.1f}")
+    if card.stock is not None and card.stock <= 0:
+        details.append(t("card.out_of_stock", lang))
+    return details
+
+
 def card_line(card: ProductCard, lang: Lang) -> str:
     """One product card as a line of text: name, price, rating, stock."""
-    bits = [card.name]
-    if card.price_text:
-        bits.append(card.price_text)
-    elif card.price is not None:
-        bits.append(
-            f"¥{card.price:.2f}" if card.currency == "CNY" else f"{card.price:.2f} {card.currency}"
-        )
-    if card.rating is not None:
-        bits.append(f"★{card.rating:.1f}")
-    if card.stock is not None and card.stock <= 0:
-        bits.append(t("card.out_of_stock", lang))
-    line = " · ".join(bits)
+    line = " · ".join([card.name, *card_details(card, lang)])
     return f"{line} ({card.reason})" if card.reason else line
 
 

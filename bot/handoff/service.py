@@ -31,13 +31,13 @@ middle of a handoff loses nothing. Staff replies reach the customer through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, DeliveryConfig, HandoffConfig
-from bot.core.message import Attachment, OutgoingMessage
+from bot.core.message import OutgoingMessage
 from bot.core.outbox import utcnow
 from bot.core.pipeline import Pipeline, Turn
 from bot.core.rasa_client import RasaClient
@@ -47,15 +47,19 @@ from bot.handoff.rules import ServiceHours
 from bot.handoff.sentiment import LazySentiment, RecentSentiment, SentimentScorer
 from bot.handoff.staff import StaffActions, StaffOutcome
 from bot.handoff.starting import HandoffStarter
-from bot.handoff.store import Handoff, HandoffStore, StaffMember
+from bot.handoff.store import HandoffStore
 from bot.handoff.worker import HandoffWorker
 from bot.i18n import Lang
 
 __all__ = ["HandoffService", "LazySentiment", "SentimentScorer", "StaffDesk", "StaffOutcome"]
 
 
-class HandoffService:
-    """The pipeline's handoff router, the staff actions and the background worker."""
+class HandoffService(StaffActions):
+    """The pipeline's handoff router, the staff actions and the background worker.
+
+    The staff actions (claim, resolve, close, reply, the open handoffs) are inherited from
+    :class:`StaffActions`, on the same context.
+    """
 
     def __init__(
         self,
@@ -71,7 +75,7 @@ class HandoffService:
         self.context = HandoffContext(engine, rasa, pipeline, cfg, desk=desk, clock=clock)
         self.scores = RecentSentiment(self.context.store, sentiment, cfg.handoff.sentiment_window)
         self.router = HandoffRouting(self.context, HandoffStarter(self.context, self.scores))
-        self.staff_actions = StaffActions(self.context)
+        super().__init__(self.context)
         self.worker = HandoffWorker(self.context)
 
     # --- the parts' dependencies --------------------------------------------------------------
@@ -157,37 +161,3 @@ class HandoffService:
     async def after_rasa(self, turn: Turn, replies: list[OutgoingMessage]) -> list[OutgoingMessage]:
         """Act on the handoff requests among Rasa's replies; the customer never sees them."""
         return await self.router.after_rasa(turn, replies)
-
-    # --- staff actions ------------------------------------------------------------------------
-    async def claim(self, handoff_id: int, staff: StaffMember) -> StaffOutcome:
-        """A colleague takes the conversation; the customer is told who is there."""
-        return await self.staff_actions.claim(handoff_id, staff)
-
-    async def resolve(self, handoff_id: int, staff: StaffMember) -> StaffOutcome:
-        """Back to the bot: Rasa resumes, the bot says so and asks for a 1-5 rating."""
-        return await self.staff_actions.resolve(handoff_id, staff)
-
-    async def close_handoff(self, handoff_id: int, staff: StaffMember) -> StaffOutcome:
-        """End without a rating (spam, the customer left); the bot takes over again."""
-        return await self.staff_actions.close_handoff(handoff_id, staff)
-
-    async def staff_reply(
-        self,
-        handoff_id: int,
-        staff: StaffMember,
-        *,
-        text: str | None,
-        attachments: Sequence[Attachment] = (),
-        slack_ts: str | None = None,
-    ) -> StaffOutcome:
-        """A reply in the thread: relayed to the customer (recording who wrote it), or kept
-        internal when it starts with ``note:``. Replying to an unclaimed handoff claims it."""
-        return await self.staff_actions.staff_reply(
-            handoff_id, staff, text=text, attachments=attachments, slack_ts=slack_ts
-        )
-
-    async def open_handoffs(self) -> list[Handoff]:
-        return await self.staff_actions.open_handoffs()
-
-    async def for_thread(self, channel: str, thread_ts: str) -> Handoff | None:
-        return await self.staff_actions.for_thread(channel, thread_ts)

@@ -32,6 +32,7 @@ from bot.storage.schema import (
     shipment_events,
     tickets,
 )
+from bot.storage.times import as_utc_or_none
 
 DEFAULT_PROMISE_DAYS = 3
 TRANSACTION_COLUMNS = ("customer_id", "order_id", "order_date", "amount", "category")
@@ -102,15 +103,8 @@ class Snapshot:
         return max(stamps) if stamps else datetime.now(UTC)
 
 
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _must(value: datetime | None) -> datetime:
-    stamp = utc(value)
+    stamp = as_utc_or_none(value)
     if stamp is None:
         raise ValueError("a required timestamp is missing")
     return stamp
@@ -171,9 +165,9 @@ def _order(row: Any, lines: list[tuple[str, float]], exceptions: set[str]) -> Or
         customer_id=str(row["customer_id"]),
         status=str(row["status"]),
         created_at=_must(row["created_at"]),
-        paid_at=utc(row["paid_at"]),
-        shipped_at=utc(row["shipped_at"]),
-        delivered_at=utc(row["delivered_at"]),
+        paid_at=as_utc_or_none(row["paid_at"]),
+        shipped_at=as_utc_or_none(row["shipped_at"]),
+        delivered_at=as_utc_or_none(row["delivered_at"]),
         total=int(row["total_cents"]) / 100.0,
         carrier=row["carrier"],
         categories=tuple(sorted({c for c, _ in lines})),

@@ -32,6 +32,7 @@ from bot.recsys.model import SASRecConfig, SequentialRecommender
 from bot.storage.db import create_engine
 from bot.storage.schema import customers, order_items, orders, products
 from bot.storage.schema import interactions as interactions_table
+from bot.storage.times import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +63,6 @@ class ShopHistory:
     product_ids: tuple[str, ...]
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 async def load_history(engine: AsyncEngine) -> ShopHistory:
     """Signals from ``interactions`` plus purchases from (not cancelled) orders."""
     async with engine.connect() as conn:
@@ -88,11 +85,11 @@ async def load_history(engine: AsyncEngine) -> ShopHistory:
         ).all()
         segment_rows = (await conn.execute(select(customers.c.id, customers.c.segment))).all()
         product_rows = (await conn.execute(select(products.c.id).order_by(products.c.id))).all()
-    events = {Event(r.customer_id, r.product_id, r.kind, _utc(r.ts)) for r in rows}
+    events = {Event(r.customer_id, r.product_id, r.kind, as_utc(r.ts)) for r in rows}
     # An order's purchase is usually already an interaction; add the ones that are not.
     recorded = {(e.customer_id, e.product_id, e.ts) for e in events if e.kind == "purchase"}
     for r in bought:
-        key = (r.customer_id, r.product_id, _utc(r.created_at))
+        key = (r.customer_id, r.product_id, as_utc(r.created_at))
         if key not in recorded:
             events.add(Event(*key[:2], "purchase", key[2]))
     ordered = sorted(events, key=lambda e: (e.ts, e.customer_id, e.product_id, e.kind))

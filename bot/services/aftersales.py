@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.aftersales_policy import AftersalesPolicy
 from bot.services.aftersales_refunds import quote_refund, returned_quantities
-from bot.services.aftersales_terms import Payer, Plan, ReturnReason
+from bot.services.aftersales_terms import Payer, Plan, RequestKind, ReturnReason
 from bot.services.complaints import Severity
 from bot.services.ticket_notices import rma_number
 from bot.services.tickets import (
@@ -245,24 +245,8 @@ async def open_return(
     :func:`request_key`) returns the ticket made the first time.
     """
     key = key or request_key("return", order.id, _plan_lines(plan), plan.reason)
-    existing = await get_ticket_by_key(engine, key)
-    if existing is not None:
-        return existing
-    _check_plan(order, plan, "return")
-    return await _create_with_approval(
-        engine,
-        kind="return",
-        order=order,
-        requester=requester,
-        category=plan.reason,
-        payload=_plan_payload(order, plan, requester),
-        key=key,
-        approve=auto_approve,
-        note=_policy_note(plan),
-        with_rma=True,
-        policy=policy,
-        notifier=notifier,
-        now=now,
+    return await _open_planned(
+        engine, policy, "return", order, plan, requester, {}, key, auto_approve, notifier, now
     )
 
 
@@ -285,16 +269,36 @@ async def open_exchange(
     key = key or request_key("exchange", order.id, _plan_lines(plan), plan.reason) + (
         f":{_digest(wanted)}"
     )
+    return await _open_planned(
+        engine, policy, "exchange", order, plan, requester, chosen, key, auto_approve, notifier, now
+    )
+
+
+async def _open_planned(
+    engine: AsyncEngine,
+    policy: AftersalesPolicy,
+    kind: RequestKind,
+    order: Order,
+    plan: Plan,
+    requester: Requester,
+    replacements: dict[int, Replacement],
+    key: str,
+    auto_approve: bool,
+    notifier: TicketNotifier | None,
+    now: datetime | None,
+) -> Ticket:
+    """The ticket of a return or exchange ``plan`` (with ``replacements`` for an exchange's
+    lines), or the one made before under ``key``."""
     existing = await get_ticket_by_key(engine, key)
     if existing is not None:
         return existing
-    _check_plan(order, plan, "exchange")
-    unknown = set(chosen) - {d.line for d in plan.allowed}
+    _check_plan(order, plan, kind)
+    unknown = set(replacements) - {d.line for d in plan.allowed}
     if unknown:
         raise ValueError(f"replacements given for lines {sorted(unknown)} not in the exchange")
     payload = _plan_payload(order, plan, requester)
     for entry in payload["items"]:
-        replacement = chosen.get(entry["line"])
+        replacement = replacements.get(entry["line"])
         if replacement is not None:
             entry["replacement"] = {
                 "sku": replacement.sku,
@@ -303,7 +307,7 @@ async def open_exchange(
             }
     return await _create_with_approval(
         engine,
-        kind="exchange",
+        kind=kind,
         order=order,
         requester=requester,
         category=plan.reason,

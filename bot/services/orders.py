@@ -27,15 +27,9 @@ from bot.services.tickets import (
     insert_ticket,
     serialized_writes,
 )
-from bot.services.types import (
-    Order,
-    OrderItem,
-    ShipmentEvent,
-    Ticket,
-    as_utc,
-    as_utc_or_none,
-)
+from bot.services.types import Order, OrderItem, ShipmentEvent, Ticket
 from bot.storage.schema import order_items, orders, products, shipment_events, tickets
+from bot.storage.times import as_utc, as_utc_or_none
 
 DEFAULT_CANCELLABLE: tuple[str, ...] = OrdersConfig().cancellable_statuses
 DEFAULT_ADDRESS_CHANGEABLE: tuple[str, ...] = OrdersConfig().address_changeable_statuses

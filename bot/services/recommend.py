@@ -38,6 +38,7 @@ from bot.recsys.shop import DEFAULT_MODEL_PATH, SIGNAL_WEIGHTS
 from bot.services.catalog import list_products, normalise_query, search_products
 from bot.services.types import Product
 from bot.storage.schema import customers, interactions, order_items, orders, products
+from bot.storage.times import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ class Recommender:
         for pid, ts in [(r.product_id, r.created_at) for r in bought_rows] + [
             (r.product_id, r.ts) for r in rows if r.kind == "purchase"
         ]:
-            ts = _utc(ts)
+            ts = as_utc(ts)
             if pid not in bought or bought[pid] < ts:
                 bought[pid] = ts
         history: list[str] = []
@@ -478,10 +479,6 @@ def _explaining_product(
         if best is not None:
             return best
     return None
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _product_type(product: Product) -> str:

@@ -16,9 +16,9 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -32,8 +32,9 @@ from bot.services.ticket_states import (
     TicketNotFound,
     allowed_transitions,
 )
-from bot.services.types import Ticket, as_utc, as_utc_or_none
+from bot.services.types import Ticket
 from bot.storage.schema import ticket_events, tickets
+from bot.storage.times import as_utc, as_utc_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,25 @@ def _check_key(idempotency_key: str) -> None:
         )
 
 
+class TicketFields(TypedDict):
+    """What a new ticket is made of, as :func:`create_ticket` takes it."""
+
+    kind: str
+    order_id: str | None
+    customer_id: str | None
+    status: str
+    category: str | None
+    payload: dict[str, Any]
+    channel: str | None
+    sender_id: str | None
+    idempotency_key: str
+    severity: NotRequired[str | None]
+    sla_due_at: NotRequired[datetime | None]
+    actor: NotRequired[str | None]
+    note: NotRequired[str | None]
+    timezone: NotRequired[tzinfo | str]
+
+
 async def insert_ticket(
     conn: AsyncConnection,
     *,
@@ -187,80 +207,33 @@ async def insert_ticket(
         created_at=now,
         updated_at=now,
         severity=severity,
-        sla_due_at=None if sla_due_at is None else as_utc(sla_due_at),
+        sla_due_at=as_utc_or_none(sla_due_at),
     )
-    await conn.execute(
-        tickets.insert().values(
-            id=ticket.id,
-            kind=kind,
-            order_id=order_id,
-            customer_id=customer_id,
-            status=status,
-            category=category,
-            payload=ticket.payload,
-            channel=channel,
-            sender_id=sender_id,
-            idempotency_key=idempotency_key,
-            created_at=now,
-            updated_at=now,
-            severity=severity,
-            sla_due_at=ticket.sla_due_at,
-        )
-    )
+    # The ticket's fields are the table's columns, but for the key.
+    row = {f.name: getattr(ticket, f.name) for f in fields(ticket)}
+    await conn.execute(tickets.insert().values(**row, idempotency_key=idempotency_key))
     who = actor or ("customer" if sender_id else "system")
     await _add_event(conn, ticket.id, now, who, None, status, note)
     return ticket
 
 
-async def create_ticket(
-    engine: AsyncEngine,
-    *,
-    kind: str,
-    order_id: str | None,
-    customer_id: str | None,
-    status: str,
-    category: str | None,
-    payload: dict[str, Any],
-    channel: str | None,
-    sender_id: str | None,
-    idempotency_key: str,
-    severity: str | None = None,
-    sla_due_at: datetime | None = None,
-    actor: str | None = None,
-    note: str | None = None,
-    timezone: tzinfo | str = DEFAULT_TIMEZONE,
-) -> Ticket:
+async def create_ticket(engine: AsyncEngine, **new: Unpack[TicketFields]) -> Ticket:
     """Create a ticket; the same ``idempotency_key`` again returns the existing ticket.
 
     Its id carries the day in ``timezone`` (the shop's configured ``shop.timezone``).
     """
+    key = new["idempotency_key"]
     for _ in range(_ATTEMPTS):
         try:
             async with serialized_writes(engine), engine.begin() as conn:
-                return await insert_ticket(
-                    conn,
-                    kind=kind,
-                    order_id=order_id,
-                    customer_id=customer_id,
-                    status=status,
-                    category=category,
-                    payload=payload,
-                    channel=channel,
-                    sender_id=sender_id,
-                    idempotency_key=idempotency_key,
-                    severity=severity,
-                    sla_due_at=sla_due_at,
-                    actor=actor,
-                    note=note,
-                    timezone=timezone,
-                )
+                return await insert_ticket(conn, **new)
         except IntegrityError:
             # A concurrent request took the key (return its ticket) or the id (try again).
             async with engine.connect() as conn:
-                existing = await find_ticket_by_key(conn, idempotency_key)
+                existing = await find_ticket_by_key(conn, key)
             if existing is not None:
                 return existing
-    raise RuntimeError(f"could not create a ticket for {idempotency_key!r} after {_ATTEMPTS} tries")
+    raise RuntimeError(f"could not create a ticket for {key!r} after {_ATTEMPTS} tries")
 
 
 async def list_tickets(

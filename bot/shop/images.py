@@ -17,13 +17,21 @@ IMAGE_PATH_PREFIX = "/products/"
 SVG_CONTENT_TYPE = "image/svg+xml"
 _DEFAULT_COLOR = "#5b6b7b"
 _FONTS = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
-_PRODUCT_PATH = re.compile(r"^/products/([A-Za-z0-9_-]{1,32})\.svg$")
+_PRODUCT_PATH = re.compile(r"^/products/([A-Za-z0-9_-]{1,32})\.(svg|png)$")
 
 
-def product_id_from_image_path(path: str) -> str | None:
-    """ "/products/P0001.svg" -> "P0001"; None for any other path."""
+def product_id_from_image_path(path: str, *, png: bool = False) -> str | None:
+    """ "/products/P0001.svg" -> "P0001" (and "/products/P0001.png" with ``png``, the
+    gateway's PNG of the same card); None for any other path."""
     match = _PRODUCT_PATH.match(path)
-    return match.group(1) if match else None
+    if match is None or (match.group(2) == "png" and not png):
+        return None
+    return match.group(1)
+
+
+def product_png_path(product_id: str) -> str:
+    """Where the gateway serves the product's card as PNG."""
+    return f"{IMAGE_PATH_PREFIX}{product_id}.png"
 
 
 def _width(text: str) -> float:

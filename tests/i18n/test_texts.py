@@ -38,6 +38,7 @@ def test_every_text_has_both_languages_with_the_same_placeholders(key: str) -> N
             for state in ("eligible", "expired", "not_delivered", "closed")
         ),
         *(f"address.{problem}" for problem in ("too_short", "no_detail", "too_long")),
+        *(f"{change}.{end}" for change in ("cancel", "address") for end in ("kept", "failed")),
     ],
 )
 def test_keys_built_by_the_actions_exist(key: str) -> None:

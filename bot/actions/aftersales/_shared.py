@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import Lang
 from bot.services.aftersales import returned_so_far
@@ -123,6 +124,15 @@ def policy_of(deps: Deps) -> AftersalesPolicy:
     return deps.aftersales
 
 
+def _not_returned(order: Order, line: int, returned: dict[int, int]) -> int:
+    return order.items[line].quantity - returned.get(line, 0)
+
+
+async def remaining_quantity(engine: AsyncEngine, order: Order, line: int) -> int:
+    """How many of order line ``line`` are not yet returned or exchanged."""
+    return _not_returned(order, line, await returned_so_far(engine, order))
+
+
 async def plan_request(
     order: Order,
     line: int,
@@ -134,7 +144,7 @@ async def plan_request(
 ) -> Plan:
     """The policy's plan for ``quantity`` units of ``line`` (default: all not yet returned)."""
     returned = await returned_so_far(deps.engine, order)
-    remaining = max(order.items[line].quantity - returned.get(line, 0), 1)
+    remaining = max(_not_returned(order, line, returned), 1)
     request = ItemRequest(line=line, quantity=quantity or remaining, opened=opened)
     return policy_of(deps).plan(
         order, [request], kind=kind, reason=reason, now=deps.clock(), already_returned=returned

@@ -14,7 +14,6 @@ from rasa_sdk.types import DomainDict
 
 from bot.i18n import t
 from bot.services import catalog
-from bot.services.aftersales import returned_so_far
 from bot.services.aftersales_answers import (
     is_bare_number,
     line_from_text,
@@ -44,6 +43,7 @@ from ._shared import (
     plan_request,
     quantity_of,
     reason_of,
+    remaining_quantity,
     supports_photos,
     variant_label,
 )
@@ -80,8 +80,7 @@ class AftersalesFormValidation(OrderFormValidation):
         line = line_of(tracker, order)
         if line is None:
             return slots
-        returned = await returned_so_far(deps.engine, order)
-        if order.items[line].quantity - returned.get(line, 0) > 1:
+        if await remaining_quantity(deps.engine, order, line) > 1:
             slots.append("aftersales_quantity")
             if quantity_of(tracker) is None:
                 return slots
@@ -211,8 +210,7 @@ class AftersalesFormValidation(OrderFormValidation):
         line = None if order is None else line_of(tracker, order)
         if order is None or line is None:
             return {"aftersales_quantity": None}
-        returned = await returned_so_far(get_deps().engine, order)
-        remaining = order.items[line].quantity - returned.get(line, 0)
+        remaining = await remaining_quantity(get_deps().engine, order, line)
         value = str(slot_value or "").strip()
         if value == "all":
             return {"aftersales_quantity": str(remaining)}
@@ -293,8 +291,7 @@ class AftersalesFormValidation(OrderFormValidation):
         if line is None:
             dispatcher.utter_message(text=t("aftersales.line_unclear", lang))
             return {"aftersales_line": None}
-        returned = await returned_so_far(get_deps().engine, order)
-        if returned.get(line, 0) >= order.items[line].quantity:
+        if await remaining_quantity(get_deps().engine, order, line) <= 0:
             item = order.items[line]
             dispatcher.utter_message(
                 text=t("aftersales.line_returned", lang, item=item_label(item, lang))

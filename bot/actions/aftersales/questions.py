@@ -9,17 +9,15 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.i18n import Lang, money, t
+from bot.i18n import money, t
 from bot.payloads import button
 from bot.services import catalog
 from bot.services.aftersales import returned_so_far
 from bot.services.aftersales_answers import line_value
 from bot.services.aftersales_terms import RETURN_REASONS
-from bot.services.types import Order
 
-from .._common import lang_of
-from .._deps import Deps, get_deps
-from ..order_forms import accessible_order
+from .._turn import OrderTurn
+from ..order_forms import yes_no_buttons
 from ._shared import (
     NO_PHOTO,
     chosen_variant,
@@ -30,6 +28,7 @@ from ._shared import (
     plan_request,
     quantity_of,
     reason_of,
+    remaining_quantity,
     variant_label,
 )
 
@@ -51,37 +50,27 @@ class _AskAftersales(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        deps = get_deps()
-        order = await accessible_order(tracker, dispatcher, deps)
-        if order is None:
-            return []
-        await self.ask(order, lang_of(tracker), deps, dispatcher, tracker)
+        turn = await OrderTurn.start(tracker, dispatcher)
+        if turn is not None:
+            await self.ask(turn)
         return []
 
     @abstractmethod
-    async def ask(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> None:
-        """Ask about ``order``, which this customer may see."""
+    async def ask(self, turn: OrderTurn) -> None:
+        """Ask about ``turn.order``, which this customer may see."""
+
+
+def _chosen_line(turn: OrderTurn) -> int:
+    """The order line the form chose (the first line until one is chosen)."""
+    return line_of(turn.tracker, turn.order) or 0
 
 
 class AskAftersalesLine(_AskAftersales):
     slot = "aftersales_line"
 
-    async def ask(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> None:
-        returned = await returned_so_far(deps.engine, order)
+    async def ask(self, turn: OrderTurn) -> None:
+        order, lang = turn.order, turn.lang
+        returned = await returned_so_far(turn.deps.engine, order)
         buttons = [
             _button(
                 t(
@@ -98,53 +87,39 @@ class AskAftersalesLine(_AskAftersales):
             for index, item in enumerate(order.items)
             if returned.get(index, 0) < item.quantity
         ]
-        key = f"aftersales.ask_line.{kind_of_form(tracker.active_loop_name)}"
-        dispatcher.utter_message(text=t(key, lang, order_id=order.id), buttons=buttons)
+        key = f"aftersales.ask_line.{kind_of_form(turn.tracker.active_loop_name)}"
+        turn.say(t(key, lang, order_id=order.id), buttons)
 
 
 class AskAftersalesQuantity(_AskAftersales):
     slot = "aftersales_quantity"
 
-    async def ask(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> None:
-        line = line_of(tracker, order) or 0
-        returned = await returned_so_far(deps.engine, order)
-        remaining = order.items[line].quantity - returned.get(line, 0)
+    async def ask(self, turn: OrderTurn) -> None:
+        line = _chosen_line(turn)
+        remaining = await remaining_quantity(turn.deps.engine, turn.order, line)
         shown = range(1, min(remaining, MAX_QUANTITY_BUTTONS) + 1)
-        dispatcher.utter_message(
-            text=t(
+        turn.say(
+            t(
                 "aftersales.ask_quantity",
-                lang,
-                item=item_label(order.items[line], lang),
+                turn.lang,
+                item=item_label(turn.order.items[line], turn.lang),
                 remaining=remaining,
             ),
-            buttons=[_button(str(n), "aftersales_quantity", str(n)) for n in shown],
+            [_button(str(n), "aftersales_quantity", str(n)) for n in shown],
         )
 
 
 class AskAftersalesReason(_AskAftersales):
     slot = "aftersales_reason"
 
-    async def ask(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> None:
-        line = line_of(tracker, order) or 0
-        kind = kind_of_form(tracker.active_loop_name)
+    async def ask(self, turn: OrderTurn) -> None:
+        lang = turn.lang
+        item = turn.order.items[_chosen_line(turn)]
+        kind = kind_of_form(turn.tracker.active_loop_name)
         reasons = [r for r in RETURN_REASONS if kind == "return" or r != "no_reason"]
-        dispatcher.utter_message(
-            text=t(f"aftersales.ask_reason.{kind}", lang, item=item_label(order.items[line], lang)),
-            buttons=[
+        turn.say(
+            t(f"aftersales.ask_reason.{kind}", lang, item=item_label(item, lang)),
+            [
                 _button(t(f"aftersales.reason_name.{r}", lang), "aftersales_reason", r)
                 for r in reasons
             ],
@@ -154,18 +129,12 @@ class AskAftersalesReason(_AskAftersales):
 class AskAftersalesOpened(_AskAftersales):
     slot = "aftersales_opened"
 
-    async def ask(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> None:
-        item = order.items[line_of(tracker, order) or 0]
-        dispatcher.utter_message(
-            text=t("aftersales.ask_opened", lang, item=item_label(item, lang)),
-            buttons=[
+    async def ask(self, turn: OrderTurn) -> None:
+        lang = turn.lang
+        item = turn.order.items[_chosen_line(turn)]
+        turn.say(
+            t("aftersales.ask_opened", lang, item=item_label(item, lang)),
+            [
                 _button(t("aftersales.sealed", lang), "aftersales_opened", "sealed"),
                 _button(t("aftersales.opened", lang), "aftersales_opened", "opened"),
             ],
@@ -175,21 +144,15 @@ class AskAftersalesOpened(_AskAftersales):
 class AskExchangeVariant(_AskAftersales):
     slot = "exchange_variant"
 
-    async def ask(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> None:
-        item = order.items[line_of(tracker, order) or 0]
-        product = await catalog.get_product(deps.engine, item.product_id)
-        dispatcher.utter_message(
-            text=t("aftersales.ask_variant", lang, item=item_label(item, lang)),
-            buttons=[
+    async def ask(self, turn: OrderTurn) -> None:
+        lang = turn.lang
+        item = turn.order.items[_chosen_line(turn)]
+        product = await catalog.get_product(turn.deps.engine, item.product_id)
+        turn.say(
+            t("aftersales.ask_variant", lang, item=item_label(item, lang)),
+            [
                 _button(variant_label(v, lang), "exchange_variant", v.sku)
-                for v in exchange_options(product, item, reason_of(tracker))
+                for v in exchange_options(product, item, reason_of(turn.tracker))
             ],
         )
 
@@ -197,18 +160,9 @@ class AskExchangeVariant(_AskAftersales):
 class AskAftersalesPhoto(_AskAftersales):
     slot = "aftersales_photo"
 
-    async def ask(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> None:
-        dispatcher.utter_message(
-            text=t("aftersales.ask_photo", lang),
-            buttons=[_button(t("aftersales.skip_photo", lang), "aftersales_photo", NO_PHOTO)],
-        )
+    async def ask(self, turn: OrderTurn) -> None:
+        skip = _button(t("aftersales.skip_photo", turn.lang), "aftersales_photo", NO_PHOTO)
+        turn.say(t("aftersales.ask_photo", turn.lang), [skip])
 
 
 class AskAftersalesConfirm(_AskAftersales):
@@ -216,14 +170,8 @@ class AskAftersalesConfirm(_AskAftersales):
 
     slot = "aftersales_confirm"
 
-    async def ask(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> None:
+    async def ask(self, turn: OrderTurn) -> None:
+        order, lang, deps, tracker = turn.order, turn.lang, turn.deps, turn.tracker
         line = line_of(tracker, order)
         reason = reason_of(tracker)
         if line is None or reason is None:
@@ -253,10 +201,7 @@ class AskAftersalesConfirm(_AskAftersales):
         parts.append(decision.reason(lang))
         if plan.refund is not None:
             parts.append(plan.refund.text(lang))
-        dispatcher.utter_message(
-            text=("" if lang == "zh" else " ").join(parts),
-            buttons=[
-                {"title": t("aftersales.yes", lang), "payload": "/affirm"},
-                {"title": t("aftersales.no", lang), "payload": "/deny"},
-            ],
+        turn.say(
+            ("" if lang == "zh" else " ").join(parts),
+            yes_no_buttons(lang, "aftersales.yes", "aftersales.no"),
         )

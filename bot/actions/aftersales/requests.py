@@ -34,9 +34,9 @@ from bot.services.aftersales import (
 from bot.services.aftersales_terms import Decision, Plan, RequestKind
 from bot.services.types import Order, Ticket
 
-from .._common import channel_and_external_id, current_customer_id, lang_of, record_ticket
-from .._deps import Deps, get_deps
-from ..order_forms import SHIPPED, accessible_order
+from .._common import channel_and_external_id, current_customer_id, record_ticket
+from .._turn import OrderTurn
+from ..order_forms import SHIPPED
 from ..orders import OrderAction
 from ._shared import (
     NO_PHOTO,
@@ -87,31 +87,23 @@ class _AftersalesRequest(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        deps = get_deps()
-        lang = lang_of(tracker)
-        order = await accessible_order(tracker, dispatcher, deps)
-        if order is None:
+        turn = await OrderTurn.start(tracker, dispatcher)
+        if turn is None:
             return [*end_request(), SlotSet("offered", None)]
-        if order.status != "delivered" or order.delivered_at is None:
-            await self._not_delivered(order, lang, tracker, dispatcher, deps)
+        if turn.order.status != "delivered" or turn.order.delivered_at is None:
+            await self._not_delivered(turn)
             return [*end_request(), SlotSet("offered", None)]
-        return await self._delivered(order, lang, tracker, dispatcher, deps)
+        return await self._delivered(turn)
 
-    async def _not_delivered(
-        self,
-        order: Order,
-        lang: Lang,
-        tracker: Tracker,
-        dispatcher: CollectingDispatcher,
-        deps: Deps,
-    ) -> None:
+    async def _not_delivered(self, turn: OrderTurn) -> None:
+        order, lang, deps, dispatcher = turn.order, turn.lang, turn.deps, turn.dispatcher
         status = status_name(order.status, lang)
         if order.status in ("cancelled", "returned"):
             dispatcher.utter_message(
                 text=t(f"{self.kind}.closed", lang, order_id=order.id, status=status)
             )
         elif self.kind == "return" and order.status in SHIPPED:
-            await _intercept_in_transit(order, tracker, dispatcher, deps)
+            await _intercept_in_transit(turn)
         else:
             buttons = []
             if (
@@ -125,14 +117,9 @@ class _AftersalesRequest(Action, ABC):
                 buttons=buttons,
             )
 
-    async def _delivered(
-        self,
-        order: Order,
-        lang: Lang,
-        tracker: Tracker,
-        dispatcher: CollectingDispatcher,
-        deps: Deps,
-    ) -> list[EventType]:
+    async def _delivered(self, turn: OrderTurn) -> list[EventType]:
+        order, lang, deps = turn.order, turn.lang, turn.deps
+        dispatcher, tracker = turn.dispatcher, turn.tracker
         line = line_of(tracker, order)
         reason = reason_of(tracker)
         if line is None or reason is None:
@@ -231,14 +218,12 @@ class _AftersalesRequest(Action, ABC):
         return text
 
 
-async def _intercept_in_transit(
-    order: Order, tracker: Tracker, dispatcher: CollectingDispatcher, deps: Deps
-) -> None:
+async def _intercept_in_transit(turn: OrderTurn) -> None:
     """A return of a parcel still on its way: staff have the carrier send it back."""
-    lang = lang_of(tracker)
+    order, lang = turn.order, turn.lang
     ticket = await record_ticket(
-        tracker,
-        deps.engine,
+        turn.tracker,
+        turn.deps.engine,
         kind="return",
         status="requested",
         order_id=order.id,
@@ -246,7 +231,7 @@ async def _intercept_in_transit(
         customer_id=order.customer_id,
         lang=lang,
         key=f"return:{order.id}",
-        timezone=deps.config.shop.timezone,
+        timezone=turn.deps.config.shop.timezone,
         details={
             "items": [
                 {
@@ -262,8 +247,8 @@ async def _intercept_in_transit(
         },
     )
     carrier = carrier_name(order.carrier, lang) if order.carrier else ""
-    dispatcher.utter_message(
-        text=t(
+    turn.say(
+        t(
             "return.in_transit",
             lang,
             order_id=order.id,
@@ -299,21 +284,15 @@ class RefundStatus(OrderAction):
     def name(self) -> str:
         return "action_refund_status"
 
-    async def act(
-        self,
-        order: Order,
-        lang: Lang,
-        deps: Deps,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> list[EventType]:
+    async def act(self, turn: OrderTurn) -> list[EventType]:
+        order, lang, deps = turn.order, turn.lang, turn.deps
         found = [
             ticket
             for ticket in await tickets.list_tickets(deps.engine, order_id=order.id)
             if ticket.kind in REFUND_KINDS
         ]
         if not found:
-            dispatcher.utter_message(text=t("refund.none", lang, order_id=order.id))
+            turn.say(t("refund.none", lang, order_id=order.id))
             return end_request()
         lines = [t("refund.header", lang, order_id=order.id)]
         tz = deps.config.shop.timezone
@@ -339,5 +318,5 @@ class RefundStatus(OrderAction):
                     )
                 )
         lines.append(t("refund.timing", lang))
-        dispatcher.utter_message(text="\n".join(lines))
+        turn.say("\n".join(lines))
         return end_request()
