@@ -114,7 +114,9 @@ def test_no_test_story_user_turn_is_a_training_example(training: dict[str, str])
 
 
 def test_normalisation_and_similarity_catch_near_copies() -> None:
-    training = {normalise(x): x for x in ["Where is my order 260315004217?", "我要退货，衣服太小了"]}
+    training = {
+        normalise(x): x for x in ["Where is my order 260315004217?", "我要退货，衣服太小了"]
+    }
     assert overlaps(["where is my ORDER 123456789012"], training)  # case, digits, punctuation
     assert overlaps(["我要退货 衣服太小了！"], training)  # punctuation and spaces
     assert overlaps(["where's my order 260315004217"], training)  # over 90% alike
