@@ -128,7 +128,9 @@ def test_the_token_never_reaches_a_log(
         "print('token again', t, file=sys.stderr)"
     )
     with caplog.at_level(logging.DEBUG, logger="bot.launcher"):
-        stack._spawn("child", [sys.executable, "-c", script, "very-secret-rasa-token"], tmp_path, env)
+        stack._spawn(
+            "child", [sys.executable, "-c", script, "very-secret-rasa-token"], tmp_path, env
+        )
         proc = stack.procs["child"]
         proc.wait(timeout=20)
         deadline = time.monotonic() + 10
