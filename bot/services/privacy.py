@@ -675,6 +675,8 @@ async def _audit(
     kept: Mapping[str, int],
     when: datetime,
 ) -> None:
+    # A database older than the table (the gateway creates it on start) gets it here.
+    await conn.run_sync(lambda sync: privacy_audit.create(sync, checkfirst=True))
     await conn.execute(
         insert(privacy_audit).values(
             customer_id=customer_id,
