@@ -26,8 +26,8 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "with our staff and what you viewed or bought for recommendations. Your orders and "
         "their amounts stay, because tax and accounting law requires it, but without your "
         "name, phone number and address. This cannot be undone.",
-        "zh": "现在为您删除个人数据吗？包括您的姓名、手机号和邮箱，在各渠道的聊天记录，您发送的图片，"
-        "与客服的对话，以及用于商品推荐的浏览和购买记录。订单及金额须按税务和会计法规保留，"
+        "zh": "现在为您删除个人数据吗？包括您的姓名、手机号和邮箱，在各渠道的聊天记录，"
+        "您发送的图片，与客服的对话，以及用于商品推荐的浏览和购买记录。订单及金额须按税务和会计法规保留，"
         "但会去掉您的姓名、手机号和收货地址。删除后无法恢复。",
     },
     "privacy.confirm_guest": {
