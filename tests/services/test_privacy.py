@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from bot.storage.schema import (
     tickets,
 )
 from tests.factory import Customer, ShopFactory
+from tests.services.test_on_postgres import pg_engine  # noqa: F401 - the fixture
 
 NOW = datetime(2026, 4, 21, 4, 0, tzinfo=UTC)
 PHOTO = b"\xff\xd8\xff" + b"customer photo"
@@ -452,3 +454,38 @@ async def test_without_rasa_tables(engine: AsyncEngine) -> None:
     report = await privacy.erase(engine, "C1")
     assert report.count("tracker_events") == 0 and report.count("customers") == 1
     assert (await privacy.export(engine, "C1"))["tracker_events"] == []
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SHOP_TEST_POSTGRES_URL"),
+    reason="set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks",
+)
+async def test_on_postgres(pg_engine: AsyncEngine, tmp_path: Path) -> None:  # noqa: F811
+    """The same statements on PostgreSQL (no Rasa events table there: the in-memory store)."""
+    customer_id = "C0001"
+    async with pg_engine.begin() as conn:
+        await conn.execute(
+            insert(messages).values(
+                conversation_id="web:demo-liwei",
+                direction="in",
+                channel="web",
+                text="my phone is 13812345678",
+                payload={"k": "v"},
+                created_at=NOW,
+            )
+        )
+    exported = await privacy.export(pg_engine, customer_id, now=NOW)
+    assert exported["orders"] and exported["messages"] and exported["tracker_events"] == []
+    first = await privacy.erase(pg_engine, customer_id, media_dir=tmp_path, now=NOW)
+    second = await privacy.erase(pg_engine, customer_id, media_dir=tmp_path, now=NOW)
+    assert first.count("messages") == 1 and first.count("orders") > 0 and second.total == 0
+    async with pg_engine.connect() as conn:
+        phones = (
+            await conn.execute(select(orders.c.phone).where(orders.c.customer_id == customer_id))
+        ).scalars()
+        assert set(phones) == {privacy.PLACEHOLDER}
+    assert [a["action"] for a in await privacy.audit_log(pg_engine, customer_id)] == [
+        "export",
+        "erase",
+        "erase",
+    ]
