@@ -608,8 +608,6 @@ def _scrub_event(event: dict[str, Any]) -> dict[str, Any]:
         out["entities"] = []
     elif kind == "session_started":
         out["metadata"] = {}
-    elif kind in ("user_featurization", "action_execution_rejected"):
-        pass
     return out
 
 
