@@ -43,8 +43,8 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
     },
     "privacy.erased": {
         "en": "Done: your personal data is erased. Removed: your name, phone number and email; "
-        "{chats} stored chat messages; {photos} photos; {staff} messages with our staff; "
-        "{interactions} browsing and purchase records; {accounts} linked chat accounts.",
+        "stored chat messages: {chats}; photos: {photos}; messages with our staff: {staff}; "
+        "browsing and purchase records: {interactions}; linked chat accounts: {accounts}.",
         "zh": "已删除您的个人数据：姓名、手机号和邮箱；{chats} 条聊天记录；{photos} 张图片；"
         "{staff} 条与客服的消息；{interactions} 条浏览和购买记录；{accounts} 个关联的聊天账号。",
     },
@@ -53,7 +53,7 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "已没有可删除的您的个人数据。",
     },
     "privacy.kept": {
-        "en": "Kept, because tax and accounting law requires it: your {orders} orders with "
+        "en": "Kept, because tax and accounting law requires it: your orders ({orders}) with "
         "their items and amounts; the name, phone number and address on them now read "
         '"[erased]".',
         "zh": "按税务和会计法规须保留：您的 {orders} 个订单及商品和金额，其中的姓名、手机号和地址"

@@ -99,7 +99,7 @@ async def test_yes_erases_and_says_what_was_kept(deps: Deps, shop: ShopFactory, 
     said = texts(dispatcher)
     if lang == "en":
         assert said.startswith("Done: your personal data is erased.")
-        assert "1 linked chat accounts" in said and "your 2 orders" in said
+        assert "linked chat accounts: 1" in said and "your orders (2)" in said
         assert "tax and accounting law" in said and "no longer linked" in said
     else:
         assert said.startswith("已删除您的个人数据") and "您的 2 个订单" in said
