@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import REPO_ROOT, Config, ConfigError, load_config
+from bot.services.privacy_cli import add_privacy_command
 from bot.shop.export_format import ImportValidationError, Mode
 from bot.shop.importer import import_shop, load_export
 from bot.shop.seed import SeedError, seed_demo_shop
@@ -397,6 +398,7 @@ COMMANDS: list[Registrar] = [
     _add_segments,
     _add_insight,
     _add_identity,
+    add_privacy_command,
 ]
 
 

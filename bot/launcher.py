@@ -7,23 +7,62 @@ loopback ports, with their own database file).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from bot.config import REPO_ROOT, load_config, resolve_sqlite_path
 from bot.storage.db import normalise_url
 
 RASA_DIR = REPO_ROOT / "rasa_project"
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
+REDACTED = "***"
+
+logger = logging.getLogger(__name__)
+
+# Runs `rasa` with `--auth-token` added inside the process, from RASA_AUTH_TOKEN: the token never
+# appears on a command line (`ps`, /proc/<pid>/cmdline) and the variable is gone before Rasa runs.
+RASA_TOKEN_SHIM = (
+    "import os, sys; "
+    "token = os.environ.pop('RASA_AUTH_TOKEN', ''); "
+    "sys.argv = ['rasa', *sys.argv[1:]] + (['--auth-token', token] if token else []); "
+    "from rasa.__main__ import main; main()"
+)
+
+
+def redact(text: str, secret_values: Iterable[str | None]) -> str:
+    """``text`` with every secret value (8 characters or more) replaced by ``***``."""
+    for value in secret_values:
+        if value and len(value) >= 8:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def _pump(source: IO[bytes], sink: IO[bytes], secret_values: Sequence[str]) -> None:
+    """Copy a child's output into its log file line by line, secrets redacted."""
+    needles = [v.encode() for v in secret_values if v and len(v) >= 8]
+    try:
+        for line in iter(source.readline, b""):
+            for needle in needles:
+                line = line.replace(needle, REDACTED.encode())
+            sink.write(line)
+            sink.flush()
+    finally:
+        source.close()
+        sink.close()
 
 
 @dataclass(frozen=True)
@@ -55,6 +94,8 @@ class Stack:
     model_path: Path
     extra_env: Mapping[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    pumps: list[threading.Thread] = field(default_factory=list)
+    _generated_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
 
     @property
     def gateway_url(self) -> str:
@@ -82,17 +123,45 @@ class Stack:
             env["RASA_TRACKER_STORE_DB"] = str(sqlite_path)
         env.setdefault("RASA_TELEMETRY_ENABLED", "false")
         env["PYTHONUNBUFFERED"] = "1"
+        # Rasa's HTTP API always requires a token: the one configured, else a random one for
+        # this stack (Rasa and the gateway get the same).
+        if not env.get("RASA_AUTH_TOKEN"):
+            env["RASA_AUTH_TOKEN"] = self._generated_token
         return env
 
+    @property
+    def rasa_auth_token(self) -> str:
+        """The token Rasa's HTTP API requires (``?token=``)."""
+        return self._env()["RASA_AUTH_TOKEN"]
+
+    def _secrets(self, env: Mapping[str, str]) -> list[str]:
+        names = ("RASA_AUTH_TOKEN", *GENERATED_SECRETS)
+        return [env[name] for name in names if env.get(name)]
+
     def _spawn(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
+        """Start one child; its output goes to ``<log_dir>/<name>.log`` with secrets redacted."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.procs[name] = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        secret_values = self._secrets(env)
+        logger.info("Starting %s: %s", name, redact(" ".join(cmd), secret_values))
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by the pump
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        assert proc.stdout is not None
+        pump = threading.Thread(
+            target=_pump, args=(proc.stdout, log, secret_values), name=f"log-{name}", daemon=True
+        )
+        pump.start()
+        self.procs[name] = proc
+        self.pumps.append(pump)
 
     def start(self) -> None:
-        if not RASA_BIN.exists():
+        if not RASA_BIN.exists() or not RASA_PYTHON.exists():
             raise RuntimeError(f"{RASA_BIN} is missing: run `make rasa-env` first")
         if not self.model_path.exists():
             raise RuntimeError(f"no trained model at {self.model_path}: run `make train` first")
@@ -113,7 +182,9 @@ class Stack:
         else:
             endpoints = "endpoints.memory.yml"
         rasa_cmd = [
-            str(RASA_BIN),
+            str(RASA_PYTHON),
+            "-c",
+            RASA_TOKEN_SHIM,
             "run",
             "--enable-api",
             "-i",
@@ -127,8 +198,6 @@ class Stack:
             "--credentials",
             "credentials.yml",
         ]
-        if token := env.get("RASA_AUTH_TOKEN"):
-            rasa_cmd += ["--auth-token", token]
         self._spawn("rasa", rasa_cmd, RASA_DIR, rasa_env)
         self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
 
@@ -176,14 +245,17 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        for pump in self.pumps:
+            pump.join(timeout=2.0)
         self.procs.clear()
+        self.pumps.clear()
 
 
 def default_model_path() -> Path:
     return RASA_DIR / "models" / "shop.tar.gz"
 
 
-GENERATED_SECRETS = ("ADMIN_TOKEN", "WEB_IDENTITY_SECRET")
+GENERATED_SECRETS = ("ADMIN_TOKEN", "WEB_IDENTITY_SECRET", "RASA_AUTH_TOKEN")
 
 
 def load_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:
@@ -217,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-dir", default=str(REPO_ROOT / "var" / "log"))
     parser.add_argument("--dotenv", default=None, help="file with KEY=VALUE secrets (git-ignored)")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.dotenv:
         for name in load_dotenv(Path(args.dotenv), os.environ):
             print(f"Generated {name} and wrote it to {args.dotenv}")

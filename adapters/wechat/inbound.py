@@ -30,7 +30,7 @@ from adapters.wechat.crypto import (
     WeChatCryptoError,
     signature_matches,
 )
-from adapters.wechat.media import DownloadError, download, read_limited
+from adapters.wechat.media import DownloadError, download, picture_url, read_limited
 from bot.core.http import RequestError
 from bot.core.media import MediaError, MediaStore
 from bot.core.message import EXTERNAL_ID_RE, Attachment, IncomingMessage
@@ -274,8 +274,12 @@ async def to_incoming(
             return build(payload=payload), msg_key
         return build(text=text), msg_key
     if message.msg_type == "image":
+        # Without a picture (refused or not fetched) the message still goes on: the answer to
+        # the bot's question, with no photo in the metadata.
         attachment = await picture(message)
-        return (build(attachments=(attachment,)), msg_key) if attachment is not None else None
+        if attachment is None:
+            return build(payload="/inform"), msg_key
+        return build(attachments=(attachment,)), msg_key
     if message.msg_type != "event" or message.event is None:
         return None  # voice, video, location, link: not handled
     event_key = f"event:{message.openid}:{message.create_time}:{message.event}"
@@ -300,10 +304,15 @@ async def fetch_picture(
     max_bytes: int,
 ) -> Attachment | None:
     """Fetch and store the customer's picture (PicUrl, else MediaId through ``api``); its
-    WeChat URL if that fails."""
-    pic_url = (
-        message.pic_url if (message.pic_url or "").startswith(("http://", "https://")) else None
-    )
+    WeChat URL if that fails. A PicUrl off WeChat's picture hosts is never fetched nor passed
+    on (:func:`adapters.wechat.media.picture_url`); the MediaId is tried instead."""
+    pic_url = picture_url(message.pic_url)
+    if message.pic_url and pic_url is None:
+        logger.warning(
+            "WeChat picture from %s: PicUrl refused (not a WeChat picture host over https): %.200r",
+            message.openid,
+            message.pic_url,
+        )
     data: bytes | None = None
     if pic_url is not None and session is not None:
         try:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.config import resolve_repo_path
 from bot.handoff.rules import handoff_request
-from bot.i18n import faq_topics, t
+from bot.i18n import Lang, faq_topics, t
+from bot.payloads import button
+from bot.services import privacy
 
 from ._common import current_customer_id, lang_of, message_key, record_ticket
 from ._deps import get_deps
@@ -59,8 +62,40 @@ class GiveFeedback(Action):
         return []
 
 
+# The form that asks before erasing (rasa_project/domain/other.yml) and its yes/no slot.
+DELETE_DATA_FORM = "delete_my_data_form"
+DELETE_DATA_SLOT = "data_erase_confirm"
+
+
+class AskDataEraseConfirm(Action):
+    """Asks whether to erase the customer's data now, with Yes / No buttons."""
+
+    def name(self) -> str:
+        return f"action_ask_{DELETE_DATA_SLOT}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = lang_of(tracker)
+        customer_id = await current_customer_id(tracker, get_deps().engine)
+        dispatcher.utter_message(
+            text=t("privacy.confirm" if customer_id else "privacy.confirm_guest", lang),
+            buttons=[
+                button(t("privacy.yes", lang), "affirm"),
+                button(t("privacy.no", lang), "deny"),
+            ],
+        )
+        return []
+
+
 class DeleteMyData(Action):
-    """Explains what is deleted and records a data deletion request (one per customer)."""
+    """After the confirmation: erases the customer's personal data (bot/services/privacy.py)
+    and says what was erased and what was kept; "no" erases nothing.
+
+    The action server shares the shop database with the gateway and Rasa's tracker store, so
+    the erasure runs here, in one transaction. A chat not linked to a customer gets a ticket
+    for staff instead (nobody's data can be found from it alone).
+    """
 
     def name(self) -> str:
         return "action_delete_my_data"
@@ -70,20 +105,59 @@ class DeleteMyData(Action):
     ) -> list[EventType]:
         deps = get_deps()
         lang = lang_of(tracker)
+        done = [SlotSet(DELETE_DATA_SLOT, None)]
+        if tracker.get_slot(DELETE_DATA_SLOT) is not True:
+            dispatcher.utter_message(text=t("privacy.cancelled", lang))
+            return done
         customer_id = await current_customer_id(tracker, deps.engine)
+        if customer_id:
+            try:
+                report = await privacy.erase(
+                    deps.engine,
+                    customer_id,
+                    actor="customer",
+                    media_dir=resolve_repo_path(deps.config.channels.media_dir),
+                )
+            except privacy.UnknownCustomer:
+                pass
+            else:
+                dispatcher.utter_message(text=erasure_reply(report, lang))
+                return done
         ticket = await record_ticket(
             tracker,
             deps.engine,
             kind="data_deletion",
             status="requested",
-            customer_id=customer_id,
+            customer_id=None,
             lang=lang,
-            key=f"data_deletion:{customer_id or tracker.sender_id}",
+            key=f"data_deletion:{tracker.sender_id}",
             timezone=deps.config.shop.timezone,
         )
-        key = "data.recorded" if customer_id else "data.unknown_customer"
-        dispatcher.utter_message(text=t(key, lang, ticket_id=ticket.id))
-        return []
+        dispatcher.utter_message(text=t("data.unknown_customer", lang, ticket_id=ticket.id))
+        return done
+
+
+def erasure_reply(report: privacy.ErasureReport, lang: Lang) -> str:
+    """What was erased and what was kept, and why."""
+    if report.total == 0:
+        lines = [t("privacy.nothing_left", lang)]
+    else:
+        lines = [
+            t(
+                "privacy.erased",
+                lang,
+                chats=report.count("inbox", "outbox", "messages"),
+                photos=report.count("media_files"),
+                staff=report.count("handoff_messages"),
+                interactions=report.count("interactions"),
+                accounts=report.count("identities"),
+            )
+        ]
+    orders = report.kept.get(privacy.KEPT_ORDERS, 0)
+    if orders:
+        lines.append(t("privacy.kept", lang, orders=orders))
+    lines.append(t("privacy.unlinked", lang))
+    return "\n".join(lines)
 
 
 class StopForm(Action):

@@ -19,12 +19,49 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "Thank you for the feedback! I've passed it on to the team (reference {ticket_id}).",
         "zh": "感谢您的宝贵意见！已转达给相关团队（编号 {ticket_id}）。",
     },
-    "data.recorded": {
-        "en": "I've registered your request to delete your personal data (ticket {ticket_id}). "
-        "We'll delete your profile, addresses and chat history within 15 working days and "
-        "confirm here. Order and invoice records are kept only as long as tax law requires.",
-        "zh": "已登记您的个人数据删除申请（工单号 {ticket_id}）。我们会在 15 个工作日内删除"
-        "您的账户资料、收货地址和聊天记录，并在这里通知您。订单和发票记录仅按税务法规要求的期限保存。",
+    # --- personal data: export and erasure (bot/services/privacy.py) ----------------------
+    "privacy.confirm": {
+        "en": "Shall I erase your personal data now? That is your name, phone number and "
+        "email, our chat history on every channel, the photos you sent, your conversations "
+        "with our staff and what you viewed or bought for recommendations. Your orders and "
+        "their amounts stay, because tax and accounting law requires it, but without your "
+        "name, phone number and address. This cannot be undone.",
+        "zh": "现在为您删除个人数据吗？包括您的姓名、手机号和邮箱，在各渠道的聊天记录，"
+        "您发送的图片，与客服的对话，以及用于商品推荐的浏览和购买记录。订单及金额须按税务和会计法规保留，"
+        "但会去掉您的姓名、手机号和收货地址。删除后无法恢复。",
+    },
+    "privacy.confirm_guest": {
+        "en": "This chat isn't linked to a customer account. Shall I register a request to "
+        "delete the personal data linked to this chat?",
+        "zh": "本次聊天未关联会员账户。需要为您登记删除与本次聊天相关个人数据的申请吗？",
+    },
+    "privacy.yes": {"en": "Yes, erase it", "zh": "确认删除"},
+    "privacy.no": {"en": "No, keep it", "zh": "暂不删除"},
+    "privacy.cancelled": {
+        "en": "OK, nothing was deleted. Is there anything else I can help with?",
+        "zh": "好的，没有删除任何数据。还有其他可以帮您的吗？",
+    },
+    "privacy.erased": {
+        "en": "Done: your personal data is erased. Removed: your name, phone number and email; "
+        "stored chat messages: {chats}; photos: {photos}; messages with our staff: {staff}; "
+        "browsing and purchase records: {interactions}; linked chat accounts: {accounts}.",
+        "zh": "已删除您的个人数据：姓名、手机号和邮箱；{chats} 条聊天记录；{photos} 张图片；"
+        "{staff} 条与客服的消息；{interactions} 条浏览和购买记录；{accounts} 个关联的聊天账号。",
+    },
+    "privacy.nothing_left": {
+        "en": "There is no personal data of yours left to erase.",
+        "zh": "已没有可删除的您的个人数据。",
+    },
+    "privacy.kept": {
+        "en": "Kept, because tax and accounting law requires it: your orders ({orders}) with "
+        "their items and amounts; the name, phone number and address on them now read "
+        '"[erased]".',
+        "zh": "按税务和会计法规须保留：您的 {orders} 个订单及商品和金额，其中的姓名、手机号和地址"
+        "已改为“[erased]”。",
+    },
+    "privacy.unlinked": {
+        "en": "This chat is no longer linked to your account.",
+        "zh": "本次聊天已不再关联您的账户。",
     },
     "data.unknown_customer": {
         "en": "I've registered your request to delete the personal data linked to this chat "

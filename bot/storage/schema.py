@@ -392,3 +392,16 @@ handoff_messages = Table(
 )
 Index("ix_handoff_messages_handoff", handoff_messages.c.handoff_id, handoff_messages.c.id)
 Index("ix_handoff_messages_status", handoff_messages.c.status, handoff_messages.c.next_attempt_at)
+
+# --- personal data: what was exported or erased, by whom (bot/services/privacy.py) ------------
+privacy_audit = Table(
+    "privacy_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), nullable=False, index=True),
+    Column("action", String(10), nullable=False),  # export | erase
+    Column("actor", String(200), nullable=False),  # "customer" | "staff:<name>"
+    Column("counts", JSON, nullable=False, default=dict),  # table -> rows erased or exported
+    Column("kept", JSON, nullable=False, default=list),  # [{"what": "orders", "rows": n}]
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -63,6 +63,7 @@ class FakeWeChat:
     fail_times: int = 0  # ... to this many customer-service calls
     fail_after: int = 0  # ... after letting this many through
     pictures: dict[str, bytes] = field(default_factory=dict)  # name -> bytes at /pics/<name>
+    redirects: dict[str, str] = field(default_factory=dict)  # name -> Location of a 302
     media: dict[str, bytes] = field(default_factory=dict)  # media_id -> bytes
     server: TestServer | None = None
     _valid_tokens: set[str] = field(default_factory=set)
@@ -176,6 +177,8 @@ class FakeWeChat:
 
     async def _picture(self, request: web.Request) -> web.Response:
         self._record(request)
+        if (location := self.redirects.get(request.match_info["name"])) is not None:
+            raise web.HTTPFound(location)
         data = self.pictures.get(request.match_info["name"])
         if data is None:
             return web.Response(status=404)

@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.wechat import media as wechat_media
 from adapters.wechat.adapter import WeChatAdapter
 from adapters.wechat.client import WeChatApi
 from adapters.wechat.crypto import WeChatCipher, decode_aes_key, wechat_signature
@@ -122,6 +123,14 @@ class Gateway:
 
     async def close(self) -> None:
         await self.http.close()
+
+
+@pytest.fixture
+def fake_picture_host(monkeypatch: pytest.MonkeyPatch, fake_wechat: FakeWeChat) -> None:
+    """The fake WeChat on 127.0.0.1 (plain http) stands in for WeChat's picture CDN."""
+    authority = fake_wechat.url.split("://", 1)[1]
+    monkeypatch.setattr(wechat_media, "PICTURE_HOSTS", frozenset({authority}))
+    monkeypatch.setattr(wechat_media, "PICTURE_SCHEMES", frozenset({"http", "https"}))
 
 
 MakeGateway = Callable[..., Awaitable[Gateway]]
@@ -389,6 +398,7 @@ async def test_options_from_customer_service_messages_number_across_the_answer(
 
 
 # --- images and events ----------------------------------------------------------------------
+@pytest.mark.usefixtures("fake_picture_host")
 async def test_image_from_pic_url_is_stored_and_passed_on(
     make_gateway: MakeGateway, fake_rasa: FakeRasa, fake_wechat: FakeWeChat, tmp_path: Path
 ) -> None:
@@ -422,6 +432,7 @@ async def test_image_without_pic_url_comes_from_the_media_api(
     assert fake_wechat.paths() == ["/cgi-bin/token", "/cgi-bin/media/get"]
 
 
+@pytest.mark.usefixtures("fake_picture_host")
 async def test_image_that_cannot_be_fetched_keeps_its_wechat_url(
     make_gateway: MakeGateway, fake_rasa: FakeRasa, fake_wechat: FakeWeChat
 ) -> None:
@@ -431,6 +442,106 @@ async def test_image_that_cannot_be_fetched_keeps_its_wechat_url(
     assert status == 200
     [attachment] = fake_rasa.requests[0]["metadata"]["attachments"]
     assert attachment["url"] == pic_url
+
+
+HOSTILE_PIC_URLS = [
+    "http://127.0.0.1:5005/conversations/web:victim/tracker",  # Rasa's API
+    "http://localhost:5055/webhook",  # the action server
+    "https://127.0.0.1/pics/x.jpg",
+    "https://10.0.0.5/a.jpg",
+    "https://192.168.1.1/admin",
+    "https://169.254.169.254/latest/meta-data/",  # cloud metadata
+    "https://[::1]:8000/api/admin/tickets",
+    "https://2130706433/",  # 127.0.0.1 as a number
+    "https://evil.example.com/a.jpg",
+    "https://mmbiz.qpic.cn.evil.example.com/a.jpg",
+    "https://mmbiz.qpic.cn@127.0.0.1:5005/status",
+    "https://mmbiz.qpic.cn\\@127.0.0.1/",
+    "https://mmbiz.qpic.cn:5005/a.jpg",
+    "file:///etc/passwd",
+    "gopher://127.0.0.1:6379/_INFO",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_PIC_URLS)
+def test_picture_url_refuses_anything_but_wechat_picture_hosts(url: str) -> None:
+    assert wechat_media.picture_url(url) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "fetched"),
+    [
+        ("http://mmbiz.qpic.cn/mmbiz_jpg/AbC/0", "https://mmbiz.qpic.cn/mmbiz_jpg/AbC/0"),
+        (
+            "https://mmbiz.qpic.cn/mmbiz_png/x/0?wx_fmt=png",
+            "https://mmbiz.qpic.cn/mmbiz_png/x/0?wx_fmt=png",
+        ),
+        ("https://mmbiz.qlogo.cn/mmbiz/x/0", "https://mmbiz.qlogo.cn/mmbiz/x/0"),
+        ("https://MMSNS.qpic.cn:443/x", "https://mmsns.qpic.cn/x"),
+    ],
+)
+def test_picture_url_allows_wechat_hosts_over_https(url: str, fetched: str) -> None:
+    assert wechat_media.picture_url(url) == fetched
+
+
+async def test_a_hostile_pic_url_is_never_fetched_and_the_media_api_is_used(
+    make_gateway: MakeGateway,
+    fake_rasa: FakeRasa,
+    fake_wechat: FakeWeChat,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PicUrl on loopback (here the fake WeChat itself, which would answer) is refused: the
+    message still reaches Rasa, the picture comes from media/get, the URL is passed on nowhere."""
+    fake_wechat.pictures["inside.jpg"] = JPEG_BYTES
+    fake_wechat.media["MEDIA_OK"] = PNG_1PX
+    gw = await make_gateway()
+    hostile = f"{fake_wechat.url}/pics/inside.jpg"
+    with caplog.at_level(logging.WARNING, logger="adapters.wechat"):
+        status, _ = await gw.post(
+            gw.wechat.image_xml("oHostile", pic_url=hostile, media_id="MEDIA_OK")
+        )
+    assert status == 200
+    assert "/pics/inside.jpg" not in fake_wechat.paths()
+    assert fake_wechat.paths() == ["/cgi-bin/token", "/cgi-bin/media/get"]
+    [request] = fake_rasa.requests
+    [attachment] = request["metadata"]["attachments"]
+    assert attachment["url"].startswith("/media/") and attachment["mime_type"] == "image/png"
+    assert hostile not in str(fake_rasa.requests)
+    assert "PicUrl refused" in caplog.text
+
+
+async def test_a_hostile_pic_url_without_media_id_still_processes_the_message(
+    make_gateway: MakeGateway, fake_rasa: FakeRasa, fake_wechat: FakeWeChat
+) -> None:
+    gw = await make_gateway()
+    hostile = "http://127.0.0.1:5005/conversations/web:victim/tracker"
+    status, _ = await gw.post(gw.wechat.image_xml("oNoMedia", pic_url=hostile, media_id=""))
+    assert status == 200
+    [request] = fake_rasa.requests
+    assert request["message"] == "/inform"
+    assert not request["metadata"].get("attachments")
+    assert hostile not in str(fake_rasa.requests)
+
+
+@pytest.mark.usefixtures("fake_picture_host")
+async def test_a_redirect_from_an_allowed_host_is_not_followed(
+    make_gateway: MakeGateway, fake_rasa: FakeRasa, fake_wechat: FakeWeChat
+) -> None:
+    fake_wechat.pictures["secret.jpg"] = JPEG_BYTES
+    fake_wechat.redirects["bounce.jpg"] = "http://127.0.0.1:5005/status"
+    fake_wechat.redirects["bounce2.jpg"] = f"{fake_wechat.url}/pics/secret.jpg"
+    fake_wechat.media["MEDIA_R"] = PNG_1PX
+    gw = await make_gateway()
+    for name in ("bounce.jpg", "bounce2.jpg"):
+        pic_url = f"{fake_wechat.url}/pics/{name}"
+        status, _ = await gw.post(
+            gw.wechat.image_xml(f"o{name}", pic_url=pic_url, media_id="MEDIA_R")
+        )
+        assert status == 200
+    assert "/pics/secret.jpg" not in fake_wechat.paths()
+    for request in fake_rasa.requests:
+        [attachment] = request["metadata"]["attachments"]
+        assert attachment["mime_type"] == "image/png"  # from media/get, not the redirect
 
 
 async def test_subscribe_greets_in_the_customers_language(

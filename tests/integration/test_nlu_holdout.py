@@ -48,8 +48,9 @@ def test_holdout_intent_accuracy_and_order_ids(stack: Stack) -> None:
     faq_total = faq_correct = 0
     ids_total = ids_found = 0
     misses: Counter[str] = Counter()
+    parse_url = f"{stack.rasa_url}/model/parse?token={stack.rasa_auth_token}"
     for ex in examples:
-        result = http_json("POST", f"{stack.rasa_url}/model/parse", {"text": ex.text})
+        result = http_json("POST", parse_url, {"text": ex.text})
         assert result.status == 200, result.body
         parsed = result.body
         predicted = parsed["intent"]["name"]
