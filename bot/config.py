@@ -203,6 +203,22 @@ class RecommendConfig:
 
 
 @dataclass(frozen=True)
+class AccessConfig:
+    """Linking chat accounts to customers and the limits on guessing proofs (README "Linking
+    chat accounts to customers"); the signing key is the secret ``LINK_SECRET``."""
+
+    link_token_days: int = 7  # a deep link from `python -m bot identity link` works this long
+    telegram_bot_username: str = ""  # env TELEGRAM_BOT_USERNAME: the bot in t.me/<bot>?start=
+    # An unlinked account that gives the customer's own phone for one of their orders is linked.
+    link_after_phone_check: bool = True
+    # Channels whose accounts may be linked that way (web ids are chosen by the browser).
+    link_channels: tuple[str, ...] = ("telegram", "slack", "wechat")
+    max_wrong: int = 5  # wrong phones for one order (or bad link tokens) per sender ...
+    window_minutes: int = 60  # ... within this time lock that check for the sender ...
+    lock_minutes: int = 60  # ... for this long
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Secrets come from the environment only; None means not set."""
 
@@ -218,6 +234,7 @@ class Secrets:
     wechat_aes_key: str | None = None
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
+    link_secret: str | None = None
 
 
 # Secrets field -> environment variable (the README's channel table).
@@ -234,6 +251,7 @@ SECRET_ENV: dict[str, str] = {
     "wechat_aes_key": "WECHAT_AES_KEY",
     "wechat_app_id": "WECHAT_APP_ID",
     "wechat_app_secret": "WECHAT_APP_SECRET",
+    "link_secret": "LINK_SECRET",
 }
 
 
@@ -252,6 +270,7 @@ class Config:
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     def require_admin_token(self) -> str:
@@ -275,6 +294,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SLACK_API_BASE_URL": ("channels", "slack_api_base_url"),
     "WECHAT_API_BASE_URL": ("channels", "wechat_api_base_url"),
     "SHOP_RECOMMEND_BANDIT_PATH": ("recommend", "bandit_path"),
+    "TELEGRAM_BOT_USERNAME": ("access", "telegram_bot_username"),
 }
 
 _SECTIONS: dict[str, type] = {
@@ -291,6 +311,7 @@ _SECTIONS: dict[str, type] = {
     "recommend": RecommendConfig,
     "delivery": DeliveryConfig,
     "handoff": HandoffConfig,
+    "access": AccessConfig,
 }
 
 
