@@ -307,6 +307,15 @@ def _cmd_train_complaint_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+# identity ------------------------------------------------------------------------------------
+def _add_identity(subparsers: Subparsers) -> None:
+    from bot.services.link_command import add_link_command
+
+    parser = subparsers.add_parser("identity", help="customers' chat accounts: link them")
+    sub = parser.add_subparsers(dest="identity_command", metavar="IDENTITY_COMMAND", required=True)
+    add_link_command(sub)
+
+
 # Add new commands here.
 COMMANDS: list[Registrar] = [
     _add_seed,
@@ -315,6 +324,7 @@ COMMANDS: list[Registrar] = [
     _add_sentiment,
     _add_segments,
     _add_insight,
+    _add_identity,
 ]
 
 
