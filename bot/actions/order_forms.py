@@ -264,8 +264,9 @@ class OrderFormValidation(FormValidationAction, ABC):
             phone = ["phone"] if found.access is orders.Access.VERIFIED else []
             return ["order_id", *phone, *self.slots_after_access(found.order, deps)]
         if found.locked_until is not None:
-            # Locked for this sender: ask nothing; the submit action says until when.
-            return ["order_id"]
+            # Locked for this sender: ask nothing; the submit action says until when. A phone
+            # sent meanwhile is listed only so that its validation clears it unchecked.
+            return ["order_id", "phone"] if tracker.get_slot("phone") is not None else ["order_id"]
         # Not the owner: the phone on the order is needed. A phone that does not match ends
         # the form too; the submit action then refuses without revealing anything.
         return ["order_id", "phone"]
