@@ -13,6 +13,7 @@ from bot.launcher import Stack
 
 ADMIN_TOKEN = "integration-admin-token"
 TELEGRAM_SECRET = "integration-telegram-secret"
+LINK_SECRET = "integration-link-secret"
 
 
 @dataclass(frozen=True)
