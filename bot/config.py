@@ -216,6 +216,9 @@ class AccessConfig:
     max_wrong: int = 5  # wrong phones for one order (or bad link tokens) per sender ...
     window_minutes: int = 60  # ... within this time lock that check for the sender ...
     lock_minutes: int = 60  # ... for this long
+    # Wrong phones for one order from all senders together within the window that lock the
+    # order's phone check for everybody (senders who make up new ids); 0 = no such cap.
+    max_wrong_per_order: int = 20
 
 
 @dataclass(frozen=True)

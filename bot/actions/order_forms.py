@@ -14,6 +14,7 @@ link_after_phone_check``, bot/services/linking.py).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -201,10 +202,21 @@ def _sender(tracker: Tracker) -> str:
 
 
 async def phone_locked_until(tracker: Tracker, deps: Deps, order_id: str) -> datetime | None:
-    """When this sender may try phone numbers for ``order_id`` again; None: they may now."""
-    limits = attempts.Limits.from_config(deps.config.access)
+    """When this sender may try phone numbers for ``order_id`` again; None: they may now.
+
+    Locked by the sender's own wrong numbers, or by everybody's (``access.max_wrong_per_order``).
+    """
+    settings = deps.config.access
+    limits = attempts.Limits.from_config(settings)
+    engine, now = deps.engine, deps.clock()
+    mine = await attempts.locked_until(
+        engine, attempts.PHONE, _sender(tracker), order_id, now=now, limits=limits
+    )
+    if mine is not None or settings.max_wrong_per_order <= 0:
+        return mine
+    everybody = dataclasses.replace(limits, max_wrong=settings.max_wrong_per_order)
     return await attempts.locked_until(
-        deps.engine, attempts.PHONE, _sender(tracker), order_id, now=deps.clock(), limits=limits
+        engine, attempts.PHONE, attempts.ANY_SENDER, order_id, now=now, limits=everybody
     )
 
 
@@ -368,10 +380,10 @@ class OrderFormValidation(FormValidationAction, ABC):
             await attempts.clear(deps.engine, attempts.PHONE, sender, order.id)
             await self._link_account(order, digits, customer_id, dispatcher, tracker, deps)
             return {"phone": digits}
-        locked = await attempts.record_wrong(
+        await attempts.record_wrong(
             deps.engine, attempts.PHONE, sender, order.id, now=now, limits=limits
         )
-        if locked is not None:
+        if await phone_locked_until(tracker, deps, order.id) is not None:
             return {"phone": None}
         # A mistyped number gets another try; after a few the form ends and the submit action
         # refuses, revealing nothing.

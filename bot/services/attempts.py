@@ -7,7 +7,9 @@ sender until ``lock`` after that answer; while it is locked nothing is checked (
 is refused too) and nothing more is counted. A right answer clears the sender's rows for it.
 
 ``subject`` is the sender on its channel ("telegram:12345", "slack:U123", "wechat:o6_bm...");
-``target`` what was guessed (the order id; "" for link tokens).
+``target`` what was guessed (the order id; "" for link tokens). ``ANY_SENDER`` counts every
+sender's wrong answers for the target together (a cap per order against senders who make up
+new ids).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bot.storage.schema import access_attempts
 
 PHONE = "phone"
 LINK = "link"
+ANY_SENDER = None
 
 
 @dataclass(frozen=True)
@@ -59,18 +62,19 @@ def _lock_end(times: list[datetime], limits: Limits) -> datetime | None:
 
 
 async def _times(
-    engine: AsyncEngine, kind: str, subject: str, target: str, since: datetime
+    engine: AsyncEngine, kind: str, subject: str | None, target: str, since: datetime
 ) -> list[datetime]:
     query = (
         select(access_attempts.c.created_at)
         .where(
             access_attempts.c.kind == kind,
-            access_attempts.c.subject == subject,
             access_attempts.c.target == target,
             access_attempts.c.created_at >= since,
         )
         .order_by(access_attempts.c.created_at, access_attempts.c.id)
     )
+    if subject is not None:
+        query = query.where(access_attempts.c.subject == subject)
     async with engine.connect() as conn:
         return [_utc(row.created_at) for row in (await conn.execute(query)).all()]
 
@@ -78,13 +82,14 @@ async def _times(
 async def locked_until(
     engine: AsyncEngine,
     kind: str,
-    subject: str,
+    subject: str | None,
     target: str,
     *,
     now: datetime,
     limits: Limits,
 ) -> datetime | None:
-    """When the lock of this check for ``subject`` ends; None when it is not locked."""
+    """When the lock of this check for ``subject`` (or ``ANY_SENDER``) ends; None when it is
+    not locked."""
     now = _utc(now)
     times = await _times(engine, kind, subject, target, now - limits.window - limits.lock)
     end = _lock_end([t for t in times if t <= now], limits)

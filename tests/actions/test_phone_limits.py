@@ -284,3 +284,23 @@ async def test_an_account_linked_to_one_customer_is_never_moved_by_a_phone(
     assert turn.slots["requested_slot"] is None and turn.said == ""
     linked = await resolve_customer(live_deps.engine, "telegram", "88001")
     assert linked is not None and linked.id == mine.id
+
+
+async def test_senders_who_make_up_new_ids_are_capped_per_order(
+    live_deps: Deps, shop: ShopFactory, domain: dict[str, Any]
+) -> None:
+    order = shop.order(status="delivered")
+    cap = live_deps.config.access.max_wrong_per_order
+    assert cap == 20
+    for n in range(cap):  # one wrong number each from new web chat ids
+        turn = await give_phone(f"web:rotating-{n}", order.id, f"1390000{n:04d}", domain)
+        assert turn.slots["requested_slot"] == ("phone" if n < cap - 1 else None)
+    # Now nobody unlinked gets the phone question for this order, even with a fresh id ...
+    turn = await give_order("web:rotating-new", order.id, domain)
+    assert turn.slots == {"order_id": order.id, "requested_slot": None}
+    said = await answer("web:rotating-new", order.id, order.phone)
+    assert said.startswith("Too many wrong phone numbers")
+    assert_reveals_nothing(said, order)
+    # ... while the customer's own account still sees the order.
+    said = await answer(f"web:{order.customer.sender}", order.id, None)
+    assert order.tracking_number is not None and order.tracking_number in said
