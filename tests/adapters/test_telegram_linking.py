@@ -20,7 +20,7 @@ from bot.gateway.__main__ import build_app
 from bot.i18n import t
 from bot.services.customers import resolve_customer
 from bot.services.linking import sign_token
-from bot.storage.schema import inbox, link_tokens, messages
+from bot.storage.schema import identities, inbox, link_tokens, messages
 from tests.adapters.fake_telegram import FakeTelegram, text_update
 from tests.adapters.test_telegram import eventually, post, settle, telegram_config
 from tests.factory import ShopFactory
@@ -189,3 +189,15 @@ async def test_other_start_parameters_still_greet(
     await post(client, text_update(351, 7351, "/start campaign42"))
     await eventually(lambda: tg.ok("sendMessage"), "the greeting")
     assert fake_rasa.messages() == ["/greet"]
+
+
+async def test_writing_to_the_bot_links_nothing(
+    gateway: Gateway, tg: FakeTelegram, fake_rasa: FakeRasa, engine: AsyncEngine
+) -> None:
+    client = await gateway()
+    await post(client, text_update(361, 7361, "where is order 260315004217"))
+    await eventually(lambda: fake_rasa.requests, "the message to reach Rasa")
+    assert fake_rasa.requests[0]["metadata"]["customer_id"] is None  # a guest
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(identities))).all()
+    assert {row.channel for row in rows} == {"web"}  # only the seeded web identities
