@@ -108,6 +108,15 @@ async def record_wrong(
     """Count one wrong answer; returns the end of the lock when this one started it."""
     now = _utc(now)
     async with engine.begin() as conn:
+        # The sender's answers too old to matter any more are dropped (the table stays small).
+        await conn.execute(
+            delete(access_attempts).where(
+                access_attempts.c.kind == kind,
+                access_attempts.c.subject == subject,
+                access_attempts.c.target == target,
+                access_attempts.c.created_at < now - limits.window - limits.lock,
+            )
+        )
         await conn.execute(
             insert(access_attempts).values(
                 kind=kind, subject=subject, target=target, created_at=now

@@ -232,3 +232,11 @@ def test_link_command_prints_a_deep_link_for_an_existing_customer(
     no_bot = load_config(path=tmp_path / "none.yml", env={"LINK_SECRET": SECRET})
     with pytest.raises(LinkCommandError, match="TELEGRAM_BOT_USERNAME"):
         make_link(no_bot, customer.id, bot=None, days=None, now=NOW)
+
+
+async def test_answers_too_old_to_matter_are_dropped(engine: AsyncEngine) -> None:
+    await _wrong(engine, NOW)
+    await _wrong(engine, NOW + timedelta(hours=2, minutes=1))
+    async with engine.connect() as conn:
+        kept = (await conn.execute(select(access_attempts.c.created_at))).all()
+    assert len(kept) == 1
