@@ -113,7 +113,8 @@ def verify_token(secret: str, token: str, *, channel: str, now: datetime) -> Lin
         raw = _unb64(token[len(PREFIX) :])
     except (binascii.Error, ValueError):
         raise forged from None
-    if len(raw) <= _HEADER.size + NONCE_BYTES + MAC_BYTES:
+    # Only the canonical spelling (unused padding bits zero): one token, one string.
+    if len(raw) <= _HEADER.size + NONCE_BYTES + MAC_BYTES or _b64(raw) != token[len(PREFIX) :]:
         raise forged
     body, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
     if not hmac.compare_digest(mac, _mac(secret, channel, body)):
