@@ -168,7 +168,8 @@ def address_problem_just_said(tracker: Tracker) -> bool:
 class OrderAccess:
     order: Order
     access: orders.Access
-    # Too many wrong phone numbers from this sender: the order is locked for them until then.
+    # Too many wrong phone numbers (from this sender, or from everybody): the order is locked
+    # for this sender until then.
     locked_until: datetime | None = None
 
     @property
@@ -276,7 +277,7 @@ class OrderFormValidation(FormValidationAction, ABC):
             phone = ["phone"] if found.access is orders.Access.VERIFIED else []
             return ["order_id", *phone, *self.slots_after_access(found.order, deps)]
         if found.locked_until is not None:
-            # Locked for this sender: ask nothing; the submit action says until when. A phone
+            # Locked: ask nothing; the submit action says until when. A phone
             # sent meanwhile is listed only so that its validation clears it unchecked.
             return ["order_id", "phone"] if tracker.get_slot("phone") is not None else ["order_id"]
         # Not the owner: the phone on the order is needed. A phone that does not match ends
