@@ -310,9 +310,11 @@ def _cmd_train_complaint_risk(args: argparse.Namespace) -> int:
 
 # identity ---------------------------------------------------------------------------------------
 def _add_identity(subparsers: Subparsers) -> None:
+    from bot.services.link_command import add_link_command
+
     parser = subparsers.add_parser(
         "identity",
-        help="web chat identities: sign a customer's sender id (identity_hash)",
+        help="customer identities: sign web chat sender ids, link chat accounts",
         description="The web chat believes a sender id only with its identity_hash, "
         "hex(HMAC-SHA256(WEB_IDENTITY_SECRET, sender_id)); see the README, 'Signed web identity'.",
     )
@@ -328,6 +330,7 @@ def _add_identity(subparsers: Subparsers) -> None:
     target.add_argument("customer_id", nargs="?", help="a customer id, e.g. C0001")
     target.add_argument("--sender-id", help="sign this web sender id as it is")
     sign_parser.set_defaults(handler=_cmd_identity_sign)
+    add_link_command(sub)
 
 
 def _web_identity_secret() -> str:
@@ -336,12 +339,6 @@ def _web_identity_secret() -> str:
     from bot.services.web_identity import MIN_SECRET_LENGTH
 
     secret = os.environ.get("WEB_IDENTITY_SECRET")
-    dotenv = REPO_ROOT / ".env"
-    if not secret and dotenv.exists():
-        for line in dotenv.read_text(encoding="utf-8").splitlines():
-            key, _, value = line.strip().partition("=")
-            if key.strip() == "WEB_IDENTITY_SECRET":
-                secret = value.strip().strip('"').strip("'")
     if not secret:
         raise CommandError(
             "WEB_IDENTITY_SECRET is not set (nor in .env); `make run` generates one into .env, "

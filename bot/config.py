@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,6 +224,25 @@ class RecommendConfig:
 
 
 @dataclass(frozen=True)
+class AccessConfig:
+    """Linking chat accounts to customers and the limits on guessing proofs (README "Linking
+    chat accounts to customers"); the signing key is the secret ``LINK_SECRET``."""
+
+    link_token_days: int = 7  # a deep link from `python -m bot identity link` works this long
+    telegram_bot_username: str = ""  # env TELEGRAM_BOT_USERNAME: the bot in t.me/<bot>?start=
+    # An unlinked account that gives the customer's own phone for one of their orders is linked.
+    link_after_phone_check: bool = True
+    # Channels whose accounts may be linked that way (web ids are chosen by the browser).
+    link_channels: tuple[str, ...] = ("telegram", "slack", "wechat")
+    max_wrong: int = 5  # wrong phones for one order (or bad link tokens) per sender ...
+    window_minutes: int = 60  # ... within this time lock that check for the sender ...
+    lock_minutes: int = 60  # ... for this long
+    # Wrong phones for one order from all senders together within the window that lock the
+    # order's phone check for everybody (senders who make up new ids); 0 = no such cap.
+    max_wrong_per_order: int = 20
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Secrets come from the environment only; None means not set."""
 
@@ -240,6 +259,7 @@ class Secrets:
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
     web_identity_secret: str | None = None
+    link_secret: str | None = None
 
 
 # Secrets field -> environment variable (the README's channel table).
@@ -257,6 +277,7 @@ SECRET_ENV: dict[str, str] = {
     "wechat_app_id": "WECHAT_APP_ID",
     "wechat_app_secret": "WECHAT_APP_SECRET",
     "web_identity_secret": "WEB_IDENTITY_SECRET",
+    "link_secret": "LINK_SECRET",
 }
 
 
@@ -276,6 +297,7 @@ class Config:
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     def require_admin_token(self) -> str:
@@ -299,6 +321,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SLACK_API_BASE_URL": ("channels", "slack_api_base_url"),
     "WECHAT_API_BASE_URL": ("channels", "wechat_api_base_url"),
     "SHOP_RECOMMEND_BANDIT_PATH": ("recommend", "bandit_path"),
+    "TELEGRAM_BOT_USERNAME": ("access", "telegram_bot_username"),
 }
 
 _SECTIONS: dict[str, type] = {
@@ -316,6 +339,7 @@ _SECTIONS: dict[str, type] = {
     "recommend": RecommendConfig,
     "delivery": DeliveryConfig,
     "handoff": HandoffConfig,
+    "access": AccessConfig,
 }
 
 
@@ -418,3 +442,15 @@ def resolve_repo_path(value: str | Path) -> Path:
     """A configured path; relative ones are relative to the repository root."""
     path = Path(value)
     return path if path.is_absolute() else REPO_ROOT / path
+
+
+def read_dotenv(path: Path, environ: MutableMapping[str, str]) -> None:
+    """Read KEY=VALUE lines of a .env file into ``environ`` without overriding what is set."""
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))

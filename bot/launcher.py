@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from bot.config import REPO_ROOT, load_config, resolve_sqlite_path
+from bot.config import REPO_ROOT, load_config, read_dotenv, resolve_sqlite_path
 from bot.storage.db import normalise_url
 
 RASA_DIR = REPO_ROOT / "rasa_project"
@@ -255,7 +255,7 @@ def default_model_path() -> Path:
     return RASA_DIR / "models" / "shop.tar.gz"
 
 
-GENERATED_SECRETS = ("ADMIN_TOKEN", "WEB_IDENTITY_SECRET", "RASA_AUTH_TOKEN")
+GENERATED_SECRETS = ("ADMIN_TOKEN", "WEB_IDENTITY_SECRET", "RASA_AUTH_TOKEN", "LINK_SECRET")
 
 
 def load_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:
@@ -266,13 +266,7 @@ def load_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:
     """
     import secrets
 
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, value = line.split("=", 1)
-            environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
+    read_dotenv(path, environ)
     generated = [name for name in GENERATED_SECRETS if not environ.get(name)]
     if generated:
         with path.open("a", encoding="utf-8") as fh:

@@ -9,7 +9,8 @@ come back as payloads, images and product cards as photos.
 This module owns :class:`TelegramAdapter`: its route, its life cycle (the Bot API client,
 webhook registration or polling, shutdown) and what each kind of update turns into. Parsing
 lives in :mod:`.inbound`, replies in :mod:`.render` and :mod:`.sender`, button tokens in
-:mod:`.callbacks`, polling in :mod:`.polling`, /help in :mod:`.commands`.
+:mod:`.callbacks`, polling in :mod:`.polling`, /help and
+``/start <token>`` (linking the account to a customer) in :mod:`.commands`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from telegram.error import TelegramError
 
 from adapters.telegram.callbacks import EXPIRED_BUTTON_TEXT
 from adapters.telegram.client import BotClient
-from adapters.telegram.commands import help_text
+from adapters.telegram.commands import Linker, help_text, start_parameter
 from adapters.telegram.inbound import (
     Inbound,
     MalformedUpdate,
@@ -46,6 +47,7 @@ from bot.core.channels import ChannelServices
 from bot.core.http import error_response, json_response, read_json_object
 from bot.core.message import Attachment, IncomingMessage, OutgoingMessage
 from bot.core.pipeline import Pipeline, Reply
+from bot.services.linking import looks_like_token
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class TelegramAdapter:
         self.poll_timeout_s = poll_timeout_s
         self.client = BotClient(self.settings)
         self.sender = TelegramSender(self.settings, self.client)
+        self.linker = Linker.from_config(cfg)
         self._services: ChannelServices | None = None  # given when the gateway starts
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -165,7 +168,11 @@ class TelegramAdapter:
         if inbound.callback_query_id is not None:
             return await self._button_press(inbound, inbound.callback_query_id)
         if inbound.command == "start":
-            # Telegram's Start button: the bot greets (deep-link parameters are not used).
+            token = start_parameter(inbound.text)
+            if token is not None and looks_like_token(token):
+                # A shop's deep link (t.me/<bot>?start=<token>): link the account.
+                return await self._link(inbound, token)
+            # Telegram's Start button (other deep-link parameters are not used): the bot greets.
             return await self._submit(inbound, incoming(inbound, payload="/greet"))
         if inbound.command is not None:
             # /help, and commands we do not have, get the help text without a trip to Rasa.
@@ -213,6 +220,27 @@ class TelegramAdapter:
         hint = language_hint(inbound.language_code)
         lang = pipeline.languages.get(message.conversation_id) or hint or "en"
         text = help_text(lang, self.shop_name, self.shop_name_zh)
+        return await pipeline.submit_answered(
+            message,
+            [OutgoingMessage(text=text)],
+            language=lang,
+            address=_address(inbound),
+            dedupe_key=_dedupe_key(inbound),
+        )
+
+    async def _link(self, inbound: Inbound, token: str) -> Outcome:
+        """Link the account to the customer the token names, answered in their language.
+
+        The token itself is not stored with the message (only "/start link")."""
+        pipeline = self._pipeline()
+        message = incoming(inbound, payload="/start link")
+        conversation_id = message.conversation_id
+        hint = language_hint(inbound.language_code)
+        lang = pipeline.languages.get(conversation_id) or hint or "en"
+        lang, text = await self.linker.answer(
+            pipeline.engine, inbound.external_id, token, lang=lang, now=pipeline.clock()
+        )
+        pipeline.languages.remember(conversation_id, lang)
         return await pipeline.submit_answered(
             message,
             [OutgoingMessage(text=text)],

@@ -4,13 +4,21 @@ what the task needs (a new address, a confirmation).
 
 Every order form asks for the order number, then - only when the customer does not own the
 order - for the phone number on the order, then for what the task needs.
+
+Wrong phone numbers are counted per sender and order in the database (bot/services/attempts.py):
+``access.max_wrong`` within ``access.window_minutes`` lock the order for that sender for
+``access.lock_minutes``, across forms and restarts. An unlinked chat account that gives the
+phone of the customer who placed the order is linked to that customer (``access.
+link_after_phone_check``, bot/services/linking.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,11 +27,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.i18n import Lang, money, t
-from bot.services import orders
+from bot.i18n import Lang, fmt_datetime, money, t
+from bot.services import attempts, customers, linking, orders
 from bot.services.types import Order
 
 from ._common import (
+    channel_and_external_id,
     current_customer_id,
     events_in_form,
     lang_of,
@@ -37,7 +46,8 @@ RECENT_ORDERS = 5
 CANDIDATE_ORDERS = 20
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
-# Wrong phone numbers a customer may try for one order before the form gives up and refuses.
+# Wrong phone numbers a customer may try for one order before the form gives up and refuses
+# (a new form may try again, up to access.max_wrong per access.window_minutes in all).
 MAX_PHONE_TRIES = 3
 SHIPPED = {"shipped", "in_transit"}
 
@@ -158,6 +168,9 @@ def address_problem_just_said(tracker: Tracker) -> bool:
 class OrderAccess:
     order: Order
     access: orders.Access
+    # Too many wrong phone numbers (from this sender, or from everybody): the order is locked
+    # for this sender until then.
+    locked_until: datetime | None = None
 
     @property
     def granted(self) -> bool:
@@ -176,7 +189,41 @@ async def order_access(tracker: Tracker, deps: Deps) -> OrderAccess | None:
     customer_id = await current_customer_id(tracker, deps.engine)
     phone = tracker.get_slot("phone")
     access = orders.check_access(order, customer_id, str(phone) if phone else None)
+    if access is orders.Access.OWNER:
+        return OrderAccess(order, access)
+    # While the order is locked for this sender, not even the right phone opens it.
+    locked = await phone_locked_until(tracker, deps, order.id)
+    if locked is not None:
+        return OrderAccess(order, orders.Access.NEEDS_PHONE, locked)
     return OrderAccess(order, access)
+
+
+def _sender(tracker: Tracker) -> str:
+    return attempts.subject_of(*channel_and_external_id(tracker))
+
+
+async def phone_locked_until(tracker: Tracker, deps: Deps, order_id: str) -> datetime | None:
+    """When this sender may try phone numbers for ``order_id`` again; None: they may now.
+
+    Locked by the sender's own wrong numbers, or by everybody's (``access.max_wrong_per_order``).
+    """
+    settings = deps.config.access
+    limits = attempts.Limits.from_config(settings)
+    engine, now = deps.engine, deps.clock()
+    mine = await attempts.locked_until(
+        engine, attempts.PHONE, _sender(tracker), order_id, now=now, limits=limits
+    )
+    if mine is not None or settings.max_wrong_per_order <= 0:
+        return mine
+    everybody = dataclasses.replace(limits, max_wrong=settings.max_wrong_per_order)
+    return await attempts.locked_until(
+        engine, attempts.PHONE, attempts.ANY_SENDER, order_id, now=now, limits=everybody
+    )
+
+
+def lock_time_text(until: datetime, lang: Lang, deps: Deps) -> str:
+    """When a lock ends, in shop time, rounded up to the minute."""
+    return fmt_datetime(until + timedelta(seconds=59), lang, deps.config.shop.timezone)
 
 
 async def accessible_order(
@@ -193,7 +240,13 @@ async def accessible_order(
             dispatcher.utter_message(text=t("order.ask_id", lang))
         return None
     if not found.granted:
-        dispatcher.utter_message(text=t("order.phone_mismatch", lang))
+        if found.locked_until is not None:
+            when = lock_time_text(found.locked_until, lang, deps)
+            dispatcher.utter_message(
+                text=t("order.phone_locked", lang, order_id=found.order.id, time=when)
+            )
+        else:
+            dispatcher.utter_message(text=t("order.phone_mismatch", lang))
         return None
     return found.order
 
@@ -223,6 +276,10 @@ class OrderFormValidation(FormValidationAction, ABC):
             # A phone that proved access stays listed, so a new value is validated too.
             phone = ["phone"] if found.access is orders.Access.VERIFIED else []
             return ["order_id", *phone, *self.slots_after_access(found.order, deps)]
+        if found.locked_until is not None:
+            # Locked: ask nothing; the submit action says until when. A phone
+            # sent meanwhile is listed only so that its validation clears it unchecked.
+            return ["order_id", "phone"] if tracker.get_slot("phone") is not None else ["order_id"]
         # Not the owner: the phone on the order is needed. A phone that does not match ends
         # the form too; the submit action then refuses without revealing anything.
         return ["order_id", "phone"]
@@ -305,18 +362,59 @@ class OrderFormValidation(FormValidationAction, ABC):
         if not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
             dispatcher.utter_message(text=t("order.bad_phone", lang))
             return {"phone": None}
+        deps = get_deps()
         order_id = tracker.get_slot("order_id")
-        order = await orders.get_order(get_deps().engine, str(order_id)) if order_id else None
+        order = await orders.get_order(deps.engine, str(order_id)) if order_id else None
         if order is None:
             return {"phone": digits}
-        customer_id = await current_customer_id(tracker, get_deps().engine)
+        customer_id = await current_customer_id(tracker, deps.engine)
+        access = orders.check_access(order, customer_id, digits)
+        if access is orders.Access.OWNER:
+            return {"phone": digits}
+        sender, now = _sender(tracker), deps.clock()
+        limits = attempts.Limits.from_config(deps.config.access)
+        # Locked (now, or by this wrong number): the number is not checked nor kept; the form
+        # then asks nothing more (required_slots) and the submit action says until when.
+        if await phone_locked_until(tracker, deps, order.id) is not None:
+            return {"phone": None}
+        if access is orders.Access.VERIFIED:
+            await attempts.clear(deps.engine, attempts.PHONE, sender, order.id)
+            await self._link_account(order, digits, customer_id, dispatcher, tracker, deps)
+            return {"phone": digits}
+        await attempts.record_wrong(
+            deps.engine, attempts.PHONE, sender, order.id, now=now, limits=limits
+        )
+        if await phone_locked_until(tracker, deps, order.id) is not None:
+            return {"phone": None}
         # A mistyped number gets another try; after a few the form ends and the submit action
         # refuses, revealing nothing.
-        mismatch = orders.check_access(order, customer_id, digits) is orders.Access.NEEDS_PHONE
-        if mismatch and phone_retries(tracker) + 1 < MAX_PHONE_TRIES:
+        if phone_retries(tracker) + 1 < MAX_PHONE_TRIES:
             dispatcher.utter_message(text=t("order.phone_retry", lang))
             return {"phone": None}
         return {"phone": digits}
+
+    @staticmethod
+    async def _link_account(
+        order: Order,
+        phone: str,
+        customer_id: str | None,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        deps: Deps,
+    ) -> None:
+        """Link an unlinked chat account that gave the phone of the customer who placed the
+        order (not only the recipient's phone on the order), and say so."""
+        settings = deps.config.access
+        channel, external_id = channel_and_external_id(tracker)
+        if customer_id is not None or not settings.link_after_phone_check or not external_id:
+            return
+        if channel not in settings.link_channels:
+            return
+        owner = await customers.get_customer(deps.engine, order.customer_id)
+        if owner is None or not owner.phone or not orders.phones_match(phone, owner.phone):
+            return
+        if await linking.link_account(deps.engine, channel, external_id, owner.id):
+            dispatcher.utter_message(text=t("link.by_phone", lang_of(tracker)))
 
 
 class ValidateOrderStatusForm(OrderFormValidation):

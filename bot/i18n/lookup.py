@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from bot.i18n import aftersales, channels, conversation, handoff, orders, products
+from bot.i18n import accounts, aftersales, channels, conversation, handoff, orders, products
 from bot.i18n.language import Lang, as_lang
 
-_MODULES: Final = (orders, aftersales, products, conversation, handoff, channels)
+_MODULES: Final = (orders, aftersales, products, conversation, handoff, channels, accounts)
 
 
 def _merge() -> dict[str, dict[Lang, str]]:

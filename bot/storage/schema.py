@@ -82,6 +82,39 @@ identities = Table(
     Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
 )
 
+# Wrong answers to a proof of identity, per sender ("<channel>:<external id>"): a phone number
+# that is not the one on an order (kind "phone", target the order id), a forged or malformed
+# link token (kind "link", target ""). Too many within access.window_minutes lock that check
+# for the sender (bot/services/attempts.py); a right answer clears the sender's rows.
+access_attempts = Table(
+    "access_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(12), nullable=False),  # phone | link
+    Column("subject", String(240), nullable=False),  # "telegram:12345"
+    Column("target", String(64), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index(
+    "ix_access_attempts_subject",
+    access_attempts.c.kind,
+    access_attempts.c.subject,
+    access_attempts.c.target,
+    access_attempts.c.created_at,
+)
+
+# Link tokens that were used (bot/services/linking.py): a token is signed and names the
+# customer, so only its use is stored; the primary key makes every token single-use.
+link_tokens = Table(
+    "link_tokens",
+    metadata,
+    Column("nonce", String(16), primary_key=True),
+    Column("customer_id", String(32), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=False),
+)
+
 orders = Table(
     "orders",
     metadata,

@@ -22,7 +22,13 @@ from bot.launcher import Stack, StackPorts, default_model_path
 from tests.adapters.fake_telegram import TOKEN as TELEGRAM_TOKEN
 from tests.adapters.fake_telegram import FakeTelegram
 from tests.factory import ShopFactory
-from tests.integration.helpers import ADMIN_TOKEN, TELEGRAM_SECRET, WEB_SECRET, Chat
+from tests.integration.helpers import (
+    ADMIN_TOKEN,
+    LINK_SECRET,
+    TELEGRAM_SECRET,
+    WEB_SECRET,
+    Chat,
+)
 
 
 class ThreadedTelegram:
@@ -85,6 +91,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> I
             "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
             "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
             "TELEGRAM_API_BASE_URL": telegram.url,
+            # Signs the deep links that link chat accounts to customers.
+            "LINK_SECRET": LINK_SECRET,
         },
     )
     running.start()

@@ -14,6 +14,8 @@ from bot.services.web_identity import sign
 
 ADMIN_TOKEN = "integration-admin-token"
 TELEGRAM_SECRET = "integration-telegram-secret"
+LINK_SECRET = "integration-link-secret"
+
 WEB_SECRET = "integration-web-identity-secret"
 
 
