@@ -203,6 +203,21 @@ class RecommendConfig:
 
 
 @dataclass(frozen=True)
+class StudioConfig:
+    """The admin studio (bot/studio): editing the Rasa project, training, the deploy gate."""
+
+    project_dir: str = "rasa_project"  # the Rasa project the studio edits and trains
+    model_dir: str = "var/models/rasa"  # versioned models the studio trains (never rasa.model_dir)
+    max_accuracy_drop: float = 0.02  # refuse a model whose held-out accuracy drops more
+    holdout: str = "tests/data/nlu_holdout.yml"
+    test_stories: str = "rasa_project/tests/test_stories.yml"
+    rasa_urls: tuple[str, ...] = ()  # every Rasa server a new model goes to; empty: rasa.url
+    free_shipping_threshold: int = 99  # FAQ placeholder {free_shipping_threshold} (shop currency)
+    shipping_fee: int = 8  # FAQ placeholder {shipping_fee}
+    session_hours: float = 12.0  # admin login sessions last this long
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Secrets come from the environment only; None means not set."""
 
@@ -252,6 +267,7 @@ class Config:
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    studio: StudioConfig = field(default_factory=StudioConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     def require_admin_token(self) -> str:
@@ -291,6 +307,7 @@ _SECTIONS: dict[str, type] = {
     "recommend": RecommendConfig,
     "delivery": DeliveryConfig,
     "handoff": HandoffConfig,
+    "studio": StudioConfig,
 }
 
 
