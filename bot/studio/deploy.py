@@ -358,6 +358,27 @@ class Deployer:
                     finished_at=_now(),
                 )
             )
+        await self.ensure_baseline()
+
+    async def ensure_baseline(self) -> None:
+        """Before the studio's first deploy: record the model Rasa runs (``rasa.model_dir``)
+        as the active version "baseline", with the project files as they are now, so the
+        first deploy's diff shows the edits and a rollback can go back to it."""
+        if self.baseline_model is None or not self.baseline_model.exists():
+            return
+        async with self.engine.connect() as conn:
+            if (await conn.execute(select(studio_models.c.version).limit(1))).first():
+                return
+        snapshot = await asyncio.to_thread(self.store.snapshot)
+        await self._add_version(
+            "baseline",
+            path=self.baseline_model,
+            status="active",
+            metrics={},
+            snapshot=snapshot,
+            job_id=None,
+            previous=None,
+        )
 
     async def submit(self, *, author: str, activate: bool = True) -> int:
         """Queue a training job and start it in the background; its id. :class:`Busy` when
@@ -472,23 +493,18 @@ class Deployer:
 
         await self._update(job_id, stage="evaluate", progress=0.82)
         active = await self.active()
-        baseline = (
-            active["metrics"].get("holdout_accuracy") if active and active["metrics"] else None
-        )
-        if active is None and self.baseline_model is not None and self.baseline_model.exists():
-            await self._update(job_id, stage="evaluate the running model")
-            first = await self.evaluator.evaluate(work, self.baseline_model)
-            baseline = first.holdout_accuracy
-            await self._add_version(
-                "baseline",
-                path=self.baseline_model,
-                status="active",
-                metrics=asdict(first),
-                snapshot=snapshot,
-                job_id=None,
-                previous=None,
-            )
-            active = await self.active()
+        baseline = (active["metrics"] or {}).get("holdout_accuracy") if active else None
+        if active is not None and baseline is None and Path(active["path"]).exists():
+            # The running model was never measured (the one Rasa ran before the studio).
+            await self._update(job_id, stage="evaluate the active model")
+            measured = await self.evaluator.evaluate(work, Path(active["path"]))
+            baseline = measured.holdout_accuracy
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    update(studio_models)
+                    .where(studio_models.c.version == active["version"])
+                    .values(metrics=asdict(measured))
+                )
         await self._update(job_id, stage="evaluate", progress=0.9)
         result = await self.evaluator.evaluate(work, model)
         metrics: dict[str, Any] = {

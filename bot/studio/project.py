@@ -165,6 +165,8 @@ class ProjectStore:
             responses.update((doc.get("responses") or {}).keys())
             actions.update((doc.get("forms") or {}).keys())
         actions |= responses
+        # Retrieval actions: utter_faq answers with one of the utter_faq/<key> responses.
+        actions |= {name.partition("/")[0] for name in responses if "/" in name}
         return Domain(
             frozenset(intents),
             frozenset(actions),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import detect_language
-from bot.studio.overlap import index, normalise, overlap
+from bot.studio.overlap import index, overlap
 from bot.studio.project import LANGS, Domain, placeholders
 
 MAX_ANSWER = 2000
@@ -40,6 +40,10 @@ DEFAULT_ACTIONS = frozenset(
         "action_extract_slots",
     }
 )
+DEFAULT_INTENTS = frozenset({"nlu_fallback", "restart", "session_start", "back", "out_of_scope"})
+DEFAULT_SLOTS = frozenset({"requested_slot", "session_started_metadata"})
+# Rasa's built-in loops (active_loop steps may name them like forms).
+DEFAULT_LOOPS = frozenset({"action_two_stage_fallback"})
 STEP_KEYS = ("intent", "action", "user", "slot_was_set", "active_loop", "checkpoint", "or", "bot")
 
 
@@ -160,7 +164,7 @@ def check_nlu(
         raise AssertionError
     out: dict[str, list[str]] = {lang: [] for lang in LANGS}
     seen: dict[str, str] = {}
-    others = {normalise(text): name for name, text in other_intents if name != intent}
+    others = {_same(text): name for name, text in other_intents if name != intent}
     held = index(held_out)
     held_keys = list(held)
     total = 0
@@ -178,12 +182,13 @@ def check_nlu(
             if text.startswith(("- ", "#")):
                 problems.append(Problem(name, "must not start with '- ' or '#'"))
                 continue
-            key = normalise(text)
+            # Punctuation may tell two examples apart ("hello" and "hello?"); case and spaces not.
+            key = _same(text)
             if key in seen:
                 problems.append(Problem(name, f"duplicates {seen[key]}"))
                 continue
             seen[key] = name
-            if key and key != "0" and key in others:
+            if key in others:
                 problems.append(Problem(name, f"is already an example of intent {others[key]!r}"))
                 continue
             why = overlap(text, held, held_keys)
@@ -205,6 +210,10 @@ def check_nlu(
         problems.append(Problem("examples", f"at most {MAX_EXAMPLES} examples"))
     _raise(problems)
     return out
+
+
+def _same(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 def check_steps(kind: str, name: str, body: Mapping[str, Any], domain: Domain) -> dict[str, Any]:
@@ -254,7 +263,7 @@ def _check_step(
     value = step[key]
     if key == "intent":
         base = str(value).partition("/")[0]
-        if not isinstance(value, str) or base not in domain.intents:
+        if not isinstance(value, str) or base not in domain.intents | DEFAULT_INTENTS:
             problems.append(
                 Problem(f"{where}.intent", f"there is no intent {value!r} in the domain")
             )
@@ -269,11 +278,11 @@ def _check_step(
                 Problem(f"{where}.action", f"there is no action {value!r} in the domain")
             )
     elif key == "active_loop":
-        if value is not None and value not in domain.actions:
+        if value is not None and value not in domain.actions | DEFAULT_LOOPS:
             problems.append(Problem(f"{where}.active_loop", f"there is no form {value!r}"))
     elif key == "slot_was_set":
         for slot in _entity_names(value):
-            if slot not in domain.slots:
+            if slot not in domain.slots | DEFAULT_SLOTS:
                 problems.append(
                     Problem(f"{where}.slot_was_set", f"there is no slot {slot!r} in the domain")
                 )
