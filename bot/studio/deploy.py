@@ -494,7 +494,8 @@ class Deployer:
         await self._update(job_id, stage="evaluate", progress=0.82)
         active = await self.active()
         baseline = (active["metrics"] or {}).get("holdout_accuracy") if active else None
-        if active is not None and baseline is None and Path(active["path"]).exists():
+        measurable = active is not None and await asyncio.to_thread(Path(active["path"]).exists)
+        if active is not None and baseline is None and measurable:
             # The running model was never measured (the one Rasa ran before the studio).
             await self._update(job_id, stage="evaluate the active model")
             measured = await self.evaluator.evaluate(work, Path(active["path"]))
