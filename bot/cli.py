@@ -24,6 +24,7 @@ from bot.shop.importer import import_shop, load_export
 from bot.shop.seed import SeedError, seed_demo_shop
 from bot.shop.training import PrepareError, prepare_training
 from bot.storage.db import create_engine
+from bot.studio.commands import add_admin, add_studio
 
 T = TypeVar("T")
 Subparsers = Any  # argparse's _SubParsersAction is private
@@ -315,6 +316,8 @@ COMMANDS: list[Registrar] = [
     _add_sentiment,
     _add_segments,
     _add_insight,
+    add_studio,  # bot/studio/commands.py
+    add_admin,
 ]
 
 
