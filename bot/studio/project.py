@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from bot.config import Config
 from bot.i18n import detect_language
@@ -262,7 +262,10 @@ class ProjectStore:
                 if lang not in variations:
                     raise NotFound(key)
                 if str(variations[lang]["text"]).strip() != text:
-                    variations[lang]["text"] = text
+                    old = variations[lang]["text"]
+                    variations[lang]["text"] = (
+                        folded(text) if isinstance(old, FoldedScalarString) else text
+                    )
                     changed.append(key)
         if changed:
             self._dump(self.faq_path, doc)
@@ -397,6 +400,25 @@ class ProjectStore:
             for path in files
             if path.is_file()
         }
+
+
+def folded(text: str, width: int = 88) -> FoldedScalarString:
+    """``text`` as a ``>-`` block broken at spaces before ``width`` characters (as the domain
+    files are written by hand)."""
+    out = FoldedScalarString(text)
+    positions: list[int] = []
+    line_start = 0
+    last_space = -1
+    for i, char in enumerate(text):
+        if char == " ":
+            if i - line_start > width and last_space > line_start:
+                positions.append(last_space)
+                line_start = last_space + 1
+            last_space = i
+    if len(text) - line_start > width and last_space > line_start:
+        positions.append(last_space)
+    out.fold_pos = positions
+    return out
 
 
 def split_languages(examples: list[str]) -> dict[str, list[str]]:
