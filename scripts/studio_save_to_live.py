@@ -6,7 +6,7 @@ training job (validate, train, held-out + test-story gate, PUT /model) and asks 
 question every second until the new answer comes back. Prints the stages' times and how many
 questions went unanswered during the swap. Models go to var/models/rasa/.
 
-    .venv/bin/python scripts/studio_save_to_live.py
+    .venv/bin/python scripts/studio_save_to_live.py ["sentence added to the answer"]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from bot.studio.deploy import Deployer  # noqa: E402
 from bot.studio.editing import Editor  # noqa: E402
 
 QUESTION = "how much does shipping cost?"
-MARK = "Orders ship from Shanghai."
+MARK = sys.argv[1] if len(sys.argv) > 1 else "Orders ship from Shanghai."
 
 
 def free_port() -> int:

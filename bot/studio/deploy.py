@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
+import json
 import logging
 import os
 import re
@@ -197,33 +198,47 @@ class RasaCli:
         return model
 
     async def evaluate(self, project: Path, model: Path) -> Evaluation:
+        """``rasa test nlu`` on the held-out file, then ``rasa test core`` on the test stories
+        (as ``make eval`` and ``make rasa-test`` run them)."""
         with tempfile.TemporaryDirectory(prefix="studio-test-") as tmp:
-            out = Path(tmp)
+            nlu_out, core_out = Path(tmp) / "nlu", Path(tmp) / "core"
             rc, tail = await _run(
                 [
                     "test",
+                    "nlu",
                     "--model",
                     str(model),
                     "--nlu",
                     str(self.holdout),
-                    "--stories",
-                    str(self.test_stories),
                     "--out",
-                    str(out),
+                    str(nlu_out),
                 ],
                 project,
             )
-            report = out / "intent_report.json"
+            report = nlu_out / "intent_report.json"
             if not report.exists():
-                raise DeployError(f"rasa test wrote no intent report (exit {rc}):\n{tail}")
-            accuracy = float(yaml.safe_load(report.read_text(encoding="utf-8"))["accuracy"])
-            failed_doc = out / "failed_test_stories.yml"
-            failed = (
-                yaml.safe_load(failed_doc.read_text(encoding="utf-8"))
-                if (failed_doc.exists())
-                else None
+                raise DeployError(f"rasa test nlu wrote no intent report (exit {rc}):\n{tail}")
+            accuracy = float(json.loads(report.read_text(encoding="utf-8"))["accuracy"])
+            rc, tail = await _run(
+                [
+                    "test",
+                    "core",
+                    "--model",
+                    str(model),
+                    "--stories",
+                    str(self.test_stories),
+                    "--out",
+                    str(core_out),
+                ],
+                project,
             )
-            names = [str(s.get("story")) for s in (failed or {}).get("stories") or []]
+            failed_doc = core_out / "failed_test_stories.yml"
+            if not failed_doc.exists():
+                raise DeployError(f"rasa test core wrote no story report (exit {rc}):\n{tail}")
+            failed = yaml.safe_load(failed_doc.read_text(encoding="utf-8"))
+            names = [
+                str(s.get("story")).split(" (/")[0] for s in (failed or {}).get("stories") or []
+            ]
         stories = yaml.safe_load(self.test_stories.read_text(encoding="utf-8")) or {}
         return Evaluation(accuracy, len(stories.get("stories") or []), names)
 
