@@ -202,6 +202,8 @@ class ProjectStore:
 
     def faq(self) -> dict[str, dict[str, Any]]:
         """key -> {"zh", "en"} (with placeholders, as edited) and "rendered" {"zh", "en"}."""
+        if not self.faq_path.exists():
+            return {}  # a project without FAQ answers
         doc = yaml.safe_load(self.faq_path.read_text(encoding="utf-8")) or {}
         templates = self._templates()
         found: dict[str, dict[str, Any]] = {}
@@ -252,7 +254,11 @@ class ProjectStore:
 
     def _render_into_domain(self, texts: Mapping[str, Mapping[str, str]]) -> list[str]:
         """Write the rendered ``texts`` (key -> zh/en) into domain/faq.yml; the changed keys."""
+        if not texts:
+            return []
         doc = self._load(self.faq_path)
+        if doc is None:
+            raise NotFound(next(iter(texts)))
         responses = doc["responses"]
         changed = []
         for key, by_lang in texts.items():
