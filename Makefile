@@ -61,6 +61,7 @@ prepare-training: seed
 	$(PY) -m bot prepare-training
 
 train: prepare-training rasa-env train-sentiment train-recsys
+	$(PY) -m bot studio render-faq
 	$(RASA_ENV) $(RASA) train --domain domain --data data --config config.yml --fixed-model-name shop --out models --num-threads 2
 
 # --- sentiment model: retrained only when its code or data changed (about a minute) ---------

@@ -25,6 +25,7 @@ from bot.shop.importer import import_shop, load_export
 from bot.shop.seed import SeedError, seed_demo_shop
 from bot.shop.training import PrepareError, prepare_training
 from bot.storage.db import create_engine
+from bot.studio.commands import add_admin, add_studio
 
 T = TypeVar("T")
 Subparsers = Any  # argparse's _SubParsersAction is private
@@ -396,6 +397,8 @@ COMMANDS: list[Registrar] = [
     _add_insight,
     _add_identity,
     add_privacy_command,
+    add_studio,  # bot/studio/commands.py
+    add_admin,
 ]
 
 

@@ -243,6 +243,21 @@ class AccessConfig:
 
 
 @dataclass(frozen=True)
+class StudioConfig:
+    """The admin studio (bot/studio): editing the Rasa project, training, the deploy gate."""
+
+    project_dir: str = "rasa_project"  # the Rasa project the studio edits and trains
+    model_dir: str = "var/models/rasa"  # versioned models the studio trains (never rasa.model_dir)
+    max_accuracy_drop: float = 0.02  # refuse a model whose held-out accuracy drops more
+    holdout: str = "tests/data/nlu_holdout.yml"
+    test_stories: str = "rasa_project/tests/test_stories.yml"
+    rasa_urls: tuple[str, ...] = ()  # every Rasa server a new model goes to; empty: rasa.url
+    free_shipping_threshold: int = 99  # FAQ placeholder {free_shipping_threshold} (shop currency)
+    shipping_fee: int = 8  # FAQ placeholder {shipping_fee}
+    session_hours: float = 12.0  # admin login sessions last this long
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Secrets come from the environment only; None means not set."""
 
@@ -298,6 +313,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
+    studio: StudioConfig = field(default_factory=StudioConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     def require_admin_token(self) -> str:
@@ -340,6 +356,7 @@ _SECTIONS: dict[str, type] = {
     "delivery": DeliveryConfig,
     "handoff": HandoffConfig,
     "access": AccessConfig,
+    "studio": StudioConfig,
 }
 
 

@@ -28,8 +28,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.sentiment", "bot.recsys", "bot.insight"),
     # the domain: orders, catalog, after-sales, tickets, complaints; the handoff rules
     ("bot.services", "bot.handoff.rules"),
-    # the demo shop's seeder and the catalog importer (tools over the domain)
-    ("bot.shop",),
+    # the demo shop's seeder and the catalog importer (tools over the domain); the admin
+    # studio's project store, deploy gate and accounts
+    ("bot.shop", "bot.studio"),
     # the gateway's message pipeline and the Rasa custom actions (two processes)
     ("bot.core", "bot.actions"),
     # handing a conversation to staff

@@ -1,0 +1,237 @@
+"""``python -m bot studio ...`` and ``python -m bot admin ...``: the studio for scripts.
+
+- ``studio faq list`` / ``studio faq set KEY --zh TEXT --en TEXT``
+- ``studio nlu add INTENT [--zh EXAMPLE]... [--en EXAMPLE]...``
+- ``studio render-faq``: render the FAQ answers' placeholders from config.yml (``make train``)
+- ``studio train [--no-activate]``: one training job in this process, behind the deploy gate
+- ``studio rollback`` / ``studio status``
+- ``admin add-user NAME --role editor|reviewer|owner`` (password from a prompt or stdin)
+
+Edits and jobs are validated, audited and gated exactly as through the admin API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Config, load_config
+from bot.storage.db import create_engine, create_schema
+from bot.studio import accounts
+from bot.studio.deploy import Busy, Deployer, NoPrevious
+from bot.studio.editing import Editor
+from bot.studio.project import NotFound
+from bot.studio.validate import Invalid
+
+T = TypeVar("T")
+
+
+class StudioCommandError(ValueError):
+    """A studio command failed in a way the user can fix."""
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(path=args.config)
+
+
+def _author(args: argparse.Namespace) -> str:
+    return str(args.author or f"cli:{os.environ.get('USER', 'unknown')}")
+
+
+def _with_engine(cfg: Config, work: Callable[[AsyncEngine], Coroutine[Any, Any, T]]) -> T:
+    async def runner() -> T:
+        engine = create_engine(cfg.database.url)
+        try:
+            await create_schema(engine)
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _problems(exc: Invalid) -> StudioCommandError:
+    return StudioCommandError(
+        "nothing was saved:\n" + "\n".join(f"  {p.field}: {p.error}" for p in exc.problems)
+    )
+
+
+# --- studio ---------------------------------------------------------------------------------
+def add_studio(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "studio", help="edit FAQ answers and examples, train behind the deploy gate, roll back"
+    )
+    parser.add_argument("--author", default=None, help="name in the audit log (default cli:$USER)")
+    sub = parser.add_subparsers(dest="studio_command", metavar="STUDIO_COMMAND", required=True)
+    faq = sub.add_parser("faq", help="FAQ answers").add_subparsers(
+        dest="faq_command", required=True
+    )
+    faq.add_parser("list", help="every answer in zh and en").set_defaults(handler=_faq_list)
+    faq_set = faq.add_parser("set", help="save one answer (both languages)")
+    faq_set.add_argument("key")
+    faq_set.add_argument("--zh", required=True)
+    faq_set.add_argument("--en", required=True)
+    faq_set.set_defaults(handler=_faq_set)
+    nlu = sub.add_parser("nlu", help="training examples").add_subparsers(
+        dest="nlu_command", required=True
+    )
+    nlu_add = nlu.add_parser("add", help="add examples to an intent")
+    nlu_add.add_argument("intent")
+    nlu_add.add_argument("--zh", action="append", default=[], help="a Chinese example (repeat)")
+    nlu_add.add_argument("--en", action="append", default=[], help="an English example (repeat)")
+    nlu_add.set_defaults(handler=_nlu_add)
+    sub.add_parser(
+        "render-faq", help="render the FAQ answers' {placeholders} from config into the domain"
+    ).set_defaults(handler=_render_faq)
+    train = sub.add_parser("train", help="validate, train, evaluate, gate and activate a model")
+    train.add_argument("--no-activate", action="store_true", help="train and gate only")
+    train.set_defaults(handler=_train)
+    sub.add_parser("rollback", help="hot-swap back to the previous good version").set_defaults(
+        handler=_rollback
+    )
+    sub.add_parser("status", help="the active version, versions and recent jobs").set_defaults(
+        handler=_status
+    )
+
+
+def _faq_list(args: argparse.Namespace) -> int:
+    _print(asyncio.run(Editor.from_config(_config(args)).faq()))
+    return 0
+
+
+def _faq_set(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    editor = Editor.from_config(cfg)
+    body = {"zh": args.zh, "en": args.en}
+    try:
+        saved = _with_engine(
+            cfg, lambda engine: editor.set_faq(engine, args.key, body, author=_author(args))
+        )
+    except Invalid as exc:
+        raise _problems(exc) from None
+    except NotFound:
+        raise StudioCommandError(f"there is no FAQ answer {args.key!r}") from None
+    print(f"Saved {args.key}{'' if saved['changed'] else ' (unchanged)'}; train to make it live.")
+    return 0
+
+
+def _nlu_add(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    editor = Editor.from_config(cfg)
+    try:
+        saved = _with_engine(
+            cfg,
+            lambda engine: editor.add_examples(
+                engine, args.intent, {"zh": args.zh, "en": args.en}, author=_author(args)
+            ),
+        )
+    except Invalid as exc:
+        raise _problems(exc) from None
+    counts = {lang: len(v) for lang, v in saved["examples"].items()}
+    print(f"Saved {args.intent}: {counts['zh']} zh and {counts['en']} en examples.")
+    return 0
+
+
+def _render_faq(args: argparse.Namespace) -> int:
+    changed = Editor.from_config(_config(args)).store.render_faq()
+    print(f"Rendered the FAQ answers from config: {', '.join(changed) or 'nothing changed'}.")
+    return 0
+
+
+def _deployer(cfg: Config, engine: AsyncEngine) -> Deployer:
+    return Deployer.from_config(cfg, engine, Editor.from_config(cfg).store)
+
+
+def _train(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+
+    async def work(engine: AsyncEngine) -> dict[str, Any]:
+        deployer = _deployer(cfg, engine)
+        await deployer.ensure_baseline()
+        try:
+            job_id = await deployer.submit(author=_author(args), activate=not args.no_activate)
+        except Busy as exc:
+            raise StudioCommandError(str(exc)) from None
+        last = None
+        while deployer._tasks:
+            await asyncio.sleep(2)
+            job = await deployer.job(job_id)
+            assert job is not None
+            line = f"job {job_id}: {job['status']} {job['stage'] or ''} {job['progress']:.0%}"
+            if line != last:
+                print(line, file=sys.stderr)
+                last = line
+        await deployer.wait()
+        found = await deployer.job(job_id)
+        assert found is not None
+        return found
+
+    job = _with_engine(cfg, work)
+    _print(job)
+    return 0 if job["status"] == "succeeded" else 1
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+
+    async def work(engine: AsyncEngine) -> dict[str, Any]:
+        try:
+            return await _deployer(cfg, engine).rollback(author=_author(args))
+        except NoPrevious as exc:
+            raise StudioCommandError(str(exc)) from None
+
+    done = _with_engine(cfg, work)
+    print(f"Active: {done['active']['version']} (rolled back {done['rolled_back']}).")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+
+    async def work(engine: AsyncEngine) -> dict[str, Any]:
+        deployer = _deployer(cfg, engine)
+        return {"active": await deployer.active(), "versions": await deployer.versions(10)}
+
+    _print(_with_engine(cfg, work))
+    return 0
+
+
+# --- admin users ----------------------------------------------------------------------------
+def add_admin(subparsers: Any) -> None:
+    parser = subparsers.add_parser("admin", help="accounts of the admin pages")
+    sub = parser.add_subparsers(dest="admin_command", metavar="ADMIN_COMMAND", required=True)
+    add = sub.add_parser("add-user", help="add a user (the password is asked for)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=accounts.ROLES)
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(handler=_add_user)
+
+
+def _add_user(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if getpass.getpass("Again: ") != password:
+            raise StudioCommandError("the passwords differ; nothing was saved")
+    cfg = _config(args)
+    try:
+        _with_engine(cfg, lambda engine: accounts.add_user(engine, args.name, args.role, password))
+    except accounts.AccountError as exc:
+        raise StudioCommandError(str(exc)) from None
+    print(f"Added {args.name} ({args.role}).")
+    return 0

@@ -1,0 +1,148 @@
+"""Saving edits of the Rasa project: validate, write the files, record an audit row."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Config, resolve_repo_path
+from bot.storage.studio_schema import studio_audit
+from bot.studio import validate
+from bot.studio.overlap import nlu_examples, story_user_turns
+from bot.studio.project import NotFound, ProjectStore, policy_values
+
+MAX_AUTHOR = 100
+
+
+async def record(
+    engine: AsyncEngine, *, author: str, kind: str, name: str, before: Any, after: Any
+) -> int:
+    """One audit row; its id."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            insert(studio_audit).values(
+                created_at=datetime.now(UTC),
+                author=author[:MAX_AUTHOR],
+                kind=kind,
+                name=name[:200],
+                before=before,
+                after=after,
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+
+async def history(
+    engine: AsyncEngine, *, kind: str | None = None, name: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    query = select(studio_audit).order_by(studio_audit.c.id.desc()).limit(limit)
+    if kind is not None:
+        query = query.where(studio_audit.c.kind == kind)
+    if name is not None:
+        query = query.where(studio_audit.c.name == name)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    return [
+        {**dict(row), "created_at": row["created_at"].isoformat().replace("+00:00", "Z")}
+        for row in rows
+    ]
+
+
+@dataclass
+class Editor:
+    """The studio's edits of one Rasa project."""
+
+    store: ProjectStore
+    holdout: Path
+    test_stories: Path
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Editor:
+        return cls(
+            ProjectStore(resolve_repo_path(cfg.studio.project_dir), policy_values(cfg)),
+            resolve_repo_path(cfg.studio.holdout),
+            resolve_repo_path(cfg.studio.test_stories),
+        )
+
+    def held_out(self) -> list[str]:
+        phrasings = (
+            [text for _intent, text in nlu_examples(self.holdout)]
+            if (self.holdout.exists())
+            else []
+        )
+        if self.test_stories.exists():
+            phrasings += story_user_turns(self.test_stories)
+        return phrasings
+
+    # --- FAQ ---------------------------------------------------------------------------------
+    async def faq(self) -> dict[str, dict[str, Any]]:
+        return await asyncio.to_thread(self.store.faq)
+
+    async def set_faq(
+        self, engine: AsyncEngine, key: str, body: dict[str, Any], *, author: str
+    ) -> dict[str, Any]:
+        texts = validate.check_faq(key, body, self.store.values)
+        before, after = await asyncio.to_thread(self.store.set_faq, key, texts)
+        if before != after:
+            await record(engine, author=author, kind="faq", name=key, before=before, after=after)
+        return {"key": key, **(await self.faq())[key], "changed": before != after}
+
+    # --- NLU ---------------------------------------------------------------------------------
+    async def nlu(self, intent: str) -> dict[str, list[str]]:
+        validate.check_intent_exists(intent, self.store.domain())
+        found = await asyncio.to_thread(self.store.nlu, intent)
+        return found if found is not None else {"zh": [], "en": []}
+
+    async def set_nlu(
+        self, engine: AsyncEngine, intent: str, body: dict[str, Any], *, author: str
+    ) -> dict[str, Any]:
+        validate.check_intent_exists(intent, self.store.domain())
+        examples = validate.check_nlu(
+            intent,
+            body,
+            other_intents=await asyncio.to_thread(self.store.all_examples),
+            held_out=await asyncio.to_thread(self.held_out),
+        )
+        before, after = await asyncio.to_thread(self.store.set_nlu, intent, examples)
+        if before != after:
+            await record(engine, author=author, kind="nlu", name=intent, before=before, after=after)
+        return {"intent": intent, "examples": after, "changed": before != after}
+
+    async def add_examples(
+        self, engine: AsyncEngine, intent: str, new: dict[str, list[str]], *, author: str
+    ) -> dict[str, Any]:
+        current = await self.nlu(intent)
+        merged = {lang: [*current[lang], *new.get(lang, [])] for lang in ("zh", "en")}
+        return await self.set_nlu(engine, intent, {"examples": merged}, author=author)
+
+    # --- rules and stories -------------------------------------------------------------------
+    async def steps(self, kind: str, name: str) -> dict[str, Any]:
+        found = await asyncio.to_thread(self.store.steps, kind, name)
+        if found is None:
+            raise NotFound(name)
+        return found
+
+    async def set_steps(
+        self, engine: AsyncEngine, kind: str, name: str, body: dict[str, Any], *, author: str
+    ) -> dict[str, Any]:
+        clean = validate.check_steps(kind, name, body, self.store.domain())
+        before, after = await asyncio.to_thread(self.store.set_steps, kind, name, clean)
+        changed = before is None or {k: v for k, v in before.items() if k != "file"} != {
+            k: v for k, v in after.items() if k != "file"
+        }
+        if changed:
+            await record(
+                engine,
+                author=author,
+                kind=kind[:-1] if kind == "rules" else "story",
+                name=name,
+                before=before,
+                after=after,
+            )
+        return {"name": name, **after, "created": before is None, "changed": changed}
