@@ -290,17 +290,19 @@ def test_the_action_server_killed_mid_conversation_loses_and_repeats_nothing(
     assert first.status == 200 and answer_texts(first.body["messages"])
     stack.kill("actions")
     faulty.faults.append("action server killed")
-    complaint = COMPLAINT.format(n="three")
-    held = post(stack, sender, complaint)
-    assert held.status == 503, held.body  # the holding reply, not an empty answer
-    assert [m.get("text") for m in held.body["messages"]] == [HOLDING_TEXT["en"]]
-    waiting = post(stack, sender, "what is your return policy?")
-    assert waiting.status == 503 and answer_texts(waiting.body["messages"]) == []
-    time.sleep(3)  # retries while it is down
-    statuses = [r[1] for r in inbox_rows(stack, f"web:{sender}")]
-    assert statuses[0] == "done" and set(statuses[1:]) <= {"pending", "processing"}, statuses
-    stack.start_actions()
-    wait_actions(stack)
+    try:
+        complaint = COMPLAINT.format(n="three")
+        held = post(stack, sender, complaint)
+        assert held.status == 503, held.body  # the holding reply, not an empty answer
+        assert [m.get("text") for m in held.body["messages"]] == [HOLDING_TEXT["en"]]
+        waiting = post(stack, sender, "what is your return policy?")
+        assert waiting.status == 503 and answer_texts(waiting.body["messages"]) == []
+        time.sleep(3)  # retries while it is down
+        statuses = [r[1] for r in inbox_rows(stack, f"web:{sender}")]
+        assert statuses[0] == "done" and set(statuses[1:]) <= {"pending", "processing"}, statuses
+    finally:  # the next tests need it whatever happened here
+        stack.start_actions()
+        wait_actions(stack)
     wait_until(lambda: all_answered(stack, f"web:{sender}", 3), 90, "answered once it is back")
     result = tally(stack, f"web:{sender}", stream)
     assert (result.lost, result.duplicated, result.empty_answers) == (0, 0, 0), result
