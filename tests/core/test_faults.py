@@ -186,9 +186,13 @@ async def test_a_response_not_written_goes_to_the_push_channel(
     await asyncio.sleep(0.1)
     assert sender.sent == []  # held for the response, not sent by the worker
     await pipeline.inline_lost(reply, "client went away")
-    await eventually(lambda: _true(len(sender.sent) == 1))
-    [row] = await rows(engine, outbox)
-    assert (row["status"], row["delivered_inline"]) == ("sent", False)  # on the push stream
+
+    async def pushed() -> bool:
+        [row] = await rows(engine, outbox)
+        return (row["status"], row["delivered_inline"]) == ("sent", False)  # the push stream
+
+    await eventually(pushed)
+    assert len(sender.sent) == 1
 
 
 async def test_a_written_response_is_delivered_once(
