@@ -204,10 +204,11 @@ class Pipeline:
         replies count as delivered only once the caller reports the response written
         (:meth:`inline_written`, else :meth:`inline_lost`; ``Reply.held_ids``).
 
-        A repeated message (the same sender's same ``dedupe_key``) is not processed again;
-        with ``wait_s`` it gets the first one's answer, waiting for it if it is not ready:
-        the replies not yet delivered, and those already handed back in an HTTP response
-        (not those the push channel delivered).
+        A repeated message (the same sender's same ``dedupe_key``) is not processed again.
+        With ``wait_s`` and ``hold_inline`` it gets the first one's answer, waiting for it if
+        it is not ready: the replies not yet delivered (claimed and held like a first answer)
+        and those already handed back in an HTTP response, not those the push channel
+        delivered. With ``wait_s`` alone it gets the stored replies and claims nothing.
         """
         conversation_id = message.conversation_id
         inline_until = self.clock() + timedelta(seconds=wait_s) if wait_s else None
@@ -219,9 +220,16 @@ class Pipeline:
             )
         if accepted.duplicate:
             logger.info("%s: repeated delivery of inbox #%d", conversation_id, accepted.id)
-            if not wait_s:
-                return Reply(conversation_id, accepted.id, "duplicate")
-            return await self._repeat(conversation_id, accepted.id, wait_s, hold_inline)
+            if wait_s and hold_inline:
+                return await self._repeat(conversation_id, accepted.id, wait_s)
+            # Channels that claim for themselves (WeChat's passive reply) get what was stored.
+            previous = await self.outbox.for_inbox(accepted.id) if wait_s else []
+            return Reply(
+                conversation_id,
+                accepted.id,
+                "duplicate",
+                messages=tuple(i.message for i in previous if i.kind == "reply"),
+            )
         if wait_s is None:
             self._spawn(self._drain(conversation_id, retry_now=True))
             return Reply(conversation_id, accepted.id, "queued")
@@ -256,9 +264,7 @@ class Pipeline:
             conversation_id, accepted.id, outcome, language, messages, error, stand_in, held
         )
 
-    async def _repeat(
-        self, conversation_id: str, inbox_id: int, wait_s: float, hold_inline: bool
-    ) -> Reply:
+    async def _repeat(self, conversation_id: str, inbox_id: int, wait_s: float) -> Reply:
         """A repeated request: the first one's answer (see :meth:`submit`)."""
         deadline = time.monotonic() + wait_s
         self.wake()
@@ -270,9 +276,7 @@ class Pipeline:
                 return Reply(conversation_id, inbox_id, "duplicate", error=TIMEOUT_ERROR)
             await asyncio.sleep(DUPLICATE_POLL_S)
         before = await self.outbox.inline_delivered(inbox_id)
-        claimed = await self.outbox.claim_inline(
-            inbox_id, hold_s=self.lease_s if hold_inline else None
-        )
+        claimed = await self.outbox.claim_inline(inbox_id, hold_s=self.lease_s)
         rows = sorted([*before, *claimed], key=lambda i: i.id)
         language = known_language(item.language) if item is not None else None
         return Reply(
@@ -281,7 +285,7 @@ class Pipeline:
             "duplicate",
             language,
             tuple(i.message for i in rows if i.kind != "holding"),
-            held_ids=tuple(i.id for i in claimed) if hold_inline else (),
+            held_ids=tuple(i.id for i in claimed),
         )
 
     async def inline_written(self, reply: Reply) -> None:
