@@ -105,7 +105,7 @@ async def test_the_action_server_down_is_retried_never_an_empty_answer(
     assert [m.text for m in first.messages] == [HOLDING_TEXT["en"]]
     await asyncio.sleep(0.3)  # several retries while it is down
     [row, later] = await rows(engine, inbox)
-    assert (row["status"], later["status"]) == ("pending", "pending")
+    assert {row["status"], later["status"]} <= {"pending", "processing"}  # (a retry running)
     assert row["last_error"].startswith(ACTIONS_DOWN_ERROR)
     assert fake_rasa.handled() == []  # nothing was sent to Rasa while the check failed
     actions.up = True
