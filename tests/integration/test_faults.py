@@ -142,6 +142,11 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
     running.start()
     try:
         running.wait_ready()
+        # Rasa's first answers after a start can take longer than the short timeout here.
+        post(running, "fault-warm-up", "hi")
+        wait_until(lambda: all_answered(running, "web:fault-warm-up", 1), 120, "warmed up")
+        post(running, "fault-warm-up", COMPLAINT.format(n="zero"))
+        wait_until(lambda: all_answered(running, "web:fault-warm-up", 2), 120, "warmed up")
         yield FaultStack(running, proxy)
     finally:
         running.stop()
