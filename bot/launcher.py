@@ -117,7 +117,10 @@ class Stack:
         env["ACTION_SERVER_URL"] = self.actions_url
         env["GATEWAY_PORT"] = str(self.ports.gateway)
         env["GATEWAY_HOST"] = self.ports.gateway_host
-        env["ACTION_ENDPOINT_URL"] = f"{self.actions_url}/webhook"
+        # Where Rasa calls the actions; extra_env may put something in between (fault tests).
+        env["ACTION_ENDPOINT_URL"] = (
+            self.extra_env.get("ACTION_ENDPOINT_URL") or f"{self.actions_url}/webhook"
+        )
         sqlite_path = resolve_sqlite_path(normalise_url(self.database_url))
         if sqlite_path is not None:
             env["RASA_TRACKER_STORE_DB"] = str(sqlite_path)
@@ -167,13 +170,7 @@ class Stack:
             raise RuntimeError(f"no trained model at {self.model_path}: run `make train` first")
         env = self._env()
         python = sys.executable
-        actions_env = dict(env, SANIC_HOST="127.0.0.1")
-        self._spawn(
-            "actions",
-            [python, "-m", "rasa_sdk", "--actions", "bot.actions", "-p", str(self.ports.actions)],
-            REPO_ROOT,
-            actions_env,
-        )
+        self.start_actions()
         rasa_env = dict(env)
         rasa_env["PYTHONPATH"] = str(RASA_DIR)
         if sqlite_path := env.get("RASA_TRACKER_STORE_DB"):
@@ -200,6 +197,19 @@ class Stack:
         ]
         self._spawn("rasa", rasa_cmd, RASA_DIR, rasa_env)
         self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
+
+    def start_actions(self) -> None:
+        """Start the action server (again, after :meth:`kill`)."""
+        env = dict(self._env(), SANIC_HOST="127.0.0.1")
+        cmd = [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions"]
+        self._spawn("actions", [*cmd, "-p", str(self.ports.actions)], REPO_ROOT, env)
+
+    def kill(self, name: str) -> None:
+        """Kill one process at once (SIGKILL), as a crash would (fault tests)."""
+        proc = self.procs.pop(name)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
     def wait_ready(self, timeout_s: float = 240.0) -> None:
         """Block until every process answers its health URL; raise with the log tail if not."""

@@ -87,6 +87,20 @@ def sync_url(database_url: str) -> str:
     )
 
 
+def _begin_immediate(engine: sa.Engine) -> None:
+    """Take SQLite's write lock when a transaction begins: a transaction that read first and
+    writes after another process (the running gateway) committed fails at once with
+    "database is locked" (WAL snapshot), where one that waits for the lock just waits."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class ShopFactory:
     """Creates records in one shop database; ``now`` is the test's clock (UTC)."""
 
@@ -96,6 +110,8 @@ class ShopFactory:
         self.engine = sa.create_engine(
             sync_url(database_url), connect_args={"timeout": 30} if "sqlite" in database_url else {}
         )
+        if "sqlite" in database_url:
+            _begin_immediate(self.engine)
         self.now = now or datetime.now(UTC)
         self.tz = ZoneInfo(timezone)
         self.rng = random.Random(uuid.uuid4().int)

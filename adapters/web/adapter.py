@@ -35,6 +35,7 @@ from bot.core.http import (
     json_response,
     optional_string,
     read_json_object,
+    write_now,
 )
 from bot.core.message import EXTERNAL_ID_RE, IncomingMessage
 from bot.core.outbox import OutboxItem
@@ -301,11 +302,22 @@ class WebAdapter:
                 wait,
             )
         pipeline = self.pipeline()
-        reply = await pipeline.submit(message, dedupe_key=message_id, wait_s=pipeline.lease_s)
+        reply = await pipeline.submit(
+            message, dedupe_key=message_id, wait_s=pipeline.lease_s, hold_inline=True
+        )
         data: dict[str, Any] = {"messages": [m.to_json() for m in reply.messages]}
         if reply.error is not None:
-            return json_response({"error": reply.error, **data}, status=503)
-        return json_response(data)
+            response = json_response({"error": reply.error, **data}, status=503)
+        else:
+            response = json_response(data)
+        # The answer counts as delivered once written; if the page went away it goes to the
+        # push stream (and a retry with the same message_id gets what is still undelivered).
+        failure = await write_now(request, response)
+        if failure is None:
+            await pipeline.inline_written(reply)
+        else:
+            await pipeline.inline_lost(reply, failure)
+        return response
 
     async def guest(self, request: web.Request) -> web.Response:
         """``POST /api/chat/guest``: a new random guest sender id and its ``identity_hash``.

@@ -37,8 +37,20 @@ def latest_text(tracker: Tracker) -> str:
 
 
 def message_id(tracker: Tracker) -> str:
-    """An id of the latest user message, stable when Rasa retries the action."""
+    """An id of the latest user message, stable when it is handled again.
+
+    The gateway's inbox id (in the message metadata) when there is one: Rasa gives each
+    delivery of a message a new random ``message_id``, so a message the gateway sends again
+    (after a Rasa timeout, the action server down) would otherwise repeat its side effects.
+    Without the gateway (``rasa shell``, tests): Rasa's message id, else the timestamp.
+    """
     event = latest_user_event(tracker) or {}
+    metadata = event.get("metadata")
+    inbox_id = metadata.get("inbox_id") if isinstance(metadata, dict) else None
+    if isinstance(inbox_id, str) and inbox_id.isdigit():
+        inbox_id = int(inbox_id)
+    if isinstance(inbox_id, int) and not isinstance(inbox_id, bool):
+        return f"inbox-{inbox_id}"
     return str(event.get("message_id") or event.get("timestamp") or "")
 
 
@@ -81,7 +93,8 @@ async def current_customer_id(tracker: Tracker, engine: AsyncEngine) -> str | No
 
 
 def message_key(prefix: str, tracker: Tracker) -> str:
-    """An idempotency key for one request per user message: "<prefix>:<sender>:<message id>"."""
+    """An idempotency key for one request per user message: "<prefix>:<sender>:<message id>"
+    (the gateway's inbox id, see :func:`message_id`)."""
     return f"{prefix}:{tracker.sender_id}:{message_id(tracker)}"
 
 

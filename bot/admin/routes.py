@@ -7,6 +7,9 @@
   "staff"?: str}``: staff move a ticket; the customer is told through the ticket notifier
   the gateway sets under :data:`NOTIFIER_KEY`. 400 names the bad field, 404 an unknown id,
   409 a transition the ticket's kind does not allow (with the allowed ones).
+- ``GET /api/admin/outbox?state=dead``: bot messages in one delivery state, newest first
+  (``state``: ``dead`` (the default: given up after their attempts or refused for good),
+  ``pending``, ``sending`` or ``sent``; ``limit``, ``before_id`` to page).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bot.core.http import (
     optional_string,
     read_json_object,
 )
+from bot.core.outbox import OUTBOX_STATES, Outbox, OutboxItem
 from bot.services.ticket_states import (
     STAFF_ACTOR_PREFIX,
     InvalidTransition,
@@ -82,12 +86,7 @@ async def tickets(request: web.Request) -> web.Response:
     kind = optional_string(
         query, "kind", max_length=30, pattern=_KIND_RE, expected="a ticket kind like return"
     )
-    raw_limit = optional_string(
-        query, "limit", max_length=4, pattern=re.compile(r"[0-9]+"), expected="1-1000"
-    )
-    limit = int(raw_limit) if raw_limit is not None else 200
-    if not 1 <= limit <= MAX_LIMIT:
-        raise RequestError(400, f"`limit` must be between 1 and {MAX_LIMIT}, got {limit}", "limit")
+    limit = _limit(query, default=200)
     found = await list_tickets(
         request.app[ENGINE_KEY],
         customer_id=customer_id,
@@ -96,6 +95,55 @@ async def tickets(request: web.Request) -> web.Response:
         limit=limit,
     )
     return json_response([ticket_to_json(t) for t in found])
+
+
+def _limit(query: Any, *, default: int) -> int:
+    raw_limit = optional_string(
+        query, "limit", max_length=4, pattern=re.compile(r"[0-9]+"), expected="1-1000"
+    )
+    limit = int(raw_limit) if raw_limit is not None else default
+    if not 1 <= limit <= MAX_LIMIT:
+        raise RequestError(400, f"`limit` must be between 1 and {MAX_LIMIT}, got {limit}", "limit")
+    return limit
+
+
+def _outbox_json(item: OutboxItem) -> dict[str, Any]:
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": item.id,
+        "state": item.status,
+        "conversation_id": item.conversation_id,
+        "channel": item.channel,
+        "kind": item.kind,
+        "inbox_id": item.inbox_id,
+        "attempts": item.attempts,
+        "last_error": item.last_error,
+        "created_at": when(item.created_at),
+        "next_attempt_at": when(item.next_attempt_at),
+        "sent_at": when(item.sent_at),
+        "message": dict(item.message.to_json()),
+    }
+
+
+async def outbox_rows(request: web.Request) -> web.Response:
+    """Outbox rows in one ``state`` (default ``dead``), newest first."""
+    require_admin(request)
+    query = request.query
+    state = query.get("state", "dead")
+    if state not in OUTBOX_STATES:
+        raise RequestError(
+            400, f"`state` must be one of {', '.join(OUTBOX_STATES)}, got {state[:30]!r}", "state"
+        )
+    limit = _limit(query, default=100)
+    raw_before = optional_string(
+        query, "before_id", max_length=18, pattern=re.compile(r"[0-9]+"), expected="an outbox id"
+    )
+    found = await Outbox(request.app[ENGINE_KEY]).listing(
+        states=(state,), limit=limit, before_id=int(raw_before) if raw_before else None
+    )
+    return json_response([_outbox_json(i) for i in found])
 
 
 _TICKET_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,40}")
@@ -182,3 +230,4 @@ def setup(app: web.Application, *, admin_token: str | None) -> None:
     app.router.add_get("/api/admin/tickets", tickets)
     app.router.add_get("/api/admin/tickets/{ticket_id}", ticket_detail)
     app.router.add_post("/api/admin/tickets/{ticket_id}/transition", ticket_transition)
+    app.router.add_get("/api/admin/outbox", outbox_rows)

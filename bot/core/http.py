@@ -44,6 +44,21 @@ def json_response(data: Any, *, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=dumps)
 
 
+async def write_now(request: web.Request, response: web.StreamResponse) -> str | None:
+    """Write ``response`` to the client at once; None when it was written, else why not (the
+    client closed the connection). For answers that count as delivered only once written:
+    the caller returns ``response`` either way (aiohttp sends nothing more)."""
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return "the client closed the connection before the answer was ready"
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError) as exc:
+        return f"writing the response failed: {exc!r}"
+    return None
+
+
 def error_response(status: int, error: str, field: str | None = None, **extra: Any) -> web.Response:
     body: dict[str, Any] = {"error": error}
     if field is not None:

@@ -2,16 +2,21 @@
 
 Messages of one conversation are processed one at a time in id order. A platform's retry of
 the same update (same ``dedupe_key``) finds the stored row instead of making a second one.
+
+A dedupe key is the sender's, not the channel's: the stored key is scoped to the conversation
+(:func:`scoped_key`), so another sender who uses the same id (a web page choosing its own
+``message_id``) gets a message of their own instead of someone else's answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -19,6 +24,19 @@ from bot.core.conversations import ConversationStore
 from bot.core.message import Attachment, IncomingMessage
 from bot.core.queue import LeasedQueue, as_utc, utcnow
 from bot.storage.schema import inbox
+
+DEDUPE_KEY_LENGTH = 200  # the column's size
+
+
+def scoped_key(conversation_id: str, dedupe_key: str) -> str:
+    """The stored dedupe key: the sender's conversation and the platform's id of the update.
+
+    Too long for the column, it is replaced by its SHA-256 (still one value per sender and id).
+    """
+    key = f"{conversation_id}|{dedupe_key}"
+    if len(key) <= DEDUPE_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,7 @@ class InboxItem:
     inline_until: datetime | None = None
     holding_sent: bool = False
     language: str | None = None
+    last_error: str | None = None
 
     @property
     def conversation_id(self) -> str:
@@ -80,6 +99,7 @@ def _item(row: Any) -> InboxItem:
         inline_until=as_utc(row.inline_until) if row.inline_until else None,
         holding_sent=bool(row.holding_sent),
         language=row.language,
+        last_error=row.last_error,
     )
 
 
@@ -99,12 +119,13 @@ class Inbox:
         dedupe_key: str | None = None,
         inline_until: datetime | None = None,
     ) -> Accepted:
-        """Store ``message``; a second message with the same channel and ``dedupe_key``
-        returns the first one's row with ``duplicate=True``."""
-        if dedupe_key is not None and not 0 < len(dedupe_key) <= 200:
+        """Store ``message``; a second message from the same sender (conversation) with the
+        same ``dedupe_key`` returns the first one's row with ``duplicate=True``. Another
+        sender's message with that key is a message of its own."""
+        if dedupe_key is not None and not 0 < len(dedupe_key) <= DEDUPE_KEY_LENGTH:
             raise ValueError(f"dedupe_key must be 1-200 characters, got {dedupe_key!r}")
         if dedupe_key is not None:
-            existing = await self._find(message.channel, dedupe_key)
+            existing = await self._find(message, dedupe_key)
             if existing is not None:
                 return existing
         now = utcnow()
@@ -112,7 +133,9 @@ class Inbox:
             "conversation_id": message.conversation_id,
             "channel": message.channel,
             "external_id": message.external_id,
-            "dedupe_key": dedupe_key,
+            "dedupe_key": (
+                scoped_key(message.conversation_id, dedupe_key) if dedupe_key is not None else None
+            ),
             "text": message.text,
             "payload": message.payload,
             "attachments": _attachments_json(message),
@@ -141,18 +164,31 @@ class Inbox:
             # Two deliveries of one update raced past the lookup; the first insert won.
             if dedupe_key is None:
                 raise
-            existing = await self._find(message.channel, dedupe_key)
+            existing = await self._find(message, dedupe_key)
             if existing is None:
                 raise
             return existing
 
-    async def _find(self, channel: str, dedupe_key: str) -> Accepted | None:
+    async def _find(self, message: IncomingMessage, dedupe_key: str) -> Accepted | None:
+        """The sender's stored message with ``dedupe_key``; rows stored before keys were
+        scoped (the bare key) count when they are the same conversation's."""
+        c = inbox.c
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(inbox.c.id, inbox.c.status).where(
-                        inbox.c.channel == channel, inbox.c.dedupe_key == dedupe_key
+                    select(c.id, c.status)
+                    .where(
+                        c.channel == message.channel,
+                        or_(
+                            c.dedupe_key == scoped_key(message.conversation_id, dedupe_key),
+                            and_(
+                                c.dedupe_key == dedupe_key,
+                                c.conversation_id == message.conversation_id,
+                            ),
+                        ),
                     )
+                    .order_by(c.id)
+                    .limit(1)
                 )
             ).first()
         return Accepted(row.id, True, row.status) if row is not None else None

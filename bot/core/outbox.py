@@ -2,7 +2,9 @@
 
 Rows of one conversation go out in id order; a platform error leaves the row pending with an
 exponential backoff (or the platform's own ``retry_after``), so nothing is lost when a platform
-or the gateway goes down. Adapters implement :class:`Sender` for their channel.
+or the gateway goes down. A row that used up its attempts, or that the platform refused for
+good, is dead-lettered (status ``dead``, listed by ``GET /api/admin/outbox?state=dead``) and the
+conversation's next row goes on. Adapters implement :class:`Sender` for their channel.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import insert, select, update
@@ -23,7 +25,10 @@ from bot.storage.schema import outbox
 logger = logging.getLogger(__name__)
 
 OutboxKind = Literal["reply", "holding", "notice"]
-OUTBOX_STATUSES = Statuses(pending="pending", leased="sending", done="sent", failed="failed")
+OUTBOX_STATUSES = Statuses(pending="pending", leased="sending", done="sent", failed="dead")
+# ``failed``: what dead-lettered rows were called before the ``dead`` state.
+OUTBOX_STATES = ("pending", "sending", "sent", "dead")
+DEAD_STATES = ("dead", "failed")
 
 __all__ = [
     "DeliveryError",
@@ -56,6 +61,11 @@ class OutboxItem:
     inbox_id: int | None = None
     attempts: int = 0
     created_at: datetime = field(default_factory=utcnow)
+    status: str = "pending"
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    delivered_inline: bool = False
 
     @property
     def lang(self) -> Literal["zh", "en"]:
@@ -99,6 +109,11 @@ def _item(row: Any) -> OutboxItem:
         inbox_id=row.inbox_id,
         attempts=row.attempts,
         created_at=as_utc(row.created_at),
+        status="dead" if row.status in DEAD_STATES else row.status,
+        last_error=row.last_error,
+        next_attempt_at=as_utc(row.next_attempt_at) if row.next_attempt_at else None,
+        sent_at=as_utc(row.sent_at) if row.sent_at else None,
+        delivered_inline=bool(row.delivered_inline),
     )
 
 
@@ -154,11 +169,14 @@ class Outbox:
             ids.append(int(result.inserted_primary_key[0]))
         return ids
 
-    async def claim_inline(self, inbox_id: int) -> list[OutboxItem]:
+    async def claim_inline(self, inbox_id: int, *, hold_s: float | None = None) -> list[OutboxItem]:
         """Take the still-unsent messages answering ``inbox_id`` for an HTTP response.
 
         Each row is claimed with a conditional update, so a row the worker already took is
-        not handed out twice.
+        not handed out twice. Without ``hold_s`` the rows count as delivered at once; with it
+        they are leased for that long, and the caller reports with :meth:`confirm_inline`
+        once the response was written, or :meth:`release_inline` when it could not be (the
+        worker then sends them; a lease that runs out does the same).
         """
         async with self.engine.begin() as conn:
             rows = (
@@ -170,15 +188,91 @@ class Outbox:
             ).all()
             taken = []
             now = utcnow()
+            if hold_s is None:
+                values: dict[str, Any] = {
+                    "status": "sent",
+                    "delivered_inline": True,
+                    "sent_at": now,
+                }
+            else:
+                values = {
+                    "status": "sending",
+                    "attempts": outbox.c.attempts + 1,
+                    "lease_until": now + timedelta(seconds=hold_s),
+                }
             for row in rows:
                 result = await conn.execute(
                     update(outbox)
                     .where(outbox.c.id == row.id, outbox.c.status == "pending")
-                    .values(status="sent", delivered_inline=True, sent_at=now)
+                    .values(**values)
                 )
                 if result.rowcount == 1:
                     taken.append(_item(row))
         return taken
+
+    async def confirm_inline(self, ids: Collection[int]) -> None:
+        """The HTTP response carrying these held rows was written: they are delivered."""
+        if not ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(tuple(ids)), outbox.c.status == "sending")
+                .values(
+                    status="sent",
+                    delivered_inline=True,
+                    sent_at=utcnow(),
+                    lease_until=None,
+                    last_error=None,
+                )
+            )
+
+    async def release_inline(self, ids: Collection[int], error: str) -> None:
+        """The HTTP response carrying these held rows was not written (the client went
+        away): the worker delivers them through the channel's sender instead."""
+        if not ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(tuple(ids)), outbox.c.status == "sending")
+                .values(
+                    status="pending",
+                    lease_until=None,
+                    next_attempt_at=utcnow(),
+                    last_error=error[:2000],
+                )
+            )
+
+    async def inline_delivered(self, inbox_id: int) -> list[OutboxItem]:
+        """The replies to ``inbox_id`` already handed back in an HTTP response."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox)
+                    .where(
+                        outbox.c.inbox_id == inbox_id,
+                        outbox.c.status == "sent",
+                        outbox.c.delivered_inline.is_(True),
+                    )
+                    .order_by(outbox.c.id)
+                )
+            ).all()
+        return [_item(r) for r in rows]
+
+    async def listing(
+        self, *, states: Collection[str], limit: int = 100, before_id: int | None = None
+    ) -> list[OutboxItem]:
+        """Rows in ``states`` (``dead`` includes the older ``failed``), newest first."""
+        wanted = set(states)
+        if "dead" in wanted:
+            wanted.update(DEAD_STATES)
+        query = select(outbox).where(outbox.c.status.in_(tuple(sorted(wanted))))
+        if before_id is not None:
+            query = query.where(outbox.c.id < before_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(outbox.c.id.desc()).limit(limit))).all()
+        return [_item(r) for r in rows]
 
     async def for_inbox(self, inbox_id: int) -> list[OutboxItem]:
         """Every message that answered ``inbox_id`` (for a repeated request)."""

@@ -13,9 +13,17 @@ backoff; both queues are :class:`~bot.core.queue.LeasedQueue` tables. The conver
 Web chat and WeChat may hand the replies back in the HTTP response instead: ``submit`` waits
 up to ``wait_s`` and claims them, so each reply is delivered once, inline or by the worker.
 
-When Rasa is unreachable the customer gets a short holding reply and the message stays in the
-inbox; it is processed, in order, once Rasa is back. A message sent to Rasa before the gateway
-stopped is looked up in Rasa's tracker (by its inbox id) before it is sent again.
+Such a caller may hold the claimed replies (``hold_inline``) until it knows the response was
+written (:meth:`Pipeline.inline_written`); replies of a response that could not be written
+(:meth:`Pipeline.inline_lost`) go out through the channel's sender instead. A repeated request
+(same sender, same dedupe key) gets the stored answer of the first, waiting for it if needed.
+
+When Rasa or the action server is unreachable the customer gets a short holding reply and the
+message stays in the inbox; it is processed, in order, once both are back (Rasa answers without
+the action server, so the action server's health is checked before a message is sent and after
+an empty answer). A message sent to Rasa before the gateway stopped is looked up in Rasa's
+tracker (by its inbox id) before it is sent again; actions key their side effects on the inbox
+id, so a message Rasa handles twice (after a timeout) repeats none.
 """
 
 from __future__ import annotations
@@ -40,7 +48,13 @@ from bot.core.locks import KeyedLocks
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.outbox import NewMessage, Outbox, OutboxItem, Sender, utcnow
 from bot.core.queue import backoff_s
-from bot.core.rasa_client import RasaBadResponse, RasaClient, RasaMetadata, RasaUnavailable
+from bot.core.rasa_client import (
+    ACTIONS_DOWN_ERROR,
+    RasaBadResponse,
+    RasaClient,
+    RasaMetadata,
+    RasaUnavailable,
+)
 from bot.core.turns import HandoffRouter, Outcome, PipelineError, Reply, Turn
 from bot.core.worker import WorkerLoop
 from bot.i18n import Lang, detect_language, known_language, variants
@@ -84,6 +98,7 @@ BAD_RESPONSE_ATTEMPTS = 3  # Rasa's unusable answers to one message before it is
 # channels whose customers mostly write Chinese.
 CHANNEL_LANGUAGE: dict[str, Lang] = {"wechat": "zh"}
 CRASH_ATTEMPTS = 5  # unexpected errors on one message before it is given up
+DUPLICATE_POLL_S = 0.1  # how often a repeated request looks whether the first is answered
 
 
 def _customer_language(customer: Customer | None) -> Lang | None:
@@ -179,12 +194,21 @@ class Pipeline:
         address: Mapping[str, Any] | None = None,
         dedupe_key: str | None = None,
         wait_s: float | None = None,
+        hold_inline: bool = False,
     ) -> Reply:
         """Store ``message`` and have it processed.
 
         With ``wait_s`` the call waits that long for the answer and returns the replies it
         claimed for the caller's HTTP response; without it, it returns once the message is
-        stored (the replies go out through the channel's sender).
+        stored (the replies go out through the channel's sender). ``hold_inline``: the claimed
+        replies count as delivered only once the caller reports the response written
+        (:meth:`inline_written`, else :meth:`inline_lost`; ``Reply.held_ids``).
+
+        A repeated message (the same sender's same ``dedupe_key``) is not processed again.
+        With ``wait_s`` and ``hold_inline`` it gets the first one's answer, waiting for it if
+        it is not ready: the replies not yet delivered (claimed and held like a first answer)
+        and those already handed back in an HTTP response, not those the push channel
+        delivered. With ``wait_s`` alone it gets the stored replies and claims nothing.
         """
         conversation_id = message.conversation_id
         inline_until = self.clock() + timedelta(seconds=wait_s) if wait_s else None
@@ -195,7 +219,10 @@ class Pipeline:
                 message, address=address, dedupe_key=dedupe_key, inline_until=inline_until
             )
         if accepted.duplicate:
-            logger.info("%s: repeated delivery of inbox #%d ignored", conversation_id, accepted.id)
+            logger.info("%s: repeated delivery of inbox #%d", conversation_id, accepted.id)
+            if wait_s and hold_inline:
+                return await self._repeat(conversation_id, accepted.id, wait_s)
+            # Channels that claim for themselves (WeChat's passive reply) get what was stored.
             previous = await self.outbox.for_inbox(accepted.id) if wait_s else []
             return Reply(
                 conversation_id,
@@ -217,7 +244,10 @@ class Pipeline:
             self._waiters.pop(accepted.id, None)
         if outcome == "error":
             raise PipelineError(f"processing inbox #{accepted.id} failed; see the gateway log")
-        claimed = await self.outbox.claim_inline(accepted.id)
+        claimed = await self.outbox.claim_inline(
+            accepted.id, hold_s=self.lease_s if hold_inline else None
+        )
+        held = tuple(i.id for i in claimed) if hold_inline else ()
         item = await self.inbox.get(accepted.id)
         language: Lang | None = known_language(item.language) if item is not None else None
         messages = tuple(i.message for i in claimed)
@@ -230,7 +260,52 @@ class Pipeline:
                 messages = (OutgoingMessage(text=HOLDING_TEXT[lang]),)
                 stand_in = True
         self.wake()
-        return Reply(conversation_id, accepted.id, outcome, language, messages, error, stand_in)
+        return Reply(
+            conversation_id, accepted.id, outcome, language, messages, error, stand_in, held
+        )
+
+    async def _repeat(self, conversation_id: str, inbox_id: int, wait_s: float) -> Reply:
+        """A repeated request: the first one's answer (see :meth:`submit`)."""
+        deadline = time.monotonic() + wait_s
+        self.wake()
+        while True:
+            item = await self.inbox.get(inbox_id)
+            if item is None or item.status in ("done", "failed"):
+                break
+            if time.monotonic() >= deadline:
+                return Reply(conversation_id, inbox_id, "duplicate", error=TIMEOUT_ERROR)
+            await asyncio.sleep(DUPLICATE_POLL_S)
+        before = await self.outbox.inline_delivered(inbox_id)
+        claimed = await self.outbox.claim_inline(inbox_id, hold_s=self.lease_s)
+        rows = sorted([*before, *claimed], key=lambda i: i.id)
+        language = known_language(item.language) if item is not None else None
+        return Reply(
+            conversation_id,
+            inbox_id,
+            "duplicate",
+            language,
+            tuple(i.message for i in rows if i.kind != "holding"),
+            held_ids=tuple(i.id for i in claimed),
+        )
+
+    async def inline_written(self, reply: Reply) -> None:
+        """The HTTP response with ``reply``'s held messages was written: they are delivered."""
+        await self.outbox.confirm_inline(reply.held_ids)
+
+    async def inline_lost(self, reply: Reply, error: str) -> None:
+        """The HTTP response with ``reply``'s held messages could not be written (the client
+        went away): they go out through the channel's sender (the web chat's push stream)."""
+        if reply.held_ids:
+            logger.warning(
+                "%s: the response to inbox #%d was not written (%s); %d replies go to the "
+                "push channel",
+                reply.conversation_id,
+                reply.inbox_id,
+                error,
+                len(reply.held_ids),
+            )
+            await self.outbox.release_inline(reply.held_ids, error)
+            self.wake()
 
     async def handle(self, message: IncomingMessage) -> Reply:
         """Process one message and wait for its answer (the web chat's request/response)."""
@@ -440,8 +515,12 @@ class Pipeline:
                     await self._finish(item, language, address, handled)
                     return "answered"
             replies = None
-            if item.attempts > 1:
+            # After an attempt that met the action server down, Rasa's turn is no answer.
+            actions_were_down = (item.last_error or "").startswith(ACTIONS_DOWN_ERROR)
+            if item.attempts > 1 and not actions_were_down:
                 replies = await self.rasa.replies_for(conversation_id, item.id)
+                if not replies:
+                    replies = None  # an empty turn may be one that lost its custom action
                 if replies is not None:
                     logger.info(
                         "%s: inbox #%d was answered before; not sent again",
@@ -449,7 +528,12 @@ class Pipeline:
                         item.id,
                     )
             if replies is None:
+                # Rasa answers without the action server (an empty or partial answer, the
+                # error only in its log): make sure it is up, before and after an empty answer.
+                await self.rasa.require_actions()
                 replies = await self.rasa.send(conversation_id, rasa_text(message), metadata)
+                if not replies:
+                    await self.rasa.require_actions()
             if self.router is not None:
                 replies = await self.router.after_rasa(turn, replies)
         except RasaUnavailable as exc:

@@ -141,14 +141,18 @@ class LeasedQueue:
     ) -> list[Any]:
         """The oldest open row of each group, where it may be claimed now; newer rows of a
         group wait for it (its retry, another worker's live lease). ``where`` filters in SQL
-        (rows this worker cannot handle are skipped without taking any of ``limit``)."""
+        (rows this worker cannot handle are skipped without taking any of ``limit``).
+
+        Longest due first (``next_attempt_at``, then id): a row that just failed goes behind
+        the rows that came due while it was tried, so a failing channel's backlog retrying
+        all the time cannot keep another conversation's row out of ``limit``."""
         c = self.table.c
         source = self.table if join is None else join
         query = (
             select(self.table, *columns)
             .select_from(source)
             .where(c.id.in_(self.heads(*where)), self.claimable(now))
-            .order_by(c.id)
+            .order_by(c.next_attempt_at, c.id)
             .limit(limit)
         )
         async with self.engine.connect() as conn:

@@ -21,6 +21,7 @@ from bot.core.message import OutgoingMessage, messages_from_rasa
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/rest/webhook"
+ACTIONS_DOWN_ERROR = "the action server is down"  # how ActionServerUnavailable's text starts
 
 
 class RasaMetadata(TypedDict):
@@ -41,6 +42,11 @@ class RasaClientError(Exception):
 
 class RasaUnavailable(RasaClientError):
     """Rasa is unreachable, timed out or answered with a server error: retry later."""
+
+
+class ActionServerUnavailable(RasaUnavailable):
+    """The action server is down: Rasa answers without it (an empty or partial answer, the
+    error only in Rasa's log), so the answer must not be used; retry later."""
 
 
 class RasaBadResponse(RasaClientError):
@@ -147,6 +153,16 @@ class RasaClient:
                 f"Rasa's answer at {url} is not the REST channel's JSON list: {exc}; "
                 f"received {_snippet(raw)}"
             ) from exc
+
+    async def require_actions(self) -> None:
+        """Raise :class:`ActionServerUnavailable` unless the action server answers its health
+        check. Rasa itself does not tell: with the action endpoint down it answers 200 with
+        whatever came before the custom action (often nothing) and logs the error."""
+        health = await self.check_actions()
+        if not health.ok:
+            raise ActionServerUnavailable(
+                f"{ACTIONS_DOWN_ERROR} ({health.detail}); Rasa cannot run custom actions"
+            )
 
     async def replies_for(self, sender: str, inbox_id: int) -> list[OutgoingMessage] | None:
         """The bot's answer to an earlier message if Rasa already handled it, else None.

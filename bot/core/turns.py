@@ -36,6 +36,9 @@ class Reply:
     # True when ``messages`` is a holding text made up for this response (nothing was ready
     # and nothing was stored): a channel that can answer later (WeChat) sends nothing instead.
     stand_in: bool = False
+    # Outbox rows of ``messages`` held for the caller (``submit(hold_inline=True)``): it reports
+    # with ``Pipeline.inline_written`` or ``Pipeline.inline_lost`` whether the response went out.
+    held_ids: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -734,7 +734,7 @@ async def test_permanent_error_is_not_retried(
     await settle()
     async with engine.connect() as conn:
         statuses = [r.status for r in await conn.execute(select(outbox).order_by(outbox.c.id))]
-    assert statuses == ["failed", "sent"]
+    assert statuses == ["dead", "sent"]
     assert len(slack.called("chat.postMessage")) == 2
 
 

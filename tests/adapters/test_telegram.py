@@ -767,7 +767,7 @@ async def test_blocked_bot_gives_up_at_once(
     await settle()
     assert len(tg.calls_to("sendMessage")) == 1
     [row] = await rows(engine, outbox)
-    assert (row.status, row.attempts) == ("failed", 1)
+    assert (row.status, row.attempts) == ("dead", 1)
     assert "blocked" in row.last_error
 
 

@@ -728,7 +728,7 @@ async def test_out_of_window_message_is_given_up_not_retried(
     await eventually(lambda: "/cgi-bin/message/custom/send" in fake_wechat.paths())
     await settle()
     row, _image = await outbox_rows(engine, "wechat:oWindow")  # text, then an image
-    assert (row.status, row.attempts) == ("failed", 1)
+    assert (row.status, row.attempts) == ("dead", 1)
     assert "45015" in row.last_error and "48 hours" in row.last_error
 
 
@@ -1058,10 +1058,17 @@ async def test_without_app_secret_only_passive_replies_work(
     fake_rasa.delay_s = 0.6
     assert await gw.say("oPassive", "slow one") is None
     await eventually(lambda: len(fake_rasa.requests) == 2)
-    await settle()
-    rows = await outbox_rows(engine, "wechat:oPassive")
-    late = [r for r in rows if "slow one" in str(r.message)]
-    assert late and all(r.status == "failed" for r in late)
+
+    async def late_rows() -> list[Any]:
+        rows = await outbox_rows(engine, "wechat:oPassive")
+        return [r for r in rows if "slow one" in str(r.message)]
+
+    for _ in range(100):  # the answer comes 0.6 s after the request, then one attempt
+        if (late := await late_rows()) and all(r.status == "dead" for r in late):
+            break
+        await asyncio.sleep(0.05)
+    late = await late_rows()
+    assert late and all(r.status == "dead" for r in late)
     assert "WECHAT_APP_SECRET" in late[0].last_error
     assert fake_wechat.calls == []
 

@@ -25,6 +25,23 @@ from tests.core.test_conversations import (
 from tests.core.test_conversations import (
     test_writers_racing_to_create_a_record_both_succeed as test_pg_racing_record,
 )
+from tests.core.test_faults import actions as actions  # a fixture
+from tests.core.test_faults import (
+    test_a_key_stored_before_scoping_still_dedupes_its_sender as test_pg_legacy_key,
+)
+from tests.core.test_faults import (
+    test_a_repeat_while_the_first_is_processing_waits_for_its_answer as test_pg_repeat,
+)
+from tests.core.test_faults import (
+    test_a_response_not_written_goes_to_the_push_channel as test_pg_not_written,
+)
+from tests.core.test_faults import (
+    test_rows_that_just_failed_go_behind_the_rows_that_came_due as test_pg_longest_due,
+)
+from tests.core.test_faults import (
+    test_two_senders_with_one_message_id_get_their_own_answers as test_pg_foreign_ids,
+)
+from tests.core.test_faults import web_pipeline as web_pipeline  # a fixture
 from tests.core.test_pipeline import make_pipeline as make_pipeline  # the fixture
 from tests.core.test_queue import (
     test_claim_leases_once_and_a_lapsed_lease_is_reclaimed as test_pg_claim,
@@ -51,16 +68,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 __all__ = [
+    "actions",
     "make_pipeline",
     "test_pg_claim",
     "test_pg_concurrent_reply",
     "test_pg_crash",
+    "test_pg_foreign_ids",
     "test_pg_handoff_record",
+    "test_pg_legacy_key",
+    "test_pg_longest_due",
     "test_pg_no_starving",
+    "test_pg_not_written",
     "test_pg_order",
     "test_pg_pipeline_record",
     "test_pg_racing_record",
+    "test_pg_repeat",
     "test_pg_retry",
+    "web_pipeline",
 ]
 
 

@@ -277,7 +277,7 @@ async def test_a_permanent_error_gives_up_that_message_only(
         return len(sender.sent) == 1
 
     await eventually(rest_sent)
-    assert [r["status"] for r in await rows(engine, outbox)] == ["failed", "sent"]
+    assert [r["status"] for r in await rows(engine, outbox)] == ["dead", "sent"]
 
 
 async def test_a_restart_between_receiving_and_answering_loses_nothing(

@@ -87,7 +87,7 @@ async def test_retry_give_up_and_done(engine: AsyncEngine) -> None:
     assert [i.id for i in await box.due(now)] == [second]  # the retry is not due yet
     assert first in [i.id for i in await box.due(now + timedelta(seconds=5))]
     assert not await box.queue.attempt_failed(first, delay_s=None, now=now, error="blocked")
-    assert (await _row(engine, first))["status"] == "failed"
+    assert (await _row(engine, first))["status"] == "dead"
     await box.mark_sent(second)
     assert (await _row(engine, second))["status"] == "sent"
     assert await box.due(now + timedelta(hours=1)) == []

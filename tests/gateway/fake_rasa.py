@@ -180,9 +180,10 @@ class FakeRasa:
 
 @dataclass
 class FakeActionServer:
-    """The rasa-sdk action server's ``GET /health``."""
+    """The rasa-sdk action server's ``GET /health``; ``up = False`` makes it answer 503."""
 
     server: TestServer | None = None
+    up: bool = True
 
     async def start(self) -> str:
         app = web.Application()
@@ -197,4 +198,6 @@ class FakeActionServer:
             self.server = None
 
     async def _health(self, request: web.Request) -> web.Response:
+        if not self.up:
+            return web.json_response({"status": "down"}, status=503)
         return web.json_response({"status": "ok"})

@@ -381,3 +381,70 @@ async def test_customer_ids_for_demo_customers(client: Client, fake_rasa: FakeRa
     for sender in ("demo-liwei", "demo-emma", "web-unknown"):
         await client.post("/api/chat", json={"sender_id": sender, "text": "hi"})
     assert [r["metadata"]["customer_id"] for r in fake_rasa.requests] == [LIWEI, EMMA, None]
+
+
+async def test_an_answer_whose_response_was_not_written_goes_to_the_push_stream(
+    client: Client, fake_rasa: FakeRasa, engine: AsyncEngine
+) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.schema import outbox
+
+    fake_rasa.delay_s = 0.3
+    fake_rasa.reply = lambda body: [{"text": "answer for the stream"}]
+    assert client.server.port is not None
+    body = json.dumps({"sender_id": "dropper", "text": "hello", "message_id": "d-1"}).encode()
+    _reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(
+        b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+    for _ in range(100):  # the message is taken and being answered...
+        if fake_rasa.messages():
+            break
+        await asyncio.sleep(0.02)
+    writer.close()  # ...when the page goes away, before the answer is ready
+
+    async def rows() -> list[Any]:
+        async with engine.connect() as conn:
+            return list(await conn.execute(select(outbox)))
+
+    for _ in range(100):
+        found = await rows()
+        if found and found[0].status == "sent":
+            break
+        await asyncio.sleep(0.05)
+    [row] = await rows()
+    # Sent by the worker (the push stream), not counted as handed back in the response.
+    assert (row.status, row.delivered_inline) == ("sent", False)
+    # The page posts again with the same message_id: no second run, nothing handed twice.
+    again = await client.post(
+        "/api/chat", json={"sender_id": "dropper", "text": "hello", "message_id": "d-1"}
+    )
+    assert again.status == 200 and (await again.json())["messages"] == []
+    assert fake_rasa.messages() == ["hello"]
+
+
+async def test_a_written_answer_is_not_pushed_again(
+    client: Client, fake_rasa: FakeRasa, engine: AsyncEngine
+) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.schema import outbox
+
+    fake_rasa.reply = lambda body: [{"text": "inline answer"}]
+    resp = await client.post(
+        "/api/chat", json={"sender_id": "stayer", "text": "hello", "message_id": "s-1"}
+    )
+    assert [m["text"] for m in (await resp.json())["messages"]] == ["inline answer"]
+    async with engine.connect() as conn:
+        [row] = list(await conn.execute(select(outbox)))
+    assert (row.status, row.delivered_inline) == ("sent", True)
+    # A repeat (the page never saw the response) gets the same answer back.
+    again = await client.post(
+        "/api/chat", json={"sender_id": "stayer", "text": "hello", "message_id": "s-1"}
+    )
+    assert [m["text"] for m in (await again.json())["messages"]] == ["inline answer"]
+    assert fake_rasa.messages() == ["hello"]
