@@ -13,7 +13,7 @@ from bot.services.types import Order
 
 from ._common import lang_of
 from ._deps import Deps, get_deps
-from .order_forms import accessible_order
+from .order_access import accessible_order
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from bot.config import resolve_repo_path
 from bot.handoff.rules import handoff_request
 from bot.i18n import Lang, faq_topics, t
 from bot.payloads import button
-from bot.services import privacy
+from bot.services import privacy_data, privacy_erase
 
 from ._common import current_customer_id, lang_of, message_key, record_ticket
 from ._deps import get_deps
@@ -89,7 +89,7 @@ class AskDataEraseConfirm(Action):
 
 
 class DeleteMyData(Action):
-    """After the confirmation: erases the customer's personal data (bot/services/privacy.py)
+    """After the confirmation: erases the customer's personal data (bot/services/privacy_erase.py)
     and says what was erased and what was kept; "no" erases nothing.
 
     The action server shares the shop database with the gateway and Rasa's tracker store, so
@@ -112,13 +112,13 @@ class DeleteMyData(Action):
         customer_id = await current_customer_id(tracker, deps.engine)
         if customer_id:
             try:
-                report = await privacy.erase(
+                report = await privacy_erase.erase(
                     deps.engine,
                     customer_id,
                     actor="customer",
                     media_dir=resolve_repo_path(deps.config.channels.media_dir),
                 )
-            except privacy.UnknownCustomer:
+            except privacy_data.UnknownCustomer:
                 pass
             else:
                 dispatcher.utter_message(text=erasure_reply(report, lang))
@@ -137,7 +137,7 @@ class DeleteMyData(Action):
         return done
 
 
-def erasure_reply(report: privacy.ErasureReport, lang: Lang) -> str:
+def erasure_reply(report: privacy_erase.ErasureReport, lang: Lang) -> str:
     """What was erased and what was kept, and why."""
     if report.total == 0:
         lines = [t("privacy.nothing_left", lang)]
@@ -153,7 +153,7 @@ def erasure_reply(report: privacy.ErasureReport, lang: Lang) -> str:
                 accounts=report.count("identities"),
             )
         ]
-    orders = report.kept.get(privacy.KEPT_ORDERS, 0)
+    orders = report.kept.get(privacy_erase.KEPT_ORDERS, 0)
     if orders:
         lines.append(t("privacy.kept", lang, orders=orders))
     lines.append(t("privacy.unlinked", lang))

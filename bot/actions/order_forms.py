@@ -1,49 +1,41 @@
-"""The order forms: finding the order (number, or a choice of the customer's recent orders),
-checking access (the phone number on the order when the customer does not own it) and asking
-what the task needs (a new address, a confirmation).
+"""The order forms' validation: the order number, the phone number on the order (linking an
+unlinked chat account that proves it is the customer's), the new address; and the helpers the
+order flows share.
 
 Every order form asks for the order number, then - only when the customer does not own the
-order - for the phone number on the order, then for what the task needs.
+order - for the phone number on the order, then for what the task needs. Access and the
+wrong-phone locks are in bot/actions/order_access.py, what the forms ask in
+bot/actions/order_asks.py.
 
-Wrong phone numbers are counted per sender and order in the database (bot/services/attempts.py):
-``access.max_wrong`` within ``access.window_minutes`` lock the order for that sender for
-``access.lock_minutes``, across forms and restarts. An unlinked chat account that gives the
-phone of the customer who placed the order is linked to that customer (``access.
-link_after_phone_check``, bot/services/linking.py).
+An unlinked chat account that gives the phone of the customer who placed the order is linked
+to that customer (``access.link_after_phone_check``, bot/services/linking.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.i18n import Lang, fmt_datetime, money, t
+from bot.i18n import Lang, t
 from bot.services import attempts, customers, linking, orders
 from bot.services.types import Order
 
 from ._common import (
     channel_and_external_id,
     current_customer_id,
-    events_in_form,
     lang_of,
     latest_text,
 )
 from ._deps import Deps, get_deps
-from ._render import items_summary, order_button
+from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
 
-RECENT_ORDERS = 5
-# Orders looked at to find RECENT_ORDERS that fit the current request.
-CANDIDATE_ORDERS = 20
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
 # Wrong phone numbers a customer may try for one order before the form gives up and refuses
@@ -124,131 +116,6 @@ def find_order_id(text: str, pattern: str) -> str | None:
         if re.fullmatch(pattern, joined):
             return joined
     return None
-
-
-def _bot_texts_in_form(tracker: Tracker) -> list[str]:
-    """What the bot said since the current form started (oldest first)."""
-    return [
-        str(e["text"]) for e in events_in_form(tracker) if e.get("event") == "bot" and e.get("text")
-    ]
-
-
-def phone_retries(tracker: Tracker) -> int:
-    """How many wrong phone numbers the customer already sent in the current form."""
-    retry = {t("order.phone_retry", lang) for lang in ("en", "zh")}
-    return sum(1 for text in _bot_texts_in_form(tracker) if text in retry)
-
-
-ADDRESS_PROBLEM_KEYS = (
-    "address.too_short",
-    "address.no_detail",
-    "address.too_long",
-    "address.invalid",
-)
-
-
-def _bot_texts_since_user(tracker: Tracker) -> list[str]:
-    """What the bot said after the customer's latest message (oldest first)."""
-    said: list[str] = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "bot" and event.get("text"):
-            said.append(str(event["text"]))
-    return list(reversed(said))
-
-
-def address_problem_just_said(tracker: Tracker) -> bool:
-    """Whether this turn already explained what is wrong with the customer's new address."""
-    problems = {t(key, lang) for key in ADDRESS_PROBLEM_KEYS for lang in ("en", "zh")}
-    return any(text in problems for text in _bot_texts_since_user(tracker))
-
-
-@dataclass(frozen=True)
-class OrderAccess:
-    order: Order
-    access: orders.Access
-    # Too many wrong phone numbers (from this sender, or from everybody): the order is locked
-    # for this sender until then.
-    locked_until: datetime | None = None
-
-    @property
-    def granted(self) -> bool:
-        """The customer owns the order or gave the phone number on it."""
-        return self.access in (orders.Access.OWNER, orders.Access.VERIFIED)
-
-
-async def order_access(tracker: Tracker, deps: Deps) -> OrderAccess | None:
-    """The order in slot ``order_id`` and whether this customer may see it; None if unknown."""
-    order_id = tracker.get_slot("order_id")
-    if not order_id:
-        return None
-    order = await orders.get_order(deps.engine, str(order_id))
-    if order is None:
-        return None
-    customer_id = await current_customer_id(tracker, deps.engine)
-    phone = tracker.get_slot("phone")
-    access = orders.check_access(order, customer_id, str(phone) if phone else None)
-    if access is orders.Access.OWNER:
-        return OrderAccess(order, access)
-    # While the order is locked for this sender, not even the right phone opens it.
-    locked = await phone_locked_until(tracker, deps, order.id)
-    if locked is not None:
-        return OrderAccess(order, orders.Access.NEEDS_PHONE, locked)
-    return OrderAccess(order, access)
-
-
-def _sender(tracker: Tracker) -> str:
-    return attempts.subject_of(*channel_and_external_id(tracker))
-
-
-async def phone_locked_until(tracker: Tracker, deps: Deps, order_id: str) -> datetime | None:
-    """When this sender may try phone numbers for ``order_id`` again; None: they may now.
-
-    Locked by the sender's own wrong numbers, or by everybody's (``access.max_wrong_per_order``).
-    """
-    settings = deps.config.access
-    limits = attempts.Limits.from_config(settings)
-    engine, now = deps.engine, deps.clock()
-    mine = await attempts.locked_until(
-        engine, attempts.PHONE, _sender(tracker), order_id, now=now, limits=limits
-    )
-    if mine is not None or settings.max_wrong_per_order <= 0:
-        return mine
-    everybody = dataclasses.replace(limits, max_wrong=settings.max_wrong_per_order)
-    return await attempts.locked_until(
-        engine, attempts.PHONE, attempts.ANY_SENDER, order_id, now=now, limits=everybody
-    )
-
-
-def lock_time_text(until: datetime, lang: Lang, deps: Deps) -> str:
-    """When a lock ends, in shop time, rounded up to the minute."""
-    return fmt_datetime(until + timedelta(seconds=59), lang, deps.config.shop.timezone)
-
-
-async def accessible_order(
-    tracker: Tracker, dispatcher: CollectingDispatcher, deps: Deps
-) -> Order | None:
-    """The order when this customer may see it; otherwise say so (revealing nothing)."""
-    lang = lang_of(tracker)
-    found = await order_access(tracker, deps)
-    if found is None:
-        order_id = tracker.get_slot("order_id")
-        if order_id:
-            dispatcher.utter_message(text=t("order.not_found", lang, order_id=order_id))
-        else:
-            dispatcher.utter_message(text=t("order.ask_id", lang))
-        return None
-    if not found.granted:
-        if found.locked_until is not None:
-            when = lock_time_text(found.locked_until, lang, deps)
-            dispatcher.utter_message(
-                text=t("order.phone_locked", lang, order_id=found.order.id, time=when)
-            )
-        else:
-            dispatcher.utter_message(text=t("order.phone_mismatch", lang))
-        return None
-    return found.order
 
 
 class OrderFormValidation(FormValidationAction, ABC):
@@ -371,7 +238,7 @@ class OrderFormValidation(FormValidationAction, ABC):
         access = orders.check_access(order, customer_id, digits)
         if access is orders.Access.OWNER:
             return {"phone": digits}
-        sender, now = _sender(tracker), deps.clock()
+        sender, now = phone_sender(tracker), deps.clock()
         limits = attempts.Limits.from_config(deps.config.access)
         # Locked (now, or by this wrong number): the number is not checked nor kept; the form
         # then asks nothing more (required_slots) and the submit action says until when.
@@ -472,131 +339,3 @@ class ValidateChangeAddressForm(OrderFormValidation):
             dispatcher.utter_message(text=t(key, lang_of(tracker)))
             return {"new_address": None}
         return {"new_address": text}
-
-
-def order_fits_form(order: Order, form: str | None, deps: Deps) -> bool:
-    """Whether the request of ``form`` can still apply to ``order`` (any order for others)."""
-    if form == "cancel_order_form":
-        return orders.can_cancel(order, deps.config.orders.cancellable_statuses).allowed
-    if form == "change_address_form":
-        return orders.can_change_address(
-            order, deps.config.orders.address_changeable_statuses
-        ).allowed
-    if form in ("return_request_form", "exchange_request_form"):
-        window = deps.aftersales.return_window(order, deps.clock())
-        # A parcel on its way can still be returned: the return intercepts it.
-        in_transit = form == "return_request_form" and order.status in SHIPPED
-        return window.state == "open" or in_transit
-    return True
-
-
-def choosable_orders(candidates: list[Order], form: str | None, deps: Deps) -> list[Order]:
-    """The recent orders offered as buttons for ``form``, newest first.
-
-    Requests that only some orders allow (cancelling, a new address, a return or an exchange)
-    offer just those orders; when none of the recent orders fits, the latest ones are offered
-    anyway, and the form's answer explains why the chosen order does not qualify.
-    """
-    fitting = [order for order in candidates if order_fits_form(order, form, deps)]
-    return (fitting or candidates)[:RECENT_ORDERS]
-
-
-class AskOrderId(Action):
-    """Asks for the order number; a known customer gets their latest orders as buttons."""
-
-    def name(self) -> str:
-        return "action_ask_order_id"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        deps = get_deps()
-        lang = lang_of(tracker)
-        customer_id = await current_customer_id(tracker, deps.engine)
-        candidates = (
-            await orders.list_orders(deps.engine, customer_id, limit=CANDIDATE_ORDERS)
-            if customer_id
-            else []
-        )
-        recent = choosable_orders(candidates, tracker.active_loop_name, deps)
-        if recent:
-            dispatcher.utter_message(
-                text=t("order.ask_id_choose", lang),
-                buttons=[order_button(order, lang) for order in recent],
-            )
-        else:
-            dispatcher.utter_message(text=t("order.ask_id", lang))
-        return []
-
-
-class AskPhone(Action):
-    def name(self) -> str:
-        return "action_ask_phone"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        lang = lang_of(tracker)
-        order_id = tracker.get_slot("order_id") or ""
-        # After a wrong number (order.phone_retry) a short re-ask is enough.
-        key = "order.ask_phone_again" if phone_retries(tracker) else "order.ask_phone"
-        dispatcher.utter_message(text=t(key, lang, order_id=order_id))
-        return []
-
-
-class AskNewAddress(Action):
-    def name(self) -> str:
-        return "action_ask_new_address"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        order = await accessible_order(tracker, dispatcher, get_deps())
-        if order is None:
-            return []
-        lang = lang_of(tracker)
-        if address_problem_just_said(tracker):
-            # The problem message already said what is missing; a short re-ask is enough.
-            dispatcher.utter_message(text=t("address.ask_again", lang, order_id=order.id))
-        else:
-            dispatcher.utter_message(
-                text=t("address.ask", lang, order_id=order.id, current=order.shipping_address)
-            )
-        return []
-
-
-class AskConfirm(Action):
-    """Asks to confirm a cancellation or an address change, with yes/no buttons."""
-
-    def name(self) -> str:
-        return "action_ask_confirm"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        lang = lang_of(tracker)
-        order = await accessible_order(tracker, dispatcher, get_deps())
-        if order is None:
-            return []
-        if tracker.active_loop_name == "change_address_form":
-            dispatcher.utter_message(
-                text=t(
-                    "address.confirm",
-                    lang,
-                    order_id=order.id,
-                    address=tracker.get_slot("new_address") or "",
-                ),
-                buttons=yes_no_buttons(lang, "address.yes", "address.no"),
-            )
-        else:
-            dispatcher.utter_message(
-                text=t(
-                    "cancel.confirm",
-                    lang,
-                    order_id=order.id,
-                    items=items_summary(order, lang),
-                    total=money(order.total_cents),
-                ),
-                buttons=yes_no_buttons(lang, "cancel.yes", "cancel.no"),
-            )
-        return []

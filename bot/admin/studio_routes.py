@@ -20,8 +20,9 @@ from bot.admin.routes import require_admin
 from bot.config import Config
 from bot.core.http import ENGINE_KEY, RequestError, json_response, read_json_object
 from bot.studio import accounts
-from bot.studio.deploy import Busy, Deployer, NoPrevious
+from bot.studio.deploy import Busy, Deployer
 from bot.studio.editing import Editor, history
+from bot.studio.model_versions import NoPrevious
 from bot.studio.project import NotFound
 from bot.studio.validate import FAQ_KEY, INTENT_NAME, Invalid
 

@@ -19,7 +19,7 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "Thank you for the feedback! I've passed it on to the team (reference {ticket_id}).",
         "zh": "感谢您的宝贵意见！已转达给相关团队（编号 {ticket_id}）。",
     },
-    # --- personal data: export and erasure (bot/services/privacy.py) ----------------------
+    # --- personal data: export and erasure (bot/services/privacy_*.py) --------------------
     "privacy.confirm": {
         "en": "Shall I erase your personal data now? That is your name, phone number and "
         "email, our chat history on every channel, the photos you sent, your conversations "

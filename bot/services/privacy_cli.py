@@ -1,5 +1,5 @@
 """``python -m bot privacy export|erase <customer_id>``: the staff side of
-:mod:`bot.services.privacy` (registered in bot/cli.py).
+:mod:`bot.services.privacy_export` and :mod:`bot.services.privacy_erase` (registered in bot/cli.py).
 
 - ``export <id> [--out FILE] [--by NAME]``: everything held about the customer as JSON (to
   stdout, or FILE);
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import load_config, resolve_repo_path
-from bot.services import privacy
+from bot.services import privacy_data, privacy_erase, privacy_export
 from bot.storage.db import create_engine, create_schema
 
 MISUSE = 2
@@ -58,7 +58,7 @@ def add_privacy_command(subparsers: Any) -> None:
         description="Export everything held about a customer (JSON), or erase it: profile, "
         "chats, Rasa's tracker events, photos, handoff transcripts, recommendation history. "
         "Orders and amounts are kept for accounting, their name, phone and address replaced "
-        f"by {privacy.PLACEHOLDER!r}. Each run is recorded in the privacy_audit table.",
+        f"by {privacy_data.PLACEHOLDER!r}. Each run is recorded in the privacy_audit table.",
     )
     sub = parser.add_subparsers(dest="privacy_command", metavar="PRIVACY_COMMAND", required=True)
     for name, help_text in (
@@ -85,7 +85,7 @@ def _actor(args: argparse.Namespace) -> str:
     return f"staff:{args.by or _login()}"
 
 
-def _unknown(exc: privacy.UnknownCustomer) -> int:
+def _unknown(exc: privacy_data.UnknownCustomer) -> int:
     print(f"error: {exc}; nothing was exported or erased", file=sys.stderr)
     return MISUSE
 
@@ -97,13 +97,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
         engine = create_engine(cfg.database.url)
         try:
             await create_schema(engine)
-            return await privacy.export(engine, args.customer_id, actor=_actor(args))
+            return await privacy_export.export(engine, args.customer_id, actor=_actor(args))
         finally:
             await engine.dispose()
 
     try:
         data = asyncio.run(work())
-    except privacy.UnknownCustomer as exc:
+    except privacy_data.UnknownCustomer as exc:
         return _unknown(exc)
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     if args.out is None:
@@ -126,11 +126,11 @@ def _cmd_erase(args: argparse.Namespace) -> int:
         return MISUSE
     cfg = load_config(path=args.config)
 
-    async def work() -> privacy.ErasureReport:
+    async def work() -> privacy_erase.ErasureReport:
         engine = create_engine(cfg.database.url)
         try:
             await create_schema(engine)
-            return await privacy.erase(
+            return await privacy_erase.erase(
                 engine,
                 args.customer_id,
                 actor=_actor(args),
@@ -141,7 +141,7 @@ def _cmd_erase(args: argparse.Namespace) -> int:
 
     try:
         report = asyncio.run(work())
-    except privacy.UnknownCustomer as exc:
+    except privacy_data.UnknownCustomer as exc:
         return _unknown(exc)
     print(f"Erased the personal data of {report.customer_id} ({report.total} rows and files):")
     for name, count in report.counts.items():
@@ -150,7 +150,7 @@ def _cmd_erase(args: argparse.Namespace) -> int:
     for name, count in report.kept.items():
         print(
             f"Kept {count} {name} with items and amounts (accounting and tax law); their "
-            f"name, phone and address now read {privacy.PLACEHOLDER}."
+            f"name, phone and address now read {privacy_data.PLACEHOLDER}."
         )
     print(f"Recorded in privacy_audit as {_actor(args)}.")
     return 0

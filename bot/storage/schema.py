@@ -426,7 +426,7 @@ handoff_messages = Table(
 Index("ix_handoff_messages_handoff", handoff_messages.c.handoff_id, handoff_messages.c.id)
 Index("ix_handoff_messages_status", handoff_messages.c.status, handoff_messages.c.next_attempt_at)
 
-# --- personal data: what was exported or erased, by whom (bot/services/privacy.py) ------------
+# --- personal data: what was exported or erased, by whom (bot/services/privacy_data.py) -------
 privacy_audit = Table(
     "privacy_audit",
     metadata,

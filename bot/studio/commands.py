@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Config, load_config
 from bot.storage.db import create_engine, create_schema
 from bot.studio import accounts
-from bot.studio.deploy import Busy, Deployer, NoPrevious
+from bot.studio.deploy import Busy, Deployer
 from bot.studio.editing import Editor
+from bot.studio.model_versions import NoPrevious
 from bot.studio.project import NotFound
 from bot.studio.validate import Invalid
 

@@ -14,45 +14,33 @@ job in ``studio_jobs``:
    than ``studio.max_accuracy_drop`` below the active model's, or when any test story fails;
 6. otherwise (unless ``activate`` is false) Rasa's ``PUT /model`` on every Rasa URL loads it.
 
-The trainer, the evaluator and the Rasa servers are interfaces, so tests use fakes.
+The trainer, the evaluator and the Rasa servers are interfaces, so tests use fakes (they and the
+real ones on the Rasa CLI are in bot/studio/rasa_cli.py). Model versions, activation (the hot
+swap) and rollback are in bot/studio/model_versions.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
-import json
 import logging
-import os
-import re
 import shutil
-import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import aiohttp
-import yaml
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import REPO_ROOT, Config, resolve_repo_path
+from bot.config import Config, resolve_repo_path
 from bot.storage.studio_schema import studio_jobs, studio_models
-from bot.studio.editing import record
-from bot.studio.project import ProjectStore, digest
+from bot.studio.model_versions import ModelVersions, iso_utc, utc_now
+from bot.studio.project import ProjectStore
+from bot.studio.rasa_cli import DeployError, Evaluator, ModelServers, RasaCli, RasaServers, Trainer
 
 logger = logging.getLogger(__name__)
 
-RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 JOB_STATES = ("queued", "running", "succeeded", "failed", "rejected")
-Progress = Callable[[float], Awaitable[None]]
-
-
-class DeployError(Exception):
-    """A step of a training job failed; the message says which and why."""
 
 
 class Busy(Exception):
@@ -61,242 +49,6 @@ class Busy(Exception):
     def __init__(self, job_id: int) -> None:
         super().__init__(f"training job {job_id} is still queued or running")
         self.job_id = job_id
-
-
-class NoPrevious(Exception):
-    """There is no earlier good version to roll back to."""
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    holdout_accuracy: float
-    stories_total: int
-    failed_stories: list[str] = field(default_factory=list)
-
-
-class Trainer(Protocol):
-    async def validate(self, project: Path) -> None: ...
-
-    async def train(self, project: Path, out_dir: Path, name: str, progress: Progress) -> Path: ...
-
-
-class Evaluator(Protocol):
-    async def evaluate(self, project: Path, model: Path) -> Evaluation: ...
-
-
-class ModelServers(Protocol):
-    async def load(self, model: Path) -> None: ...
-
-
-# --- the real ones: the Rasa CLI and Rasa's HTTP API ----------------------------------------
-_PERCENT = re.compile(r"(Epochs|epochs)[^%\r\n]*?(\d{1,3})%")
-
-
-class TrainProgress:
-    """Progress from Rasa's output: each DIET-style component (ResponseSelector, TED) prints an
-    epoch bar; ``expected`` bars fill 10%-90% of the job's training share."""
-
-    def __init__(self, expected: int = 2) -> None:
-        self.expected = expected
-        self.bars = 0
-        self.last = 0
-
-    def feed(self, line: str) -> float | None:
-        match = _PERCENT.search(line)
-        if match is None:
-            return None
-        percent = int(match.group(2))
-        if percent < self.last:
-            self.bars += 1
-        self.last = percent
-        return min(1.0, (self.bars + percent / 100) / self.expected)
-
-
-async def _run(
-    args: list[str], cwd: Path, on_line: Callable[[str], Awaitable[None]] | None = None
-) -> tuple[int, str]:
-    """Run the Rasa CLI; (exit status, the last 4000 characters of its output)."""
-    env = dict(os.environ, PYTHONPATH=str(cwd), RASA_TELEMETRY_ENABLED="false")
-    proc = await asyncio.create_subprocess_exec(
-        str(RASA_BIN),
-        *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert proc.stdout is not None
-    tail = ""
-    buffer = ""
-    while chunk := await proc.stdout.read(4096):
-        text = chunk.decode("utf-8", "replace")
-        tail = (tail + text)[-4000:]
-        buffer += text
-        *lines, buffer = re.split(r"[\r\n]", buffer)
-        if on_line is not None:
-            for line in lines:
-                await on_line(line)
-    return await proc.wait(), tail
-
-
-class RasaCli:
-    """Trainer and evaluator on the Rasa CLI of .venv-rasa."""
-
-    def __init__(self, holdout: Path, test_stories: Path, threads: int = 2) -> None:
-        self.holdout = holdout
-        self.test_stories = test_stories
-        self.threads = threads
-
-    async def validate(self, project: Path) -> None:
-        rc, tail = await _run(
-            [
-                "data",
-                "validate",
-                "--domain",
-                "domain",
-                "--data",
-                "data",
-                "--config",
-                "config.yml",
-                "--fail-on-warnings",
-            ],
-            project,
-        )
-        if rc != 0:
-            raise DeployError(f"rasa data validate failed:\n{tail}")
-
-    async def train(self, project: Path, out_dir: Path, name: str, progress: Progress) -> Path:
-        bars = TrainProgress()
-
-        async def on_line(line: str) -> None:
-            share = bars.feed(line)
-            if share is not None:
-                await progress(share)
-
-        rc, tail = await _run(
-            [
-                "train",
-                "--domain",
-                "domain",
-                "--data",
-                "data",
-                "--config",
-                "config.yml",
-                "--out",
-                str(out_dir),
-                "--fixed-model-name",
-                name,
-                "--num-threads",
-                str(self.threads),
-            ],
-            project,
-            on_line,
-        )
-        model = out_dir / f"{name}.tar.gz"
-        if rc != 0 or not model.exists():
-            raise DeployError(f"rasa train failed:\n{tail}")
-        return model
-
-    async def evaluate(self, project: Path, model: Path) -> Evaluation:
-        """``rasa test nlu`` on the held-out file, then ``rasa test core`` on the test stories
-        (as ``make eval`` and ``make rasa-test`` run them)."""
-        with tempfile.TemporaryDirectory(prefix="studio-test-") as tmp:
-            nlu_out, core_out = Path(tmp) / "nlu", Path(tmp) / "core"
-            rc, tail = await _run(
-                [
-                    "test",
-                    "nlu",
-                    "--model",
-                    str(model),
-                    "--nlu",
-                    str(self.holdout),
-                    "--out",
-                    str(nlu_out),
-                ],
-                project,
-            )
-            report = nlu_out / "intent_report.json"
-            if not report.exists():
-                raise DeployError(f"rasa test nlu wrote no intent report (exit {rc}):\n{tail}")
-            accuracy = float(json.loads(report.read_text(encoding="utf-8"))["accuracy"])
-            rc, tail = await _run(
-                [
-                    "test",
-                    "core",
-                    "--model",
-                    str(model),
-                    "--stories",
-                    str(self.test_stories),
-                    "--out",
-                    str(core_out),
-                ],
-                project,
-            )
-            failed_doc = core_out / "failed_test_stories.yml"
-            if not failed_doc.exists():
-                raise DeployError(f"rasa test core wrote no story report (exit {rc}):\n{tail}")
-            failed = yaml.safe_load(failed_doc.read_text(encoding="utf-8"))
-            names = [
-                str(s.get("story")).split(" (/")[0] for s in (failed or {}).get("stories") or []
-            ]
-        stories = yaml.safe_load(self.test_stories.read_text(encoding="utf-8")) or {}
-        return Evaluation(accuracy, len(stories.get("stories") or []), names)
-
-
-class RasaServers:
-    """Rasa's ``PUT /model`` on every Rasa server (with the Rasa auth token when set)."""
-
-    def __init__(self, urls: list[str], token: str | None, timeout_s: float = 600.0) -> None:
-        self.urls = urls
-        self.token = token
-        self.timeout_s = timeout_s
-
-    async def load(self, model: Path) -> None:
-        params = {"token": self.token} if self.token else {}
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            for url in self.urls:
-                try:
-                    async with session.put(
-                        f"{url.rstrip('/')}/model",
-                        params=params,
-                        json={"model_file": str(model)},
-                    ) as response:
-                        if response.status >= 300:
-                            body = (await response.text())[:500]
-                            raise DeployError(
-                                f"Rasa at {url} refused the model ({response.status}): {body}"
-                            )
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    raise DeployError(f"Rasa at {url} could not be reached: {exc}") from exc
-
-
-# --- the jobs ---------------------------------------------------------------------------------
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def diff_snapshots(before: dict[str, str], after: dict[str, str]) -> str:
-    """A unified diff of two project snapshots (file -> text)."""
-    lines: list[str] = []
-    for name in sorted(set(before) | set(after)):
-        old, new = before.get(name, ""), after.get(name, "")
-        if old != new:
-            lines += difflib.unified_diff(
-                old.splitlines(keepends=True),
-                new.splitlines(keepends=True),
-                fromfile=f"a/{name}",
-                tofile=f"b/{name}",
-            )
-    return "".join(lines)
 
 
 _COPY_IGNORE = shutil.ignore_patterns("models", "results", ".rasa", "__pycache__", "*.tar.gz")
@@ -322,7 +74,7 @@ def sync_project(source: Path, work: Path) -> None:
 
 
 @dataclass
-class Deployer:
+class Deployer(ModelVersions):
     engine: AsyncEngine
     store: ProjectStore
     model_dir: Path
@@ -370,7 +122,7 @@ class Deployer:
                 .values(
                     status="failed",
                     error="interrupted: the process running it stopped",
-                    finished_at=_now(),
+                    finished_at=utc_now(),
                 )
             )
         await self.ensure_baseline()
@@ -415,7 +167,7 @@ class Deployer:
                 raise Busy(int(busy[0]))
             result = await conn.execute(
                 insert(studio_jobs).values(
-                    created_at=_now(),
+                    created_at=utc_now(),
                     author=author,
                     status="queued",
                     progress=0.0,
@@ -459,9 +211,9 @@ class Deployer:
             "version": row["version"],
             "activate": row["activate"],
             "author": row["author"],
-            "created_at": _iso(row["created_at"]),
-            "started_at": _iso(row["started_at"]),
-            "finished_at": _iso(row["finished_at"]),
+            "created_at": iso_utc(row["created_at"]),
+            "started_at": iso_utc(row["started_at"]),
+            "finished_at": iso_utc(row["finished_at"]),
         }
 
     async def run(self, job_id: int) -> None:
@@ -470,26 +222,30 @@ class Deployer:
             await self._run_job(job_id)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                await self._update(job_id, status="failed", error="cancelled", finished_at=_now())
+                await self._update(
+                    job_id, status="failed", error="cancelled", finished_at=utc_now()
+                )
             raise
         except DeployError as exc:
-            await self._update(job_id, status="failed", error=str(exc)[-4000:], finished_at=_now())
+            await self._update(
+                job_id, status="failed", error=str(exc)[-4000:], finished_at=utc_now()
+            )
         except Exception as exc:
             logger.exception("training job %s failed", job_id)
             await self._update(
-                job_id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=_now()
+                job_id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utc_now()
             )
 
     async def _run_job(self, job_id: int) -> None:
         job = await self.job(job_id)
         assert job is not None
-        version = f"v{_now():%Y%m%d-%H%M%S}-{job_id}"
+        version = f"v{utc_now():%Y%m%d-%H%M%S}-{job_id}"
         await self._update(
             job_id,
             status="running",
             stage="validate",
             progress=0.02,
-            started_at=_now(),
+            started_at=utc_now(),
             version=version,
         )
         await asyncio.to_thread(self.store.render_faq)
@@ -559,7 +315,7 @@ class Deployer:
                 progress=1.0,
                 metrics=metrics,
                 error="; ".join(reasons),
-                finished_at=_now(),
+                finished_at=utc_now(),
             )
             return
         if job["activate"]:
@@ -571,133 +327,5 @@ class Deployer:
             stage="done",
             progress=1.0,
             metrics=metrics,
-            finished_at=_now(),
+            finished_at=utc_now(),
         )
-
-    # --- versions --------------------------------------------------------------------------
-    async def _add_version(
-        self,
-        version: str,
-        *,
-        path: Path,
-        status: str,
-        metrics: dict[str, Any],
-        snapshot: dict[str, str],
-        job_id: int | None,
-        previous: dict[str, Any] | None,
-    ) -> None:
-        before: dict[str, str] = {}
-        if previous is not None:
-            async with self.engine.connect() as conn:
-                before = (
-                    await conn.execute(
-                        select(studio_models.c.snapshot).where(
-                            studio_models.c.version == previous["version"]
-                        )
-                    )
-                ).scalar() or {}
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(studio_models).values(
-                    version=version,
-                    created_at=_now(),
-                    job_id=job_id,
-                    path=str(path),
-                    status=status,
-                    metrics=metrics,
-                    files={name: digest(text) for name, text in snapshot.items()},
-                    diff=diff_snapshots(before, snapshot) if previous is not None else "",
-                    snapshot=snapshot,
-                    activated_at=_now() if status == "active" else None,
-                )
-            )
-
-    @staticmethod
-    def _version_json(row: Any, *, with_diff: bool = False) -> dict[str, Any]:
-        out = {
-            "version": row["version"],
-            "status": row["status"],
-            "path": row["path"],
-            "job_id": row["job_id"],
-            "metrics": row["metrics"] or {},
-            "created_at": _iso(row["created_at"]),
-            "activated_at": _iso(row["activated_at"]),
-            "changed_files": sorted(
-                {line[6:] for line in (row["diff"] or "").splitlines() if line.startswith("+++ b/")}
-            ),
-        }
-        if with_diff:
-            out["diff"] = row["diff"]
-        return out
-
-    async def versions(self, limit: int = 50) -> list[dict[str, Any]]:
-        query = select(studio_models).order_by(studio_models.c.created_at.desc()).limit(limit)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return [self._version_json(row) for row in rows]
-
-    async def version(self, version: str) -> dict[str, Any] | None:
-        query = select(studio_models).where(studio_models.c.version == version)
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        return self._version_json(row, with_diff=True) if row is not None else None
-
-    async def active(self) -> dict[str, Any] | None:
-        query = select(studio_models).where(studio_models.c.status == "active")
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        return self._version_json(row) if row is not None else None
-
-    async def activate(self, version: str, *, author: str) -> None:
-        """Load ``version`` into every Rasa server, then mark it active (the one before:
-        retired)."""
-        found = await self.version(version)
-        if found is None:
-            raise KeyError(version)
-        await self.servers.load(Path(found["path"]))
-        before = await self.active()
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(studio_models)
-                .where(studio_models.c.status == "active")
-                .values(status="retired")
-            )
-            await conn.execute(
-                update(studio_models)
-                .where(studio_models.c.version == version)
-                .values(status="active", activated_at=_now())
-            )
-        await record(
-            self.engine,
-            author=author,
-            kind="model",
-            name=version,
-            before={"active": before["version"] if before else None},
-            after={"active": version},
-        )
-
-    async def rollback(self, *, author: str) -> dict[str, Any]:
-        """Hot-swap back to the version that was active before the current one."""
-        current = await self.active()
-        query = (
-            select(studio_models)
-            .where(studio_models.c.status == "retired", studio_models.c.activated_at.is_not(None))
-            .order_by(studio_models.c.activated_at.desc())
-        )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        exists = await asyncio.to_thread(lambda: [Path(r["path"]).exists() for r in rows])
-        target = next((r for r, ok in zip(rows, exists, strict=True) if ok), None)
-        if target is None:
-            raise NoPrevious("there is no earlier good version to roll back to")
-        await self.activate(target["version"], author=author)
-        if current is not None:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    update(studio_models)
-                    .where(studio_models.c.version == current["version"])
-                    .values(status="rolled_back")
-                )
-        active = await self.active()
-        assert active is not None
-        return {"active": active, "rolled_back": current["version"] if current else None}

@@ -17,7 +17,7 @@ from bot.actions.conversation import (
     RequestHuman,
     StopForm,
 )
-from bot.services import privacy, tickets
+from bot.services import privacy_data, tickets
 from bot.services.customers import get_customer, resolve_customer
 from tests.factory import Customer, ShopFactory
 
@@ -86,7 +86,7 @@ async def test_no_erases_nothing(deps: Deps, shop: ShopFactory) -> None:
     assert slot_events(events) == {DELETE_DATA_SLOT: None}
     profile = await get_customer(deps.engine, customer.id)
     assert profile is not None and profile.phone == customer.phone
-    assert await privacy.audit_log(deps.engine, customer.id) == []
+    assert await privacy_data.audit_log(deps.engine, customer.id) == []
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -105,9 +105,10 @@ async def test_yes_erases_and_says_what_was_kept(deps: Deps, shop: ShopFactory, 
         assert said.startswith("已删除您的个人数据") and "您的 2 个订单" in said
     assert slot_events(events) == {DELETE_DATA_SLOT: None}
     profile = await get_customer(deps.engine, customer.id)
-    assert profile is not None and profile.phone is None and profile.name == privacy.PLACEHOLDER
+    assert profile is not None and profile.phone is None
+    assert profile.name == privacy_data.PLACEHOLDER
     assert await resolve_customer(deps.engine, "web", customer.sender) is None
-    [audit] = await privacy.audit_log(deps.engine, customer.id)
+    [audit] = await privacy_data.audit_log(deps.engine, customer.id)
     assert (audit["action"], audit["actor"]) == ("erase", "customer")
 
     # Rasa retries the action: nothing is left, and the reply says so.

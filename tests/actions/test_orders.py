@@ -8,16 +8,13 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
+from bot.actions.order_access import phone_retries
+from bot.actions.order_asks import AskConfirm, AskNewAddress, AskOrderId, AskPhone
 from bot.actions.order_forms import (
-    AskConfirm,
-    AskNewAddress,
-    AskOrderId,
-    AskPhone,
     ValidateCancelOrderForm,
     ValidateChangeAddressForm,
     ValidateOrderStatusForm,
     find_order_id,
-    phone_retries,
     strip_address_lead_in,
 )
 from bot.actions.orders import CancelOrder, ChangeAddress, OrderStatus

@@ -18,7 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actions._deps import Deps, use_deps, utc_now
-from bot.actions.order_forms import AskOrderId, AskPhone, ValidateOrderStatusForm
+from bot.actions.order_asks import AskOrderId, AskPhone
+from bot.actions.order_forms import ValidateOrderStatusForm
 from bot.actions.orders import CancelOrder, ChangeAddress, OrderStatus
 from bot.config import Config
 from bot.i18n import fmt_datetime, t

@@ -20,8 +20,9 @@ from bot.admin import studio_routes
 from bot.config import Config, load_config
 from bot.core.http import ENGINE_KEY, error_middleware
 from bot.storage.db import create_engine, create_schema
-from bot.studio.deploy import Deployer, Evaluation, Progress
+from bot.studio.deploy import Deployer
 from bot.studio.overlap import nlu_examples, story_user_turns
+from bot.studio.rasa_cli import Evaluation, Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDOUT = ROOT / "tests" / "data" / "nlu_holdout.yml"
@@ -49,7 +50,7 @@ class FakeTrainer:
         self.invalid: str | None = None
 
     async def validate(self, project: Path) -> None:
-        from bot.studio.deploy import DeployError
+        from bot.studio.rasa_cli import DeployError
 
         self.validated.append(project)
         if self.invalid:
@@ -84,7 +85,7 @@ class FakeServers:
     fail: bool = False
 
     async def load(self, model: Path) -> None:
-        from bot.studio.deploy import DeployError
+        from bot.studio.rasa_cli import DeployError
 
         if self.fail:
             raise DeployError("Rasa at http://fake refused the model (500)")

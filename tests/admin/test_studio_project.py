@@ -6,8 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from bot.studio.deploy import TrainProgress, diff_snapshots, sync_project
+from bot.studio.deploy import sync_project
+from bot.studio.model_versions import diff_snapshots
 from bot.studio.project import ProjectStore, atomic_write, folded
+from bot.studio.rasa_cli import TrainProgress
 
 
 def test_a_project_without_faq_answers(tmp_path: Path) -> None:

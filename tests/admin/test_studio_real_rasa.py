@@ -15,9 +15,10 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.studio.deploy import RASA_BIN, Deployer, RasaCli, RasaServers
+from bot.studio.deploy import Deployer
 from bot.studio.editing import Editor
 from bot.studio.project import ProjectStore
+from bot.studio.rasa_cli import RASA_BIN, RasaCli, RasaServers
 
 pytestmark = [
     pytest.mark.integration,

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from bot.launcher import Stack
-from bot.services import privacy
+from bot.services import privacy_data, privacy_erase
 from bot.storage.db import create_engine
 from tests.factory import ShopFactory
 from tests.integration.helpers import Chat, db_rows, http_json
@@ -19,11 +19,11 @@ from tests.integration.helpers import Chat, db_rows, http_json
 pytestmark = pytest.mark.integration
 
 
-def erase(stack: Stack, customer_id: str) -> privacy.ErasureReport:
-    async def work() -> privacy.ErasureReport:
+def erase(stack: Stack, customer_id: str) -> privacy_erase.ErasureReport:
+    async def work() -> privacy_erase.ErasureReport:
         engine = create_engine(stack.database_url)
         try:
-            return await privacy.erase(engine, customer_id, actor="staff:integration")
+            return await privacy_erase.erase(engine, customer_id, actor="staff:integration")
         finally:
             await engine.dispose()
 
@@ -81,7 +81,7 @@ def test_erasure_anonymises_rasas_tracker_and_the_chat_goes_on(
     )[0][0]
     assert count_before < count_after < 2 * count_before
     [recipient] = db_rows(stack, "SELECT recipient FROM orders WHERE id = ?", (order.id,))
-    assert recipient == (privacy.PLACEHOLDER,)
+    assert recipient == (privacy_data.PLACEHOLDER,)
 
 
 def test_delete_my_data_asks_then_erases(stack: Stack, shop: ShopFactory) -> None:
@@ -110,7 +110,7 @@ def test_delete_my_data_asks_then_erases(stack: Stack, shop: ShopFactory) -> Non
     answer = yes.click("/affirm")
     assert "your personal data is erased" in answer and "your orders (1)" in answer
     assert db_rows(stack, "SELECT name, phone FROM customers WHERE id = ?", (leaver.id,)) == [
-        (privacy.PLACEHOLDER, None)
+        (privacy_data.PLACEHOLDER, None)
     ]
     assert db_rows(
         stack, "SELECT action, actor FROM privacy_audit WHERE customer_id = ?", (leaver.id,)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services import privacy
+from bot.services import privacy_data, privacy_erase, privacy_export
 from bot.storage.schema import (
     channel_options,
     conversations,
@@ -256,7 +256,7 @@ async def populate(engine: AsyncEngine, person: Person, media_dir: Path, tag: st
                 )
             ],
         )
-        events = privacy._rasa_events()
+        events = privacy_data.rasa_events_table()
         await conn.run_sync(lambda sync: events.metadata.create_all(sync))
         user = {
             "event": "user",
@@ -305,7 +305,7 @@ async def dump(engine: AsyncEngine) -> str:
     parts = []
     async with engine.connect() as conn:
         names = [t.name for t in metadata.sorted_tables if t.name != "privacy_audit"]
-        names.append(privacy.RASA_EVENTS_TABLE)
+        names.append(privacy_data.RASA_EVENTS_TABLE)
         for name in names:
             for row in await conn.execute(text(f'SELECT * FROM "{name}"')):
                 parts.append(json.dumps([str(v) for v in row], ensure_ascii=False))
@@ -327,7 +327,7 @@ async def test_export_holds_every_kind_of_record(
     shop_engine: AsyncEngine, people: tuple[Person, Person, Path]
 ) -> None:
     a, b, _ = people
-    exported = await privacy.export(shop_engine, a.customer.id, actor="staff:Ann", now=NOW)
+    exported = await privacy_export.export(shop_engine, a.customer.id, actor="staff:Ann", now=NOW)
     json.dumps(exported)  # JSON-ready
     assert exported["customer"]["phone"] == a.customer.phone
     for kind in (
@@ -353,7 +353,7 @@ async def test_export_holds_every_kind_of_record(
     assert {c["conversation_id"] for c in exported["conversations"]} == {a.conversation, a.telegram}
     assert f"/media/{photo_name(PHOTO)}" in exported["media"]
     assert b.customer.phone not in json.dumps(exported, ensure_ascii=False)
-    [audit] = await privacy.audit_log(shop_engine, a.customer.id)
+    [audit] = await privacy_data.audit_log(shop_engine, a.customer.id)
     assert (audit["action"], audit["actor"]) == ("export", "staff:Ann")
     assert audit["counts"]["messages"] == 4
 
@@ -365,7 +365,7 @@ async def test_erase_leaves_nothing_personal_and_keeps_orders(
     before = await dump(shop_engine)
     assert all(secret in before for secret in a.secrets)
 
-    report = await privacy.erase(
+    report = await privacy_erase.erase(
         shop_engine, a.customer.id, actor="customer", media_dir=media, now=NOW
     )
 
@@ -390,7 +390,7 @@ async def test_erase_leaves_nothing_personal_and_keeps_orders(
                 )
             )
         ).all()
-        events = privacy._rasa_events()
+        events = privacy_data.rasa_events_table()
         tracker = [
             json.loads(r.data)
             for r in await conn.execute(
@@ -399,9 +399,9 @@ async def test_erase_leaves_nothing_personal_and_keeps_orders(
                 .order_by(events.c.id)
             )
         ]
-    assert (order.recipient, order.phone, order.shipping_address) == (privacy.PLACEHOLDER,) * 3
+    assert (order.recipient, order.phone, order.shipping_address) == (privacy_data.PLACEHOLDER,) * 3
     assert order.total_cents > 0 and order.status == "delivered"
-    assert (profile.name, profile.phone, profile.email) == (privacy.PLACEHOLDER, None, None)
+    assert (profile.name, profile.phone, profile.email) == (privacy_data.PLACEHOLDER, None, None)
     assert ticket.kind == "address_change" and ticket.payload["amount_cents"] == 1990
     assert pending == []
     # Rasa's events stay (it counts them), without what was said; the form state stays.
@@ -413,7 +413,7 @@ async def test_erase_leaves_nothing_personal_and_keeps_orders(
     assert report.kept == {"orders": 1}
     assert report.count("identities") == 2 and report.count("media_files") == 1
     assert report.count("tracker_events") == 6 and report.count("handoff_messages") == 3
-    [audit] = await privacy.audit_log(shop_engine, a.customer.id)
+    [audit] = await privacy_data.audit_log(shop_engine, a.customer.id)
     assert (audit["action"], audit["actor"]) == ("erase", "customer")
     assert audit["counts"] == dict(report.counts)
     assert audit["kept"] == [{"what": "orders", "rows": 1}]
@@ -423,24 +423,24 @@ async def test_erasing_twice_is_harmless(
     shop_engine: AsyncEngine, people: tuple[Person, Person, Path]
 ) -> None:
     a, _, media = people
-    first = await privacy.erase(shop_engine, a.customer.id, media_dir=media, now=NOW)
+    first = await privacy_erase.erase(shop_engine, a.customer.id, media_dir=media, now=NOW)
     snapshot = await dump(shop_engine)
-    second = await privacy.erase(
+    second = await privacy_erase.erase(
         shop_engine, a.customer.id, media_dir=media, now=NOW + timedelta(minutes=1)
     )
     assert first.total > 0 and second.total == 0
     assert await dump(shop_engine) == snapshot
-    assert [r["action"] for r in await privacy.audit_log(shop_engine, a.customer.id)] == [
+    assert [r["action"] for r in await privacy_data.audit_log(shop_engine, a.customer.id)] == [
         "erase",
         "erase",
     ]
 
 
 async def test_unknown_customer(shop_engine: AsyncEngine) -> None:
-    with pytest.raises(privacy.UnknownCustomer, match="NOBODY"):
-        await privacy.erase(shop_engine, "NOBODY")
-    with pytest.raises(privacy.UnknownCustomer):
-        await privacy.export(shop_engine, "NOBODY")
+    with pytest.raises(privacy_data.UnknownCustomer, match="NOBODY"):
+        await privacy_erase.erase(shop_engine, "NOBODY")
+    with pytest.raises(privacy_data.UnknownCustomer):
+        await privacy_export.export(shop_engine, "NOBODY")
     async with shop_engine.connect() as conn:
         assert (await conn.execute(select(privacy_audit))).all() == []
 
@@ -451,9 +451,9 @@ async def test_without_rasa_tables(engine: AsyncEngine) -> None:
         await conn.execute(
             insert(customers).values(id="C1", name="Solo", language="en", created_at=NOW)
         )
-    report = await privacy.erase(engine, "C1")
+    report = await privacy_erase.erase(engine, "C1")
     assert report.count("tracker_events") == 0 and report.count("customers") == 1
-    assert (await privacy.export(engine, "C1"))["tracker_events"] == []
+    assert (await privacy_export.export(engine, "C1"))["tracker_events"] == []
 
 
 @pytest.mark.skipif(
@@ -474,17 +474,17 @@ async def test_on_postgres(pg_engine: AsyncEngine, tmp_path: Path) -> None:  # n
                 created_at=NOW,
             )
         )
-    exported = await privacy.export(pg_engine, customer_id, now=NOW)
+    exported = await privacy_export.export(pg_engine, customer_id, now=NOW)
     assert exported["orders"] and exported["messages"] and exported["tracker_events"] == []
-    first = await privacy.erase(pg_engine, customer_id, media_dir=tmp_path, now=NOW)
-    second = await privacy.erase(pg_engine, customer_id, media_dir=tmp_path, now=NOW)
+    first = await privacy_erase.erase(pg_engine, customer_id, media_dir=tmp_path, now=NOW)
+    second = await privacy_erase.erase(pg_engine, customer_id, media_dir=tmp_path, now=NOW)
     assert first.count("messages") == 1 and first.count("orders") > 0 and second.total == 0
     async with pg_engine.connect() as conn:
         phones = (
             await conn.execute(select(orders.c.phone).where(orders.c.customer_id == customer_id))
         ).scalars()
-        assert set(phones) == {privacy.PLACEHOLDER}
-    assert [a["action"] for a in await privacy.audit_log(pg_engine, customer_id)] == [
+        assert set(phones) == {privacy_data.PLACEHOLDER}
+    assert [a["action"] for a in await privacy_data.audit_log(pg_engine, customer_id)] == [
         "export",
         "erase",
         "erase",

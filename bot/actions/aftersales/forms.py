@@ -30,7 +30,8 @@ from bot.services.types import Order
 
 from .._common import lang_of, latest_text
 from .._deps import Deps, get_deps
-from ..order_forms import INTERRUPTING_INTENTS, OrderFormValidation, order_access
+from ..order_access import order_access
+from ..order_forms import INTERRUPTING_INTENTS, OrderFormValidation
 from ._shared import (
     NO_PHOTO,
     exchange_options,

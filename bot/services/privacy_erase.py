@@ -1,4 +1,7 @@
-"""A customer's personal data: everything held about them (``export``) and erasing it (``erase``).
+"""A customer's personal data: erasing it (``erase``).
+
+Exporting is in bot/services/privacy_export.py; whose records are whose, and the audit,
+in bot/services/privacy_data.py.
 
 Erasure removes or anonymises, in one transaction:
 
@@ -29,19 +32,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Table,
     Text,
     and_,
     bindparam,
     cast,
     delete,
-    insert,
-    inspect,
     null,
     or_,
     select,
@@ -49,6 +49,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.services.privacy_data import (
+    MEDIA_PREFIX,
+    PLACEHOLDER,
+    RASA_EVENTS_TABLE,
+    Scope,
+    find_scope,
+    has_table,
+    loads_json,
+    media_names,
+    now_or_utc,
+    rasa_events_table,
+    record_audit,
+)
 from bot.storage.schema import (
     channel_options,
     conversations,
@@ -60,19 +73,12 @@ from bot.storage.schema import (
     inbox,
     interactions,
     messages,
-    order_items,
     orders,
     outbox,
-    privacy_audit,
-    shipment_events,
     ticket_events,
     tickets,
 )
 
-PLACEHOLDER = "[erased]"
-# Rasa's SQL tracker store table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
-RASA_EVENTS_TABLE = "events"
-MEDIA_PREFIX = "/media/"
 # Tracker slots that describe the dialogue, not the customer: their values stay.
 STRUCTURAL_SLOTS = frozenset({"requested_slot", "language", "offered"})
 # Message metadata the gateway's retry needs (bot/core/rasa_client.py) and that names nobody.
@@ -80,14 +86,6 @@ STRUCTURAL_METADATA = frozenset({"inbox_id", "channel", "language"})
 # What an erasure keeps, and why (keys of the texts in bot/i18n/conversation.py).
 KEPT_ORDERS = "orders"
 KEPT_AUDIT = "privacy_audit"
-
-
-class UnknownCustomer(LookupError):
-    """No customer has this id."""
-
-    def __init__(self, customer_id: str) -> None:
-        super().__init__(f"no customer has the id {customer_id!r}")
-        self.customer_id = customer_id
 
 
 @dataclass(frozen=True)
@@ -104,243 +102,6 @@ class ErasureReport:
 
     def count(self, *names: str) -> int:
         return sum(self.counts.get(name, 0) for name in names)
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
-def _rows(result: Iterable[Any]) -> list[dict[str, Any]]:
-    return [_jsonable(dict(row._mapping)) for row in result]
-
-
-def _loads(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-# --- whose records ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Scope:
-    customer_id: str
-    conversation_ids: tuple[str, ...]
-    handoff_ids: tuple[int, ...]
-    ticket_ids: tuple[str, ...]
-    order_ids: tuple[str, ...]
-
-
-async def _scope(conn: AsyncConnection, customer_id: str) -> _Scope:
-    """The customer's conversations, handoffs, tickets and orders; UnknownCustomer if none."""
-    found = await conn.execute(select(customers.c.id).where(customers.c.id == customer_id))
-    if found.first() is None:
-        raise UnknownCustomer(customer_id)
-    conversation_ids: set[str] = set()
-    for row in await conn.execute(
-        select(identities.c.channel, identities.c.external_id).where(
-            identities.c.customer_id == customer_id
-        )
-    ):
-        conversation_ids.add(f"{row.channel}:{row.external_id}")
-    for row in await conn.execute(
-        select(conversations.c.conversation_id).where(conversations.c.customer_id == customer_id)
-    ):
-        conversation_ids.add(row.conversation_id)
-    handoff_rows = (
-        await conn.execute(
-            select(handoffs.c.id, handoffs.c.conversation_id).where(
-                handoffs.c.customer_id == customer_id
-            )
-        )
-    ).all()
-    conversation_ids.update(row.conversation_id for row in handoff_rows)
-    ticket_rows = (
-        await conn.execute(
-            select(tickets.c.id, tickets.c.sender_id).where(tickets.c.customer_id == customer_id)
-        )
-    ).all()
-    conversation_ids.update(row.sender_id for row in ticket_rows if row.sender_id)
-    conversation_ids.discard("")
-    handoff_ids = {row.id for row in handoff_rows}
-    ticket_ids = {row.id for row in ticket_rows}
-    if conversation_ids:
-        ids = sorted(conversation_ids)
-        more_handoffs = await conn.execute(
-            select(handoffs.c.id).where(handoffs.c.conversation_id.in_(ids))
-        )
-        handoff_ids.update(row.id for row in more_handoffs)
-        more_tickets = await conn.execute(select(tickets.c.id).where(tickets.c.sender_id.in_(ids)))
-        ticket_ids.update(row.id for row in more_tickets)
-    order_ids = (
-        await conn.execute(
-            select(orders.c.id).where(orders.c.customer_id == customer_id).order_by(orders.c.id)
-        )
-    ).scalars()
-    return _Scope(
-        customer_id=customer_id,
-        conversation_ids=tuple(sorted(conversation_ids)),
-        handoff_ids=tuple(sorted(handoff_ids)),
-        ticket_ids=tuple(sorted(ticket_ids)),
-        order_ids=tuple(order_ids),
-    )
-
-
-async def _has_table(conn: AsyncConnection, name: str) -> bool:
-    return bool(await conn.run_sync(lambda sync: inspect(sync).has_table(name)))
-
-
-def _rasa_events() -> Table:
-    """Rasa's tracker events table as far as we touch it (created by Rasa, not by us)."""
-    from sqlalchemy import Column, Float, Integer, MetaData, String
-
-    return Table(
-        RASA_EVENTS_TABLE,
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("sender_id", String(255)),
-        Column("type_name", String(255)),
-        Column("timestamp", Float),
-        Column("intent_name", String(255)),
-        Column("action_name", String(255)),
-        Column("data", Text),
-    )
-
-
-def _media_names(attachments: Any) -> set[str]:
-    """Names of media-store files (``/media/<name>``) in an attachments list."""
-    names: set[str] = set()
-    for item in _loads(attachments) or []:
-        url = item.get("url") if isinstance(item, Mapping) else None
-        if isinstance(url, str) and MEDIA_PREFIX in url:
-            name = url.rsplit(MEDIA_PREFIX, 1)[1]
-            if name and "/" not in name and not name.startswith("."):
-                names.add(name)
-    return names
-
-
-# --- export -----------------------------------------------------------------------------------
-
-
-async def export(
-    engine: AsyncEngine,
-    customer_id: str,
-    *,
-    actor: str = "customer",
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """Everything held about the customer, as JSON-ready data; the export is audited."""
-    async with engine.begin() as conn:
-        scope = await _scope(conn, customer_id)
-        data = await _collect(conn, scope)
-        counts = {k: len(v) for k, v in data.items() if isinstance(v, list)}
-        await _audit(conn, customer_id, "export", actor, counts, {}, _now(now))
-    return {"customer_id": customer_id, "exported_at": _now(now).isoformat(), **data}
-
-
-async def _collect(conn: AsyncConnection, scope: _Scope) -> dict[str, Any]:
-    cid = scope.customer_id
-    convs = list(scope.conversation_ids)
-    data: dict[str, Any] = {}
-    data["customer"] = _rows(await conn.execute(select(customers).where(customers.c.id == cid)))[0]
-    data["identities"] = _rows(
-        await conn.execute(select(identities).where(identities.c.customer_id == cid))
-    )
-    data["segments"] = _rows(
-        await conn.execute(select(customer_segments).where(customer_segments.c.customer_id == cid))
-    )
-    data["orders"] = _rows(
-        await conn.execute(select(orders).where(orders.c.id.in_(scope.order_ids)))
-    )
-    data["order_items"] = _rows(
-        await conn.execute(
-            select(order_items)
-            .where(order_items.c.order_id.in_(scope.order_ids))
-            .order_by(order_items.c.id)
-        )
-    )
-    data["shipment_events"] = _rows(
-        await conn.execute(
-            select(shipment_events)
-            .where(shipment_events.c.order_id.in_(scope.order_ids))
-            .order_by(shipment_events.c.id)
-        )
-    )
-    data["interactions"] = _rows(
-        await conn.execute(
-            select(interactions)
-            .where(interactions.c.customer_id == cid)
-            .order_by(interactions.c.id)
-        )
-    )
-    data["tickets"] = _rows(
-        await conn.execute(select(tickets).where(tickets.c.id.in_(scope.ticket_ids)))
-    )
-    data["ticket_events"] = _rows(
-        await conn.execute(
-            select(ticket_events)
-            .where(ticket_events.c.ticket_id.in_(scope.ticket_ids))
-            .order_by(ticket_events.c.id)
-        )
-    )
-    for name, table, key in (
-        ("conversations", conversations, conversations.c.conversation_id),
-        ("messages", messages, messages.c.conversation_id),
-        ("inbox", inbox, inbox.c.conversation_id),
-        ("outbox", outbox, outbox.c.conversation_id),
-        ("channel_options", channel_options, channel_options.c.conversation_id),
-    ):
-        data[name] = _rows(await conn.execute(select(table).where(key.in_(convs))))
-    data["handoffs"] = _rows(
-        await conn.execute(select(handoffs).where(handoffs.c.id.in_(scope.handoff_ids)))
-    )
-    handoff_rows = _rows(
-        await conn.execute(
-            select(handoff_messages)
-            .where(handoff_messages.c.handoff_id.in_(scope.handoff_ids))
-            .order_by(handoff_messages.c.id)
-        )
-    )
-    data["handoff_messages"] = handoff_rows
-    media: set[str] = set()
-    for row in [*data["inbox"], *handoff_rows]:
-        media |= _media_names(row.get("attachments"))
-    data["media"] = [MEDIA_PREFIX + name for name in sorted(media)]
-    data["tracker_events"] = []
-    if convs and await _has_table(conn, RASA_EVENTS_TABLE):
-        events = _rasa_events()
-        rows = await conn.execute(
-            select(events.c.sender_id, events.c.data)
-            .where(events.c.sender_id.in_(convs))
-            .order_by(events.c.id)
-        )
-        data["tracker_events"] = [
-            {"sender_id": row.sender_id, "event": _loads(row.data)} for row in rows
-        ]
-    data["privacy_audit"] = _rows(
-        await conn.execute(
-            select(privacy_audit)
-            .where(privacy_audit.c.customer_id == cid)
-            .order_by(privacy_audit.c.id)
-        )
-    )
-    return data
 
 
 # --- erase ------------------------------------------------------------------------------------
@@ -360,21 +121,21 @@ async def erase(
     media store's folder (``channels.media_dir``); None leaves files alone. Raises
     :class:`UnknownCustomer` for an id no customer has.
     """
-    when = _now(now)
+    when = now_or_utc(now)
     async with engine.begin() as conn:
-        scope = await _scope(conn, customer_id)
+        scope = await find_scope(conn, customer_id)
         counts, media = await _erase_rows(conn, scope)
         kept = {KEPT_ORDERS: len(scope.order_ids)}
         files = _media_files(media_dir, media) if media_dir is not None else []
         counts["media_files"] = len(files)
-        await _audit(conn, customer_id, "erase", actor, counts, kept, when)
+        await record_audit(conn, customer_id, "erase", actor, counts, kept, when)
     # After the commit: a failed transaction leaves the photos where its rows point.
     for path in files:
         path.unlink(missing_ok=True)
     return ErasureReport(customer_id=customer_id, counts=counts, kept=kept)
 
 
-async def _erase_rows(conn: AsyncConnection, scope: _Scope) -> tuple[dict[str, int], set[str]]:
+async def _erase_rows(conn: AsyncConnection, scope: Scope) -> tuple[dict[str, int], set[str]]:
     cid = scope.customer_id
     convs = list(scope.conversation_ids)
     counts: dict[str, int] = {}
@@ -434,13 +195,13 @@ async def _erase_rows(conn: AsyncConnection, scope: _Scope) -> tuple[dict[str, i
     for row in await conn.execute(
         select(inbox.c.attachments).where(inbox.c.conversation_id.in_(convs))
     ):
-        media |= _media_names(row.attachments)
+        media |= media_names(row.attachments)
     for row in await conn.execute(
         select(handoff_messages.c.attachments).where(
             handoff_messages.c.handoff_id.in_(scope.handoff_ids)
         )
     ):
-        media |= _media_names(row.attachments)
+        media |= media_names(row.attachments)
 
     # Handoffs keep their times and status for the service statistics; not what was said.
     await run(
@@ -450,7 +211,7 @@ async def _erase_rows(conn: AsyncConnection, scope: _Scope) -> tuple[dict[str, i
     handoff_rows = await conn.execute(
         select(handoffs.c.id, handoffs.c.snapshot).where(handoffs.c.id.in_(scope.handoff_ids))
     )
-    emptied = [row.id for row in handoff_rows if _loads(row.snapshot)]
+    emptied = [row.id for row in handoff_rows if loads_json(row.snapshot)]
     await run("handoffs", update(handoffs).where(handoffs.c.id.in_(emptied)).values(snapshot={}))
 
     # The conversations: what was said, and where replies go.
@@ -485,9 +246,9 @@ async def _erase_rows(conn: AsyncConnection, scope: _Scope) -> tuple[dict[str, i
         for row in inbox_rows
         if (row.text not in (None, PLACEHOLDER))
         or row.payload is not None
-        or _loads(row.attachments)
-        or _loads(row.meta)
-        or _loads(row.address)
+        or loads_json(row.attachments)
+        or loads_json(row.meta)
+        or loads_json(row.address)
         or row.last_error is not None
     ]
     await run(
@@ -514,8 +275,8 @@ async def _erase_rows(conn: AsyncConnection, scope: _Scope) -> tuple[dict[str, i
     personal_outbox = [
         row.id
         for row in outbox_rows
-        if _loads(row.message) != erased_message
-        or _loads(row.address)
+        if loads_json(row.message) != erased_message
+        or loads_json(row.address)
         or row.last_error is not None
     ]
     await run(
@@ -529,7 +290,7 @@ async def _erase_rows(conn: AsyncConnection, scope: _Scope) -> tuple[dict[str, i
             conversations.c.conversation_id.in_(convs)
         )
     )
-    addressed = [row.conversation_id for row in conversation_rows if _loads(row.address)]
+    addressed = [row.conversation_id for row in conversation_rows if loads_json(row.address)]
     await run(
         "conversations",
         update(conversations)
@@ -567,7 +328,7 @@ async def _erase_tickets(
         ).where(tickets.c.id.in_(ticket_ids))
     )
     for row in rows.all():
-        payload = _loads(row.payload) or {}
+        payload = loads_json(row.payload) or {}
         scrubbed = _scrub(payload)
         key = row.idempotency_key
         if any(conversation in key for conversation in conversation_ids):
@@ -613,15 +374,15 @@ def _scrub_event(event: dict[str, Any]) -> dict[str, Any]:
 
 async def _erase_tracker_events(conn: AsyncConnection, conversation_ids: Sequence[str]) -> int:
     """Rasa's stored events of these conversations, anonymised in place (see the module)."""
-    if not conversation_ids or not await _has_table(conn, RASA_EVENTS_TABLE):
+    if not conversation_ids or not await has_table(conn, RASA_EVENTS_TABLE):
         return 0
-    events = _rasa_events()
+    events = rasa_events_table()
     rows = await conn.execute(
         select(events.c.id, events.c.data).where(events.c.sender_id.in_(list(conversation_ids)))
     )
     changes: list[dict[str, Any]] = []
     for row in rows.all():
-        data = _loads(row.data)
+        data = loads_json(row.data)
         if not isinstance(data, dict):
             continue
         scrubbed = _scrub_event(data)
@@ -662,38 +423,3 @@ def _media_files(media_dir: Path, names: Iterable[str]) -> list[Path]:
         if path.parent == root and path.is_file():
             files.append(path)
     return files
-
-
-async def _audit(
-    conn: AsyncConnection,
-    customer_id: str,
-    action: str,
-    actor: str,
-    counts: Mapping[str, int],
-    kept: Mapping[str, int],
-    when: datetime,
-) -> None:
-    # A database older than the table (the gateway creates it on start) gets it here.
-    await conn.run_sync(lambda sync: privacy_audit.create(sync, checkfirst=True))
-    await conn.execute(
-        insert(privacy_audit).values(
-            customer_id=customer_id,
-            action=action,
-            actor=actor,
-            counts=dict(counts),
-            kept=[{"what": k, "rows": v} for k, v in kept.items()],
-            created_at=when,
-        )
-    )
-
-
-async def audit_log(engine: AsyncEngine, customer_id: str) -> list[dict[str, Any]]:
-    """The customer's export and erasure records, oldest first."""
-    async with engine.connect() as conn:
-        return _rows(
-            await conn.execute(
-                select(privacy_audit)
-                .where(privacy_audit.c.customer_id == customer_id)
-                .order_by(privacy_audit.c.id)
-            )
-        )

@@ -1,0 +1,180 @@
+"""What the order forms ask: the order number (with a choice of the customer's recent orders
+that fit the request), the phone number on the order, a new address, a confirmation.
+
+The forms' validation is in bot/actions/order_forms.py, the access check in
+bot/actions/order_access.py.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.i18n import money, t
+from bot.services import orders
+from bot.services.types import Order
+
+from ._common import current_customer_id, lang_of
+from ._deps import Deps, get_deps
+from ._render import items_summary, order_button
+from .order_access import accessible_order, phone_retries
+from .order_forms import SHIPPED, yes_no_buttons
+
+RECENT_ORDERS = 5
+# Orders looked at to find RECENT_ORDERS that fit the current request.
+CANDIDATE_ORDERS = 20
+
+
+ADDRESS_PROBLEM_KEYS = (
+    "address.too_short",
+    "address.no_detail",
+    "address.too_long",
+    "address.invalid",
+)
+
+
+def _bot_texts_since_user(tracker: Tracker) -> list[str]:
+    """What the bot said after the customer's latest message (oldest first)."""
+    said: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("text"):
+            said.append(str(event["text"]))
+    return list(reversed(said))
+
+
+def address_problem_just_said(tracker: Tracker) -> bool:
+    """Whether this turn already explained what is wrong with the customer's new address."""
+    problems = {t(key, lang) for key in ADDRESS_PROBLEM_KEYS for lang in ("en", "zh")}
+    return any(text in problems for text in _bot_texts_since_user(tracker))
+
+
+def order_fits_form(order: Order, form: str | None, deps: Deps) -> bool:
+    """Whether the request of ``form`` can still apply to ``order`` (any order for others)."""
+    if form == "cancel_order_form":
+        return orders.can_cancel(order, deps.config.orders.cancellable_statuses).allowed
+    if form == "change_address_form":
+        return orders.can_change_address(
+            order, deps.config.orders.address_changeable_statuses
+        ).allowed
+    if form in ("return_request_form", "exchange_request_form"):
+        window = deps.aftersales.return_window(order, deps.clock())
+        # A parcel on its way can still be returned: the return intercepts it.
+        in_transit = form == "return_request_form" and order.status in SHIPPED
+        return window.state == "open" or in_transit
+    return True
+
+
+def choosable_orders(candidates: list[Order], form: str | None, deps: Deps) -> list[Order]:
+    """The recent orders offered as buttons for ``form``, newest first.
+
+    Requests that only some orders allow (cancelling, a new address, a return or an exchange)
+    offer just those orders; when none of the recent orders fits, the latest ones are offered
+    anyway, and the form's answer explains why the chosen order does not qualify.
+    """
+    fitting = [order for order in candidates if order_fits_form(order, form, deps)]
+    return (fitting or candidates)[:RECENT_ORDERS]
+
+
+class AskOrderId(Action):
+    """Asks for the order number; a known customer gets their latest orders as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        deps = get_deps()
+        lang = lang_of(tracker)
+        customer_id = await current_customer_id(tracker, deps.engine)
+        candidates = (
+            await orders.list_orders(deps.engine, customer_id, limit=CANDIDATE_ORDERS)
+            if customer_id
+            else []
+        )
+        recent = choosable_orders(candidates, tracker.active_loop_name, deps)
+        if recent:
+            dispatcher.utter_message(
+                text=t("order.ask_id_choose", lang),
+                buttons=[order_button(order, lang) for order in recent],
+            )
+        else:
+            dispatcher.utter_message(text=t("order.ask_id", lang))
+        return []
+
+
+class AskPhone(Action):
+    def name(self) -> str:
+        return "action_ask_phone"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = lang_of(tracker)
+        order_id = tracker.get_slot("order_id") or ""
+        # After a wrong number (order.phone_retry) a short re-ask is enough.
+        key = "order.ask_phone_again" if phone_retries(tracker) else "order.ask_phone"
+        dispatcher.utter_message(text=t(key, lang, order_id=order_id))
+        return []
+
+
+class AskNewAddress(Action):
+    def name(self) -> str:
+        return "action_ask_new_address"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        order = await accessible_order(tracker, dispatcher, get_deps())
+        if order is None:
+            return []
+        lang = lang_of(tracker)
+        if address_problem_just_said(tracker):
+            # The problem message already said what is missing; a short re-ask is enough.
+            dispatcher.utter_message(text=t("address.ask_again", lang, order_id=order.id))
+        else:
+            dispatcher.utter_message(
+                text=t("address.ask", lang, order_id=order.id, current=order.shipping_address)
+            )
+        return []
+
+
+class AskConfirm(Action):
+    """Asks to confirm a cancellation or an address change, with yes/no buttons."""
+
+    def name(self) -> str:
+        return "action_ask_confirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = lang_of(tracker)
+        order = await accessible_order(tracker, dispatcher, get_deps())
+        if order is None:
+            return []
+        if tracker.active_loop_name == "change_address_form":
+            dispatcher.utter_message(
+                text=t(
+                    "address.confirm",
+                    lang,
+                    order_id=order.id,
+                    address=tracker.get_slot("new_address") or "",
+                ),
+                buttons=yes_no_buttons(lang, "address.yes", "address.no"),
+            )
+        else:
+            dispatcher.utter_message(
+                text=t(
+                    "cancel.confirm",
+                    lang,
+                    order_id=order.id,
+                    items=items_summary(order, lang),
+                    total=money(order.total_cents),
+                ),
+                buttons=yes_no_buttons(lang, "cancel.yes", "cancel.no"),
+            )
+        return []
