@@ -31,12 +31,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DeliveryConfig
 from bot.core import store
@@ -55,6 +55,7 @@ from bot.core.rasa_client import (
     RasaMetadata,
     RasaUnavailable,
 )
+from bot.core.ready_messages import ReadyMessages
 from bot.core.turns import HandoffRouter, Outcome, PipelineError, Reply, Turn
 from bot.core.worker import WorkerLoop
 from bot.i18n import Lang, detect_language, known_language, variants
@@ -105,7 +106,7 @@ def _customer_language(customer: Customer | None) -> Lang | None:
     return known_language(customer.language) if customer is not None else None
 
 
-class Pipeline:
+class Pipeline(ReadyMessages):
     """Stores, processes and answers customer messages from every channel the same way."""
 
     def __init__(
@@ -310,101 +311,6 @@ class Pipeline:
     async def handle(self, message: IncomingMessage) -> Reply:
         """Process one message and wait for its answer (the web chat's request/response)."""
         return await self.submit(message, wait_s=self.lease_s)
-
-    async def submit_answered(
-        self,
-        message: IncomingMessage,
-        replies: Sequence[OutgoingMessage],
-        *,
-        language: Lang,
-        address: Mapping[str, Any] | None = None,
-        dedupe_key: str | None = None,
-    ) -> Literal["duplicate", "answered"]:
-        """Store a message together with its ready answer (a channel's own command, e.g.
-        Telegram's /help), without a trip to Rasa: the inbox row makes a repeated delivery a
-        duplicate, the outbox delivers the answer with retries like any other reply. The
-        conversation's lock keeps the worker from forwarding the message to Rasa meanwhile."""
-        conversation_id = message.conversation_id
-        address = {**(address or {}), "lang": language}
-        async with self.locks.hold(conversation_id):
-            accepted = await self.inbox.accept(message, address=address, dedupe_key=dedupe_key)
-            if accepted.duplicate:
-                return "duplicate"
-            await store.save_incoming(self.engine, message, language)
-            rows = [
-                NewMessage(
-                    conversation_id,
-                    message.channel,
-                    message.external_id,
-                    reply,
-                    "reply",
-                    address,
-                    inbox_id=accepted.id,
-                )
-                for reply in replies
-            ]
-            async with self.engine.begin() as conn:
-                await self.outbox.add(rows, conn=conn)
-                await self.inbox.complete(conn, accepted.id)
-                await store.save_outgoing(
-                    conn,
-                    conversation_id=conversation_id,
-                    channel=message.channel,
-                    replies=list(replies),
-                    language=language,
-                )
-        self.wake()
-        return "answered"
-
-    async def notify(
-        self,
-        conversation_id: str,
-        messages: list[OutgoingMessage],
-        *,
-        kind: str = "notice",
-        conn: AsyncConnection | None = None,
-    ) -> list[int]:
-        """Queue messages the bot starts itself (staff replies, ticket updates) to the
-        customer's channel, at the conversation's reply address. Returns outbox ids.
-
-        With ``conn`` everything is written in the caller's transaction; the caller then
-        calls :meth:`wake` once it is committed.
-        """
-        if conn is None:
-            async with self.engine.begin() as own:
-                ids = await self.notify(conversation_id, messages, kind=kind, conn=own)
-            self.wake()
-            return ids
-        target = await self._reply_target(conn, conversation_id)
-        if target is None:
-            raise LookupError(f"no message was ever received in conversation {conversation_id!r}")
-        channel, external_id, address = target
-        ids = await self.outbox.add(
-            [
-                NewMessage(conversation_id, channel, external_id, m, "notice", address)
-                for m in messages
-            ],
-            conn=conn,
-        )
-        if kind:
-            await store.save_outgoing(
-                conn,
-                conversation_id=conversation_id,
-                channel=channel,
-                replies=messages,
-                language=known_language(address.get("lang")) or "en",
-            )
-        return ids
-
-    async def _reply_target(
-        self, conn: AsyncConnection, conversation_id: str
-    ) -> tuple[str, str, dict[str, Any]] | None:
-        """(channel, external id, address with ``lang``) of the conversation record; for a
-        conversation from before the record existed, rebuilt from its latest inbox row."""
-        record = await self.conversations.get(conversation_id, conn=conn)
-        if record is not None:
-            return record.channel, record.external_id, record.reply_address()
-        return await self.inbox.latest_address(conversation_id, conn=conn)
 
     def on_sent(self, listener: Callable[[OutboxItem], Awaitable[None]]) -> None:
         """Call ``listener`` after each message a sender delivered (push channels)."""
