@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core import pipeline as pipeline_module
 from bot.core.pipeline import HOLDING_TEXT
 from tests.gateway.fake_rasa import ORDER_BUTTON, PRODUCT_CARDS, FakeRasa
-from tests.gateway.helpers import Client, MakeClient, closed_url, stored_messages
+from tests.gateway.helpers import Client, MakeClient, closed_url, identity_hash, stored_messages
 from tests.gateway.seed import EMMA, LIWEI
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -393,7 +393,14 @@ async def test_an_answer_whose_response_was_not_written_goes_to_the_push_stream(
     fake_rasa.delay_s = 0.3
     fake_rasa.reply = lambda body: [{"text": "answer for the stream"}]
     assert client.server.port is not None
-    body = json.dumps({"sender_id": "dropper", "text": "hello", "message_id": "d-1"}).encode()
+    body = json.dumps(
+        {
+            "sender_id": "dropper",
+            "identity_hash": identity_hash("dropper"),
+            "text": "hello",
+            "message_id": "d-1",
+        }
+    ).encode()
     _reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
     writer.write(
         b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
