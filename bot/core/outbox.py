@@ -212,36 +212,35 @@ class Outbox:
 
     async def confirm_inline(self, ids: Collection[int]) -> None:
         """The HTTP response carrying these held rows was written: they are delivered."""
-        if not ids:
-            return
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(tuple(ids)), outbox.c.status == "sending")
-                .values(
-                    status="sent",
-                    delivered_inline=True,
-                    sent_at=utcnow(),
-                    lease_until=None,
-                    last_error=None,
-                )
-            )
+        await self._settle_held(
+            ids,
+            status="sent",
+            delivered_inline=True,
+            sent_at=utcnow(),
+            lease_until=None,
+            last_error=None,
+        )
 
     async def release_inline(self, ids: Collection[int], error: str) -> None:
         """The HTTP response carrying these held rows was not written (the client went
         away): the worker delivers them through the channel's sender instead."""
+        await self._settle_held(
+            ids,
+            status="pending",
+            lease_until=None,
+            next_attempt_at=utcnow(),
+            last_error=error[:2000],
+        )
+
+    async def _settle_held(self, ids: Collection[int], **values: Any) -> None:
+        """Update rows still held for an HTTP response (status ``sending``)."""
         if not ids:
             return
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(tuple(ids)), outbox.c.status == "sending")
-                .values(
-                    status="pending",
-                    lease_until=None,
-                    next_attempt_at=utcnow(),
-                    last_error=error[:2000],
-                )
+                .values(**values)
             )
 
     async def inline_delivered(self, inbox_id: int) -> list[OutboxItem]:
