@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sys
+import time
+from types import FrameType
 from typing import Any
 
 from sqlalchemy import Connection, event, inspect, text
@@ -12,6 +17,11 @@ from bot.storage import studio_schema  # noqa: F401 - registers the studio's tab
 from bot.storage.schema import metadata
 
 _SQLITE_PREFIX = "sqlite+aiosqlite:///"
+log = logging.getLogger(__name__)
+# A write transaction held longer than this is logged with the code that opened it: on SQLite
+# it blocks every other writer (Rasa's tracker store, the action server, the gateway).
+SLOW_WRITE_S = 5.0
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def normalise_url(url: str) -> str:
@@ -47,8 +57,57 @@ def create_engine(url: str) -> AsyncEngine:
         # Other processes (Rasa's tracker store, the action server) share the file through WAL.
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True)
+    watch_slow_writes(engine)
+    return engine
+
+
+def _opener() -> str:
+    """The project's frames that led to this statement, outermost first.
+
+    With the async engine the statement runs in a greenlet whose parent is suspended inside the
+    awaiting coroutine, so the caller's frames are the parent's."""
+    frame: FrameType | None = sys._getframe(1)
+    with contextlib.suppress(ImportError, AttributeError):
+        import greenlet
+
+        parent = greenlet.getcurrent().parent
+        if parent is not None and parent.gr_frame is not None:
+            frame = parent.gr_frame
+    root, frames = str(REPO_ROOT), list[str]()
+    while frame is not None and len(frames) < 8:
+        name = frame.f_code.co_filename
+        if name.startswith(root) and "site-packages" not in name:
+            frames.append(f"{name[len(root) + 1 :]}:{frame.f_lineno} {frame.f_code.co_name}")
+        frame = frame.f_back
+    return " < ".join(frames) or "outside the project"
+
+
+def watch_slow_writes(engine: AsyncEngine, threshold_s: float = SLOW_WRITE_S) -> None:
+    """Log a write transaction held open longer than ``threshold_s``, naming its opener.
+    Calling it again for the same engine changes the threshold."""
+    sync = engine.sync_engine
+    already = "slow_write_s" in sync.__dict__
+    sync.__dict__["slow_write_s"] = threshold_s
+    if already:
+        return
+
+    def first_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "write_at" not in conn.info and statement.lstrip()[:7].upper().startswith(_WRITES):
+            conn.info["write_at"] = time.monotonic()
+            conn.info["write_by"] = _opener()
+
+    def ended(conn: Connection) -> None:
+        started = conn.info.pop("write_at", None)
+        opener = conn.info.pop("write_by", "")
+        held = time.monotonic() - started if started is not None else 0.0
+        if held > sync.__dict__["slow_write_s"]:
+            log.warning("a write transaction held the database for %.1f s (%s)", held, opener)
+
+    event.listen(sync, "before_cursor_execute", first_write)
+    event.listen(sync, "commit", ended)
+    event.listen(sync, "rollback", ended)
 
 
 async def create_schema(engine: AsyncEngine) -> None:

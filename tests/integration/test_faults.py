@@ -278,20 +278,24 @@ class Tally:
 def tally(stack: Stack, conversation_id: str, stream: PushStream, settle_s: float = 2.0) -> Tally:
     """Each stored bot message must have reached the customer once: in the HTTP response that
     claimed it (``delivered_inline``) or on the push stream, not both, not twice."""
-    rows = db_rows(
-        stack,
-        "SELECT id, inbox_id, status, delivered_inline, message FROM outbox "
-        "WHERE conversation_id = ? ORDER BY id",
-        (conversation_id,),
-    )
+
+    def outbox_rows() -> list[tuple[Any, ...]]:
+        return db_rows(
+            stack,
+            "SELECT id, inbox_id, status, delivered_inline, message FROM outbox "
+            "WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
 
     def pushed_all() -> bool:
+        # Read afresh each time: a row still being sent is not lost yet.
         pushed = {i for i, _ in stream.events}
-        return all(r[0] in pushed for r in rows if not r[3])
+        return all(r[2] == "sent" and (r[3] or r[0] in pushed) for r in outbox_rows())
 
     with contextlib.suppress(AssertionError):  # what is missing is counted as lost below
-        wait_until(pushed_all, 30, "every message not handed back inline is pushed")
+        wait_until(pushed_all, 30, "every message is sent, and pushed unless handed back inline")
     time.sleep(settle_s)  # anything pushed twice would show up by now
+    rows = outbox_rows()
     pushed = [i for i, _ in stream.events]
     lost = duplicated = 0
     for row_id, _inbox_id, status, inline, _message in rows:
