@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,11 +33,13 @@ import sqlalchemy as sa
 from bot.shop.generator.orders import OrderGenerator as _Generator
 from bot.shop.people_data import CARRIERS, CITIES
 from bot.storage.schema import customers, identities, order_items, orders, products, shipment_events
+from tests.sqlite_locks import lock_holders
 
 SHOP_TIMEZONE = "Asia/Shanghai"
 # Statuses an order can be created in, oldest lifecycle step first.
 STATUSES = ("pending_payment", "paid", "shipped", "in_transit", "delivered", "cancelled")
 _ids = itertools.count(1)
+LOCKED_TRIES = 3  # each waits up to the busy timeout (30 s) for SQLite's write lock
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,13 @@ def sync_url(database_url: str) -> str:
     )
 
 
-def _begin_immediate(engine: sa.Engine) -> None:
+def _begin_immediate(engine: sa.Engine, database: str) -> None:
     """Take SQLite's write lock when a transaction begins: a transaction that read first and
     writes after another process (the running gateway) committed fails at once with
-    "database is locked" (WAL snapshot), where one that waits for the lock just waits."""
+    "database is locked" (WAL snapshot), where one that waits for the lock just waits.
+
+    Each try waits up to the connection's busy timeout; a try that still finds the database
+    locked prints which processes hold its locks (so a CI log names them) and tries again."""
 
     @sa.event.listens_for(engine, "connect")
     def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
@@ -98,7 +104,18 @@ def _begin_immediate(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        for attempt in range(1, LOCKED_TRIES + 1):
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except sa.exc.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == LOCKED_TRIES:
+                    raise
+                print(  # shown with the output of a failing test
+                    f"factory: {database} still locked after try {attempt}; holders: "
+                    f"{lock_holders(database)}",
+                    file=sys.stderr,
+                )
 
 
 class ShopFactory:
@@ -111,7 +128,7 @@ class ShopFactory:
             sync_url(database_url), connect_args={"timeout": 30} if "sqlite" in database_url else {}
         )
         if "sqlite" in database_url:
-            _begin_immediate(self.engine)
+            _begin_immediate(self.engine, database_url.split(":///", 1)[1])
         self.now = now or datetime.now(UTC)
         self.tz = ZoneInfo(timezone)
         self.rng = random.Random(uuid.uuid4().int)
