@@ -382,3 +382,56 @@ async def test_servers_that_may_not_migrate_refuse_a_behind_database(tmp_path: P
             await migrate.ensure_current(engine, migrate_sqlite=False)
     finally:
         await engine.dispose()
+
+
+# --- who migrates: seed and the launcher ------------------------------------------------------
+def test_seed_migrates_an_old_database_before_seeding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"database:\n  url: {url}\ndemo:\n  products: 49\n  customers: 20\n  orders: 60\n",
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("SHOP_DATABASE_URL", raising=False)
+
+    async def old_database() -> None:
+        engine = create_engine(url)
+        await create_schema(engine)  # made before migrations: no alembic_version
+        await engine.dispose()
+
+    asyncio.run(old_database())
+    assert cli_main(["--config", str(config), "seed", "--today", "2026-04-21"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Database: adopted a database made before migrations")
+    assert "Seeded the demo shop for 2026-04-21" in out
+    assert asyncio.run(_check(url)).at_head
+
+
+def test_the_launcher_migrates_before_it_starts_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot import launcher
+
+    started: list[str] = []
+
+    def start(stack: launcher.Stack) -> None:
+        started.append(stack.database_url)
+        raise RuntimeError("stop before spawning")  # main()'s loop is not under test here
+
+    monkeypatch.setattr(launcher.Stack, "start", start)
+    monkeypatch.setattr(launcher.signal, "signal", lambda *_args: None)  # keep pytest's handlers
+    monkeypatch.setenv("SHOP_DATABASE_URL", "postgresql+asyncpg://shop:secret@127.0.0.1:1/shop")
+    assert launcher.main(["--log-dir", str(tmp_path / "log")]) == 1
+    err = capsys.readouterr().err
+    assert "error: cannot reach the database" in err and "secret" not in err
+    assert started == []  # nothing was started on a database that could not be migrated
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+    with pytest.raises(RuntimeError, match="stop before spawning"):
+        launcher.main(["--log-dir", str(tmp_path / "log")])
+    assert started == [url]
+    assert "Database: migrated from an empty database" in capsys.readouterr().out
+    assert asyncio.run(_check(url)).at_head
