@@ -315,11 +315,18 @@ async def ensure_current(engine: AsyncEngine, *, migrate_sqlite: bool = True) ->
 
 
 def include_object(
-    obj: Any, _name: str | None, type_: str, reflected: bool, _compare_to: Any
+    obj: Any, _name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Autogenerate's filter: leave out a unique constraint on exactly the primary key's
-    columns (shop_meta's ``uq_shop_meta_key``). PostgreSQL folds it into the primary key, so
-    it is never reflected and would show as missing on every comparison."""
+    """Autogenerate's filter.
+
+    * A table in the database that no metadata defines is not ours (Rasa's tracker store keeps
+      its ``events`` table in the same SQLite file): never propose dropping it. Dropping one of
+      the shop's tables is written by hand (``op.drop_table``).
+    * A unique constraint on exactly the primary key's columns (shop_meta's
+      ``uq_shop_meta_key``): PostgreSQL folds it into the primary key, so it is never
+      reflected and would show as missing on every comparison."""
+    if type_ == "table" and reflected and compare_to is None:
+        return False
     if type_ == "unique_constraint" and not reflected and isinstance(obj, UniqueConstraint):
         table = obj.table
         primary = {column.name for column in table.primary_key.columns}

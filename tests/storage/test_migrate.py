@@ -146,6 +146,21 @@ async def test_the_guard_sees_a_table_or_column_added_without_a_revision(db_url:
     assert kinds == ["add_column", "add_table"], found
 
 
+async def test_the_guard_ignores_tables_that_are_not_the_shops(db_url: str) -> None:
+    """Rasa's tracker store shares the SQLite file: its tables are never proposed for drop."""
+    await _upgrade(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, data TEXT)"))
+            await conn.execute(text("CREATE INDEX ix_events_data ON events (data)"))
+        async with engine.connect() as conn:
+            assert await conn.run_sync(migrate.differences) == []
+        assert (await migrate.check(engine)).at_head
+    finally:
+        await engine.dispose()
+
+
 async def test_migrating_twice_changes_nothing(db_url: str) -> None:
     await _upgrade(db_url)
     first = await _run_sync(db_url, _shape)
