@@ -133,6 +133,7 @@ class UpgradeResult:
     after: str
     adopted: bool  # a create_all database was brought to the first revision and stamped
     waited: bool  # another process held the migration lock first
+    head: str  # the code's head revision
 
     @property
     def changed(self) -> bool:
@@ -140,7 +141,8 @@ class UpgradeResult:
 
     def describe(self) -> str:
         if not self.changed:
-            return f"The database is at head ({self.after}); nothing to do."
+            where = "at head" if self.after == self.head else "already at"
+            return f"The database is {where} ({self.after}); nothing to do."
         steps = []
         if self.adopted:
             steps.append(
@@ -150,7 +152,8 @@ class UpgradeResult:
         start = ", ".join(self.before) if self.before and not self.adopted else None
         start = start or (FIRST_REVISION if self.adopted else "an empty database")
         if start != self.after:
-            steps.append(f"migrated from {start} to {self.after} (head)")
+            at_head = " (head)" if self.after == self.head else ""
+            steps.append(f"migrated from {start} to {self.after}{at_head}")
         return "Database: " + "; ".join(steps) + "."
 
 
@@ -268,7 +271,11 @@ def _upgrade_sync(conn: Connection, revision: str) -> UpgradeResult:
         after = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
         conn.commit()
     return UpgradeResult(
-        before=state.current, after=", ".join(after), adopted=state.legacy, waited=waited
+        before=state.current,
+        after=", ".join(after),
+        adopted=state.legacy,
+        waited=waited,
+        head=state.head,
     )
 
 
