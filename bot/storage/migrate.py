@@ -131,26 +131,28 @@ class SchemaState:
 class UpgradeResult:
     before: tuple[str, ...]
     after: str
-    adopted: bool  # a create_all database was brought to the first revision and stamped
+    # A create_all database (no alembic_version) was stamped with this revision: the first,
+    # after adding what it lacked of it, or head when it already matched the metadata.
+    stamped: str | None
     waited: bool  # another process held the migration lock first
     head: str  # the code's head revision
 
     @property
     def changed(self) -> bool:
-        return self.adopted or self.before != (self.after,)
+        return self.stamped is not None or self.before != (self.after,)
 
     def describe(self) -> str:
         if not self.changed:
             where = "at head" if self.after == self.head else "already at"
             return f"The database is {where} ({self.after}); nothing to do."
         steps = []
-        if self.adopted:
+        if self.stamped is not None:
             steps.append(
-                f"adopted a database made before migrations (kept its rows, stamped "
-                f"{FIRST_REVISION})"
+                f"adopted a database made before migrations (kept its rows, stamped {self.stamped})"
             )
-        start = ", ".join(self.before) if self.before and not self.adopted else None
-        start = start or (FIRST_REVISION if self.adopted else "an empty database")
+            start = self.stamped
+        else:
+            start = ", ".join(self.before) or "an empty database"
         if start != self.after:
             at_head = " (head)" if self.after == self.head else ""
             steps.append(f"migrated from {start} to {self.after}{at_head}")
@@ -231,17 +233,28 @@ def _migration_lock(conn: Connection) -> Iterator[bool]:
         conn.commit()
 
 
-def _adopt(conn: Connection, cfg: Config) -> None:
-    """Bring a create_all database to the first revision's shape and stamp it."""
+def _adopt(conn: Connection, cfg: Config) -> str:
+    """Stamp a create_all database and return the revision it was stamped with.
+
+    One made by today's ``create_all`` (tools that call ``create_schema`` on an empty
+    database) already matches the metadata: it is stamped head. Any other is brought to the
+    first revision's shape (missing tables and nullable columns added) and stamped with it;
+    the later revisions then run on it."""
+    cfg.attributes["connection"] = conn
+    if not differences(conn):
+        head = head_revision()
+        command.stamp(cfg, head)
+        conn.commit()
+        return head
     frozen = _first_revision_metadata()
     frozen.create_all(conn, checkfirst=True)
     try:
         add_missing_columns(conn, frozen)
     except RuntimeError as exc:
         raise MigrationError(str(exc)) from None
-    cfg.attributes["connection"] = conn
     command.stamp(cfg, FIRST_REVISION)
     conn.commit()
+    return FIRST_REVISION
 
 
 def _known(revision: str) -> None:
@@ -264,8 +277,7 @@ def _upgrade_sync(conn: Connection, revision: str) -> UpgradeResult:
         state = _state_sync(conn)
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
-        if state.legacy:
-            _adopt(conn, cfg)
+        stamped = _adopt(conn, cfg) if state.legacy else None
         command.upgrade(cfg, revision)
         conn.commit()
         after = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
@@ -273,7 +285,7 @@ def _upgrade_sync(conn: Connection, revision: str) -> UpgradeResult:
     return UpgradeResult(
         before=state.current,
         after=", ".join(after),
-        adopted=state.legacy,
+        stamped=stamped,
         waited=waited,
         head=state.head,
     )

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from bot.cli import main as cli_main
 from bot.storage import migrate
 from bot.storage.db import create_engine, create_schema
-from bot.storage.schema import customers, metadata, tickets
+from bot.storage.schema import customers, tickets
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_URL = os.environ.get("SHOP_TEST_POSTGRES_URL")
@@ -195,7 +195,7 @@ async def test_a_create_all_database_is_stamped_and_keeps_its_rows(db_url: str) 
         assert state.legacy and not state.at_head
         assert "no alembic_version" in state.describe()
         result = await migrate.upgrade(engine)
-        assert result.adopted and result.after == migrate.head_revision()
+        assert result.stamped == migrate.FIRST_REVISION and result.after == migrate.head_revision()
         assert "kept its rows" in result.describe()
         async with engine.connect() as conn:
             assert (await conn.execute(select(customers.c.name))).scalars().all() == ["Li Wei"]
@@ -302,7 +302,8 @@ def test_unknown_revisions_and_an_unreachable_database_are_one_line_errors(
     url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
     monkeypatch.setenv("SHOP_DATABASE_URL", url)
     assert cli_main(["migrate", "--revision", "nope"]) == 1
-    assert capsys.readouterr().err.strip() == "error: unknown revision 'nope' (known: 0001, head)"
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown revision 'nope' (known: 0001") and err.endswith(", head)")
 
     asyncio.run(_upgrade(url))
 
@@ -334,7 +335,7 @@ def test_autogenerate_writes_the_next_numbered_revision(
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", copy)
     monkeypatch.setattr(migrate, "VERSIONS_DIR", copy / "versions")
     extended = MetaData()
-    for table in metadata.sorted_tables:
+    for table in migrate.target_metadata().sorted_tables:
         table.to_metadata(extended)
     Table(
         "returns", extended, Column("id", Integer, primary_key=True), Column("reason", String(40))
@@ -351,13 +352,33 @@ def test_autogenerate_writes_the_next_numbered_revision(
         finally:
             await engine.dispose()
 
+    before, new = migrate.head_revision(), migrate.next_revision_id()
+    assert new == f"{int(before) + 1:04d}"
     path, result = asyncio.run(scenario())
-    assert path == copy / "versions" / "r0002_add_returns.py"
+    assert path == copy / "versions" / f"r{new}_add_returns.py"
     source = path.read_text()
-    assert 'revision = "0002"' in source and 'down_revision: str | None = "0001"' in source
+    assert f'revision = "{new}"' in source
+    assert f'down_revision: str | None = "{before}"' in source
     assert 'op.create_table(\n        "returns"' in source
-    assert result.after == "0002" and result.before == ("0001",)
+    assert result.after == new and result.before == (before,)
     assert asyncio.run(_run_sync(url, lambda c: migrate.differences(c, extended))) == []
+
+    # Databases made by create_all without migrations: of the first revision's day (stamped
+    # with it, then every later revision runs) and of today's metadata (stamped head).
+    first = migrate._first_revision_metadata()
+    for made_with, stamped in ((first, migrate.FIRST_REVISION), (extended, new)):
+        other = f"sqlite+aiosqlite:///{tmp_path / f'made-{stamped}.db'}"
+
+        async def made_by_create_all(other: str = other, tables: MetaData = made_with) -> None:
+            engine = create_engine(other)
+            async with engine.begin() as conn:
+                await conn.run_sync(tables.create_all)
+            await engine.dispose()
+
+        asyncio.run(made_by_create_all())
+        adopted = asyncio.run(_upgrade(other))
+        assert (adopted.stamped, adopted.after) == (stamped, new)
+        assert asyncio.run(_run_sync(other, lambda c: migrate.differences(c, extended))) == []
 
 
 # --- the gateway ---------------------------------------------------------------------------
