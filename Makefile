@@ -20,6 +20,7 @@ help:
 	@echo "make run    - build everything needed, seed the demo shop, train, start all services"
 	@echo "make test   - build everything needed and run every check"
 	@echo "make train  - (re)train the Rasa model if training data or catalog changed"
+	@echo "make migrate - bring the database to the head schema revision (seed and run do it too)"
 	@echo "make eval   - NLU cross-validation and held-out report into reports/"
 	@echo "make eval-recsys DATA=<file> OUT=<json> - recommender vs popularity, item-kNN, ALS"
 	@echo "make eval-sentiment - sentiment accuracy vs SnowNLP and VADER (reports/sentiment.md)"
@@ -54,6 +55,11 @@ browser-deps:
 	fi
 
 # --- data and model ------------------------------------------------------------------------
+# Bring the database (database.url / SHOP_DATABASE_URL) to the head revision; seed does it too.
+.PHONY: migrate
+migrate: env
+	$(PY) -m bot migrate
+
 seed: env
 	$(PY) -m bot seed
 

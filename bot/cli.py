@@ -22,8 +22,9 @@ from bot.config import REPO_ROOT, Config, ConfigError, load_config
 from bot.services.privacy_cli import add_privacy_command
 from bot.shop.export_format import ImportValidationError, Mode
 from bot.shop.importer import import_shop, load_export
-from bot.shop.seed import SeedError, seed_demo_shop
+from bot.shop.seed import SeedError, SeedStats, seed_demo_shop
 from bot.shop.training import PrepareError, prepare_training
+from bot.storage import migrate
 from bot.storage.db import create_engine
 from bot.studio.commands import add_admin, add_studio
 
@@ -87,9 +88,14 @@ def _add_seed(subparsers: Subparsers) -> None:
 
 def _cmd_seed(args: argparse.Namespace) -> int:
     cfg = _config(args)
-    stats = _run_with_engine(
-        cfg, lambda engine: seed_demo_shop(engine, cfg, today=args.today, force=args.force)
-    )
+
+    async def work(engine: AsyncEngine) -> SeedStats:
+        result = await migrate.upgrade(engine)
+        if result.changed:
+            print(result.describe())
+        return await seed_demo_shop(engine, cfg, today=args.today, force=args.force)
+
+    stats = _run_with_engine(cfg, work)
     counts = (
         f"{stats.products} products, {stats.customers} customers, {stats.orders} orders, "
         f"{stats.order_items} order items, {stats.shipment_events} shipment events, "
@@ -101,6 +107,49 @@ def _cmd_seed(args: argparse.Namespace) -> int:
         print("Use `python -m bot seed --force` to replace it with a fresh demo shop.")
     else:
         print(f"Seeded the demo shop for {stats.seeded_on}: {counts}.")
+    return 0
+
+
+# migrate ----------------------------------------------------------------------------------------
+def _add_migrate(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "migrate",
+        help="bring the database schema to the code's head revision (Alembic)",
+        description="Upgrade the database to head (idempotent; on PostgreSQL under an advisory "
+        "lock). A database made before migrations is brought to the first revision, keeping "
+        "its rows, and stamped. See README, Database migrations.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if the database is behind"
+    )
+    mode.add_argument(
+        "--autogenerate",
+        action="store_true",
+        help="write the next revision from the difference between the metadata and the "
+        "database (which must be at head); needs -m",
+    )
+    mode.add_argument("--revision", default="head", help="upgrade to this revision (default head)")
+    parser.add_argument("-m", "--message", default="", help="the new revision's message")
+    parser.set_defaults(handler=_cmd_migrate)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    if args.message and not args.autogenerate:
+        raise CommandError("-m/--message goes with --autogenerate")
+    if args.check:
+        state = _run_with_engine(cfg, migrate.check)
+        line = state.describe()
+        print(line[0].upper() + line[1:] + ".", file=sys.stdout if state.at_head else sys.stderr)
+        return 0 if state.at_head else 1
+    if args.autogenerate:
+        path = _run_with_engine(cfg, lambda engine: migrate.new_revision(engine, args.message))
+        print(f"Wrote {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}")
+        print("Review it (renames and data moves need a hand), then run `python -m bot migrate`.")
+        return 0
+    result = _run_with_engine(cfg, lambda engine: migrate.upgrade(engine, args.revision))
+    print(result.describe())
     return 0
 
 
@@ -389,6 +438,7 @@ def _cmd_identity_sign(args: argparse.Namespace) -> int:
 
 # Add new commands here.
 COMMANDS: list[Registrar] = [
+    _add_migrate,
     _add_seed,
     _add_import,
     _add_prepare_training,
@@ -430,7 +480,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except ImportValidationError as exc:
         print(f"error: nothing was imported.\n{exc}", file=sys.stderr)
-    except (CommandError, ConfigError, SeedError, PrepareError, ValueError) as exc:
+    except (
+        CommandError,
+        ConfigError,
+        SeedError,
+        PrepareError,
+        ValueError,
+        migrate.MigrationError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except SQLAlchemyError as exc:
         print(f"error: database problem: {exc}", file=sys.stderr)

@@ -25,6 +25,7 @@ from typing import IO
 
 from bot.config import REPO_ROOT, load_config, read_dotenv, resolve_sqlite_path
 from bot.storage.db import normalise_url
+from bot.storage.migrate import MigrationError, upgrade_url
 
 RASA_DIR = REPO_ROOT / "rasa_project"
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -317,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    try:  # before any process starts: the gateway on PostgreSQL refuses a database behind head
+        print(upgrade_url(cfg.database.url).describe())
+    except MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print("Starting the action server, Rasa and the gateway (logs in", args.log_dir, ")")
     stack.start()
     try:

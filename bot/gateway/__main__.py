@@ -22,6 +22,7 @@ from bot.core.media import MediaStore
 from bot.core.rasa_client import RasaClient
 from bot.gateway.app import create_app, media_store
 from bot.handoff.setup import HandoffSetup, StaffFront, support_channel
+from bot.storage.migrate import MigrationError
 
 
 def build_app(
@@ -77,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("bot.gateway").info(
         "gateway on http://%s:%d (Rasa %s, actions %s)", host, port, cfg.rasa.url, cfg.actions.url
     )
-    web.run_app(app, host=host, port=port, print=None)
+    try:
+        web.run_app(app, host=host, port=port, print=None)
+    except MigrationError as exc:
+        # The database is behind the code (PostgreSQL) or cannot be reached or migrated.
+        print(f"gateway: not starting: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -37,7 +37,8 @@ from bot.gateway.notify import OutboxTicketNotifier
 from bot.handoff.setup import HandoffSetup
 from bot.services.types import Product
 from bot.shop.images import render_product_png, render_product_svg
-from bot.storage.db import create_engine, create_schema
+from bot.storage.db import create_engine
+from bot.storage.migrate import ensure_current
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +120,10 @@ def _resources(
         pipeline: Pipeline | None = None
         try:
             if engine is None:
-                # Tables the gateway writes (messages) must exist even before the first seed.
-                await create_schema(db)
+                # The schema must be at the code's head revision. SQLite (one host, `make run`)
+                # is migrated here; on PostgreSQL replicas would race, so there the gateway
+                # refuses to start (DatabaseBehind) until `python -m bot migrate` has run.
+                await ensure_current(db)
             await client.start()
             app[ENGINE_KEY] = db
             app[RASA_KEY] = client

@@ -9,7 +9,7 @@ import time
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy import Connection, MetaData, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import REPO_ROOT
@@ -111,20 +111,31 @@ def watch_slow_writes(engine: AsyncEngine, threshold_s: float = SLOW_WRITE_S) ->
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create missing tables and add missing nullable columns (idempotent)."""
+    """Create missing tables and add missing nullable columns (idempotent).
+
+    For throwaway databases (tests) and tools run before ``python -m bot migrate``. A database
+    that migrations manage (it has ``alembic_version``) is migrated to head instead, so that
+    tables of a later revision are never made behind its back."""
+    async with engine.connect() as conn:
+        versioned = await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+    if versioned:
+        from bot.storage.migrate import upgrade  # imports this module
+
+        await upgrade(engine)
+        return
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
-        await conn.run_sync(_add_missing_columns)
+        await conn.run_sync(add_missing_columns, metadata)
 
 
-def _add_missing_columns(conn: Connection) -> None:
-    """Add columns that the schema gained after a database was created.
+def add_missing_columns(conn: Connection, tables: MetaData) -> None:
+    """Add columns of ``tables`` that a database created earlier lacks.
 
     Only nullable columns can be added this way (existing rows get NULL); a new required
     column needs a real migration, so it fails here naming the column.
     """
     inspector = inspect(conn)
-    for table in metadata.sorted_tables:
+    for table in tables.sorted_tables:
         if not inspector.has_table(table.name):
             continue
         present = {column["name"] for column in inspector.get_columns(table.name)}
