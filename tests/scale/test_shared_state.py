@@ -13,17 +13,19 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.web.adapter import WebAdapter
+from adapters.web.limits import SharedBuckets
 from adapters.wechat.client import WeChatApi
 from bot.core.message import IncomingMessage
 from bot.core.shared import OUTBOX_CHANNEL, PgListener, SharedToken, cluster_lock, notify
@@ -31,7 +33,7 @@ from bot.gateway.__main__ import build_app
 from bot.gateway.context import MEDIA_KEY
 from bot.handoff.store import Handoff
 from bot.storage.db import create_engine
-from bot.storage.shared_schema import api_tokens
+from bot.storage.shared_schema import api_tokens, rate_buckets
 from tests.adapters.fake_wechat import APP_ID, APP_SECRET, PNG_1PX, FakeWeChat
 from tests.gateway.conftest import actions_url as actions_url  # a fixture
 from tests.gateway.conftest import fake_rasa as fake_rasa  # a fixture
@@ -309,3 +311,23 @@ async def test_two_handoff_workers_open_one_slack_thread_and_relay_once(
     assert texts.count("still there?") == texts.count("hello?") == 1
     stored = await a.service.store.get(record.id)
     assert stored is not None and stored.thread_ts is not None
+
+
+async def test_shared_buckets_count_both_replicas_and_forget_idle_keys(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    a, b = engines
+    on_a, on_b = SharedBuckets(a, "test", 60), SharedBuckets(b, "test", 60)  # one a second
+    waits = await asyncio.gather(*(limiter.take("k") for limiter in (on_a, on_b) * 30))
+    assert waits == [0.0] * 60  # a burst of up to a minute's worth, counted once
+    wait = await on_b.take("k")
+    assert 0.0 < wait <= 1.0  # the next token comes within a second
+    assert await on_a.take("other key") == 0.0
+    async with a.begin() as conn:
+        await conn.execute(
+            update(rate_buckets)
+            .where(rate_buckets.c.bucket == "test:k")
+            .values(at=func.now() - timedelta(minutes=10))
+        )
+    assert await on_a.prune() == 1  # idle for 10 minutes: full again, so forgotten
+    assert await on_b.take("k") == 0.0
