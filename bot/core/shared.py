@@ -56,7 +56,26 @@ async def cluster_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
             yield got
         finally:
             if got:
-                await conn.execute(select(func.pg_advisory_unlock(key)))
+                try:
+                    await conn.execute(select(func.pg_advisory_unlock(key)))
+                except BaseException:
+                    # Never pool a connection that may still hold the lock: closing frees it.
+                    await raw.invalidate()
+                    raise
+
+
+async def run_alone(
+    engine: AsyncEngine, name: str, run: Callable[[], Awaitable[None]], *, retry_s: float = 5.0
+) -> None:
+    """Run ``run`` in one process of the cluster at a time: wait until the cluster lock
+    ``name`` is free (trying every ``retry_s``), then run holding it. When the holder stops or
+    dies, another replica takes over within ``retry_s``."""
+    while True:
+        async with cluster_lock(engine, name) as mine:
+            if mine:
+                await run()
+                return
+        await asyncio.sleep(retry_s)
 
 
 # --- access tokens ------------------------------------------------------------------------------

@@ -28,7 +28,14 @@ from adapters.web.adapter import WebAdapter
 from adapters.web.limits import SharedBuckets
 from adapters.wechat.client import WeChatApi
 from bot.core.message import IncomingMessage
-from bot.core.shared import OUTBOX_CHANNEL, PgListener, SharedToken, cluster_lock, notify
+from bot.core.shared import (
+    OUTBOX_CHANNEL,
+    PgListener,
+    SharedToken,
+    cluster_lock,
+    notify,
+    run_alone,
+)
 from bot.gateway.__main__ import build_app
 from bot.gateway.context import MEDIA_KEY
 from bot.handoff.store import Handoff
@@ -331,3 +338,28 @@ async def test_shared_buckets_count_both_replicas_and_forget_idle_keys(
         )
     assert await on_a.prune() == 1  # idle for 10 minutes: full again, so forgotten
     assert await on_b.take("k") == 0.0
+
+
+async def test_work_run_alone_moves_to_the_other_replica_when_its_holder_stops(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    a, b = engines
+    running: list[str] = []
+    stop_a = asyncio.Event()
+
+    async def work(name: str, stop: asyncio.Event) -> None:
+        running.append(name)
+        await stop.wait()
+
+    first = asyncio.create_task(run_alone(a, "poll", lambda: work("a", stop_a), retry_s=0.05))
+    await eventually(lambda: running == ["a"])
+    second = asyncio.create_task(
+        run_alone(b, "poll", lambda: work("b", asyncio.Event()), retry_s=0.05)
+    )
+    await asyncio.sleep(0.3)
+    assert running == ["a"]  # b waits while a holds the lock
+    first.cancel()  # replica A stops (a crash frees the lock with its connection)
+    await asyncio.gather(first, return_exceptions=True)
+    await eventually(lambda: running == ["a", "b"])
+    second.cancel()
+    await asyncio.gather(second, return_exceptions=True)
