@@ -172,9 +172,15 @@ Buckets = TokenBuckets | SharedBuckets
 
 
 async def take(buckets: Buckets, key: str) -> float:
-    """Spend a token of ``key``'s bucket: 0.0, or the seconds to wait (429)."""
+    """Spend a token of ``key``'s bucket: 0.0, or the seconds to wait (429). When the shared
+    buckets cannot be reached the request is let through (and logged): a limit is not worth
+    an outage of the chat."""
     if isinstance(buckets, SharedBuckets):
-        return await buckets.take(key)
+        try:
+            return await buckets.take(key)
+        except (OSError, SQLAlchemyError) as exc:
+            logger.warning("rate limit %s not checked: the database failed (%s)", buckets.name, exc)
+            return 0.0
     return buckets.take(key)
 
 

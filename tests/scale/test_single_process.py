@@ -3,16 +3,19 @@ LISTEN connection, in-process rate limits, and ``web.shared_limits: on`` refused
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.web.limits import TokenBuckets
+from adapters.web.adapter import take
+from adapters.web.limits import SharedBuckets, TokenBuckets
 from bot.config import ConfigError
 from bot.core.shared import cluster_lock, is_shared
 from bot.gateway.__main__ import build_app
+from bot.storage.db import create_engine
 from tests.gateway.conftest import actions_url as actions_url  # a fixture
 from tests.gateway.conftest import engine as engine  # a fixture
 from tests.gateway.conftest import fake_rasa as fake_rasa  # a fixture
@@ -58,3 +61,17 @@ def test_a_wrong_shared_limits_value_names_the_setting(tmp_path: Path, value: st
     )
     with pytest.raises(ConfigError, match=r"web\.shared_limits must be auto, on or off"):
         build_app(cfg)
+
+
+async def test_shared_buckets_that_cannot_reach_the_database_let_requests_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as sock:  # a loopback port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/shop")
+    try:
+        assert await take(SharedBuckets(down, "web-ip", 1), "203.0.113.7") == 0.0
+    finally:
+        await down.dispose()
+    assert "rate limit web-ip not checked" in caplog.text
