@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,7 +41,15 @@ from bot.gateway.context import MEDIA_KEY
 from bot.handoff.store import Handoff
 from bot.storage.db import create_engine
 from bot.storage.shared_schema import api_tokens, rate_buckets
-from tests.adapters.fake_wechat import APP_ID, APP_SECRET, PNG_1PX, FakeWeChat
+from tests.adapters.fake_wechat import (
+    APP_ID,
+    APP_SECRET,
+    JPEG_BYTES,
+    PNG_1PX,
+    FakeWeChat,
+    WeChatClient,
+)
+from tests.adapters.test_wechat import Gateway, wechat_config
 from tests.gateway.conftest import actions_url as actions_url  # a fixture
 from tests.gateway.conftest import fake_rasa as fake_rasa  # a fixture
 from tests.gateway.fake_rasa import FakeRasa
@@ -363,3 +371,39 @@ async def test_work_run_alone_moves_to_the_other_replica_when_its_holder_stops(
     await eventually(lambda: running == ["a", "b"])
     second.cancel()
     await asyncio.gather(second, return_exceptions=True)
+
+
+async def test_a_wechat_photo_received_by_a_is_served_by_b_on_one_token(
+    tmp_path: Path,
+    engines: tuple[AsyncEngine, AsyncEngine],
+    fake_rasa: FakeRasa,
+    actions_url: str,
+    fake_wechat: FakeWeChat,
+) -> None:
+    fake_wechat.media.update({"MEDIA_A": PNG_1PX, "MEDIA_B": JPEG_BYTES})
+    gateways: list[Gateway] = []
+    try:
+        for engine in engines:
+            cfg = wechat_config(
+                tmp_path, rasa_url=fake_rasa.url, actions_url=actions_url, api_url=fake_wechat.url
+            )
+            http: Any = TestClient(TestServer(build_app(cfg, engine=engine)))
+            await http.start_server()
+            gateways.append(Gateway(http, WeChatClient()))
+        a, b = gateways
+        status, _ = await a.post(a.wechat.image_xml("oA", pic_url="", media_id="MEDIA_A"))
+        assert status == 200
+        [attachment] = fake_rasa.requests[-1]["metadata"]["attachments"]
+        resp = await b.http.get(attachment["url"])  # stored by A, served by B
+        assert resp.status == 200 and await resp.read() == PNG_1PX
+        status, _ = await b.post(b.wechat.image_xml("oB", pic_url="", media_id="MEDIA_B"))
+        assert status == 200
+        [attachment] = fake_rasa.requests[-1]["metadata"]["attachments"]
+        resp = await a.http.get(attachment["url"])
+        assert resp.status == 200 and await resp.read() == JPEG_BYTES
+        # B downloaded its photo with the token A fetched: one token for both gateways.
+        assert len(fake_wechat.token_calls()) == 1
+        assert fake_wechat.paths().count("/cgi-bin/media/get") == 2
+    finally:
+        for gateway in gateways:
+            await gateway.close()
