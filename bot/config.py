@@ -57,9 +57,9 @@ class GatewayConfig:
 class WebConfig:
     """The web chat's identities and limits (adapters/web, README "Signed web identity").
 
-    The limits are in-process token buckets and counters: each gateway replica keeps its own,
-    so with N replicas behind a load balancer a client gets up to N times the limit (a shared
-    store for the scale-out profile is later work). 0 switches a limit off.
+    The message and guest limits are token buckets: in this process, or with ``shared_limits``
+    in the PostgreSQL database, where all gateway replicas count together. The push stream caps
+    count this process's streams. 0 switches a limit off.
     """
 
     demo_picker: bool = False  # the page's demo customer picker and /api/chat/demo-identities
@@ -68,6 +68,9 @@ class WebConfig:
     guests_per_minute_per_ip: int = 10  # POST /api/chat/guest per client address
     streams_per_sender: int = 3  # open push streams (GET /api/chat/events) per sender id
     streams_total: int = 1000  # open push streams in this gateway process
+    # Rate limit buckets in the database, shared by the replicas: "auto" (on with PostgreSQL,
+    # in-process with SQLite), "on" (PostgreSQL required) or "off" (in-process).
+    shared_limits: str = "auto"
     # Header that holds the client's address when the gateway is behind a reverse proxy that
     # sets it (e.g. X-Real-IP); empty: the TCP peer's address. Only set it behind such a proxy:
     # clients can send any header themselves.
@@ -337,6 +340,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SLACK_API_BASE_URL": ("channels", "slack_api_base_url"),
     "WECHAT_API_BASE_URL": ("channels", "wechat_api_base_url"),
     "SHOP_RECOMMEND_BANDIT_PATH": ("recommend", "bandit_path"),
+    "SHOP_MEDIA_DIR": ("channels", "media_dir"),
     "TELEGRAM_BOT_USERNAME": ("access", "telegram_bot_username"),
 }
 

@@ -39,7 +39,7 @@ from adapters.telegram.inbound import (
     parse_update,
     read_update,
 )
-from adapters.telegram.polling import POLL_TIMEOUT_S, LongPoller, register_webhook
+from adapters.telegram.polling import POLL_LOCK, POLL_TIMEOUT_S, LongPoller, register_webhook
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.settings import CHANNEL, SECRET_HEADER, WEBHOOK_PATH, TelegramSettings
 from bot.config import Config, ConfigError
@@ -47,6 +47,7 @@ from bot.core.channels import ChannelServices
 from bot.core.http import error_response, json_response, read_json_object
 from bot.core.message import Attachment, IncomingMessage, OutgoingMessage
 from bot.core.pipeline import Pipeline, Reply
+from bot.core.shared import run_alone
 from bot.services.linking import looks_like_token
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,8 @@ class TelegramAdapter:
             )
         if self.settings.mode == "polling":
             poller = LongPoller(bot, self.handle_update, self.settings, self.poll_timeout_s)
-            self._spawn(poller.run())
+            # Telegram serves getUpdates to one client at a time: one replica polls.
+            self._spawn(run_alone(services.pipeline.engine, POLL_LOCK, poller.run))
         elif self.settings.public_url:
             self._spawn(register_webhook(bot, self.settings))
         else:

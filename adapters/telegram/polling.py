@@ -17,6 +17,7 @@ from adapters.telegram.settings import WEBHOOK_PATH, TelegramSettings
 
 logger = logging.getLogger(__name__)
 
+POLL_LOCK = "telegram-polling"  # the cluster lock of the replica that polls
 POLL_TIMEOUT_S = 30  # long polling: Telegram holds getUpdates open this long when idle
 # Polling: an update whose handling keeps failing (database down) is retried this often, then
 # skipped so one bad update cannot block the customers behind it.

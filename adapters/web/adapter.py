@@ -8,6 +8,10 @@ shop's backend for its logged-in customers or issued with a random guest id by
 ``POST /api/chat/guest``. ``GET /api/chat/demo-identities`` signs the demo customers' ids for
 the page's picker when ``web.demo_picker`` is on. Messages are rate limited per sender and per
 client address, push streams are capped per sender and in total (:mod:`adapters.web.limits`).
+
+On PostgreSQL, gateway replicas act as one: a message sent by any replica wakes the streams of
+its conversation on every replica (LISTEN/NOTIFY on :data:`~bot.core.shared.OUTBOX_CHANNEL`),
+and the rate limits count in the database (``web.shared_limits``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Config, ConfigError
 from bot.core.channels import ChannelServices
@@ -40,10 +45,11 @@ from bot.core.http import (
 from bot.core.message import EXTERNAL_ID_RE, IncomingMessage
 from bot.core.outbox import OutboxItem
 from bot.core.pipeline import Pipeline
+from bot.core.shared import OUTBOX_CHANNEL, PgListener, is_shared, notify
 from bot.i18n import t, web_labels
 from bot.services.web_identity import MIN_SECRET_LENGTH, new_guest_id, sign, verify
 
-from .limits import TokenBuckets, retry_after_header
+from .limits import SharedBuckets, TokenBuckets, retry_after_header
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +168,22 @@ def rate_limited(error: str, wait_s: float) -> web.Response:
     return response
 
 
+Buckets = TokenBuckets | SharedBuckets
+
+
+async def take(buckets: Buckets, key: str) -> float:
+    """Spend a token of ``key``'s bucket: 0.0, or the seconds to wait (429). When the shared
+    buckets cannot be reached the request is let through (and logged): a limit is not worth
+    an outage of the chat."""
+    if isinstance(buckets, SharedBuckets):
+        try:
+            return await buckets.take(key)
+        except (OSError, SQLAlchemyError) as exc:
+            logger.warning("rate limit %s not checked: the database failed (%s)", buckets.name, exc)
+            return 0.0
+    return buckets.take(key)
+
+
 class PushHub:
     """Wakes the open event streams of a conversation when a message for it was sent.
 
@@ -208,13 +230,18 @@ class WebAdapter:
         self.index_html = render_index(cfg)
         self.secret = identity_secret(cfg)
         self.limits = cfg.web
-        self.sender_buckets = TokenBuckets(cfg.web.messages_per_minute_per_sender)
-        self.ip_buckets = TokenBuckets(cfg.web.messages_per_minute_per_ip)
-        self.guest_buckets = TokenBuckets(cfg.web.guests_per_minute_per_ip)
+        if cfg.web.shared_limits not in ("auto", "on", "off"):
+            raise ConfigError(
+                f"web.shared_limits must be auto, on or off, got {cfg.web.shared_limits!r}"
+            )
+        self.sender_buckets: Buckets = TokenBuckets(cfg.web.messages_per_minute_per_sender)
+        self.ip_buckets: Buckets = TokenBuckets(cfg.web.messages_per_minute_per_ip)
+        self.guest_buckets: Buckets = TokenBuckets(cfg.web.guests_per_minute_per_ip)
         self.hub = PushHub()
-        self.poll_s = poll_s  # streams also look for new rows this often (other replicas)
+        self.poll_s = poll_s  # streams also look for new rows this often (a missed wake-up)
         self.closing = False
         self._pipeline: Pipeline | None = None  # given when the gateway starts
+        self.listener: PgListener | None = None  # on PostgreSQL: wake-ups from other replicas
 
     @property
     def sender(self) -> WebAdapter:
@@ -232,8 +259,54 @@ class WebAdapter:
 
     @asynccontextmanager
     async def running(self, services: ChannelServices) -> AsyncIterator[None]:
-        self._pipeline = services.pipeline
-        yield
+        pipeline = services.pipeline
+        self._pipeline = pipeline
+        shared = is_shared(pipeline.engine)
+        mode = self.limits.shared_limits
+        if mode == "on" and not shared:
+            raise ConfigError(
+                "web.shared_limits is on but the database is not PostgreSQL; use a "
+                "postgresql+asyncpg:// SHOP_DATABASE_URL or set it to auto"
+            )
+        if shared and mode != "off":
+            limits, engine = self.limits, pipeline.engine
+            self.sender_buckets = SharedBuckets(
+                engine, "web-sender", limits.messages_per_minute_per_sender
+            )
+            self.ip_buckets = SharedBuckets(engine, "web-ip", limits.messages_per_minute_per_ip)
+            self.guest_buckets = SharedBuckets(engine, "web-guest", limits.guests_per_minute_per_ip)
+        pipeline.on_sent(self._sent)
+        if shared:
+            self.listener = PgListener(
+                pipeline.engine,
+                OUTBOX_CHANNEL,
+                self._notified,
+                on_reconnect=self.hub.publish_all,  # re-read what was missed meanwhile
+            )
+            self.listener.start()
+        try:
+            yield
+        finally:
+            if self.listener is not None:
+                await self.listener.close()
+                self.listener = None
+
+    def _notified(self, conversation_id: str) -> None:
+        if conversation_id.startswith("web:"):
+            self.hub.publish(conversation_id)
+
+    async def _sent(self, item: OutboxItem) -> None:
+        """After a web message is recorded as sent: wake the streams of its conversation here
+        and, through NOTIFY, on the other replicas (a failed NOTIFY leaves them to polling)."""
+        if item.channel != self.channel:
+            return
+        self.hub.publish(item.conversation_id)
+        engine = self.pipeline().engine
+        if is_shared(engine):
+            try:
+                await notify(engine, OUTBOX_CHANNEL, item.conversation_id)
+            except (OSError, SQLAlchemyError) as exc:
+                logger.warning("NOTIFY %s failed (%s); other replicas poll", OUTBOX_CHANNEL, exc)
 
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
@@ -280,7 +353,7 @@ class WebAdapter:
             )
 
     async def chat(self, request: web.Request) -> web.Response:
-        wait = self.ip_buckets.take(self.client_ip(request))
+        wait = await take(self.ip_buckets, self.client_ip(request))
         if wait:
             return rate_limited(
                 f"too many messages from this address (web.messages_per_minute_per_ip = "
@@ -293,7 +366,7 @@ class WebAdapter:
         self.check_identity(
             message.external_id, optional_string(body, "identity_hash", max_length=128)
         )
-        wait = self.sender_buckets.take(message.external_id)
+        wait = await take(self.sender_buckets, message.external_id)
         if wait:
             return rate_limited(
                 f"too many messages from this sender (web.messages_per_minute_per_sender = "
@@ -322,7 +395,7 @@ class WebAdapter:
     async def guest(self, request: web.Request) -> web.Response:
         """``POST /api/chat/guest``: a new random guest sender id and its ``identity_hash``.
         Guests can ask anything; their id never belongs to a customer."""
-        wait = self.guest_buckets.take(self.client_ip(request))
+        wait = await take(self.guest_buckets, self.client_ip(request))
         if wait:
             return rate_limited(
                 f"too many new guests from this address (web.guests_per_minute_per_ip = "

@@ -37,6 +37,7 @@ from bot.core.message import Attachment, IncomingMessage, OutgoingMessage
 from bot.core.outbox import NewMessage
 from bot.core.pipeline import Pipeline, Reply
 from bot.core.render import OptionsMemory
+from bot.core.shared import SharedToken, is_shared
 from bot.i18n import Lang
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,10 @@ class WeChatAdapter:
         settings = self.settings
         if settings.credentials is not None:
             app_id, app_secret = settings.credentials
-            self._api = WeChatApi(session, settings.api_base_url, app_id, app_secret)
+            engine = services.pipeline.engine
+            # Replicas on PostgreSQL share one token: each fetch invalidates the one before.
+            shared = SharedToken(engine, f"wechat:{app_id}") if is_shared(engine) else None
+            self._api = WeChatApi(session, settings.api_base_url, app_id, app_secret, shared=shared)
         else:
             logger.warning(
                 "WeChat: WECHAT_APP_ID and WECHAT_APP_SECRET are not both set, so only passive "

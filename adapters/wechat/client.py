@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.wechat.media import DownloadError, download, redact_secrets
 from adapters.wechat.render import Composer, text_message_body
 from bot.core.outbox import DeliveryError, Outbox, OutboxItem
+from bot.core.queue import utcnow
 from bot.core.render import OptionsMemory
+from bot.core.shared import SharedToken
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ class WeChatApi:
 
     The token is cached until shortly before ``expires_in`` and fetched again when WeChat
     says it expired or is invalid (40001/40014/42001), after which the call is tried once more.
+    With ``shared`` (gateway replicas on PostgreSQL) the token lives in the database: one
+    replica fetches it under the row's lock and the others use it, since every fetch makes
+    WeChat invalidate the token before.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class WeChatApi:
         app_secret: str,
         *,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedToken | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -74,22 +81,35 @@ class WeChatApi:
         self._token: str | None = None
         self._token_until = 0.0
         self._token_lock = asyncio.Lock()
+        self.shared = shared
+        self._refused: str | None = None  # the last token WeChat refused (not to be reused)
+        self.fetches = 0  # tokens this client fetched from WeChat
 
     async def access_token(self) -> str:
         """A valid access token, from the cache or fetched (one fetch at a time)."""
         async with self._token_lock:
             if self._token is None or self.clock() >= self._token_until:
-                await self._fetch_token()
-            if self._token is None:  # pragma: no cover - _fetch_token sets it or raises
-                raise DeliveryError("WeChat returned no access token")
+                if self.shared is None:
+                    self._token, lifetime = await self._fetch_token()
+                else:
+                    try:
+                        self._token, expires_at = await self.shared.get(
+                            self._fetch_token, stale=self._refused
+                        )
+                    except SQLAlchemyError as exc:
+                        raise DeliveryError(f"cannot read the shared WeChat token: {exc}") from None
+                    lifetime = (expires_at - utcnow()).total_seconds()
+                self._token_until = self.clock() + lifetime
             return self._token
 
     def invalidate(self, token: str) -> None:
         """Forget ``token`` (WeChat refused it); a newer one fetched meanwhile is kept."""
+        self._refused = token
         if self._token == token:
             self._token = None
 
-    async def _fetch_token(self) -> None:
+    async def _fetch_token(self) -> tuple[str, float]:
+        """A new token from WeChat and how long to use it."""
         data = await self._json(
             "GET",
             "/cgi-bin/token",
@@ -110,8 +130,8 @@ class WeChatApi:
             )
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else 7200.0
         # Refresh a little early (5 minutes of a 2-hour token) so no call uses a dying one.
-        self._token = token
-        self._token_until = self.clock() + lifetime - min(300.0, lifetime * 0.1)
+        self.fetches += 1
+        return token, lifetime - min(300.0, lifetime * 0.1)
 
     async def _with_token(self, call: Callable[[str], Awaitable[T | _Refused]]) -> T | _Refused:
         """``call`` with the access token; once more with a new one when WeChat refuses it."""

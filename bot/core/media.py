@@ -1,13 +1,17 @@
 """Photos and files customers send, kept on disk and served by the gateway at ``/media/``.
 
 Names are content hashes, so the same photo sent twice is stored once and a name can never
-point outside the media folder.
+point outside the media folder. Gateway replicas share photos by sharing the folder
+(``channels.media_dir`` / ``SHOP_MEDIA_DIR`` on one volume): each write goes to a file of its
+own and is renamed into place, so two replicas saving the same photo at once both succeed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import secrets
 from pathlib import Path
 
 # What customers may send; anything else is refused rather than served back.
@@ -56,7 +60,7 @@ class MediaStore:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / name
         if not path.exists():
-            tmp = path.with_suffix(".part")
+            tmp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}.part")
             tmp.write_bytes(data)
             tmp.replace(path)
         return URL_PREFIX + name, mime

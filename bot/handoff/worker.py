@@ -6,6 +6,11 @@ to the offer to leave a message, lets lapsed offers expire, and, with a staff de
 (:class:`~bot.handoff.context.StaffDesk`), opens the Slack threads, relays the customer's
 messages and notices to them in order (retrying with backoff while Slack is down) and updates
 the opening messages. All of it is read from the database, so a restart loses nothing.
+
+Gateway replicas on one PostgreSQL database each run this worker, but a round runs in one of
+them at a time (the cluster lock :data:`TICK_LOCK`): a handoff gets one Slack thread and each
+message is relayed once. A replica that finds the lock taken skips its round; the holder does
+the work, and a replica that dies frees the lock with its connection.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from bot.core.message import OutgoingMessage
 from bot.core.outbox import DeliveryError
 from bot.core.queue import retry_delay_s, wait_s
+from bot.core.shared import cluster_lock
 from bot.core.worker import WorkerLoop
 from bot.handoff.context import HandoffContext, StaffDesk, back_button
 from bot.handoff.rules import wait_minutes
@@ -25,6 +31,8 @@ from bot.handoff.store import Handoff
 from bot.i18n import customer_text, staff_text
 
 logger = logging.getLogger(__name__)
+
+TICK_LOCK = "handoff-worker"  # the cluster lock of a round
 
 
 def desk_synced(handoff: Handoff) -> dict[str, Any]:
@@ -56,16 +64,26 @@ class HandoffWorker:
 
     async def tick(self) -> None:
         """One round of the worker (tests call it directly)."""
-        async with self._tick_lock:
-            now = self.ctx.clock()
-            await self._retry_rasa()
-            await self._time_out_claims(now)
-            await self._lapse_offers(now)
-            desk = self.ctx.desk
-            if desk is not None:
-                await self._open_threads(desk, now)
-                await self._relay(desk, now)
-                await self._update_threads(desk, now)
+        await self.try_tick()
+
+    async def try_tick(self) -> bool:
+        """One round; False when another replica is running one (then nothing was done here,
+        and what it missed is picked up by the next round, at most ``poll_interval_s`` on)."""
+        async with self._tick_lock, cluster_lock(self.ctx.engine, TICK_LOCK) as mine:
+            if mine:
+                await self._round()
+            return mine
+
+    async def _round(self) -> None:
+        now = self.ctx.clock()
+        await self._retry_rasa()
+        await self._time_out_claims(now)
+        await self._lapse_offers(now)
+        desk = self.ctx.desk
+        if desk is not None:
+            await self._open_threads(desk, now)
+            await self._relay(desk, now)
+            await self._update_threads(desk, now)
 
     # --- Rasa, claims, offers -----------------------------------------------------------------
     async def _retry_rasa(self) -> None:

@@ -20,6 +20,7 @@ model undersells.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -180,3 +181,38 @@ class ThompsonReranker:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(self.state()), encoding="utf-8")
         os.replace(tmp, path)
+
+
+Observation = tuple[str, float, FeedbackKind]  # (item, standardised score, kind)
+
+
+def save_merged(bandit: ThompsonReranker, path: str | Path, pending: Sequence[Observation]) -> None:
+    """Save ``bandit`` to ``path`` without losing what other processes saved there.
+
+    Several processes (action servers of a scaled-out shop) learn from their own feedback and
+    share one file. Under an exclusive lock on a lock file next to it, the posterior saved there
+    is loaded, this process's ``pending`` observations (those since its last save) are replayed
+    on it, and the result is written atomically; ``bandit`` then holds everything all of them
+    learnt. A missing or unreadable file is replaced by ``bandit`` as it is (which already holds
+    ``pending``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        saved: dict[str, Any] | None = None
+        if path.exists():
+            try:
+                saved = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                saved = None
+        if isinstance(saved, dict):
+            before = bandit.state()
+            try:
+                bandit.load_state(saved)
+            except ValueError:
+                bandit.load_state(before)
+            else:
+                for item, score, kind in pending:
+                    bandit.record(item, score, kind)
+        bandit.save(path)

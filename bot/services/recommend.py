@@ -31,7 +31,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import REPO_ROOT, Config, resolve_repo_path
-from bot.recsys.bandit import BanditConfig, FeedbackKind, ThompsonReranker, standardise
+from bot.recsys.bandit import (
+    BanditConfig,
+    FeedbackKind,
+    Observation,
+    ThompsonReranker,
+    save_merged,
+    standardise,
+)
 from bot.recsys.constraints import Constraints, parse_constraints
 from bot.recsys.serving import ModelStore, ServingModel
 from bot.recsys.shop import DEFAULT_MODEL_PATH, SIGNAL_WEIGHTS
@@ -63,6 +70,7 @@ REACTIONS: dict[Reaction, tuple[FeedbackKind, str]] = {
 # same category 0.5, plus the cosine similarity of their embeddings.
 REASON_MIN_RELATEDNESS = 0.6
 SAVE_EVERY = 20  # impressions between bandit saves (feedback is saved at once)
+MAX_PENDING = 100_000  # unsaved observations kept while the bandit file cannot be written
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,12 @@ class Recommender:
         self._shown: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._guest_dismissed: OrderedDict[str, set[str]] = OrderedDict()
         self._unsaved = 0
+        self._pending: list[Observation] = []  # learnt since the last save
+
+    def _learn(self, product_id: str, score: float, kind: FeedbackKind) -> None:
+        self.bandit.record(product_id, score, kind)
+        self._pending.append((product_id, score, kind))
+        del self._pending[:-MAX_PENDING]
 
     # --- data ------------------------------------------------------------------------------
     async def catalogue(self, engine: AsyncEngine) -> dict[str, Product]:
@@ -391,7 +405,7 @@ class Recommender:
             key = (session, pick.product.id)
             self._shown[key] = pick.score
             self._shown.move_to_end(key)
-            self.bandit.record(pick.product.id, pick.score, "shown")
+            self._learn(pick.product.id, pick.score, "shown")
         while len(self._shown) > 10_000:
             self._shown.popitem(last=False)
         self._unsaved += len(picks)
@@ -416,7 +430,7 @@ class Recommender:
             return None
         feedback, kind = REACTIONS[reaction]
         score = self._shown.get((session, product_id), 0.0)
-        self.bandit.record(product_id, score, feedback)
+        self._learn(product_id, score, feedback)
         self._save_bandit()
         if customer_id is not None:
             async with engine.begin() as conn:
@@ -436,8 +450,11 @@ class Recommender:
         return product
 
     def _save_bandit(self) -> None:
+        """Merge this process's learning into the shared bandit file (other action servers
+        write it too) and take theirs."""
         try:
-            self.bandit.save(self.settings.bandit_path)
+            save_merged(self.bandit, self.settings.bandit_path, self._pending)
+            self._pending.clear()
             self._unsaved = 0
         except OSError as exc:
             logger.warning(
