@@ -237,21 +237,38 @@ def _adopt(conn: Connection, cfg: Config) -> str:
     """Stamp a create_all database and return the revision it was stamped with.
 
     One made by today's ``create_all`` (tools that call ``create_schema`` on an empty
-    database) already matches the metadata: it is stamped head. Any other is brought to the
-    first revision's shape (missing tables and nullable columns added) and stamped with it;
-    the later revisions then run on it."""
+    database) already matches the metadata: it is stamped head. One made before migrations
+    holds only the first revision's tables: it is brought to the first revision's shape
+    (missing tables and nullable columns added) and stamped with it; the later revisions then
+    run on it. One made by ``create_all`` of a later version (it holds tables the first
+    revision does not know) gets today's missing tables and nullable columns and is stamped
+    head when that makes it match; otherwise it needs a hand, and the error says what
+    differs."""
     cfg.attributes["connection"] = conn
+    head = head_revision()
     if not differences(conn):
-        head = head_revision()
         command.stamp(cfg, head)
         conn.commit()
         return head
     frozen = _first_revision_metadata()
-    frozen.create_all(conn, checkfirst=True)
+    later = (set(target_metadata().tables) - set(frozen.tables)) & set(
+        inspect(conn).get_table_names()
+    )
+    shape = target_metadata() if later else frozen
+    shape.create_all(conn, checkfirst=True)
     try:
-        add_missing_columns(conn, frozen)
+        add_missing_columns(conn, shape)
     except RuntimeError as exc:
         raise MigrationError(str(exc)) from None
+    if later:
+        if left := differences(conn):
+            raise MigrationError(
+                "the database was made without migrations by a later version and differs from "
+                f"this code's schema in ways that need a hand: {left[:3]}"
+            )
+        command.stamp(cfg, head)
+        conn.commit()
+        return head
     command.stamp(cfg, FIRST_REVISION)
     conn.commit()
     return FIRST_REVISION

@@ -176,8 +176,8 @@ async def test_migrating_twice_changes_nothing(db_url: str) -> None:
 async def test_a_create_all_database_is_stamped_and_keeps_its_rows(db_url: str) -> None:
     engine = create_engine(db_url)
     try:
-        await create_schema(engine)  # the old way: create_all, no alembic_version
-        async with engine.begin() as conn:
+        async with engine.begin() as conn:  # the old way: create_all, no alembic_version
+            await conn.run_sync(migrate._first_revision_metadata().create_all)
             # An older create_all had no complaint severity yet (a nullable column added later).
             await conn.execute(text("ALTER TABLE tickets DROP COLUMN severity"))
             await conn.execute(
@@ -204,6 +204,24 @@ async def test_a_create_all_database_is_stamped_and_keeps_its_rows(db_url: str) 
             assert await conn.run_sync(migrate.differences) == []
         assert (await migrate.check(engine)).at_head
         assert not (await migrate.upgrade(engine)).changed
+    finally:
+        await engine.dispose()
+
+
+async def test_a_create_all_database_of_a_later_version_is_stamped_head(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    try:
+        await create_schema(engine)  # today's create_all: tables of later revisions too
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE tickets DROP COLUMN severity"))
+            await conn.execute(
+                customers.insert().values(id="C1", name="Li Wei", created_at=NOW, language="zh")
+            )
+        result = await migrate.upgrade(engine)
+        assert result.stamped == migrate.head_revision() == result.after
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(customers.c.name))).scalars().all() == ["Li Wei"]
+            assert await conn.run_sync(migrate.differences) == []
     finally:
         await engine.dispose()
 
