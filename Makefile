@@ -28,6 +28,7 @@ help:
 	@echo "make eval-complaint-risk - 14-day complaint risk vs recency/frequency (demo shop)"
 	@echo "make segments / train-delay / train-complaint-risk - the shop's insight models"
 	@echo "make bench / bench-recsys - latency reports into reports/"
+	@echo "make lock   - regenerate requirements.lock and requirements-rasa.lock (deploy/)"
 
 # --- environments: rebuilt only when their requirements change ---------------------------
 $(VENV)/.installed: pyproject.toml
@@ -46,6 +47,14 @@ $(RASA_VENV)/.installed: requirements-rasa.txt
 
 env: $(VENV)/.installed
 rasa-env: $(RASA_VENV)/.installed
+
+# Lock files for the container images (deploy/, README "Deploying"): every package of each
+# environment at the version installed there. `make env` / `make rasa-env` do not read them.
+.PHONY: lock
+lock: env rasa-env
+	$(PY) scripts/lock.py --pyproject pyproject.toml --out requirements.lock
+	$(RASA_VENV)/bin/python scripts/lock.py --requirements requirements-rasa.txt \
+	  --out requirements-rasa.lock
 
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
