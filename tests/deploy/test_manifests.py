@@ -521,3 +521,18 @@ def test_compose_builds_from_the_repository_root() -> None:
         if build:
             assert (COMPOSE.parent / build["context"]).resolve() == ROOT, name
             assert (ROOT / build["dockerfile"]).is_file(), name
+
+
+def test_readme_deploy_commands_exist() -> None:
+    """The `python -m ...` commands the README's deploying section tells people to run."""
+    import importlib.util
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Deploying (Docker, Compose, Kubernetes)")
+    section = readme[start : readme.index("\n## ", start + 1)]
+    commands = re.findall(r"python -m ([\w.]+)(?: ([a-z][a-z-]*))?", section)
+    assert ("bot", "seed") in commands
+    for module, sub in commands:
+        assert importlib.util.find_spec(module) is not None, module
+        if module == "bot" and sub:
+            assert sub in BOT_COMMANDS or sub in PENDING_COMMANDS, f"python -m bot {sub}"
