@@ -27,27 +27,30 @@ APP_IMAGE = "shopbot-app:latest"
 RASA_IMAGE = "shopbot-rasa:latest"
 
 # Names other branches are adding at the same time (wt-migrate: `python -m bot migrate`;
-# wt-scale: `python -m bot analytics-consumer`, the variables the consumer reads and
-# rasa_project/endpoints.scale.yml). The tests of these names are expected to fail (strict
-# xfail) while they are missing and run normally once they exist: at merge, check that the
-# names below are the ones those branches chose.
+# wt-scale: `python -m bot analytics-consumer` and the variables it reads, the gateways' Rasa
+# failover lists, rasa_project/endpoints.scale.yml; the names are those of wt-scale's commits
+# at 15:16 UTC). The tests of these names are expected to fail (strict xfail) while they are
+# missing and run normally once they exist: at merge they must pass unchanged.
 PENDING_COMMANDS = ("migrate", "analytics-consumer")
-PENDING_ENV = ("SHOP_RABBITMQ_URL", "RASA_EVENT_BROKER_QUEUE")
+PENDING_ENV = ("RABBITMQ_URL", "RASA_EVENTS_QUEUE", "RASA_URLS", "ACTION_SERVER_URLS")
 # What deploy/ sets for rasa_project/endpoints.scale.yml (${NAME} there).
 SCALE_ENDPOINT_VARS = frozenset(
     {
-        "RASA_TRACKER_STORE_HOST",
-        "RASA_TRACKER_STORE_PORT",
-        "RASA_TRACKER_STORE_DB",
-        "RASA_TRACKER_STORE_USER",
-        "RASA_TRACKER_STORE_PASSWORD",
-        "RASA_LOCK_STORE_HOST",
-        "RASA_LOCK_STORE_PORT",
-        "RASA_LOCK_STORE_PASSWORD",
-        "RASA_EVENT_BROKER_HOST",
-        "RASA_EVENT_BROKER_USER",
-        "RASA_EVENT_BROKER_PASSWORD",
-        "RASA_EVENT_BROKER_QUEUE",
+        "TRACKER_DB_HOST",
+        "TRACKER_DB_PORT",
+        "TRACKER_DB_NAME",
+        "TRACKER_DB_USER",
+        "TRACKER_DB_PASSWORD",
+        "LOCK_REDIS_HOST",
+        "LOCK_REDIS_PORT",
+        "LOCK_REDIS_DB",
+        "LOCK_REDIS_PASSWORD",
+        "LOCK_KEY_PREFIX",
+        "BROKER_HOST",
+        "BROKER_PORT",
+        "BROKER_USER",
+        "BROKER_PASSWORD",
+        "BROKER_QUEUE",
     }
 )
 

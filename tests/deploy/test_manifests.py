@@ -303,7 +303,7 @@ def test_k8s_secret_refs_exist_and_the_template_holds_no_secret() -> None:
                 ref = e.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
                     assert ref["name"] == "shop-secrets" and ref["key"] in template, (file, e)
-    secretish = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY|URL|USER|HOST")
+    secretish = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$|URL|USER|HOST")
     filled = {k: v for k, v in template.items() if secretish.search(k) and v}
     assert not filled, f"the Secret template has values: {sorted(filled)}"
 
@@ -376,6 +376,15 @@ def test_k8s_app_pods_wait_for_the_migration() -> None:
         assert any("python -m bot migrate --check" in w for w in waits), file
 
 
+_URL_VARS = (
+    "RASA_URL",
+    "RASA_URLS",
+    "ACTION_SERVER_URL",
+    "ACTION_SERVER_URLS",
+    "ACTION_ENDPOINT_URL",
+)
+
+
 def _url_port(url: str) -> int:
     port = urlsplit(url).port
     assert port is not None, url
@@ -390,9 +399,9 @@ def test_compose_ports_agree() -> None:
         for probe in c.probes:
             url = next(a for a in probe["test"] if a.startswith("http://"))
             assert _url_port(url) in listening[c.where.split(":", 1)[1]], c.where
-        for var in ("RASA_URL", "ACTION_SERVER_URL", "ACTION_ENDPOINT_URL"):
-            if var in c.env:
-                parts = urlsplit(c.env[var])
+        for var in _URL_VARS:
+            for url in filter(None, c.env.get(var, "").split(",")):
+                parts = urlsplit(url)
                 assert parts.hostname in services, f"{c.where}: {var} names no service"
                 assert parts.port in listening[parts.hostname], f"{c.where}: {var} port"
         name = c.where.split(":", 1)[1]
@@ -434,9 +443,9 @@ def test_k8s_ports_agree() -> None:
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in by_name[name].ports, f"Service {name}: targetPort"
     for c in k8s_containers():
-        for var in ("RASA_URL", "ACTION_SERVER_URL", "ACTION_ENDPOINT_URL"):
-            if var in c.env:
-                parts = urlsplit(c.env[var])
+        for var in _URL_VARS:
+            for url in filter(None, c.env.get(var, "").split(",")):
+                parts = urlsplit(url)
                 assert parts.hostname in services, f"{c.where}: {var} names no Service"
                 ports = [p["port"] for p in services[parts.hostname]["spec"]["ports"]]
                 assert parts.port in ports, f"{c.where}: {var} port"
@@ -536,3 +545,20 @@ def test_readme_deploy_commands_exist() -> None:
         assert importlib.util.find_spec(module) is not None, module
         if module == "bot" and sub:
             assert sub in BOT_COMMANDS or sub in PENDING_COMMANDS, f"python -m bot {sub}"
+
+
+def test_compose_gateways_fail_over_to_every_rasa_own_lane_first() -> None:
+    services = load_compose()["services"]
+    rasas = sorted(n for n, s in services.items() if s.get("image") == RASA_IMAGE)
+    for c in compose_containers():
+        if c.command != ["python", "-m", "bot.gateway"]:
+            continue
+        rasa_urls = c.env["RASA_URLS"].split(",")
+        actions_urls = c.env["ACTION_SERVER_URLS"].split(",")
+        assert sorted(urlsplit(u).hostname or "" for u in rasa_urls) == rasas, c.where
+        assert rasa_urls[0] == c.env["RASA_URL"], c.where
+        assert actions_urls[0] == c.env["ACTION_SERVER_URL"], c.where
+        # Rasa i calls action server i: the two lists are in the same lane order.
+        for rasa_url, actions_url in zip(rasa_urls, actions_urls, strict=True):
+            endpoint = services[urlsplit(rasa_url).hostname or ""]["environment"]
+            assert endpoint["ACTION_ENDPOINT_URL"] == f"{actions_url}/webhook", c.where
