@@ -28,11 +28,26 @@ RASA_IMAGE = "shopbot-rasa:latest"
 
 # Names other branches are adding at the same time (wt-migrate: `python -m bot migrate`;
 # wt-scale: `python -m bot analytics-consumer` and the variables it reads, the gateways' Rasa
-# failover lists, rasa_project/endpoints.scale.yml; the names are those of wt-scale's commits
-# at 15:16 UTC). The tests of these names are expected to fail (strict xfail) while they are
-# missing and run normally once they exist: at merge they must pass unchanged.
+# failover lists, rasa_project/endpoints.scale.yml; wt-obs and wt-share: settings that
+# deploy/.env.example lists). The names are those of the branches' commits at 15:17 UTC. The
+# tests of these names are expected to fail (strict xfail) while the names are missing and run
+# normally once they exist: at merge they must pass unchanged.
 PENDING_COMMANDS = ("migrate", "analytics-consumer")
-PENDING_ENV = ("RABBITMQ_URL", "RASA_EVENTS_QUEUE", "RASA_URLS", "ACTION_SERVER_URLS")
+PENDING_ENV = (
+    # wt-scale
+    "RABBITMQ_URL",
+    "RASA_EVENTS_QUEUE",
+    "RASA_URLS",
+    "ACTION_SERVER_URLS",
+    "RASA_TIMEOUT_S",
+    # wt-obs (15:17 UTC): metrics token, log format and levels
+    "METRICS_TOKEN",
+    "SHOP_LOG_FORMAT",
+    "SHOP_LOG_LEVEL",
+    "SHOP_ACTIONS_LOG_LEVEL",
+    # wt-share (15:17 UTC): the media folder shared by gateway replicas
+    "SHOP_MEDIA_DIR",
+)
 # What deploy/ sets for rasa_project/endpoints.scale.yml (${NAME} there).
 SCALE_ENDPOINT_VARS = frozenset(
     {

@@ -23,6 +23,7 @@ import yaml
 from bot.cli import build_parser
 from bot.config import _ENV_OVERRIDES, SECRET_ENV, load_config
 from bot.launcher import GENERATED_SECRETS
+from scripts.k8s_configmap import render as render_configmap
 from tests.deploy.inventory import (
     APP_IMAGE,
     COMPOSE,
@@ -332,10 +333,12 @@ def test_compose_requires_the_generated_secrets() -> None:
 
 
 def test_configmap_is_config_yml_with_the_demo_picker_off(tmp_path: Path) -> None:
+    text = (K8S / "configmap.yaml").read_text(encoding="utf-8")
+    expected = render_configmap((ROOT / "config.yml").read_text(encoding="utf-8"))
+    assert text == expected, "deploy/k8s/configmap.yaml is stale: run `make k8s-config`"
     docs = [doc for _, doc in k8s_documents() if doc.get("kind") == "ConfigMap"]
-    text = docs[0]["data"]["config.yml"]
     path = tmp_path / "config.yml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(docs[0]["data"]["config.yml"], encoding="utf-8")
     deployed = load_config(path=path, env={})
     repo = load_config(path=ROOT / "config.yml", env={})
     assert deployed.web.demo_picker is False
@@ -346,6 +349,11 @@ def test_configmap_is_config_yml_with_the_demo_picker_off(tmp_path: Path) -> Non
     for c in k8s_containers():
         if c.image == APP_IMAGE:
             assert c.env.get("SHOP_CONFIG") == "/etc/shopbot/config.yml", c.where
+
+
+def test_configmap_render_refuses_a_config_without_the_overridden_line() -> None:
+    with pytest.raises(ValueError, match="demo_picker"):
+        render_configmap("web:\n  demo_picker: true\n")
 
 
 # --- order and ports ------------------------------------------------------------------------
