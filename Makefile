@@ -29,6 +29,8 @@ help:
 	@echo "make eval-complaint-risk - 14-day complaint risk vs recency/frequency (demo shop)"
 	@echo "make segments / train-delay / train-complaint-risk - the shop's insight models"
 	@echo "make bench / bench-recsys - latency reports into reports/"
+	@echo "make lock   - regenerate requirements.lock and requirements-rasa.lock (deploy/)"
+	@echo "make k8s-config - rewrite deploy/k8s/configmap.yaml from config.yml"
 
 # --- environments: rebuilt only when their requirements change ---------------------------
 $(VENV)/.installed: pyproject.toml
@@ -47,6 +49,20 @@ $(RASA_VENV)/.installed: requirements-rasa.txt
 
 env: $(VENV)/.installed
 rasa-env: $(RASA_VENV)/.installed
+
+# Lock files for the container images (deploy/, README "Deploying"): every package of each
+# environment at the version installed there. `make env` / `make rasa-env` do not read them.
+.PHONY: lock
+lock: env rasa-env
+	$(PY) scripts/lock.py --pyproject pyproject.toml --out requirements.lock
+	$(RASA_VENV)/bin/python scripts/lock.py --requirements requirements-rasa.txt \
+	  --out requirements-rasa.lock
+
+# The Kubernetes ConfigMap is config.yml with web.demo_picker off: rewrite it after editing
+# config.yml (tests/deploy fails until then).
+.PHONY: k8s-config
+k8s-config: env
+	$(PY) scripts/k8s_configmap.py
 
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
