@@ -1,8 +1,14 @@
-"""`make bench`: latency of POST /api/chat against the real stack, written to reports/bench.md.
+"""`make bench`: what the gateway adds to Rasa, and what the scale profile buys.
 
-Starts Rasa, the action server and the gateway on free loopback ports with a freshly seeded
-database (like the integration tests), warms them up, then sends a fixed mix of bilingual
-messages sequentially and with a few concurrent customers, and reports p50/p95/max.
+For each profile (``embedded``: SQLite and one process of each; ``scale``: two of each on
+PostgreSQL, Redis and RabbitMQ, when those answer), it starts the real stack on free ports with a
+freshly seeded database, warms it up, then sends the same bilingual conversation, in the same
+run, to Rasa's REST webhook directly ("bare Rasa") and to the gateway's ``/api/chat``, with 1, 8
+and 32 customers at once. Each customer is its own conversation and sends its next message when
+the previous one is answered. It writes reports/bench.md and reports/bench.json: p50/p95/p99
+latency, messages per second and errors per cell, the gateway's overhead on Rasa's p50 at one
+customer, and the scale profile's throughput at the highest concurrency against the embedded
+one's. The report is stamped with the commit and the machine.
 """
 
 from __future__ import annotations
@@ -10,14 +16,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from itertools import cycle
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,109 +49,312 @@ MESSAGES = [
     "运费怎么算",
     "thanks, bye",
 ]
-
-
 BENCH_SECRET = "bench-web-identity-secret-0123456789"
+CONCURRENCY = (1, 8, 32)
 
 
-def _post(url: str, body: dict[str, str]) -> float:
-    signed = {**body, "identity_hash": sign(BENCH_SECRET, body["sender_id"])}
-    req = urllib.request.Request(
-        url, data=json.dumps(signed).encode(), headers={"Content-Type": "application/json"}
-    )
-    start = time.perf_counter()
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        resp.read()
-        if resp.status != 200:
-            raise RuntimeError(f"/api/chat answered {resp.status}")
-    return (time.perf_counter() - start) * 1000
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a running profile answers: its Rasa servers and its gateways."""
+
+    rasa: Sequence[str]
+    gateways: Sequence[str]
 
 
-def _percentile(values: list[float], pct: float) -> float:
+@dataclass(frozen=True)
+class Cell:
+    profile: str
+    target: str  # "rasa" (bare REST webhook) or "gateway" (/api/chat)
+    customers: int
+    requests: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    per_second: float
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (``pct`` in 0-100) of a non-empty sequence."""
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
     return ordered[index]
 
 
-def _summary(name: str, values: list[float]) -> dict[str, float | str | int]:
-    return {
-        "scenario": name,
-        "requests": len(values),
-        "p50_ms": round(statistics.median(values), 1),
-        "p95_ms": round(_percentile(values, 95), 1),
-        "max_ms": round(max(values), 1),
+def _post_json(url: str, body: dict[str, Any], timeout_s: float = 120.0) -> int:
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+            resp.read()
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        return int(exc.code)
+
+
+def bare_rasa(base_url: str) -> Callable[[str, str], int]:
+    """Send a message to Rasa's REST webhook, as the gateway does, without the gateway."""
+
+    def send(sender: str, text: str) -> int:
+        return _post_json(f"{base_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+
+    return send
+
+
+def gateway_chat(base_url: str) -> Callable[[str, str], int]:
+    """Send a message to the gateway's ``/api/chat`` as a signed web chat customer."""
+
+    def send(sender: str, text: str) -> int:
+        body = {"sender_id": sender, "text": text, "identity_hash": sign(BENCH_SECRET, sender)}
+        return _post_json(f"{base_url}/api/chat", body)
+
+    return send
+
+
+def load(
+    senders: Sequence[Callable[[str, str], int]],
+    customers: int,
+    rounds: int,
+    label: str,
+) -> tuple[list[float], int, float]:
+    """``customers`` conversations at once, each sending MESSAGES ``rounds`` times, spread
+    over ``senders`` round robin; returns the latencies of answered messages (ms), the count
+    of errors and the wall time (s)."""
+    plan = list(zip(range(customers), cycle(senders), strict=False))
+
+    def customer(item: tuple[int, Callable[[str, str], int]]) -> tuple[list[float], int]:
+        index, send = item
+        sender = f"{label}-{index}-{time.monotonic_ns()}"
+        latencies, errors = [], 0
+        for _ in range(rounds):
+            for text in MESSAGES:
+                start = time.perf_counter()
+                try:
+                    status = send(sender, text)
+                except OSError:
+                    status = 0
+                if status == 200:
+                    latencies.append((time.perf_counter() - start) * 1000)
+                else:
+                    errors += 1
+        return latencies, errors
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(customers) as pool:
+        results = list(pool.map(customer, plan))
+    wall = time.perf_counter() - started
+    return [ms for r in results for ms in r[0]], sum(r[1] for r in results), wall
+
+
+def measure(
+    profile: str, endpoints: Endpoints, concurrency: Sequence[int], requests: int
+) -> list[Cell]:
+    """Bare Rasa, then the gateway, at each concurrency: the same messages, about
+    ``requests`` of them per cell (at least one round per customer)."""
+    cells = []
+    targets = {
+        "rasa": [bare_rasa(u) for u in endpoints.rasa],
+        "gateway": [gateway_chat(u) for u in endpoints.gateways],
     }
+    for customers in concurrency:
+        rounds = max(1, round(requests / (customers * len(MESSAGES))))
+        for target, senders in targets.items():
+            latencies, errors, wall = load(senders, customers, rounds, f"bench-{target}")
+            if not latencies:
+                raise RuntimeError(f"{profile}/{target}: no message answered at {customers}")
+            cells.append(
+                Cell(
+                    profile=profile,
+                    target=target,
+                    customers=customers,
+                    requests=len(latencies) + errors,
+                    errors=errors,
+                    p50_ms=round(statistics.median(latencies), 1),
+                    p95_ms=round(percentile(latencies, 95), 1),
+                    p99_ms=round(percentile(latencies, 99), 1),
+                    per_second=round(len(latencies) / wall, 1),
+                )
+            )
+            print(cells[-1], flush=True)
+    return cells
+
+
+def warm_up(endpoints: Endpoints) -> None:
+    """First calls load lazily created resources (models, connections, caches)."""
+    for rasa in endpoints.rasa:
+        for text in MESSAGES:
+            bare_rasa(rasa)("bench-warmup-rasa", text)
+    for gateway in endpoints.gateways:
+        for text in MESSAGES:
+            gateway_chat(gateway)("bench-warmup-gateway", text)
+
+
+def _bench_config(tmp: Path) -> Path:
+    """The shipped settings without the web chat's rate limits: the bench is one client."""
+    settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    settings["web"].update(messages_per_minute_per_sender=0, messages_per_minute_per_ip=0)
+    config = tmp / "config.yml"
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return config
+
+
+@contextmanager
+def embedded(tmp: Path) -> Iterator[Endpoints]:
+    """SQLite, one Rasa, one action server, one gateway (``make run``)."""
+    db_url = f"sqlite+aiosqlite:///{tmp}/shop.db"
+    env = {**os.environ, "SHOP_DATABASE_URL": db_url}
+    subprocess.run([sys.executable, "-m", "bot", "seed"], env=env, check=True)
+    stack = Stack(
+        ports=StackPorts.free_loopback(),
+        database_url=db_url,
+        log_dir=tmp / "logs",
+        model_path=default_model_path(),
+        extra_env={"WEB_IDENTITY_SECRET": BENCH_SECRET, "SHOP_CONFIG": str(_bench_config(tmp))},
+    )
+    stack.start()
+    try:
+        stack.wait_ready()
+        yield Endpoints(rasa=[stack.rasa_url], gateways=[stack.gateway_url])
+    finally:
+        stack.stop()
+
+
+PROFILES: dict[str, Callable[[Path], Any]] = {"embedded": embedded}
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model or platform.processor() or platform.machine()}"
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _cell(cells: Sequence[Cell], profile: str, target: str, customers: int) -> Cell | None:
+    return next(
+        (c for c in cells if (c.profile, c.target, c.customers) == (profile, target, customers)),
+        None,
+    )
+
+
+def findings(cells: Sequence[Cell]) -> list[str]:
+    """The goals, read off the cells: the gateway's overhead on Rasa's p50 at one customer
+    (goal: at most 10%) and the scale profile's throughput at the highest concurrency
+    against the embedded one's (goal: at least 1.5x)."""
+    lines = []
+    lowest = min((c.customers for c in cells), default=1)
+    highest = max((c.customers for c in cells), default=1)
+    for profile in dict.fromkeys(c.profile for c in cells):
+        rasa = _cell(cells, profile, "rasa", lowest)
+        gateway = _cell(cells, profile, "gateway", lowest)
+        if rasa and gateway:
+            overhead = (gateway.p50_ms / rasa.p50_ms - 1) * 100
+            lines.append(
+                f"- {profile}: at {lowest} customer the gateway's p50 is {gateway.p50_ms} ms "
+                f"against bare Rasa's {rasa.p50_ms} ms: {overhead:+.0f}% (goal: at most +10%)."
+            )
+    scale = _cell(cells, "scale", "gateway", highest)
+    single = _cell(cells, "embedded", "gateway", highest)
+    if scale and single:
+        lines.append(
+            f"- scale vs embedded at {highest} customers through the gateway: "
+            f"{scale.per_second} vs {single.per_second} messages/s = "
+            f"{scale.per_second / single.per_second:.2f}x (goal: at least 1.5x)."
+        )
+    return lines
+
+
+def report(cells: Sequence[Cell], notes: Sequence[str]) -> str:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Bare Rasa against the gateway's /api/chat",
+        "",
+        f"Measured {stamp} at commit {commit()} on {machine()} by `make bench` "
+        "(bot/bench.py). Each customer is one conversation sending the next message when "
+        f"the previous is answered; the messages: {', '.join(repr(m) for m in MESSAGES)}.",
+        "",
+        "| profile | target | customers | requests | errors | p50 ms | p95 ms | p99 ms "
+        "| messages/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {c.profile} | {'bare Rasa REST' if c.target == 'rasa' else '/api/chat'} "
+        f"| {c.customers} | {c.requests} | {c.errors} | {c.p50_ms} | {c.p95_ms} | {c.p99_ms} "
+        f"| {c.per_second} |"
+        for c in cells
+    ]
+    lines += ["", "## Against the goals", "", *findings(cells)]
+    if notes:
+        lines += ["", "## Notes", "", *(f"- {n}" for n in notes)]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--profiles", default=",".join(PROFILES), help="comma-separated: " + ", ".join(PROFILES)
+    )
+    parser.add_argument(
+        "--concurrency", default=",".join(map(str, CONCURRENCY)), help="customers at once"
+    )
+    parser.add_argument("--requests", type=int, default=96, help="about this many per cell")
     parser.add_argument("--out", default=str(REPO_ROOT / "reports"))
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        db_url = f"sqlite+aiosqlite:///{tmp}/shop.db"
-        subprocess.run(
-            [sys.executable, "-m", "bot", "seed"],
-            env={**os.environ, "SHOP_DATABASE_URL": db_url},
-            check=True,
-        )
-        # The shipped settings without the web chat's rate limits: the bench is one client.
-        settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
-        settings["web"].update(messages_per_minute_per_sender=0, messages_per_minute_per_ip=0)
-        config = Path(tmp) / "config.yml"
-        config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-        stack = Stack(
-            ports=StackPorts.free_loopback(),
-            database_url=db_url,
-            log_dir=Path(tmp) / "logs",
-            model_path=default_model_path(),
-            extra_env={"WEB_IDENTITY_SECRET": BENCH_SECRET, "SHOP_CONFIG": str(config)},
-        )
-        stack.start()
-        try:
-            stack.wait_ready()
-            url = f"{stack.gateway_url}/api/chat"
-            for text in MESSAGES:  # warm-up: first calls load lazily created resources
-                _post(url, {"sender_id": "bench-warmup", "text": text})
-            sequential = [
-                _post(url, {"sender_id": f"bench-seq-{r}", "text": text})
-                for r in range(args.rounds)
-                for text in MESSAGES
-            ]
-
-            def one_customer(n: int) -> list[float]:
-                return [
-                    _post(url, {"sender_id": f"bench-conc-{n}-{r}", "text": text})
-                    for r in range(max(1, args.rounds // args.concurrency))
-                    for text in MESSAGES
-                ]
-
-            with ThreadPoolExecutor(args.concurrency) as pool:
-                concurrent = [
-                    ms for batch in pool.map(one_customer, range(args.concurrency)) for ms in batch
-                ]
-        finally:
-            stack.stop()
-    rows = [
-        _summary("sequential, one customer at a time", sequential),
-        _summary(f"{args.concurrency} customers concurrently", concurrent),
-    ]
+    try:
+        levels = [int(v) for v in args.concurrency.split(",") if v.strip()]
+    except ValueError:
+        parser.error(f"--concurrency must be comma-separated integers, got {args.concurrency!r}")
+    if not levels or min(levels) < 1:
+        parser.error("--concurrency needs at least one level, each at least 1")
+    names = [n.strip() for n in args.profiles.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PROFILES]
+    if unknown or not names:
+        parser.error(f"--profiles: unknown {unknown}; choose from {', '.join(PROFILES)}")
+    cells: list[Cell] = []
+    notes: list[str] = []
+    for name in names:
+        with tempfile.TemporaryDirectory() as tmp, PROFILES[name](Path(tmp)) as endpoints:
+            warm_up(endpoints)
+            cells += measure(name, endpoints, levels, args.requests)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
-    lines = [
-        "# /api/chat latency",
-        "",
-        "| scenario | requests | p50 ms | p95 ms | max ms |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['scenario']} | {r['requests']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} |"
-        for r in rows
-    ]
-    (out / "bench.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    (out / "bench.json").write_text(
+        json.dumps(
+            {"commit": commit(), "machine": machine(), "cells": [asdict(c) for c in cells]},
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    text = report(cells, notes)
+    (out / "bench.md").write_text(text, encoding="utf-8")
+    print(text)
     return 0
 
 

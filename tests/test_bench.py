@@ -1,0 +1,84 @@
+"""The bench's arithmetic and report (the stacks it starts are exercised by `make bench`)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot import bench
+from bot.bench import Cell, findings, load, percentile, report
+
+
+def cell(profile: str, target: str, customers: int, p50: float, per_second: float) -> Cell:
+    return Cell(profile, target, customers, 100, 0, p50, p50 * 2, p50 * 3, per_second)
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = list(range(1, 101))
+    assert percentile(values, 50) == 50
+    assert percentile(values, 95) == 95
+    assert percentile(values, 99) == 99
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_load_counts_errors_apart_and_spreads_customers_over_the_senders() -> None:
+    seen: dict[str, set[str]] = {"a": set(), "b": set()}
+    lock = threading.Lock()
+
+    def sender(name: str, status: int):
+        def send(who: str, text: str) -> int:
+            with lock:
+                seen[name].add(who)
+            return 500 if text == "thanks, bye" else status
+
+        return send
+
+    latencies, errors, wall = load([sender("a", 200), sender("b", 200)], 4, 2, "t")
+    per_customer = len(bench.MESSAGES) * 2
+    assert errors == 4 * 2  # the one failing message, twice per customer
+    assert len(latencies) == 4 * per_customer - errors
+    assert len(seen["a"]) == len(seen["b"]) == 2  # round robin, one conversation each
+    assert wall > 0
+
+
+def test_findings_state_the_overhead_and_the_scale_ratio() -> None:
+    cells = [
+        cell("embedded", "rasa", 1, 50.0, 18.0),
+        cell("embedded", "gateway", 1, 54.0, 16.0),
+        cell("embedded", "gateway", 32, 900.0, 20.0),
+        cell("scale", "rasa", 1, 60.0, 15.0),
+        cell("scale", "gateway", 1, 75.0, 12.0),
+        cell("scale", "gateway", 32, 600.0, 34.0),
+    ]
+    text = "\n".join(findings(cells))
+    assert "embedded: at 1 customer the gateway's p50 is 54.0 ms" in text
+    assert "+8%" in text and "+25%" in text
+    assert "34.0 vs 20.0 messages/s = 1.70x" in text
+
+
+def test_the_report_is_stamped_and_has_a_row_per_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "commit", lambda: "abc1234")
+    cells = [cell("embedded", "rasa", 1, 50.0, 18.0), cell("embedded", "gateway", 1, 54.0, 16.0)]
+    text = report(cells, ["a note"])
+    assert "at commit abc1234 on" in text and "cores" in text
+    assert "| embedded | bare Rasa REST | 1 | 100 | 0 | 50.0 |" in text
+    assert "| embedded | /api/chat | 1 | 100 | 0 | 54.0 |" in text
+    assert "- a note" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--concurrency", "1,x"], "--concurrency must be comma-separated integers"),
+        (["--concurrency", "0"], "at least 1"),
+        (["--profiles", "huge"], "unknown ['huge']"),
+    ],
+)
+def test_bad_arguments_are_refused_naming_them(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench.main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
