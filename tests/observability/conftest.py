@@ -4,13 +4,17 @@ a fake action server, a seeded SQLite file) and helpers that read ``/metrics``."
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.pipeline import Pipeline
+from bot.core.rasa_client import RasaClient
+from tests.core.test_pipeline import FAST, RecordingSender
 from tests.gateway.conftest import actions_url, engine, make_client
 from tests.gateway.fake_rasa import FakeRasa
 from tests.gateway.helpers import Client
@@ -55,6 +59,32 @@ def root_logging() -> Iterator[None]:
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(level)
+
+
+PipelineFactory = Callable[..., Awaitable[Pipeline]]
+
+
+@pytest.fixture
+async def make_pipeline(
+    engine: AsyncEngine, fake_rasa: FakeRasa, actions_url: str
+) -> AsyncIterator[PipelineFactory]:
+    """Pipelines built like tests/core/test_pipeline.py builds them (fake Rasa on loopback)."""
+    made: list[tuple[Pipeline, RasaClient]] = []
+
+    async def make(*senders: RecordingSender, rasa_url: str = "", timeout_s: float = 5) -> Pipeline:
+        rasa = RasaClient(rasa_url or fake_rasa.url, actions_url, timeout_s=timeout_s)
+        await rasa.start()
+        pipeline = Pipeline(engine, rasa, delivery=FAST)
+        for sender in senders:
+            pipeline.add_sender(sender)
+        await pipeline.start()
+        made.append((pipeline, rasa))
+        return pipeline
+
+    yield make
+    for pipeline, rasa in made:
+        await pipeline.close()
+        await rasa.close()
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -4,7 +4,7 @@ model and build info, and the optional bearer token."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,42 +18,24 @@ from bot.config import load_config
 from bot.core.inbox import Inbox
 from bot.core.message import IncomingMessage
 from bot.core.outbox import DeliveryError, utcnow
-from bot.core.pipeline import Pipeline
-from bot.core.rasa_client import RasaClient
 from bot.gateway.__main__ import build_app
 from bot.observability import metrics
 from bot.observability.scrape import ScrapeGauges
 from bot.storage.schema import handoffs, inbox
-from tests.core.test_pipeline import FAST, RecordingSender, eventually, tg
+from tests.core.test_pipeline import RecordingSender, eventually, tg
 from tests.gateway.fake_rasa import FakeRasa
 from tests.gateway.helpers import Client, MakeClient, closed_url
-from tests.observability.conftest import MODEL_FILE, MODEL_ID, Samples, parse, scrape, value
+from tests.observability.conftest import (
+    MODEL_FILE,
+    MODEL_ID,
+    PipelineFactory,
+    Samples,
+    parse,
+    scrape,
+    value,
+)
 
 RASA = "shop_rasa_request_duration_seconds"
-PipelineFactory = Callable[..., Awaitable[Pipeline]]
-
-
-@pytest.fixture
-async def make_pipeline(
-    engine: AsyncEngine, fake_rasa: FakeRasa, actions_url: str
-) -> AsyncIterator[PipelineFactory]:
-    """Pipelines built like tests/core/test_pipeline.py builds them (fake Rasa on loopback)."""
-    made: list[tuple[Pipeline, RasaClient]] = []
-
-    async def make(*senders: RecordingSender, rasa_url: str = "", timeout_s: float = 5) -> Pipeline:
-        rasa = RasaClient(rasa_url or fake_rasa.url, actions_url, timeout_s=timeout_s)
-        await rasa.start()
-        pipeline = Pipeline(engine, rasa, delivery=FAST)
-        for sender in senders:
-            pipeline.add_sender(sender)
-        await pipeline.start()
-        made.append((pipeline, rasa))
-        return pipeline
-
-    yield make
-    for pipeline, rasa in made:
-        await pipeline.close()
-        await rasa.close()
 
 
 def delta(after: Samples, before: Samples, name: str, **labels: str) -> float:
