@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser: argparse.ArgumentParser = create_argument_parser()
     parser.prog = "python -m bot.actions.server"
     args = parser.parse_args(argv)
+    if args.grpc:
+        parser.error("--grpc is not served here; run `python -m rasa_sdk --grpc` for gRPC")
     try:
         configure()
     except ConfigError as exc:
