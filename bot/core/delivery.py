@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.config import DeliveryConfig
 from bot.core.outbox import DeliveryError, Outbox, OutboxItem, Sender
 from bot.core.queue import retry_delay_s
-from bot.observability import metrics
+from bot.observability import logs, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class OutboxDelivery:
                 self._spawn(self.send(item))
 
     async def send(self, item: OutboxItem) -> None:
+        logs.bind_message(item.conversation_id, item.inbox_id)  # its own task: the log's ids
         try:
             now = self.clock()
             if not await self.outbox.claim(item.id, now, self.lease_s):

@@ -13,6 +13,7 @@ import pytest
 
 from bot import launcher
 from bot.config import ConfigError, load_config
+from bot.core.outbox import DeliveryError
 from bot.gateway import __main__ as gateway_main
 from bot.observability import logs
 from tests.core.test_pipeline import RecordingSender, eventually, tg
@@ -81,6 +82,24 @@ async def test_text_lines_show_the_ids_too(tmp_path: Path, make_pipeline: Pipeli
     assert f" INFO bot.core.pipeline [telegram:logs-1 #{first}]: " in answer
     with pytest.raises(json.JSONDecodeError):
         json.loads(answer)
+
+
+async def test_a_reply_being_sent_carries_its_message_ids(
+    tmp_path: Path, make_pipeline: PipelineFactory
+) -> None:
+    stream = configured(tmp_path, "json")
+    sender = RecordingSender()
+    sender.failures = [DeliveryError("HTTP 502")]
+    pipeline = await make_pipeline(sender)
+    reply = await pipeline.submit(tg("hello", user="logs-3"))
+
+    async def sent() -> bool:
+        return len(sender.sent) == 2
+
+    await eventually(sent)
+    retry = next(line for line in json_lines(stream) if "HTTP 502; retry in" in line["message"])
+    assert retry["logger"] == "bot.core.delivery" and retry["level"] == "WARNING"
+    assert (retry["conversation_id"], retry["inbox_id"]) == ("telegram:logs-3", reply.inbox_id)
 
 
 def test_an_exception_is_one_json_line(tmp_path: Path) -> None:
