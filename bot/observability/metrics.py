@@ -93,6 +93,12 @@ INBOX_OLDEST_AGE = Gauge(
     "Age of the oldest pending inbox row (0 when none), read from the database at scrape",
     registry=GATEWAY,
 )
+HANDOFFS_STARTED = Counter(
+    "shop_handoffs_started",
+    "Handoffs to staff started, by trigger and first status (waiting; message: outside hours)",
+    ["reason", "status"],
+    registry=GATEWAY,
+)
 HANDOFFS_WAITING = Gauge(
     "shop_handoffs_waiting",
     "Handoffs waiting for a member of staff to claim them, read from the database at scrape",
@@ -138,6 +144,10 @@ def message_sent(channel: str, count: int = 1) -> None:
 def outbox_failed(channel: str, *, gave_up: bool) -> None:
     """An outbox send failed: retried later, or (``gave_up``) a dead letter."""
     (OUTBOX_DEAD_LETTERS if gave_up else OUTBOX_RETRIES).labels(channel=channel).inc()
+
+
+def handoff_started(reason: str, status: str) -> None:
+    HANDOFFS_STARTED.labels(reason=reason, status=status).inc()
 
 
 # Exception class names (and their bases') of the Rasa client -> outcome label. Names, not
