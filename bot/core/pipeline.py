@@ -294,8 +294,8 @@ class Pipeline(ReadyMessages):
 
     async def inline_written(self, reply: Reply) -> None:
         """The HTTP response with ``reply``'s held messages was written: they are delivered."""
-        await self.outbox.confirm_inline(reply.held_ids)
         metrics.message_sent(reply.conversation_id.partition(":")[0], len(reply.held_ids))
+        await self.outbox.confirm_inline(reply.held_ids)
 
     async def inline_lost(self, reply: Reply, error: str) -> None:
         """The HTTP response with ``reply``'s held messages could not be written (the client

@@ -101,6 +101,7 @@ async def test_web_chat_answers_in_the_response_count_as_sent(make_client: MakeC
     assert resp.status == 200
     answered = len((await resp.json())["messages"])
     assert answered == 2
+    await counted(before, "shop_messages_sent_total", answered, channel="web")
     after = await scrape(client)
     assert delta(after, before, "shop_messages_received_total", channel="web") == 1
     assert delta(after, before, "shop_messages_sent_total", channel="web") == answered
