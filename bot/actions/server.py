@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import time
 from functools import partial
 from typing import Any
@@ -95,7 +96,11 @@ async def _configure_worker_logging(_app: Sanic, _loop: Any) -> None:
 
 def configure() -> None:
     """Install the configured log format (in the main process and in each Sanic worker)."""
-    logs.configure_logging(load_config(), level=os.environ.get("SHOP_ACTIONS_LOG_LEVEL"))
+    level = os.environ.get("SHOP_ACTIONS_LOG_LEVEL") or None
+    try:
+        logs.configure_logging(load_config(), level=level)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (SHOP_ACTIONS_LOG_LEVEL)") from None
 
 
 def create_app(executor: ActionExecutor, **kwargs: Any) -> Sanic:
@@ -115,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         configure()
     except ConfigError as exc:
-        print(f"action server: configuration error: {exc}")
+        print(f"action server: configuration error: {exc}", file=sys.stderr)
         return 2
     executor = InstrumentedExecutor()
     executor.register_package(args.actions_module or args.actions or ACTIONS_PACKAGE)

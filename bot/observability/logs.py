@@ -20,7 +20,7 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from bot.config import LOG_FORMATS, Config
+from bot.config import LOG_FORMATS, LOG_LEVELS, Config, ConfigError
 
 REDACTED = "***"
 MIN_SECRET_LENGTH = 8  # shorter values are not worth matching (and would mangle lines)
@@ -123,7 +123,10 @@ def configure_logging(
 ) -> logging.Handler:
     """Send every log record to ``stream`` (stderr) in ``cfg.logging.format``, replacing the
     root logger's handlers (rasa-sdk installs its own coloured one); ``level`` overrides
-    ``logging.level``. Returns the handler."""
+    ``logging.level`` (a :class:`ConfigError` when it is not a level). Returns the handler."""
+    chosen = (level or cfg.logging.level).upper()
+    if chosen not in LOG_LEVELS:
+        raise ConfigError(f"the log level must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
     secrets = [getattr(cfg.secrets, name) for name in cfg.secrets.__dataclass_fields__]
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(make_formatter(cfg.logging.format, secrets))
@@ -132,5 +135,5 @@ def configure_logging(
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel((level or cfg.logging.level).upper())
+    root.setLevel(chosen)
     return handler

@@ -20,6 +20,7 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import server
 from bot.actions.server import InstrumentedExecutor, call_ids
 from bot.config import REPO_ROOT, load_config
 from bot.observability import logs, metrics
@@ -126,6 +127,26 @@ async def test_each_action_is_timed_and_its_log_lines_carry_the_ids(tmp_path: Pa
 )
 def test_call_ids(call: dict[str, Any], expected: tuple[str | None, int | None]) -> None:
     assert call_ids(call) == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("SHOP_LOG_FORMAT", "xml", "`logging.format`"),
+        ("SHOP_ACTIONS_LOG_LEVEL", "chatty", "SHOP_ACTIONS_LOG_LEVEL"),
+    ],
+)
+def test_the_action_server_refuses_a_wrong_log_setting(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    named: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert server.main(["-p", str(_free_port())]) == 2  # before anything starts
+    err = capsys.readouterr().err
+    assert "action server: configuration error" in err and named in err and repr(value) in err
 
 
 def _free_port() -> int:

@@ -187,6 +187,12 @@ def test_a_wrong_log_level_is_refused(tmp_path: Path) -> None:
     assert load_config(path=tmp_path / "none.yml", env={"SHOP_LOG_LEVEL": "debug"})
 
 
+def test_an_overriding_level_is_checked_too(tmp_path: Path) -> None:
+    cfg = load_config(path=tmp_path / "none.yml", env={})
+    with pytest.raises(ConfigError, match="the log level must be one of DEBUG"):
+        logs.configure_logging(cfg, level="chatty", stream=io.StringIO())
+
+
 def test_the_gateway_refuses_to_start_with_a_wrong_format(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
