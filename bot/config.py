@@ -260,6 +260,30 @@ class StudioConfig:
     session_hours: float = 12.0  # admin login sessions last this long
 
 
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """How the gateway and the action server write their logs (README "Monitoring")."""
+
+    format: str = "text"  # text (one readable line) | json (one JSON object per line)
+    level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.format not in LOG_FORMATS:
+            raise ConfigError(
+                f"`logging.format` must be one of {', '.join(LOG_FORMATS)}, got "
+                f"{self.format!r} (config.yml or the environment variable SHOP_LOG_FORMAT)"
+            )
+        if self.level.upper() not in LOG_LEVELS:
+            raise ConfigError(
+                f"`logging.level` must be one of {', '.join(LOG_LEVELS)}, got "
+                f"{self.level!r} (config.yml or the environment variable SHOP_LOG_LEVEL)"
+            )
+
+
 @dataclass(frozen=True)
 class Secrets:
     """Secrets come from the environment only; None means not set."""
@@ -278,6 +302,7 @@ class Secrets:
     wechat_app_secret: str | None = None
     web_identity_secret: str | None = None
     link_secret: str | None = None
+    metrics_token: str | None = None  # bearer token GET /metrics asks for; None: open
 
 
 # Secrets field -> environment variable (the README's channel table).
@@ -296,6 +321,7 @@ SECRET_ENV: dict[str, str] = {
     "wechat_app_secret": "WECHAT_APP_SECRET",
     "web_identity_secret": "WEB_IDENTITY_SECRET",
     "link_secret": "LINK_SECRET",
+    "metrics_token": "METRICS_TOKEN",
 }
 
 
@@ -317,6 +343,7 @@ class Config:
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
     studio: StudioConfig = field(default_factory=StudioConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     def require_admin_token(self) -> str:
@@ -342,6 +369,8 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SHOP_RECOMMEND_BANDIT_PATH": ("recommend", "bandit_path"),
     "SHOP_MEDIA_DIR": ("channels", "media_dir"),
     "TELEGRAM_BOT_USERNAME": ("access", "telegram_bot_username"),
+    "SHOP_LOG_FORMAT": ("logging", "format"),
+    "SHOP_LOG_LEVEL": ("logging", "level"),
 }
 
 _SECTIONS: dict[str, type] = {
@@ -361,6 +390,7 @@ _SECTIONS: dict[str, type] = {
     "handoff": HandoffConfig,
     "access": AccessConfig,
     "studio": StudioConfig,
+    "logging": LoggingConfig,
 }
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from bot.config import REPO_ROOT, load_config, read_dotenv, resolve_sqlite_path
+from bot.config import REPO_ROOT, SECRET_ENV, load_config, read_dotenv, resolve_sqlite_path
 from bot.storage.db import normalise_url
 from bot.storage.migrate import MigrationError, upgrade_url
 
@@ -139,7 +139,7 @@ class Stack:
         return self._env()["RASA_AUTH_TOKEN"]
 
     def _secrets(self, env: Mapping[str, str]) -> list[str]:
-        names = ("RASA_AUTH_TOKEN", *GENERATED_SECRETS)
+        names = ("RASA_AUTH_TOKEN", *GENERATED_SECRETS, *SECRET_ENV.values())
         return [env[name] for name in names if env.get(name)]
 
     def _spawn(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
@@ -202,7 +202,8 @@ class Stack:
     def start_actions(self) -> None:
         """Start the action server (again, after :meth:`kill`)."""
         env = dict(self._env(), SANIC_HOST="127.0.0.1")
-        cmd = [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions"]
+        # rasa-sdk's server with the shop's log format and GET /metrics (bot/actions/server.py)
+        cmd = [sys.executable, "-m", "bot.actions.server", "--actions", "bot.actions"]
         self._spawn("actions", [*cmd, "-p", str(self.ports.actions)], REPO_ROOT, env)
 
     def kill(self, name: str) -> None:

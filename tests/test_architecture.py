@@ -24,6 +24,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.config", "bot.payloads", "bot.i18n"),
     # tables and engines
     ("bot.storage",),
+    # metrics and log format (read the database at scrape time; used by every process)
+    ("bot.observability",),
     # trained models: sentiment, the recommender, the insight models
     ("bot.sentiment", "bot.recsys", "bot.insight"),
     # the domain: orders, catalog, after-sales, tickets, complaints; the handoff rules

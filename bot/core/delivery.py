@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from bot.config import DeliveryConfig
 from bot.core.outbox import DeliveryError, Outbox, OutboxItem, Sender
 from bot.core.queue import retry_delay_s
+from bot.observability import logs, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class OutboxDelivery:
                 self._spawn(self.send(item))
 
     async def send(self, item: OutboxItem) -> None:
+        logs.bind_message(item.conversation_id, item.inbox_id)  # its own task: the log's ids
         try:
             now = self.clock()
             if not await self.outbox.claim(item.id, now, self.lease_s):
@@ -78,6 +80,7 @@ class OutboxDelivery:
                 await self._failed(item, attempts, DeliveryError(repr(exc)))
                 return
             await self.outbox.mark_sent(item.id)
+            metrics.message_sent(item.channel)
             for listener in self.listeners:
                 await listener(item)
         finally:
@@ -100,6 +103,7 @@ class OutboxDelivery:
             logger.warning(
                 "outbox #%d to %s: %s; retry in %.1fs", item.id, item.conversation_id, exc, delay
             )
+        metrics.outbox_failed(item.channel, gave_up=delay is None)
         await self.outbox.queue.attempt_failed(
             item.id, delay_s=delay, now=self.clock(), error=str(exc)
         )

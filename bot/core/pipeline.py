@@ -59,6 +59,7 @@ from bot.core.ready_messages import ReadyMessages
 from bot.core.turns import HandoffRouter, Outcome, PipelineError, Reply, Turn
 from bot.core.worker import WorkerLoop
 from bot.i18n import Lang, detect_language, known_language, variants
+from bot.observability import logs, metrics
 from bot.services.customers import resolve_customer
 from bot.services.types import Customer
 
@@ -231,6 +232,7 @@ class Pipeline(ReadyMessages):
                 "duplicate",
                 messages=tuple(i.message for i in previous if i.kind == "reply"),
             )
+        metrics.message_received(message.channel)
         if wait_s is None:
             self._spawn(self._drain(conversation_id, retry_now=True))
             return Reply(conversation_id, accepted.id, "queued")
@@ -249,6 +251,7 @@ class Pipeline(ReadyMessages):
             accepted.id, hold_s=self.lease_s if hold_inline else None
         )
         held = tuple(i.id for i in claimed) if hold_inline else ()
+        metrics.message_sent(message.channel, 0 if hold_inline else len(claimed))
         item = await self.inbox.get(accepted.id)
         language: Lang | None = known_language(item.language) if item is not None else None
         messages = tuple(i.message for i in claimed)
@@ -291,6 +294,7 @@ class Pipeline(ReadyMessages):
 
     async def inline_written(self, reply: Reply) -> None:
         """The HTTP response with ``reply``'s held messages was written: they are delivered."""
+        metrics.message_sent(reply.conversation_id.partition(":")[0], len(reply.held_ids))
         await self.outbox.confirm_inline(reply.held_ids)
 
     async def inline_lost(self, reply: Reply, error: str) -> None:
@@ -348,6 +352,7 @@ class Pipeline(ReadyMessages):
                 if not await self.inbox.claim(item.id, now, self.lease_s):
                     return
                 item = replace(item, status="processing", attempts=item.attempts + 1)
+                logs.bind_message(conversation_id, item.id)
                 try:
                     outcome = await self._process(item)
                 except Exception as exc:  # a bug or a database error: keep the message

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.core.message import OutgoingMessage, messages_from_rasa
+from bot.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class RasaClient:
             raise RuntimeError("RasaClient.start() must be awaited before use")
         return self._session
 
+    @metrics.timed_rasa_call
     async def send(
         self, sender: str, message: str, metadata: RasaMetadata
     ) -> list[OutgoingMessage]:

@@ -17,6 +17,7 @@ from bot.core.locks import KeyedLocks
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.outbox import NewMessage, Outbox
 from bot.i18n import Lang, known_language
+from bot.observability import metrics
 
 
 class ReadyMessages:
@@ -51,6 +52,7 @@ class ReadyMessages:
             accepted = await self.inbox.accept(message, address=address, dedupe_key=dedupe_key)
             if accepted.duplicate:
                 return "duplicate"
+            metrics.message_received(message.channel)
             await store.save_incoming(self.engine, message, language)
             rows = [
                 NewMessage(

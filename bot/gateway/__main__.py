@@ -22,6 +22,7 @@ from bot.core.media import MediaStore
 from bot.core.rasa_client import RasaClient
 from bot.gateway.app import create_app, media_store
 from bot.handoff.setup import HandoffSetup, StaffFront, support_channel
+from bot.observability.logs import configure_logging
 from bot.storage.migrate import MigrationError
 
 
@@ -61,13 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the shop assistant's gateway.")
     parser.add_argument("--host", help="overrides gateway.host / GATEWAY_HOST")
     parser.add_argument("--port", type=int, help="overrides gateway.port / GATEWAY_PORT")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="overrides logging.level / SHOP_LOG_LEVEL",
     )
+    args = parser.parse_args(argv)
     try:
         cfg = load_config()
+        # text or json (logging.format / SHOP_LOG_FORMAT), secrets redacted, message ids
+        configure_logging(cfg, level=args.log_level)
         app = build_app(cfg)
     except ConfigError as exc:
         # A channel switched on without its secret, a malformed setting: say which, no trace.

@@ -26,6 +26,7 @@ from bot.core.outbox import Sender
 from bot.core.pipeline import Pipeline
 from bot.core.rasa_client import RasaClient
 from bot.core.render import OptionsMemory
+from bot.gateway import monitoring
 from bot.gateway.context import (
     ENGINE_KEY,
     MEDIA_KEY,
@@ -79,6 +80,7 @@ def create_app(
     # First: the channels, started next, need the pipeline.
     app.cleanup_ctx.append(_resources(cfg, engine, rasa, senders, handoff))
     app.router.add_get("/healthz", healthz)
+    monitoring.setup(app, token=cfg.secrets.metrics_token)
     app.router.add_get("/products/{product_id}.svg", product_image)
     app.router.add_get("/products/{product_id}.png", product_image_png)
     app.router.add_get("/media/{name}", media_file)

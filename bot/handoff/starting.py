@@ -31,6 +31,7 @@ from bot.handoff.rules import (
 from bot.handoff.sentiment import RecentSentiment
 from bot.handoff.store import Handoff
 from bot.i18n import Lang, customer_text, t
+from bot.observability import metrics
 from bot.services import tickets
 from bot.services.orders import get_order, list_orders
 
@@ -122,6 +123,7 @@ class HandoffStarter:
             logger.info("%s already has handoff #%d", turn.conversation_id, handoff.id)
             return []
         if created:
+            metrics.handoff_started(request.reason, status)
             logger.info(
                 "handoff #%d started for %s: %s (%s)",
                 handoff.id,
