@@ -79,7 +79,7 @@ def test_compose_runs_two_of_each_and_one_consumer() -> None:
         return sum(1 for c in compose_containers() if pred(c))
 
     assert count(lambda c: c.image == RASA_IMAGE) == 2
-    assert count(lambda c: c.command[:3] == ["python", "-m", "rasa_sdk"]) == 2
+    assert count(lambda c: c.command[:3] == ["python", "-m", "bot.actions.server"]) == 2
     assert count(lambda c: c.command == ["python", "-m", "bot.gateway"]) == 2
     assert count(lambda c: c.command[3:] == ["analytics-consumer"]) == 1
     assert count(lambda c: c.command[3:] == ["migrate"]) == 1
@@ -140,7 +140,7 @@ def test_every_container_command_is_known() -> None:
     scripts in deploy/: nothing else is run."""
     for where, line in _python_commands():
         if line[:2] == ["python", "-m"]:
-            assert line[2] in ("bot", "bot.gateway", "rasa_sdk"), f"{where}: {line}"
+            assert line[2] in ("bot", "bot.gateway", "bot.actions.server"), f"{where}: {line}"
         else:
             script = line[1].removeprefix("/app/")
             assert script in ("deploy/rasa_run.py", "deploy/probe.py"), f"{where}: {line}"
@@ -174,7 +174,7 @@ def test_gateway_and_action_server_command_lines() -> None:
     )
     assert gateway.returncode == 0, gateway.stderr
     sdk = subprocess.run(
-        [sys.executable, "-m", "rasa_sdk", "--help"],
+        [sys.executable, "-m", "bot.actions.server", "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -182,7 +182,7 @@ def test_gateway_and_action_server_command_lines() -> None:
     )
     assert sdk.returncode == 0, sdk.stderr
     for where, line in _python_commands():
-        if line[:3] == ["python", "-m", "rasa_sdk"]:
+        if line[:3] == ["python", "-m", "bot.actions.server"]:
             flags = [a for a in line[3:] if a.startswith("-")]
             assert all(f" {flag} " in sdk.stdout for flag in flags), f"{where}: {flags}"
             assert line[line.index("--actions") + 1] == "bot.actions", where
@@ -291,7 +291,7 @@ def test_every_required_variable_is_set() -> None:
             needs = app_needs
         missing = needs - _set_in(c)
         assert not missing, f"{c.where} does not set {sorted(missing)}"
-        if c.command[:3] == ["python", "-m", "rasa_sdk"]:
+        if c.command[:3] == ["python", "-m", "bot.actions.server"]:
             assert c.env.get("SANIC_HOST") == "0.0.0.0", f"{c.where} listens on loopback only"
 
 
