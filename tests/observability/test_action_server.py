@@ -31,7 +31,7 @@ DURATION = "shop_action_duration_seconds"
 
 class Greets(Action):
     def name(self) -> str:
-        return "action_obs_greets"
+        return "test_action_obs_greets"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -43,7 +43,7 @@ class Greets(Action):
 
 class Breaks(Action):
     def name(self) -> str:
-        return "action_obs_breaks"
+        return "test_action_obs_breaks"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -84,10 +84,10 @@ async def test_each_action_is_timed_and_its_log_lines_carry_the_ids(tmp_path: Pa
     executor.register_action(Breaks)
     before = samples()
 
-    result = await executor.run(action_call("action_obs_greets"))
+    result = await executor.run(action_call("test_action_obs_greets"))
     assert result is not None and result.responses[0]["text"] == "hi"
     with pytest.raises(RuntimeError, match="the database is gone"):
-        await executor.run(action_call("action_obs_breaks", sender="web:u9", inbox_id="13"))
+        await executor.run(action_call("test_action_obs_breaks", sender="web:u9", inbox_id="13"))
     with pytest.raises(Exception, match="action_made_up"):
         await executor.run(action_call("action_made_up"))
 
@@ -98,9 +98,9 @@ async def test_each_action_is_timed_and_its_log_lines_carry_the_ids(tmp_path: Pa
         count = f"{DURATION}_count"
         return value(after, count, **labels) - value(before, count, **labels)
 
-    assert grew("action_obs_greets", "ok") == 1
-    assert grew("action_obs_greets", "error") == 0
-    assert grew("action_obs_breaks", "error") == 1
+    assert grew("test_action_obs_greets", "ok") == 1
+    assert grew("test_action_obs_greets", "error") == 0
+    assert grew("test_action_obs_breaks", "error") == 1
     assert grew("unknown", "error") == 1  # a made-up name does not become a label
     assert value(after, f"{DURATION}_count", action="action_made_up", outcome="error") == 0
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
