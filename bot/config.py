@@ -35,6 +35,9 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class RasaConfig:
     url: str = "http://127.0.0.1:5005"
+    # Several Rasa servers sharing their trackers (the scale profile): tried in this order, the
+    # next when one cannot be reached. Empty: ``url`` alone. Env: RASA_URLS (comma-separated).
+    urls: tuple[str, ...] = ()
     timeout_s: float = 30.0
     model_dir: str = "rasa_project/models"
 
@@ -42,6 +45,9 @@ class RasaConfig:
 @dataclass(frozen=True)
 class ActionsConfig:
     url: str = "http://127.0.0.1:5055"
+    # The action server each of ``rasa.urls`` calls, in the same order (health checks).
+    # Env: ACTION_SERVER_URLS (comma-separated).
+    urls: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 5055
 
@@ -329,6 +335,9 @@ class Config:
 _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SHOP_DATABASE_URL": ("database", "url"),
     "RASA_URL": ("rasa", "url"),
+    "RASA_URLS": ("rasa", "urls"),
+    "RASA_TIMEOUT_S": ("rasa", "timeout_s"),
+    "ACTION_SERVER_URLS": ("actions", "urls"),
     "ACTION_SERVER_URL": ("actions", "url"),
     "GATEWAY_HOST": ("gateway", "host"),
     "GATEWAY_PORT": ("gateway", "port"),
@@ -384,6 +393,8 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
             raise ConfigError(f"{where} must be a mapping of names to numbers, got {value!r}")
         return {str(k): _coerce(section, f"{key}.{k}", v, 0) for k, v in value.items()}
     if isinstance(default, tuple):
+        if isinstance(value, str):  # from the environment: comma-separated
+            value = [part.strip() for part in value.split(",") if part.strip()]
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where} must be a list, got {value!r}")
         return tuple(str(v) for v in value)

@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from bot.config import REPO_ROOT, load_config, read_dotenv, resolve_sqlite_path
 from bot.storage.db import normalise_url
@@ -93,6 +93,10 @@ class Stack:
     log_dir: Path
     model_path: Path
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # The scale profile: Rasa's endpoints file (else chosen by the database) and the suffix of
+    # this lane's log files (``rasa-1.log``).
+    endpoints: str | None = None
+    suffix: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     pumps: list[threading.Thread] = field(default_factory=list)
     _generated_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
@@ -146,7 +150,7 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         secret_values = self._secrets(env)
         logger.info("Starting %s: %s", name, redact(" ".join(cmd), secret_values))
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by the pump
+        log = open(self.log_dir / f"{name}{self.suffix}.log", "ab")  # noqa: SIM115 - closed by the pump
         proc = subprocess.Popen(
             cmd,
             cwd=cwd,
@@ -173,12 +177,19 @@ class Stack:
         self.start_actions()
         rasa_env = dict(env)
         rasa_env["PYTHONPATH"] = str(RASA_DIR)
-        if sqlite_path := env.get("RASA_TRACKER_STORE_DB"):
+        if self.endpoints is not None:
+            endpoints = self.endpoints
+        elif sqlite_path := env.get("RASA_TRACKER_STORE_DB"):
             endpoints = "endpoints.yml"
             rasa_env["RASA_TRACKER_STORE_DB"] = sqlite_path
         else:
             endpoints = "endpoints.memory.yml"
-        rasa_cmd = [
+        self._spawn("rasa", self.rasa_command(endpoints), RASA_DIR, rasa_env)
+        self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
+
+    def rasa_command(self, endpoints: str) -> list[str]:
+        """Rasa's command line (the token is added inside the process, RASA_TOKEN_SHIM)."""
+        return [
             str(RASA_PYTHON),
             "-c",
             RASA_TOKEN_SHIM,
@@ -195,14 +206,26 @@ class Stack:
             "--credentials",
             "credentials.yml",
         ]
-        self._spawn("rasa", rasa_cmd, RASA_DIR, rasa_env)
-        self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
 
     def start_actions(self) -> None:
         """Start the action server (again, after :meth:`kill`)."""
         env = dict(self._env(), SANIC_HOST="127.0.0.1")
         cmd = [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions"]
         self._spawn("actions", [*cmd, "-p", str(self.ports.actions)], REPO_ROOT, env)
+
+    def start_one(self, name: str) -> None:
+        """Start one process again after :meth:`kill` (fault tests, the scale profile)."""
+        if name == "actions":
+            self.start_actions()
+            return
+        env = self._env()
+        if name == "gateway":
+            self._spawn("gateway", [sys.executable, "-m", "bot.gateway"], REPO_ROOT, env)
+            return
+        if name != "rasa" or self.endpoints is None:
+            raise ValueError(f"cannot restart {name!r} alone")
+        rasa_env = dict(env, PYTHONPATH=str(RASA_DIR))
+        self._spawn("rasa", self.rasa_command(self.endpoints), RASA_DIR, rasa_env)
 
     def kill(self, name: str) -> None:
         """Kill one process at once (SIGKILL), as a crash would (fault tests)."""
@@ -239,7 +262,7 @@ class Stack:
                 time.sleep(0.5)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.log_dir / f"{name}.log"
+        path = self.log_dir / f"{name}{self.suffix}.log"
         if not path.exists():
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -292,23 +315,43 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run Rasa, the action server and the gateway.")
     parser.add_argument("--log-dir", default=str(REPO_ROOT / "var" / "log"))
     parser.add_argument("--dotenv", default=None, help="file with KEY=VALUE secrets (git-ignored)")
+    parser.add_argument(
+        "--profile",
+        choices=("embedded", "scale"),
+        default="embedded",
+        help="embedded: one of each on SQLite (default); scale: two of each on PostgreSQL, "
+        "Redis and RabbitMQ (README 'Scale profile')",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.dotenv:
         for name in load_dotenv(Path(args.dotenv), os.environ):
             print(f"Generated {name} and wrote it to {args.dotenv}")
-    cfg = load_config()
-    stack = Stack(
-        ports=StackPorts(
-            rasa=int(cfg.rasa.url.rsplit(":", 1)[-1]),
-            actions=cfg.actions.port,
-            gateway=cfg.gateway.port,
-            gateway_host=cfg.gateway.host,
-        ),
-        database_url=cfg.database.url,
-        log_dir=Path(args.log_dir),
-        model_path=default_model_path(),
-    )
+    from bot.launcher_scale import ScaleSettings, ScaleStack
+
+    stack: Stack | ScaleStack
+    if args.profile == "scale":
+        try:
+            settings = ScaleSettings.from_env(os.environ)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        stack = ScaleStack(settings, Path(args.log_dir), default_model_path())
+        gateways = ", ".join(f"http://127.0.0.1:{p}/" for p in settings.gateway_ports)
+    else:
+        cfg = load_config()
+        stack = Stack(
+            ports=StackPorts(
+                rasa=int(cfg.rasa.url.rsplit(":", 1)[-1]),
+                actions=cfg.actions.port,
+                gateway=cfg.gateway.port,
+                gateway_host=cfg.gateway.host,
+            ),
+            database_url=cfg.database.url,
+            log_dir=Path(args.log_dir),
+            model_path=default_model_path(),
+        )
+        gateways = f"http://127.0.0.1:{stack.ports.gateway}/"
     stopping = False
 
     def _stop(_signum: int, _frame: object) -> None:
@@ -318,23 +361,28 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     print("Starting the action server, Rasa and the gateway (logs in", args.log_dir, ")")
-    stack.start()
     try:
+        stack.start()
         stack.wait_ready()
-        print(f"Ready. Web chat: http://127.0.0.1:{stack.ports.gateway}/  (Ctrl-C stops)")
+        print(f"Ready. Web chat: {gateways}  (Ctrl-C stops)")
         while not stopping:
-            for name, proc in stack.procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} stopped unexpectedly:\n{stack.log_tail(name)}", file=sys.stderr)
-                    return 1
+            for name, tail in _exited(stack):
+                print(f"{name} stopped unexpectedly:\n{tail}", file=sys.stderr)
+                return 1
             time.sleep(0.5)
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
         print("Stopping...")
         stack.stop()
     return 0
+
+
+def _exited(stack: Any) -> list[tuple[str, str]]:
+    if not isinstance(stack, Stack):
+        return list(stack.stopped())
+    return [(n, stack.log_tail(n)) for n, p in stack.procs.items() if p.poll() is not None]
 
 
 if __name__ == "__main__":
