@@ -349,6 +349,8 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "TELEGRAM_BOT_USERNAME": ("access", "telegram_bot_username"),
 }
 
+_ENV_LISTS = frozenset({"RASA_URLS", "ACTION_SERVER_URLS"})
+
 _SECTIONS: dict[str, type] = {
     "shop": ShopConfig,
     "database": DatabaseConfig,
@@ -393,8 +395,6 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
             raise ConfigError(f"{where} must be a mapping of names to numbers, got {value!r}")
         return {str(k): _coerce(section, f"{key}.{k}", v, 0) for k, v in value.items()}
     if isinstance(default, tuple):
-        if isinstance(value, str):  # from the environment: comma-separated
-            value = [part.strip() for part in value.split(",") if part.strip()]
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where} must be a list, got {value!r}")
         return tuple(str(v) for v in value)
@@ -434,6 +434,8 @@ def load_config(
     for var, (section, key) in _ENV_OVERRIDES.items():
         if env.get(var):
             merged[section][key] = env[var]
+            if var in _ENV_LISTS:  # comma-separated
+                merged[section][key] = [p.strip() for p in env[var].split(",") if p.strip()]
     for section, values in (overrides or {}).items():
         merged.setdefault(section, {}).update(values)
 

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.admin import analytics_routes, studio_routes
 from bot.admin import routes as admin_routes
-from bot.admin import studio_routes
 from bot.admin.routes import NOTIFIER_KEY
 from bot.config import Config, ConfigError, resolve_repo_path
 from bot.core.buttons import ButtonStore
@@ -82,6 +82,7 @@ def create_app(
     app.router.add_get("/products/{product_id}.png", product_image_png)
     app.router.add_get("/media/{name}", media_file)
     admin_routes.setup(app, admin_token=cfg.secrets.admin_token)
+    analytics_routes.setup(app)
     studio_routes.setup(app, cfg)  # after _resources: it needs the engine
     for adapter in adapters:
         adapter.setup(app)

@@ -13,7 +13,10 @@ from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import REPO_ROOT
-from bot.storage import studio_schema  # noqa: F401 - registers the studio's tables
+from bot.storage import (
+    analytics_schema,  # noqa: F401 - registers the analytics tables
+    studio_schema,  # noqa: F401 - registers the studio's tables
+)
 from bot.storage.schema import metadata
 
 _SQLITE_PREFIX = "sqlite+aiosqlite:///"
