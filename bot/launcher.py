@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 RASA_TOKEN_SHIM = (
     "import os, sys; "
     "token = os.environ.pop('RASA_AUTH_TOKEN', ''); "
-    "sys.argv = ['rasa', *sys.argv[1:]] + (['--auth-token', token] if token else []); "
+    "sys.argv = ['rasa', *sys.argv[1:]] + (['--auth-token=' + token] if token else []); "
     "from rasa.__main__ import main; main()"
 )
 
@@ -167,7 +167,8 @@ class Stack:
         self.procs[name] = proc
         self.pumps.append(pump)
 
-    def start(self) -> None:
+    def start(self, *, gateway: bool = True) -> None:
+        """Start the action server, Rasa and (unless ``gateway`` is False) the gateway."""
         if not RASA_BIN.exists() or not RASA_PYTHON.exists():
             raise RuntimeError(f"{RASA_BIN} is missing: run `make rasa-env` first")
         if not self.model_path.exists():
@@ -185,7 +186,8 @@ class Stack:
         else:
             endpoints = "endpoints.memory.yml"
         self._spawn("rasa", self.rasa_command(endpoints), RASA_DIR, rasa_env)
-        self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
+        if gateway:
+            self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
 
     def rasa_command(self, endpoints: str) -> list[str]:
         """Rasa's command line (the token is added inside the process, RASA_TOKEN_SHIM)."""
@@ -234,15 +236,16 @@ class Stack:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    def wait_ready(self, timeout_s: float = 240.0) -> None:
-        """Block until every process answers its health URL; raise with the log tail if not."""
+    def wait_ready(self, timeout_s: float = 240.0, *, only: Iterable[str] | None = None) -> None:
+        """Block until every process (or those in ``only``) answers its health URL; raise with
+        the log tail if not."""
         checks = {
             "actions": f"{self.actions_url}/health",
             "rasa": f"{self.rasa_url}/",
             "gateway": f"{self.gateway_url}/healthz",
         }
         deadline = time.monotonic() + timeout_s
-        pending = dict(checks)
+        pending = {n: u for n, u in checks.items() if only is None or n in set(only)}
         while pending:
             for name, url in list(pending.items()):
                 proc = self.procs.get(name)

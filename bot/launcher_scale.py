@@ -23,6 +23,8 @@ from bot.launcher import Stack, StackPorts
 
 logger = logging.getLogger(__name__)
 
+GATEWAY_START_S = 120.0
+
 
 def _ports(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
     raw = env.get(name) or default
@@ -208,7 +210,12 @@ class ScaleStack:
         if asyncio.run(prepare_database(self.settings.database_url)):
             logger.info("Created the database %s", self.settings.database_url)
         for lane in self.lanes:
-            lane.start()
+            lane.start(gateway=False)
+        # One gateway at a time: each registers the running model at start-up (the studio's
+        # baseline version), which two starting at once would both try to insert.
+        for lane in self.lanes:
+            lane.start_one("gateway")
+            lane.wait_ready(GATEWAY_START_S, only=("gateway",))
         self.start_consumer()
 
     def start_consumer(self) -> None:

@@ -105,6 +105,12 @@ def _started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ScaleStac
         spawned.setdefault(id(self), {})[name] = (cmd, env)
 
     monkeypatch.setattr(Stack, "_spawn", record)
+    waited: list[tuple[int, tuple[str, ...]]] = []
+
+    def wait(self: Stack, timeout_s: float = 0, *, only: tuple[str, ...] = ()) -> None:
+        waited.append((self.ports.gateway, tuple(only)))
+
+    monkeypatch.setattr(Stack, "wait_ready", wait)
     stack = ScaleStack(
         ScaleSettings.from_env({"SCALE_EVENTS_QUEUE": "q1", "SCALE_LOCK_PREFIX": "t1"}),
         tmp_path / "logs",
@@ -112,6 +118,8 @@ def _started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ScaleStac
     )
     stack.start()
     assert prepared == [stack.settings.database_url]
+    # The gateways start one after another, each once the one before answers.
+    assert waited == [(8000, ("gateway",)), (8001, ("gateway",))]
     assert stack.consumer is not None
     order = [*stack.lanes, stack.consumer]
     return stack, [spawned[id(s)] for s in order]
