@@ -325,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         help="embedded: one of each on SQLite (default); scale: two of each on PostgreSQL, "
         "Redis and RabbitMQ (README 'Scale profile')",
     )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="scale profile: create the database and its tables, then exit",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.dotenv:
@@ -339,6 +344,14 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        if args.prepare_only:
+            import asyncio
+
+            from bot.launcher_scale import prepare_database
+
+            created = asyncio.run(prepare_database(settings.database_url))
+            print(("Created" if created else "Prepared") + f" the database {settings.database_url}")
+            return 0
         stack = ScaleStack(settings, Path(args.log_dir), default_model_path())
         gateways = ", ".join(f"http://127.0.0.1:{p}/" for p in settings.gateway_ports)
     else:

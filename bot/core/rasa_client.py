@@ -175,7 +175,22 @@ class RasaClient:
         Raises :class:`RasaUnavailable` when Rasa cannot be reached, times out or answers 5xx,
         and :class:`RasaBadResponse` when its answer is not the REST channel's JSON list.
         """
-        return await self._failover(lambda base: self._send(base, sender, message, metadata))
+
+        async def attempt(base: str) -> list[OutgoingMessage]:
+            replies = await self._send(base, sender, message, metadata)
+            if not replies:
+                # Maybe the custom action failed: ask the action server of the Rasa that
+                # answered (the current pair may have changed meanwhile).
+                actions_url = dict(self.endpoints)[base]
+                health = await self._check("actions", actions_url + "/health")
+                if not health.ok:
+                    raise ActionServerUnavailable(
+                        f"{ACTIONS_DOWN_ERROR} ({health.detail}); Rasa at {base} answered "
+                        "without its custom actions"
+                    )
+            return replies
+
+        return await self._failover(attempt)
 
     async def _send(
         self, base: str, sender: str, message: str, metadata: RasaMetadata

@@ -170,3 +170,18 @@ async def test_a_pair_whose_action_server_is_down_is_passed_over(
     async with RasaClient(fake.url, closed_url(), health_timeout_s=1) as client:
         with pytest.raises(ActionServerUnavailable):
             await client.require_actions()
+
+
+async def test_an_empty_answer_of_a_rasa_whose_action_server_died_is_not_used(
+    fake: FakeRasa, actions: str
+) -> None:
+    """Rasa answers 200 with nothing when its action server is gone; another pair's healthy
+    action server must not make that answer look good."""
+    fake.raw_body = b"[]"
+    async with RasaClient(
+        fake.url, closed_url(), health_timeout_s=1, fallbacks=[(closed_url(), actions)]
+    ) as client:
+        with pytest.raises(ActionServerUnavailable, match="without its custom actions"):
+            await client.send("web:u", "hi", META)
+    async with RasaClient(fake.url, actions) as client:
+        assert await client.send("web:u", "hi", META) == []  # its actions are up: a real answer
