@@ -165,6 +165,9 @@ typecheck: env
 # PostgreSQL runs on the development and CI machines; set it empty to skip those tests.
 SHOP_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export SHOP_TEST_POSTGRES_URL
+# RabbitMQ for the analytics consumer's test (the scale profile); empty skips it.
+SHOP_TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
+export SHOP_TEST_RABBITMQ_URL
 
 unit: env
 	$(PY) -m pytest -q -m "not integration" tests

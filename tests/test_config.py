@@ -62,3 +62,20 @@ def test_several_rasa_servers_come_from_comma_separated_variables() -> None:
     assert cfg.actions.urls == ("http://127.0.0.1:5055", "http://127.0.0.1:5056")
     assert cfg.rasa.timeout_s == 12.5
     assert load_config(path="/nonexistent.yml", env={}).rasa.urls == ()
+
+
+def test_each_rasa_is_paired_with_the_action_server_it_calls() -> None:
+    from bot.gateway.app import rasa_pairs
+
+    def pairs(env: dict[str, str]) -> list[tuple[str, str]]:
+        return rasa_pairs(load_config(path="/nonexistent.yml", env=env))
+
+    assert pairs({}) == [("http://127.0.0.1:5005", "http://127.0.0.1:5055")]
+    assert pairs(
+        {"RASA_URLS": "http://a:1,http://b:2", "ACTION_SERVER_URLS": "http://c:3,http://d:4"}
+    ) == [
+        ("http://a:1", "http://c:3"),
+        ("http://b:2", "http://d:4"),
+    ]
+    with pytest.raises(ConfigError, match="ACTION_SERVER_URLS"):
+        pairs({"RASA_URLS": "http://a:1,http://b:2", "ACTION_SERVER_URLS": "http://c:3"})

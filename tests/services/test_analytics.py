@@ -230,3 +230,48 @@ async def test_a_bad_parameter_is_a_400_naming_it(
     assert resp.status == 400
     body = await resp.json()
     assert body["field"] == field and body["error"]
+
+
+RABBITMQ_URL = os.environ.get("SHOP_TEST_RABBITMQ_URL")
+
+
+@pytest.mark.skipif(not RABBITMQ_URL, reason="set SHOP_TEST_RABBITMQ_URL to run the RabbitMQ check")
+async def test_the_consumer_records_a_queue_once_and_acknowledges_it(tmp_path: Path) -> None:
+    """Real RabbitMQ, a queue of its own: a redelivered event (published twice) is counted
+    once, a message that is not an event is dropped, and everything is acknowledged."""
+    import asyncio
+
+    import aio_pika
+
+    from bot.services.analytics_consumer import consume
+
+    assert RABBITMQ_URL is not None
+    queue_name = f"analytics_test_{uuid.uuid4().hex[:10]}"
+    db = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    await create_schema(db)
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    try:
+        channel = await connection.channel()
+        await channel.declare_queue(queue_name, durable=True)
+        for body in (user("greet", 0.9, 0), user("greet", 0.9, 0), b"garbage", user("bye", 0.7, 1)):
+            await channel.default_exchange.publish(aio_pika.Message(body), routing_key=queue_name)
+        seen: list[str] = []
+        stop = asyncio.Event()
+
+        def on_message(outcome: str) -> None:
+            seen.append(outcome)
+            if len(seen) == 4:
+                stop.set()
+
+        await asyncio.wait_for(
+            consume(db, RABBITMQ_URL, queue_name, stop=stop, on_message=on_message), 30
+        )
+        assert seen == ["recorded", "repeated", "dropped", "recorded"]
+        queue = await channel.declare_queue(queue_name, durable=True, passive=True)
+        assert queue.declaration_result.message_count == 0
+        async with db.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(analytics_events)) == 2
+    finally:
+        await channel.queue_delete(queue_name)
+        await connection.close()
+        await db.dispose()
