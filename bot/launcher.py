@@ -142,7 +142,9 @@ class Stack:
         return self._env()["RASA_AUTH_TOKEN"]
 
     def _secrets(self, env: Mapping[str, str]) -> list[str]:
-        names = ("RASA_AUTH_TOKEN", *GENERATED_SECRETS)
+        # The scale profile's service passwords (bot/launcher_scale.py) too.
+        stores = ("TRACKER_DB_PASSWORD", "LOCK_REDIS_PASSWORD", "BROKER_PASSWORD")
+        names = ("RASA_AUTH_TOKEN", *GENERATED_SECRETS, *stores)
         return [env[name] for name in names if env.get(name)]
 
     def _spawn(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
@@ -347,10 +349,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.prepare_only:
             import asyncio
 
+            from sqlalchemy.engine import make_url
+
             from bot.launcher_scale import prepare_database
 
             created = asyncio.run(prepare_database(settings.database_url))
-            print(("Created" if created else "Prepared") + f" the database {settings.database_url}")
+            shown = make_url(settings.database_url).render_as_string(hide_password=True)
+            print(("Created" if created else "Prepared") + f" the database {shown}")
             return 0
         stack = ScaleStack(settings, Path(args.log_dir), default_model_path())
         gateways = ", ".join(f"http://127.0.0.1:{p}/" for p in settings.gateway_ports)

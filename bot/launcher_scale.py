@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from sqlalchemy.engine import make_url
+
 from bot.config import REPO_ROOT
 from bot.launcher import Stack, StackPorts
 
@@ -208,7 +210,8 @@ class ScaleStack:
 
     def start(self) -> None:
         if asyncio.run(prepare_database(self.settings.database_url)):
-            logger.info("Created the database %s", self.settings.database_url)
+            shown = make_url(self.settings.database_url).render_as_string(hide_password=True)
+            logger.info("Created the database %s", shown)
         for lane in self.lanes:
             lane.start(gateway=False)
         # One gateway at a time: each registers the running model at start-up (the studio's
