@@ -13,11 +13,12 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 RASA_ENV := cd $(RASA_DIR) && PYTHONPATH=. 
 
-.PHONY: help run test lint typecheck unit integration rasa-validate rasa-test train seed \
+.PHONY: help run run-scale test lint typecheck unit integration rasa-validate rasa-test train seed \
         prepare-training env rasa-env browser-deps eval bench clean
 
 help:
 	@echo "make run    - build everything needed, seed the demo shop, train, start all services"
+	@echo "make run-scale - two of every process on PostgreSQL, Redis and RabbitMQ (README)"
 	@echo "make test   - build everything needed and run every check"
 	@echo "make train  - (re)train the Rasa model if training data or catalog changed"
 	@echo "make migrate - bring the database to the head schema revision (seed and run do it too)"
@@ -164,6 +165,15 @@ eval-complaint-risk: seed
 run: env rasa-env train
 	exec $(PY) -m bot.launcher --dotenv .env
 
+# The scale profile (README "Scale profile (make run-scale)"): the database is created and the
+# demo shop seeded into it when it is empty; every SCALE_* variable may be set.
+SCALE_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/shopbot_scale
+run-scale: export SCALE_DATABASE_URL := $(SCALE_DATABASE_URL)
+run-scale: env rasa-env train
+	$(PY) -m bot.launcher --profile scale --prepare-only
+	SHOP_DATABASE_URL=$(SCALE_DATABASE_URL) $(PY) -m bot seed
+	exec $(PY) -m bot.launcher --profile scale --dotenv .env
+
 test: env rasa-env browser-deps lint typecheck train rasa-validate unit integration rasa-test
 	@echo "All checks passed."
 
@@ -177,9 +187,16 @@ typecheck: env
 # PostgreSQL runs on the development and CI machines; set it empty to skip those tests.
 SHOP_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 export SHOP_TEST_POSTGRES_URL
+# RabbitMQ for the analytics consumer's test (the scale profile); empty skips it.
+SHOP_TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
+export SHOP_TEST_RABBITMQ_URL
 
 unit: env
 	$(PY) -m pytest -q -m "not integration" tests
+
+# The scale test's load in `make test` (40 concurrent conversations when run on its own).
+SHOP_SCALE_CONVERSATIONS ?= 12
+export SHOP_SCALE_CONVERSATIONS
 
 integration: env train browser-deps
 	$(PY) -m pytest -q -m integration tests

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import REPO_ROOT, Config, ConfigError, load_config
+from bot.services.analytics_consumer import add_analytics_consumer
 from bot.services.privacy_cli import add_privacy_command
 from bot.shop.export_format import ImportValidationError, Mode
 from bot.shop.importer import import_shop, load_export
@@ -449,6 +450,7 @@ COMMANDS: list[Registrar] = [
     add_privacy_command,
     add_studio,  # bot/studio/commands.py
     add_admin,
+    add_analytics_consumer,  # bot/services/analytics_consumer.py
 ]
 
 

@@ -35,6 +35,9 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class RasaConfig:
     url: str = "http://127.0.0.1:5005"
+    # Several Rasa servers sharing their trackers (the scale profile): tried in this order, the
+    # next when one cannot be reached. Empty: ``url`` alone. Env: RASA_URLS (comma-separated).
+    urls: tuple[str, ...] = ()
     timeout_s: float = 30.0
     model_dir: str = "rasa_project/models"
 
@@ -42,6 +45,9 @@ class RasaConfig:
 @dataclass(frozen=True)
 class ActionsConfig:
     url: str = "http://127.0.0.1:5055"
+    # The action server each of ``rasa.urls`` calls, in the same order (health checks).
+    # Env: ACTION_SERVER_URLS (comma-separated).
+    urls: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 5055
 
@@ -359,6 +365,9 @@ class Config:
 _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SHOP_DATABASE_URL": ("database", "url"),
     "RASA_URL": ("rasa", "url"),
+    "RASA_URLS": ("rasa", "urls"),
+    "RASA_TIMEOUT_S": ("rasa", "timeout_s"),
+    "ACTION_SERVER_URLS": ("actions", "urls"),
     "ACTION_SERVER_URL": ("actions", "url"),
     "GATEWAY_HOST": ("gateway", "host"),
     "GATEWAY_PORT": ("gateway", "port"),
@@ -372,6 +381,8 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SHOP_LOG_FORMAT": ("logging", "format"),
     "SHOP_LOG_LEVEL": ("logging", "level"),
 }
+
+_ENV_LISTS = frozenset({"RASA_URLS", "ACTION_SERVER_URLS"})
 
 _SECTIONS: dict[str, type] = {
     "shop": ShopConfig,
@@ -457,6 +468,8 @@ def load_config(
     for var, (section, key) in _ENV_OVERRIDES.items():
         if env.get(var):
             merged[section][key] = env[var]
+            if var in _ENV_LISTS:  # comma-separated
+                merged[section][key] = [p.strip() for p in env[var].split(",") if p.strip()]
     for section, values in (overrides or {}).items():
         merged.setdefault(section, {}).update(values)
 

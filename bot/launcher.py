@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from bot.config import REPO_ROOT, SECRET_ENV, load_config, read_dotenv, resolve_sqlite_path
 from bot.storage.db import normalise_url
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 RASA_TOKEN_SHIM = (
     "import os, sys; "
     "token = os.environ.pop('RASA_AUTH_TOKEN', ''); "
-    "sys.argv = ['rasa', *sys.argv[1:]] + (['--auth-token', token] if token else []); "
+    "sys.argv = ['rasa', *sys.argv[1:]] + (['--auth-token=' + token] if token else []); "
     "from rasa.__main__ import main; main()"
 )
 
@@ -94,6 +94,10 @@ class Stack:
     log_dir: Path
     model_path: Path
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # The scale profile: Rasa's endpoints file (else chosen by the database) and the suffix of
+    # this lane's log files (``rasa-1.log``).
+    endpoints: str | None = None
+    suffix: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     pumps: list[threading.Thread] = field(default_factory=list)
     _generated_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
@@ -139,7 +143,9 @@ class Stack:
         return self._env()["RASA_AUTH_TOKEN"]
 
     def _secrets(self, env: Mapping[str, str]) -> list[str]:
-        names = ("RASA_AUTH_TOKEN", *GENERATED_SECRETS, *SECRET_ENV.values())
+        # The scale profile's service passwords (bot/launcher_scale.py) too.
+        stores = ("TRACKER_DB_PASSWORD", "LOCK_REDIS_PASSWORD", "BROKER_PASSWORD")
+        names = ("RASA_AUTH_TOKEN", *GENERATED_SECRETS, *SECRET_ENV.values(), *stores)
         return [env[name] for name in names if env.get(name)]
 
     def _spawn(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
@@ -147,7 +153,7 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         secret_values = self._secrets(env)
         logger.info("Starting %s: %s", name, redact(" ".join(cmd), secret_values))
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by the pump
+        log = open(self.log_dir / f"{name}{self.suffix}.log", "ab")  # noqa: SIM115 - closed by the pump
         proc = subprocess.Popen(
             cmd,
             cwd=cwd,
@@ -164,7 +170,8 @@ class Stack:
         self.procs[name] = proc
         self.pumps.append(pump)
 
-    def start(self) -> None:
+    def start(self, *, gateway: bool = True) -> None:
+        """Start the action server, Rasa and (unless ``gateway`` is False) the gateway."""
         if not RASA_BIN.exists() or not RASA_PYTHON.exists():
             raise RuntimeError(f"{RASA_BIN} is missing: run `make rasa-env` first")
         if not self.model_path.exists():
@@ -174,12 +181,20 @@ class Stack:
         self.start_actions()
         rasa_env = dict(env)
         rasa_env["PYTHONPATH"] = str(RASA_DIR)
-        if sqlite_path := env.get("RASA_TRACKER_STORE_DB"):
+        if self.endpoints is not None:
+            endpoints = self.endpoints
+        elif sqlite_path := env.get("RASA_TRACKER_STORE_DB"):
             endpoints = "endpoints.yml"
             rasa_env["RASA_TRACKER_STORE_DB"] = sqlite_path
         else:
             endpoints = "endpoints.memory.yml"
-        rasa_cmd = [
+        self._spawn("rasa", self.rasa_command(endpoints), RASA_DIR, rasa_env)
+        if gateway:
+            self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
+
+    def rasa_command(self, endpoints: str) -> list[str]:
+        """Rasa's command line (the token is added inside the process, RASA_TOKEN_SHIM)."""
+        return [
             str(RASA_PYTHON),
             "-c",
             RASA_TOKEN_SHIM,
@@ -196,8 +211,6 @@ class Stack:
             "--credentials",
             "credentials.yml",
         ]
-        self._spawn("rasa", rasa_cmd, RASA_DIR, rasa_env)
-        self._spawn("gateway", [python, "-m", "bot.gateway"], REPO_ROOT, env)
 
     def start_actions(self) -> None:
         """Start the action server (again, after :meth:`kill`)."""
@@ -206,6 +219,20 @@ class Stack:
         cmd = [sys.executable, "-m", "bot.actions.server", "--actions", "bot.actions"]
         self._spawn("actions", [*cmd, "-p", str(self.ports.actions)], REPO_ROOT, env)
 
+    def start_one(self, name: str) -> None:
+        """Start one process again after :meth:`kill` (fault tests, the scale profile)."""
+        if name == "actions":
+            self.start_actions()
+            return
+        env = self._env()
+        if name == "gateway":
+            self._spawn("gateway", [sys.executable, "-m", "bot.gateway"], REPO_ROOT, env)
+            return
+        if name != "rasa" or self.endpoints is None:
+            raise ValueError(f"cannot restart {name!r} alone")
+        rasa_env = dict(env, PYTHONPATH=str(RASA_DIR))
+        self._spawn("rasa", self.rasa_command(self.endpoints), RASA_DIR, rasa_env)
+
     def kill(self, name: str) -> None:
         """Kill one process at once (SIGKILL), as a crash would (fault tests)."""
         proc = self.procs.pop(name)
@@ -213,15 +240,16 @@ class Stack:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    def wait_ready(self, timeout_s: float = 240.0) -> None:
-        """Block until every process answers its health URL; raise with the log tail if not."""
+    def wait_ready(self, timeout_s: float = 240.0, *, only: Iterable[str] | None = None) -> None:
+        """Block until every process (or those in ``only``) answers its health URL; raise with
+        the log tail if not."""
         checks = {
             "actions": f"{self.actions_url}/health",
             "rasa": f"{self.rasa_url}/",
             "gateway": f"{self.gateway_url}/healthz",
         }
         deadline = time.monotonic() + timeout_s
-        pending = dict(checks)
+        pending = {n: u for n, u in checks.items() if only is None or n in set(only)}
         while pending:
             for name, url in list(pending.items()):
                 proc = self.procs.get(name)
@@ -241,7 +269,7 @@ class Stack:
                 time.sleep(0.5)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.log_dir / f"{name}.log"
+        path = self.log_dir / f"{name}{self.suffix}.log"
         if not path.exists():
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -294,23 +322,61 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run Rasa, the action server and the gateway.")
     parser.add_argument("--log-dir", default=str(REPO_ROOT / "var" / "log"))
     parser.add_argument("--dotenv", default=None, help="file with KEY=VALUE secrets (git-ignored)")
+    parser.add_argument(
+        "--profile",
+        choices=("embedded", "scale"),
+        default="embedded",
+        help="embedded: one of each on SQLite (default); scale: two of each on PostgreSQL, "
+        "Redis and RabbitMQ (README 'Scale profile')",
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="scale profile: create the database and its tables, then exit",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.dotenv:
         for name in load_dotenv(Path(args.dotenv), os.environ):
             print(f"Generated {name} and wrote it to {args.dotenv}")
-    cfg = load_config()
-    stack = Stack(
-        ports=StackPorts(
-            rasa=int(cfg.rasa.url.rsplit(":", 1)[-1]),
-            actions=cfg.actions.port,
-            gateway=cfg.gateway.port,
-            gateway_host=cfg.gateway.host,
-        ),
-        database_url=cfg.database.url,
-        log_dir=Path(args.log_dir),
-        model_path=default_model_path(),
-    )
+    from bot.launcher_scale import ScaleSettings, ScaleStack
+
+    stack: Stack | ScaleStack
+    if args.profile == "scale":
+        try:
+            settings = ScaleSettings.from_env(os.environ)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if args.prepare_only:
+            import asyncio
+
+            from sqlalchemy.engine import make_url
+
+            from bot.launcher_scale import prepare_database
+
+            created = asyncio.run(prepare_database(settings.database_url))
+            shown = make_url(settings.database_url).render_as_string(hide_password=True)
+            print(("Created" if created else "Prepared") + f" the database {shown}")
+            return 0
+        stack = ScaleStack(settings, Path(args.log_dir), default_model_path())
+        gateways = ", ".join(f"http://127.0.0.1:{p}/" for p in settings.gateway_ports)
+        database_url = None  # ScaleStack.start creates the database, then migrates it
+    else:
+        cfg = load_config()
+        stack = Stack(
+            ports=StackPorts(
+                rasa=int(cfg.rasa.url.rsplit(":", 1)[-1]),
+                actions=cfg.actions.port,
+                gateway=cfg.gateway.port,
+                gateway_host=cfg.gateway.host,
+            ),
+            database_url=cfg.database.url,
+            log_dir=Path(args.log_dir),
+            model_path=default_model_path(),
+        )
+        gateways = f"http://127.0.0.1:{stack.ports.gateway}/"
+        database_url = cfg.database.url
     stopping = False
 
     def _stop(_signum: int, _frame: object) -> None:
@@ -320,28 +386,34 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:  # before any process starts: the gateway on PostgreSQL refuses a database behind head
-        print(upgrade_url(cfg.database.url).describe())
+        if database_url is not None:
+            print(upgrade_url(database_url).describe())
     except MigrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print("Starting the action server, Rasa and the gateway (logs in", args.log_dir, ")")
-    stack.start()
     try:
+        stack.start()
         stack.wait_ready()
-        print(f"Ready. Web chat: http://127.0.0.1:{stack.ports.gateway}/  (Ctrl-C stops)")
+        print(f"Ready. Web chat: {gateways}  (Ctrl-C stops)")
         while not stopping:
-            for name, proc in stack.procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} stopped unexpectedly:\n{stack.log_tail(name)}", file=sys.stderr)
-                    return 1
+            for name, tail in _exited(stack):
+                print(f"{name} stopped unexpectedly:\n{tail}", file=sys.stderr)
+                return 1
             time.sleep(0.5)
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
         print("Stopping...")
         stack.stop()
     return 0
+
+
+def _exited(stack: Any) -> list[tuple[str, str]]:
+    if not isinstance(stack, Stack):
+        return list(stack.stopped())
+    return [(n, stack.log_tail(n)) for n, p in stack.procs.items() if p.poll() is not None]
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.__main__",
         "bot.cli",
         "bot.launcher",
+        "bot.launcher_scale",
         "bot.bench",
         "bot.bench_recsys",
         "bot.eval_nlu",

@@ -99,7 +99,7 @@ def test_rasa_always_gets_a_token_and_the_gateway_the_same(
     # Never on a command line (ps, /proc/<pid>/cmdline): the shim adds it inside the process.
     for cmd, _env in spawned.values():
         assert not any(token in part for part in cmd)
-        assert "--auth-token" not in cmd
+        assert not any(part.startswith("--auth-token") for part in cmd)
     # Another stack gets another random token.
     other, _ = _started(tmp_path, monkeypatch)
     assert other.rasa_auth_token != token
@@ -129,7 +129,7 @@ def test_the_shim_passes_the_token_to_rasa_and_drops_the_variable(tmp_path: Path
         text=True,
         check=True,
     ).stdout
-    assert out.strip() == "['run', '--enable-api', '--auth-token', 'secret-token-xyz'] False"
+    assert out.strip() == "['run', '--enable-api', '--auth-token=secret-token-xyz'] False"
 
 
 def test_the_token_never_reaches_a_log(
@@ -162,6 +162,28 @@ def test_the_token_never_reaches_a_log(
     assert "very-secret-rasa-token" not in text
     assert "Starting child" in caplog.text
     assert "very-secret-rasa-token" not in caplog.text
+
+
+def test_a_token_that_starts_with_a_dash_reaches_rasa_as_the_tokens_value(
+    tmp_path: Path,
+) -> None:
+    """token_urlsafe may start with "-": given as a separate argument it would read as an
+    option and Rasa would refuse to start."""
+    fake = tmp_path / "rasa"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(
+        "import argparse\n"
+        "def main():\n"
+        "    parser = argparse.ArgumentParser()\n"
+        "    parser.add_argument('--auth-token')\n"
+        "    print(parser.parse_args().auth_token)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), RASA_AUTH_TOKEN="-dash-first-token")
+    out = subprocess.run(
+        [sys.executable, "-c", RASA_TOKEN_SHIM], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "-dash-first-token"
 
 
 def test_redact_ignores_short_or_empty_values() -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.conversations import ConversationStore
 from bot.core.message import Attachment, IncomingMessage
-from bot.core.queue import LeasedQueue, as_utc, utcnow
+from bot.core.queue import ERROR_LENGTH, LeasedQueue, as_utc, utcnow
 from bot.storage.schema import inbox
 
 DEDUPE_KEY_LENGTH = 200  # the column's size
@@ -242,14 +242,47 @@ class Inbox:
         async with self.engine.begin() as conn:
             await conn.execute(update(inbox).where(inbox.c.id == item_id).values(language=language))
 
-    async def complete(self, conn: AsyncConnection, item_id: int) -> None:
+    # ``attempts``: the claim's count of attempts; with it the change is made only while that
+    # claim holds (LeaseLost otherwise: another gateway took the message over).
+    async def complete(
+        self, conn: AsyncConnection, item_id: int, *, attempts: int | None = None
+    ) -> None:
         """Mark answered, in the caller's transaction (together with the outbox rows)."""
-        await self.queue.done(item_id, conn=conn, done_at=utcnow(), last_error=None)
+        values = {"done_at": utcnow(), "last_error": None}
+        if attempts is not None:
+            await self.queue.fenced(item_id, attempts, conn=conn, status="done", **values)
+            return
+        await self.queue.done(item_id, conn=conn, **values)
 
-    async def defer(self, item_id: int, *, when: datetime, error: str, holding_sent: bool) -> None:
+    async def defer(
+        self,
+        item_id: int,
+        *,
+        when: datetime,
+        error: str,
+        holding_sent: bool,
+        attempts: int | None = None,
+    ) -> None:
+        if attempts is not None:
+            await self.queue.fenced(
+                item_id,
+                attempts,
+                status="pending",
+                lease_until=None,
+                next_attempt_at=when,
+                last_error=error[:ERROR_LENGTH],
+                holding_sent=holding_sent,
+            )
+            return
         await self.queue.retry(item_id, when=when, error=error, holding_sent=holding_sent)
 
-    async def fail(self, conn: AsyncConnection, item_id: int, error: str) -> None:
+    async def fail(
+        self, conn: AsyncConnection, item_id: int, error: str, *, attempts: int | None = None
+    ) -> None:
+        if attempts is not None:
+            values = {"done_at": utcnow(), "last_error": error[:ERROR_LENGTH]}
+            await self.queue.fenced(item_id, attempts, conn=conn, status="failed", **values)
+            return
         await self.queue.give_up(item_id, error, conn=conn, done_at=utcnow())
 
     async def due_conversations(self, now: datetime, limit: int = 100) -> list[str]:

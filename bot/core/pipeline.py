@@ -6,8 +6,8 @@ by its dedupe key), then processed: the customer is resolved, the reply language
 message forwarded to Rasa with channel and customer metadata, and the replies stored in the
 outbox in the same transaction that marks the message answered. A background worker
 (:class:`~bot.core.worker.WorkerLoop`) retries due inbox messages and sends outbox rows through
-the channel's :class:`~bot.core.outbox.Sender` (:mod:`bot.core.delivery`), retrying with
-backoff; both queues are :class:`~bot.core.queue.LeasedQueue` tables. The conversation record
+the channel's Sender (:mod:`bot.core.delivery`) with backoff; both queues are leased tables
+(:mod:`bot.core.queue`), so several gateways share them. The conversation record
 (:mod:`bot.core.conversations`) keeps the reply address, customer and language.
 
 Web chat and WeChat may hand the replies back in the HTTP response instead: ``submit`` waits
@@ -47,7 +47,7 @@ from bot.core.inbox import Inbox, InboxItem
 from bot.core.locks import KeyedLocks
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.outbox import NewMessage, Outbox, OutboxItem, Sender, utcnow
-from bot.core.queue import backoff_s
+from bot.core.queue import LeaseLost, backoff_s
 from bot.core.rasa_client import (
     ACTIONS_DOWN_ERROR,
     RasaBadResponse,
@@ -302,8 +302,7 @@ class Pipeline(ReadyMessages):
         went away): they go out through the channel's sender (the web chat's push stream)."""
         if reply.held_ids:
             logger.warning(
-                "%s: the response to inbox #%d was not written (%s); %d replies go to the "
-                "push channel",
+                "%s: response to inbox #%d not written (%s); %d replies go to the push channel",
                 reply.conversation_id,
                 reply.inbox_id,
                 error,
@@ -355,6 +354,9 @@ class Pipeline(ReadyMessages):
                 logs.bind_message(conversation_id, item.id)
                 try:
                     outcome = await self._process(item)
+                except LeaseLost as exc:
+                    logger.warning("%s: %s; its answer is left to it", conversation_id, exc)
+                    return
                 except Exception as exc:  # a bug or a database error: keep the message
                     logger.exception("%s: processing inbox #%d failed", conversation_id, item.id)
                     outcome = await self._crashed(item, exc)
@@ -374,7 +376,8 @@ class Pipeline(ReadyMessages):
             await self._finish(item, language, item.address, apology, error=repr(exc))
             return "failed"
         when = self.clock() + timedelta(seconds=backoff_s(self.delivery, item.attempts))
-        await self.inbox.defer(item.id, when=when, error=repr(exc), holding_sent=item.holding_sent)
+        err, held, claim = repr(exc), item.holding_sent, item.attempts
+        await self.inbox.defer(item.id, when=when, error=err, holding_sent=held, attempts=claim)
         return "error"
 
     def _resolve(self, inbox_id: int, outcome: Outcome) -> None:
@@ -500,10 +503,11 @@ class Pipeline(ReadyMessages):
         ]
         async with self.engine.begin() as conn:
             await self.outbox.add(rows, conn=conn)
+            # Fenced: a claim that ran out (another gateway has it) rolls the replies back.
             if error is None:
-                await self.inbox.complete(conn, item.id)
+                await self.inbox.complete(conn, item.id, attempts=item.attempts)
             else:
-                await self.inbox.fail(conn, item.id, error)
+                await self.inbox.fail(conn, item.id, error, attempts=item.attempts)
             await store.save_outgoing(
                 conn,
                 conversation_id=message.conversation_id,
@@ -549,7 +553,11 @@ class Pipeline(ReadyMessages):
             "%s: inbox #%d waits %.1fs for Rasa: %s", conversation_id, item.id, delay, error
         )
         await self.inbox.defer(
-            item.id, when=now + timedelta(seconds=delay), error=error, holding_sent=holding_sent
+            item.id,
+            when=now + timedelta(seconds=delay),
+            error=error,
+            holding_sent=holding_sent,
+            attempts=item.attempts,
         )
 
     async def _language_of(self, message: IncomingMessage, customer: Customer | None) -> Lang:

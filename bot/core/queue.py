@@ -66,6 +66,11 @@ def retry_delay_s(
     return wait_s(delivery, attempts, retry_after)
 
 
+class LeaseLost(Exception):
+    """The row is no longer this worker's: its lease ran out and another worker (another
+    gateway) claimed it, or it was finished. Whatever this worker did with it is rolled back."""
+
+
 @dataclass(frozen=True)
 class Statuses:
     """The names a table uses for the states of a queued row."""
@@ -246,6 +251,22 @@ class LeasedQueue:
             return False
         await self.retry(item_id, when=now + timedelta(seconds=delay_s), error=error, **values)
         return True
+
+    async def fenced(
+        self,
+        item_id: int,
+        attempts: int,
+        *,
+        conn: AsyncConnection | None = None,
+        **values: Any,
+    ) -> None:
+        """Change the row only while this worker's claim holds: still leased, and not claimed
+        since (``attempts`` is the count this worker's claim made: a fencing token). Raises
+        :class:`LeaseLost` otherwise, so the caller's transaction is rolled back."""
+        c = self.table.c
+        where = (c.id == item_id, c.status == self.statuses.leased, c.attempts == attempts)
+        if await self._update(where, conn=conn, **values) != 1:
+            raise LeaseLost(f"{self.table.name} #{item_id} was claimed by another worker")
 
     async def set(
         self, item_id: int, *, conn: AsyncConnection | None = None, **values: Any

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -20,6 +21,7 @@ from bot.core.message import OutgoingMessage, messages_from_rasa
 from bot.observability import metrics
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 ACTIONS_DOWN_ERROR = "the action server is down"  # how ActionServerUnavailable's text starts
@@ -45,6 +47,10 @@ class RasaUnavailable(RasaClientError):
     """Rasa is unreachable, timed out or answered with a server error: retry later."""
 
 
+class RasaUnreachable(RasaUnavailable):
+    """No connection to a Rasa server at all (nothing was sent): the next one may be tried."""
+
+
 class ActionServerUnavailable(RasaUnavailable):
     """The action server is down: Rasa answers without it (an empty or partial answer, the
     error only in Rasa's log), so the answer must not be used; retry later."""
@@ -62,7 +68,14 @@ class ServiceHealth:
 
 
 class RasaClient:
-    """Sends customer messages to Rasa's REST channel and checks Rasa and the action server."""
+    """Sends customer messages to Rasa's REST channel and checks Rasa and the action server.
+
+    ``fallbacks``: more (Rasa URL, its action server URL) pairs sharing the trackers (the scale
+    profile). A call goes to the current pair; when its Rasa cannot be reached, to the next
+    ones, and the first that answers becomes current. A Rasa that failed otherwise (timeout,
+    5xx) is left for the next call; a pair whose action server is down is passed over by
+    :meth:`require_actions`.
+    """
 
     def __init__(
         self,
@@ -73,17 +86,20 @@ class RasaClient:
         health_timeout_s: float = 3.0,
         session: aiohttp.ClientSession | None = None,
         auth_token: str | None = None,
+        fallbacks: Sequence[tuple[str, str]] = (),
     ) -> None:
         if timeout_s <= 0 or health_timeout_s <= 0:
             raise ValueError(
                 f"timeouts must be positive, got timeout_s={timeout_s}, "
                 f"health_timeout_s={health_timeout_s}"
             )
-        for name, url in (("rasa_url", rasa_url), ("actions_url", actions_url)):
-            if not url.startswith(("http://", "https://")):
-                raise ValueError(f"{name} must be an http(s) URL, got {url!r}")
-        self.rasa_url = rasa_url.rstrip("/")
-        self.actions_url = actions_url.rstrip("/")
+        pairs = [(rasa_url, actions_url), *fallbacks]
+        for pair in pairs:
+            for name, url in zip(("rasa_url", "actions_url"), pair, strict=True):
+                if not url.startswith(("http://", "https://")):
+                    raise ValueError(f"{name} must be an http(s) URL, got {url!r}")
+        self.endpoints = [(r.rstrip("/"), a.rstrip("/")) for r, a in pairs]
+        self._current = 0
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.health_timeout = aiohttp.ClientTimeout(total=health_timeout_s)
         self._session = session
@@ -114,6 +130,39 @@ class RasaClient:
         await self.close()
 
     @property
+    def rasa_url(self) -> str:
+        """The current Rasa server."""
+        return self.endpoints[self._current][0]
+
+    @property
+    def actions_url(self) -> str:
+        """The action server the current Rasa server calls."""
+        return self.endpoints[self._current][1]
+
+    async def _failover(self, call: Callable[[str], Awaitable[T]]) -> T:
+        """``call(rasa_url)`` on the current Rasa, then on the next ones while it cannot be
+        reached; the one that answered becomes current. Another failure moves the next
+        call on to the next Rasa and is raised."""
+        first = self._current
+        unreachable: RasaUnreachable | None = None
+        for offset in range(len(self.endpoints)):
+            index = (first + offset) % len(self.endpoints)
+            try:
+                result = await call(self.endpoints[index][0])
+            except RasaUnreachable as exc:
+                unreachable = exc
+                continue
+            except RasaUnavailable:
+                self._current = (index + 1) % len(self.endpoints)
+                raise
+            if index != self._current:
+                logger.warning("Rasa: switched to %s", self.endpoints[index][0])
+            self._current = index
+            return result
+        assert unreachable is not None
+        raise unreachable
+
+    @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
             raise RuntimeError("RasaClient.start() must be awaited before use")
@@ -128,7 +177,27 @@ class RasaClient:
         Raises :class:`RasaUnavailable` when Rasa cannot be reached, times out or answers 5xx,
         and :class:`RasaBadResponse` when its answer is not the REST channel's JSON list.
         """
-        url = self.rasa_url + WEBHOOK_PATH
+
+        async def attempt(base: str) -> list[OutgoingMessage]:
+            replies = await self._send(base, sender, message, metadata)
+            if not replies:
+                # Maybe the custom action failed: ask the action server of the Rasa that
+                # answered (the current pair may have changed meanwhile).
+                actions_url = dict(self.endpoints)[base]
+                health = await self._check("actions", actions_url + "/health")
+                if not health.ok:
+                    raise ActionServerUnavailable(
+                        f"{ACTIONS_DOWN_ERROR} ({health.detail}); Rasa at {base} answered "
+                        "without its custom actions"
+                    )
+            return replies
+
+        return await self._failover(attempt)
+
+    async def _send(
+        self, base: str, sender: str, message: str, metadata: RasaMetadata
+    ) -> list[OutgoingMessage]:
+        url = base + WEBHOOK_PATH
         body = {"sender": sender, "message": message, "metadata": dict(metadata)}
         try:
             async with self.session.post(url, json=body, timeout=self.timeout) as resp:
@@ -139,10 +208,12 @@ class RasaClient:
                 f"Rasa did not answer within {self.timeout.total:g}s at {url}; "
                 "check that the Rasa server is running and not overloaded"
             ) from None
-        except aiohttp.ClientError as exc:
-            raise RasaUnavailable(
+        except aiohttp.ClientConnectorError as exc:
+            raise RasaUnreachable(
                 f"cannot reach Rasa at {url}: {exc}; start it (`make run`) or set RASA_URL"
             ) from exc
+        except aiohttp.ClientError as exc:
+            raise RasaUnavailable(f"Rasa at {url} failed: {exc!r}") from exc
         if status >= 500:
             raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
         if status != 200:
@@ -161,6 +232,16 @@ class RasaClient:
         check. Rasa itself does not tell: with the action endpoint down it answers 200 with
         whatever came before the custom action (often nothing) and logs the error."""
         health = await self.check_actions()
+        for index in range(len(self.endpoints)):
+            if health.ok or index == self._current:
+                continue
+            other = await self._check("actions", self.endpoints[index][1] + "/health")
+            if other.ok:
+                logger.warning(
+                    "%s; switched to Rasa %s and its actions", health.detail, self.endpoints[index]
+                )
+                self._current = index
+                return
         if not health.ok:
             raise ActionServerUnavailable(
                 f"{ACTIONS_DOWN_ERROR} ({health.detail}); Rasa cannot run custom actions"
@@ -223,7 +304,20 @@ class RasaClient:
         Raises :class:`RasaUnavailable` when Rasa cannot be reached or answers 5xx (``doing``
         says what failed).
         """
-        url = f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker{path}"
+        return await self._failover(
+            lambda base: self._tracker_at(base, sender, path, include_events, doing, event)
+        )
+
+    async def _tracker_at(
+        self,
+        base: str,
+        sender: str,
+        path: str,
+        include_events: str,
+        doing: str,
+        event: dict[str, Any] | None,
+    ) -> tuple[str, int, bytes]:
+        url = f"{base}/conversations/{quote(sender, safe='')}/tracker{path}"
         params = {"include_events": include_events}
         if self.auth_token:
             params["token"] = self.auth_token
@@ -235,6 +329,8 @@ class RasaClient:
             async with request as resp:
                 raw = await resp.read()
                 status = resp.status
+        except aiohttp.ClientConnectorError as exc:
+            raise RasaUnreachable(f"cannot {doing} at {url}: {exc!r}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise RasaUnavailable(f"cannot {doing} at {url}: {exc!r}") from exc
         if status >= 500:

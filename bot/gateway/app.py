@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.admin import analytics_routes, studio_routes
 from bot.admin import routes as admin_routes
-from bot.admin import studio_routes
 from bot.admin.routes import NOTIFIER_KEY
-from bot.config import Config, resolve_repo_path
+from bot.config import Config, ConfigError, resolve_repo_path
 from bot.core.buttons import ButtonStore
 from bot.core.channels import ChannelAdapter, ChannelServices
 from bot.core.http import RequestError, error_middleware, error_response, json_response
@@ -85,6 +85,7 @@ def create_app(
     app.router.add_get("/products/{product_id}.png", product_image_png)
     app.router.add_get("/media/{name}", media_file)
     admin_routes.setup(app, admin_token=cfg.secrets.admin_token)
+    analytics_routes.setup(app)
     studio_routes.setup(app, cfg)  # after _resources: it needs the engine
     for adapter in adapters:
         adapter.setup(app)
@@ -104,6 +105,22 @@ def _channel(adapter: ChannelAdapter) -> Callable[[web.Application], AsyncIterat
     return run
 
 
+def rasa_pairs(cfg: Config) -> list[tuple[str, str]]:
+    """(Rasa URL, its action server URL) for each Rasa server: ``rasa.urls`` with
+    ``actions.urls`` in the same order (the scale profile), else ``rasa.url`` alone."""
+    if not cfg.rasa.urls:
+        return [(cfg.rasa.url, cfg.actions.url)]
+    actions = cfg.actions.urls
+    if actions and len(actions) != len(cfg.rasa.urls):
+        raise ConfigError(
+            f"ACTION_SERVER_URLS lists {len(actions)} action servers for "
+            f"{len(cfg.rasa.urls)} RASA_URLS; give one per Rasa server, in the same order"
+        )
+    return [
+        (url, actions[i] if actions else cfg.actions.url) for i, url in enumerate(cfg.rasa.urls)
+    ]
+
+
 def _resources(
     cfg: Config,
     engine: AsyncEngine | None,
@@ -113,11 +130,12 @@ def _resources(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def resources(app: web.Application) -> AsyncIterator[None]:
         db = engine if engine is not None else create_engine(cfg.database.url)
+        pairs = rasa_pairs(cfg)
         client = rasa or RasaClient(
-            cfg.rasa.url,
-            cfg.actions.url,
+            *pairs[0],
             timeout_s=cfg.rasa.timeout_s,
             auth_token=cfg.secrets.rasa_auth_token,
+            fallbacks=pairs[1:],
         )
         pipeline: Pipeline | None = None
         try:

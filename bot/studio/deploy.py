@@ -100,7 +100,7 @@ class Deployer(ModelVersions):
         cli = RasaCli(
             resolve_repo_path(cfg.studio.holdout), resolve_repo_path(cfg.studio.test_stories)
         )
-        urls = list(cfg.studio.rasa_urls) or [cfg.rasa.url]
+        urls = list(cfg.studio.rasa_urls or cfg.rasa.urls) or [cfg.rasa.url]
         return cls(
             engine=engine,
             store=store,

@@ -44,6 +44,9 @@ from tests.core.test_faults import (
 from tests.core.test_faults import web_pipeline as web_pipeline  # a fixture
 from tests.core.test_pipeline import make_pipeline as make_pipeline  # the fixture
 from tests.core.test_queue import (
+    test_a_worker_whose_lease_was_taken_over_writes_nothing as test_pg_fenced,
+)
+from tests.core.test_queue import (
     test_claim_leases_once_and_a_lapsed_lease_is_reclaimed as test_pg_claim,
 )
 from tests.core.test_queue import (
@@ -73,6 +76,7 @@ __all__ = [
     "test_pg_claim",
     "test_pg_concurrent_reply",
     "test_pg_crash",
+    "test_pg_fenced",
     "test_pg_foreign_ids",
     "test_pg_handoff_record",
     "test_pg_legacy_key",

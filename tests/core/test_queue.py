@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DeliveryConfig
+from bot.core.inbox import Inbox
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.outbox import NewMessage, Outbox
-from bot.core.queue import backoff_s, retry_delay_s, utcnow, wait_s
+from bot.core.queue import LeaseLost, backoff_s, retry_delay_s, utcnow, wait_s
 from bot.core.worker import WorkerLoop
 from bot.storage.schema import outbox
 from tests.core.test_pipeline import FAST, PipelineFactory, RecordingSender, eventually
@@ -186,3 +187,34 @@ async def eventually_true(check: Any, within_s: float = 2.0) -> None:
         return bool(check())
 
     await eventually(wrapped, within_s)
+
+
+async def test_a_worker_whose_lease_was_taken_over_writes_nothing(engine: AsyncEngine) -> None:
+    """Two gateways: the first one's claim ran out and the second claimed the message; the
+    first one's answer (outbox rows and the inbox row's close, one transaction) is rolled back,
+    the second one's counts."""
+    inbox = Inbox(engine)
+    box = Outbox(engine)
+    accepted = await inbox.accept(IncomingMessage(channel="web", external_id="u1", text="hi"))
+    now = utcnow()
+    assert await inbox.claim(accepted.id, now, lease_s=1)  # gateway A: attempt 1
+    later = now + timedelta(seconds=2)
+    assert await inbox.claim(accepted.id, later, lease_s=30)  # gateway B: attempt 2
+    reply = NewMessage("web:u1", "web", "u1", OutgoingMessage(text="A"), inbox_id=accepted.id)
+    with pytest.raises(LeaseLost):
+        async with engine.begin() as conn:
+            await box.add([reply], conn=conn)
+            await inbox.complete(conn, accepted.id, attempts=1)
+    with pytest.raises(LeaseLost):
+        await inbox.defer(accepted.id, when=later, error="x", holding_sent=False, attempts=1)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(outbox.c.id))).all() == []
+    async with engine.begin() as conn:
+        await box.add([reply], conn=conn)
+        await inbox.complete(conn, accepted.id, attempts=2)
+    item = await inbox.get(accepted.id)
+    assert item is not None and item.status == "done"
+    assert [i.message.text for i in await box.for_inbox(accepted.id)] == ["A"]
+    with pytest.raises(LeaseLost):  # finished: nobody's claim holds any more
+        async with engine.begin() as conn:
+            await inbox.fail(conn, accepted.id, "late", attempts=2)

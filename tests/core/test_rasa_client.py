@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.message import Button, OutgoingMessage
 from bot.core.rasa_client import (
+    ActionServerUnavailable,
     RasaBadResponse,
     RasaClient,
     RasaMetadata,
@@ -120,3 +121,67 @@ async def test_must_be_started(fake: FakeRasa, actions: str) -> None:
 def test_bad_arguments(rasa_url: str, timeout_s: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         RasaClient(rasa_url, "http://127.0.0.1:5055", timeout_s=timeout_s)
+
+
+async def test_an_unreachable_rasa_fails_over_to_the_next_and_stays_there(
+    fake: FakeRasa, actions: str
+) -> None:
+    down = closed_url()
+    async with RasaClient(down, closed_url(), fallbacks=[(fake.url, actions)]) as client:
+        assert await client.send("web:u", "hi", META)
+        assert client.rasa_url == fake.url and client.actions_url == actions
+        await client.send("web:u", "again", META)
+    assert [r["message"] for r in fake.requests] == ["hi", "again"]
+
+
+async def test_a_rasa_that_fails_otherwise_is_not_retried_but_left_for_the_next_call(
+    fake: FakeRasa, actions: str
+) -> None:
+    second = FakeRasa()
+    await second.start()
+    try:
+        fake.status, fake.raw_body = 502, b"bad gateway"
+        async with RasaClient(fake.url, actions, fallbacks=[(second.url, actions)]) as client:
+            # The first Rasa may have handled the message: it is not sent to another one now
+            # (the pipeline retries and looks the answer up in the shared tracker first).
+            with pytest.raises(RasaUnavailable, match="answered 502"):
+                await client.send("web:u", "hi", META)
+            assert second.requests == [] and client.rasa_url == second.url
+            assert await client.send("web:u", "hi", META)
+    finally:
+        await second.stop()
+
+
+async def test_every_rasa_unreachable_raises(actions: str) -> None:
+    first, second = closed_url(), closed_url()
+    async with RasaClient(first, actions, fallbacks=[(second, actions)]) as client:
+        with pytest.raises(RasaUnavailable, match="cannot reach Rasa"):
+            await client.send("web:u", "hi", META)
+
+
+async def test_a_pair_whose_action_server_is_down_is_passed_over(
+    fake: FakeRasa, actions: str
+) -> None:
+    async with RasaClient(
+        fake.url, closed_url(), health_timeout_s=1, fallbacks=[(fake.url + "/", actions)]
+    ) as client:
+        await client.require_actions()
+        assert client.actions_url == actions
+    async with RasaClient(fake.url, closed_url(), health_timeout_s=1) as client:
+        with pytest.raises(ActionServerUnavailable):
+            await client.require_actions()
+
+
+async def test_an_empty_answer_of_a_rasa_whose_action_server_died_is_not_used(
+    fake: FakeRasa, actions: str
+) -> None:
+    """Rasa answers 200 with nothing when its action server is gone; another pair's healthy
+    action server must not make that answer look good."""
+    fake.raw_body = b"[]"
+    async with RasaClient(
+        fake.url, closed_url(), health_timeout_s=1, fallbacks=[(closed_url(), actions)]
+    ) as client:
+        with pytest.raises(ActionServerUnavailable, match="without its custom actions"):
+            await client.send("web:u", "hi", META)
+    async with RasaClient(fake.url, actions) as client:
+        assert await client.send("web:u", "hi", META) == []  # its actions are up: a real answer
