@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, resolve_repo_path
@@ -137,15 +138,18 @@ class Deployer(ModelVersions):
             if (await conn.execute(select(studio_models.c.version).limit(1))).first():
                 return
         snapshot = await asyncio.to_thread(self.store.snapshot)
-        await self._add_version(
-            "baseline",
-            path=self.baseline_model,
-            status="active",
-            metrics={},
-            snapshot=snapshot,
-            job_id=None,
-            previous=None,
-        )
+        try:
+            await self._add_version(
+                "baseline",
+                path=self.baseline_model,
+                status="active",
+                metrics={},
+                snapshot=snapshot,
+                job_id=None,
+                previous=None,
+            )
+        except IntegrityError:  # another gateway starting at the same time recorded it first
+            logger.info("the baseline model version was recorded by another gateway")
 
     async def submit(self, *, author: str, activate: bool = True) -> int:
         """Queue a training job and start it in the background; its id. :class:`Busy` when

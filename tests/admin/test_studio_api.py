@@ -384,3 +384,19 @@ async def test_rollback_hot_swaps_the_previous_good_version(studio: Studio) -> N
     assert empty.status == 409
     rows = await audit(studio, kind="model")
     assert [r["name"] for r in rows][:2] == ["baseline", first["version"]]
+
+
+async def test_two_gateways_recording_the_baseline_at_once_keep_one(studio: Studio) -> None:
+    """Two gateways starting together both find no model version and both record the
+    baseline: the second finds it taken and carries on."""
+    from sqlalchemy import delete, select
+
+    from bot.storage.studio_schema import studio_models
+
+    assert studio.deployer is not None
+    async with studio.engine.begin() as conn:
+        await conn.execute(delete(studio_models))
+    await asyncio.gather(studio.deployer.ensure_baseline(), studio.deployer.ensure_baseline())
+    async with studio.engine.connect() as conn:
+        versions = (await conn.execute(select(studio_models.c.version))).scalars().all()
+    assert versions == ["baseline"]
