@@ -156,6 +156,28 @@ async def prepare_database(url: str) -> bool:
     return not exists
 
 
+async def drop_scratch(settings: ScaleSettings) -> None:
+    """Drop a scratch database and events queue (the bench's, a test's): the database with
+    its connections, the queue if RabbitMQ has it."""
+    import aio_pika
+    import asyncpg
+
+    url = make_url(settings.database_url)
+    admin = await asyncpg.connect(
+        url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    )
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        await admin.close()
+    connection = await aio_pika.connect(settings.rabbitmq_url)
+    try:
+        channel = await connection.channel()
+        await channel.queue_delete(settings.events_queue)
+    finally:
+        await connection.close()
+
+
 @dataclass
 class ScaleStack:
     """The scale profile: N lanes of (action server, Rasa, gateway) on one PostgreSQL, Redis

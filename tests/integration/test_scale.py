@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 from bot.config import DEFAULT_CONFIG_PATH
 from bot.core.pipeline import HOLDING_TEXT
 from bot.launcher import default_model_path
-from bot.launcher_scale import ScaleSettings, ScaleStack, prepare_database
+from bot.launcher_scale import ScaleSettings, ScaleStack, drop_scratch, prepare_database
 from tests.factory import ShopFactory
 from tests.integration.helpers import (
     ADMIN_TOKEN,
@@ -77,26 +77,6 @@ def pg_rows(stack: ScaleStack, sql: str, params: tuple[Any, ...] = ()) -> list[t
             return list(cur.fetchall())
     finally:
         conn.close()
-
-
-async def _drop(stack: ScaleStack) -> None:
-    import aio_pika
-    import asyncpg
-
-    url = make_url(stack.settings.database_url)
-    admin = await asyncpg.connect(
-        url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    )
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-    finally:
-        await admin.close()
-    connection = await aio_pika.connect(stack.settings.rabbitmq_url)
-    try:
-        channel = await connection.channel()
-        await channel.queue_delete(stack.settings.events_queue)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +128,7 @@ def scale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaleStack]:
         yield stack
     finally:
         stack.stop()
-        asyncio.run(_drop(stack))
+        asyncio.run(drop_scratch(stack.settings))
 
 
 def _text(message: Any) -> str | None:
