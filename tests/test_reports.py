@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,34 @@ def test_a_stamp_names_the_commit_the_date_and_the_machine() -> None:
     line = report_stamp.format_stamp(STAMP)
     assert line == "Generated 2026-12-06 15:00 UTC at commit abc1234 on 2 cores, Test CPU."
     assert report_stamp.stamp_lines(None) == []
+
+
+def test_the_commit_is_marked_changed_by_edits_outside_reports_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "code.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "reports" / "r.json").write_text("{}", encoding="utf-8")
+    git("init", "-q")
+    git("add", "code.py", "reports/r.json")
+    git("commit", "-qm", "first")
+    monkeypatch.setattr(report_stamp, "REPO_ROOT", tmp_path)
+    clean = report_stamp.commit()
+    assert len(clean) >= 7 and "+" not in clean
+    (tmp_path / "reports" / "r.json").write_text('{"new": 1}', encoding="utf-8")
+    assert report_stamp.commit() == clean
+    (tmp_path / "code.py").write_text("x = 2\n", encoding="utf-8")
+    assert report_stamp.commit() == clean + "+changes"
+    monkeypatch.setattr(report_stamp, "REPO_ROOT", tmp_path / "missing")
+    assert report_stamp.commit() == "unknown"
 
 
 def test_add_stamp_stamps_an_object_a_list_and_the_markdown(
