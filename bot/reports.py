@@ -205,7 +205,8 @@ def sentiment_rows(data: Json, _directory: Path) -> list[Row]:
         others = [f"{name} {_pct(v)}" for name, v in accuracy.items() if name != "model"]
         rows.append(
             (
-                f"sentiment (`make eval-sentiment`), {scored['name']} ({scored['n']})",
+                f"sentiment (`make eval-sentiment`), {scored['name']}"
+                + ("" if str(scored["n"]) in scored["name"] else f" ({scored['n']})"),
                 f"{_pct(accuracy['model'])}" + (f" ({'; '.join(others)})" if others else ""),
             )
         )
