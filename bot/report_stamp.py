@@ -45,7 +45,8 @@ def machine() -> str:
 
 def commit() -> str:
     """The short hash of HEAD, with ``+changes`` when tracked files differ from it; reports/
-    itself does not count (``make reports`` rewrites it as it goes)."""
+    and README.md do not count (``make reports`` rewrites them: the reports and their numbers
+    block, not what is measured)."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -55,7 +56,16 @@ def commit() -> str:
             check=True,
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!reports"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!reports",
+                ":!README.md",
+            ],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,

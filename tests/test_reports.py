@@ -74,6 +74,11 @@ def test_the_commit_is_marked_changed_by_edits_outside_reports_only(
     clean = report_stamp.commit()
     assert len(clean) >= 7 and "+" not in clean
     (tmp_path / "reports" / "r.json").write_text('{"new": 1}', encoding="utf-8")
+    (tmp_path / "README.md").write_text("numbers\n", encoding="utf-8")
+    git("add", "README.md")
+    git("commit", "-qm", "readme")
+    clean = report_stamp.commit()
+    (tmp_path / "README.md").write_text("new numbers\n", encoding="utf-8")
     assert report_stamp.commit() == clean
     (tmp_path / "code.py").write_text("x = 2\n", encoding="utf-8")
     assert report_stamp.commit() == clean + "+changes"
