@@ -2,6 +2,7 @@
 # Times `make test` and `make run` (until the web chat answers) in fresh clones of the current
 # commit, each in an empty folder with nothing beside it, and writes reports/fresh-clone.json
 # and reports/fresh-clone.md (stamped with the commit, date and machine; bot/report_records.py).
+# It exits 1 when a step failed or `make run` never answered (the report says which).
 #
 #   scripts/fresh-clone.sh            # both
 #   scripts/fresh-clone.sh test       # only make test (the `make run` figures are kept)
@@ -18,6 +19,7 @@ case $what in both | test | run) ;; *) echo "usage: $0 [both|test|run]" >&2; exi
 work=$(mktemp -d)
 args=()
 python=""
+failed=0
 
 clone() {
   git clone -q "$repo" "$work/$1/repo"
@@ -33,6 +35,7 @@ timed() {
   rc=$?
   secs=$(($(date +%s) - start))
   args+=(--step "$name=$secs:$rc")
+  [[ $rc == 0 ]] || failed=1
   echo "$name (make $*): exit $rc after ${secs}s"
   return $rc
 }
@@ -71,6 +74,7 @@ if [[ $what == both || $what == run ]]; then
   pkill -INT -g "$(ps -o pgid= "$runner" | tr -d ' ')" 2>/dev/null || true
   wait "$runner" 2>/dev/null
   args+=(--run "$secs:$answered")
+  [[ $answered == yes ]] || failed=1
   [[ -n $python ]] || python="$dir/.venv/bin/python"
   echo "make run: answered=$answered after ${secs}s (log: $work/run.log)"
 fi
@@ -80,3 +84,5 @@ fi
 [[ -x $python ]] || python="$repo/.venv/bin/python"
 (cd "$repo" && "$python" -m bot.reports fresh-clone "${args[@]}") || exit 1
 cat "$repo/reports/fresh-clone.md"
+# The report is written either way; a failed step or a silent `make run` fails the script.
+exit $failed
