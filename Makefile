@@ -30,6 +30,9 @@ help:
 	@echo "make eval-complaint-risk - 14-day complaint risk vs recency/frequency (demo shop)"
 	@echo "make segments / train-delay / train-complaint-risk - the shop's insight models"
 	@echo "make bench / bench-recsys - latency reports into reports/"
+	@echo "make eval-stories / eval-complaints - test stories and complaint classifier reports"
+	@echo "make reports DATA_DIR=<dir> - regenerate every report (hours), then the README numbers"
+	@echo "make reports-check - README numbers match reports/, every report present and stamped"
 	@echo "make lock   - regenerate requirements.lock and requirements-rasa.lock (deploy/)"
 	@echo "make k8s-config - rewrite deploy/k8s/configmap.yaml from config.yml"
 
@@ -113,11 +116,13 @@ eval-recsys: OUT ?= reports/recsys-eval.json
 eval-recsys: env
 	@test -n "$(DATA)" || { echo "usage: make eval-recsys DATA=<file> [OUT=<json>]"; exit 2; }
 	$(PY) -m bot.recsys.evaluate --data $(DATA) --out $(OUT)
+	$(PY) -m bot.report_stamp add $(basename $(OUT))-details.json --md $(basename $(OUT)).md
 
 # Request latency of action_recommend_products and the bandit simulation, into reports/.
 bench-recsys: env
 	$(PY) -m bot.bench_recsys --out reports
 	$(PY) -m bot.recsys.simulate --out reports
+	$(PY) -m bot.report_stamp add reports/recsys-bandit.json --md reports/recsys-bandit.md
 
 # --- insight models (issue 15): segments, delivery-delay risk, complaint risk ------------------
 .PHONY: segments train-delay train-complaint-risk eval-segments eval-delay eval-complaint-risk \
@@ -216,3 +221,37 @@ clean:
 
 bench: train
 	$(PY) -m bot.bench --out reports
+
+# --- every report, stamped, and the README's numbers (README "Reports and numbers") ---------
+.PHONY: reports reports-check eval-stories eval-complaints
+# The test stories through `rasa test core` (without failing on a wrong prediction, unlike
+# `make rasa-test`): reports/stories.json and .md.
+eval-stories: train
+	rm -rf $(RASA_DIR)/results/stories
+	$(RASA_ENV) $(RASA) test core --model models/shop.tar.gz --stories tests/test_stories.yml \
+	  --out results/stories
+	$(PY) -m bot.reports stories --results $(RASA_DIR)/results/stories \
+	  --stories $(RASA_DIR)/tests/test_stories.yml --out reports/stories.json
+
+# The complaint type classifier against the keyword baseline: reports/complaints.json and .md.
+eval-complaints: env
+	$(PY) -m bot.services.complaints --report --out reports/complaints.md
+
+# DATA_DIR holds the public data sets that are not in the repository (README "Reports and
+# numbers"): amazon-beauty/Beauty.txt for the recommender evaluation.
+RECSYS_DATA = $(DATA_DIR)/amazon-beauty/Beauty.txt
+reports:
+	@test -n "$(DATA_DIR)" || { echo "usage: make reports DATA_DIR=<dir with amazon-beauty/Beauty.txt>"; exit 2; }
+	@test -d "$(DATA_DIR)" || { echo "make reports: DATA_DIR=$(DATA_DIR) is not a directory"; exit 2; }
+	@test -f "$(RECSYS_DATA)" || { echo "make reports: $(RECSYS_DATA) is missing (DATA_DIR=$(DATA_DIR))"; exit 2; }
+	$(MAKE) eval-complaints eval-sentiment eval-segments eval-delay eval-complaint-risk
+	$(MAKE) eval eval-stories
+	$(MAKE) eval-recsys DATA=$(RECSYS_DATA)
+	$(MAKE) bench-recsys
+	$(MAKE) bench
+	scripts/fresh-clone.sh
+	$(PY) -m bot.reports readme
+	$(PY) -m bot.reports check
+
+reports-check: env
+	$(PY) -m bot.reports check

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from itertools import cycle
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ import yaml
 
 from bot.config import DEFAULT_CONFIG_PATH, REPO_ROOT
 from bot.launcher import Stack, StackPorts, default_model_path
+from bot.report_stamp import format_stamp, stamp
 from bot.services.web_identity import sign
 
 MESSAGES = [
@@ -283,39 +282,6 @@ def scale(tmp: Path) -> Iterator[Endpoints]:
 PROFILES: dict[str, Callable[[Path], Any]] = {"embedded": embedded, "scale": scale}
 
 
-def machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model or platform.processor() or platform.machine()}"
-
-
-def commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _cell(cells: Sequence[Cell], profile: str, target: str, customers: int) -> Cell | None:
     return next(
         (c for c in cells if (c.profile, c.target, c.customers) == (profile, target, customers)),
@@ -350,13 +316,14 @@ def findings(cells: Sequence[Cell]) -> list[str]:
     return lines
 
 
-def report(cells: Sequence[Cell], notes: Sequence[str]) -> str:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def report(cells: Sequence[Cell], notes: Sequence[str], stamped: dict[str, Any]) -> str:
     lines = [
         "# Bare Rasa against the gateway's /api/chat",
         "",
-        f"Measured {stamp} at commit {commit()} on {machine()} by `make bench` "
-        "(bot/bench.py). Each customer is one conversation sending the next message when "
+        format_stamp(stamped),
+        "",
+        "Measured by `make bench` (bot/bench.py). Each customer is one conversation sending "
+        "the next message when "
         f"the previous is answered; the messages: {', '.join(repr(m) for m in MESSAGES)}.",
         "",
         "| profile | target | customers | requests | errors | p50 ms | p95 ms | p99 ms "
@@ -404,14 +371,20 @@ def main(argv: list[str] | None = None) -> int:
             cells += measure(name, endpoints, levels, args.requests)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    stamped = stamp()
     (out / "bench.json").write_text(
         json.dumps(
-            {"commit": commit(), "machine": machine(), "cells": [asdict(c) for c in cells]},
+            {
+                "commit": stamped["commit"],
+                "machine": stamped["machine"],
+                "stamp": stamped,
+                "cells": [asdict(c) for c in cells],
+            },
             indent=2,
         ),
         encoding="utf-8",
     )
-    text = report(cells, notes)
+    text = report(cells, notes, stamped)
     (out / "bench.md").write_text(text, encoding="utf-8")
     print(text)
     return 0

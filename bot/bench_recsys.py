@@ -35,6 +35,7 @@ from bot.actions._deps import Deps, use_deps
 from bot.actions.products import RecommendProducts
 from bot.config import load_config
 from bot.recsys.shop import load_history, train_shop_model
+from bot.report_stamp import format_stamp, stamp
 from bot.services.recommend import Recommender, RecommendSettings, use_recommender
 from bot.shop.seed import seed_demo_shop
 from bot.storage.db import create_engine
@@ -166,7 +167,9 @@ def _markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Recommendation latency (action_recommend_products, in process)",
         "",
-        f"Measured {result['date']} with `python -m bot.bench_recsys` on a freshly seeded demo "
+        format_stamp(result["stamp"]),
+        "",
+        "Measured with `python -m bot.bench_recsys` on a freshly seeded demo "
         "shop: customer lookup, constraint parsing, database reads, model scoring, bandit "
         "re-ranking, reasons and cards; Rasa's HTTP round trip is not included.",
         "",
@@ -197,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.rounds, args.seed))
+    result["stamp"] = stamp()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recsys-bench.json").write_text(
         json.dumps(result, indent=2) + "\n", encoding="utf-8"

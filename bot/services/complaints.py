@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from bot.config import AftersalesConfig
+from bot.report_stamp import stamp
 from bot.services.complaint_classifier import (
     DATA_PATH,
     Classification,
@@ -33,7 +35,7 @@ from bot.services.complaint_classifier import (
     load_examples,
     normalise,
 )
-from bot.services.complaint_evaluation import evaluate, render_report
+from bot.services.complaint_evaluation import evaluate, render_report, report_json
 from bot.services.complaint_keywords import keyword_pattern
 
 Level = Literal["low", "medium", "high", "critical"]
@@ -212,7 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = evaluate(examples)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_report(result, examples), encoding="utf-8")
+        stamped = stamp()
+        out.write_text(render_report(result, examples, stamped), encoding="utf-8")
+        out.with_suffix(".json").write_text(
+            json.dumps(report_json(result, examples, stamped), indent=2) + "\n",
+            encoding="utf-8",
+        )
         print(
             f"macro-F1 held-out: model {result.model_f1:.3f}, keyword baseline "
             f"{result.baseline_f1:.3f}; report written to {out}"

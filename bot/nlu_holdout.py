@@ -1,0 +1,174 @@
+"""The held-out NLU phrasings (tests/data/nlu_holdout.yml, never trained on), scored through a
+running Rasa server's ``/model/parse`` exactly as the assistant sees them: a fallback or any
+other intent counts as wrong, FAQ answers must pick the right response, order numbers must be
+extracted.
+
+Used by ``make eval`` (:mod:`bot.eval_nlu`, which starts a seeded stack for it) and by
+``tests/integration/test_nlu_holdout.py`` (which scores against its session's stack).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config import REPO_ROOT
+from bot.launcher import Stack, StackPorts, default_model_path
+
+HOLDOUT_PATH = REPO_ROOT / "tests" / "data" / "nlu_holdout.yml"
+_ENTITY = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<entity>[a-z_]+)\)")
+
+Parse = Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str  # full retrieval intent for faq, e.g. "faq/shipping_time"
+    entities: tuple[tuple[str, str], ...]  # (entity, value)
+
+
+def load_holdout(path: Path = HOLDOUT_PATH) -> list[Example]:
+    """The examples of a Rasa NLU YAML file, entity annotations resolved to plain text."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    examples: list[Example] = []
+    for block in doc["nlu"]:
+        if "intent" not in block:
+            continue
+        for line in str(block["examples"]).splitlines():
+            line = line.strip()
+            if not line.startswith("- "):
+                continue
+            marked = line[2:].strip()
+            entities = tuple((m["entity"], m["text"]) for m in _ENTITY.finditer(marked))
+            text = _ENTITY.sub(lambda m: m["text"], marked)
+            examples.append(Example(text, block["intent"], entities))
+    return examples
+
+
+@dataclass
+class HoldoutScore:
+    examples: int = 0
+    correct: int = 0
+    faq_total: int = 0
+    faq_correct: int = 0
+    ids_total: int = 0
+    ids_found: int = 0
+    misses: Counter[str] = field(default_factory=Counter)
+    per_intent: dict[str, list[int]] = field(default_factory=dict)  # intent -> [correct, n]
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.examples if self.examples else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "examples": self.examples,
+            "correct": self.correct,
+            "accuracy": round(self.accuracy, 4),
+            "faq_total": self.faq_total,
+            "faq_correct": self.faq_correct,
+            "order_ids_total": self.ids_total,
+            "order_ids_found": self.ids_found,
+            "recall_per_intent": {
+                intent: round(ok / n, 4) for intent, (ok, n) in sorted(self.per_intent.items())
+            },
+            "confusions": dict(self.misses.most_common()),
+        }
+
+
+def score(examples: Sequence[Example], parse: Parse) -> HoldoutScore:
+    """Each example through ``parse`` (a ``/model/parse`` call): intent, FAQ answer, order ids."""
+    result = HoldoutScore()
+    for ex in examples:
+        parsed = parse(ex.text)
+        predicted = (parsed.get("intent") or {}).get("name")
+        expected_top = ex.intent.split("/")[0]
+        hit = predicted == expected_top
+        result.examples += 1
+        result.correct += int(hit)
+        tally = result.per_intent.setdefault(expected_top, [0, 0])
+        tally[0] += int(hit)
+        tally[1] += 1
+        if not hit:
+            result.misses[f"{ex.intent} -> {predicted}"] += 1
+        if expected_top == "faq":
+            result.faq_total += 1
+            selected = (
+                parsed.get("response_selector", {})
+                .get("faq", {})
+                .get("response", {})
+                .get("intent_response_key")
+            )
+            result.faq_correct += int(hit and selected == ex.intent)
+        for entity, value in ex.entities:
+            if entity != "order_id":
+                continue
+            result.ids_total += 1
+            found = {(e["entity"], str(e["value"])) for e in parsed.get("entities", [])}
+            result.ids_found += int((entity, value) in found)
+    return result
+
+
+def rasa_parse(rasa_url: str, token: str, timeout_s: float = 60.0) -> Parse:
+    """A ``/model/parse`` call on a running Rasa server; a non-200 answer raises."""
+
+    def parse(text: str) -> dict[str, Any]:
+        req = urllib.request.Request(
+            f"{rasa_url}/model/parse?token={token}",
+            data=json.dumps({"text": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+                body: dict[str, Any] = json.loads(resp.read())
+                return body
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"/model/parse answered {exc.code} for {text!r}") from exc
+
+    return parse
+
+
+@contextmanager
+def live_parse(tmp: Path, model: Path | None = None) -> Iterator[Parse]:
+    """The assistant as ``make run`` starts it (a freshly seeded SQLite shop in ``tmp``, free
+    loopback ports), yielding its Rasa server's ``/model/parse``."""
+    model = model or default_model_path()
+    if not model.exists():
+        raise FileNotFoundError(f"no trained model at {model}: run `make train` first")
+    db_url = f"sqlite+aiosqlite:///{tmp}/shop.db"
+    env = {**os.environ, "SHOP_DATABASE_URL": db_url}
+    subprocess.run([sys.executable, "-m", "bot", "seed"], env=env, check=True)
+    stack = Stack(
+        ports=StackPorts.free_loopback(),
+        database_url=db_url,
+        log_dir=tmp / "logs",
+        model_path=model,
+        extra_env={
+            # The gateway refuses to start without them; nothing here uses them.
+            "WEB_IDENTITY_SECRET": secrets.token_urlsafe(32),
+            "ADMIN_TOKEN": secrets.token_urlsafe(32),
+            # Nothing here may teach the repository's recommendation bandit.
+            "SHOP_RECOMMEND_BANDIT_PATH": str(tmp / "bandit.json"),
+        },
+    )
+    stack.start()
+    try:
+        stack.wait_ready()
+        yield rasa_parse(stack.rasa_url, stack.rasa_auth_token)
+    finally:
+        stack.stop()
