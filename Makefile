@@ -108,7 +108,7 @@ train-recsys: seed
 
 # Offline evaluation: model vs popularity, item-kNN and implicit ALS, on a public data set given
 # as DATA=<file> (one user per line, items in time order; e.g. the Amazon Beauty 5-core file).
-# BUDGET=<s> sets every method's search budget (default 300 s each).
+# BUDGET=<s> sets every method's search budget (default 960 CPU seconds each).
 eval-recsys: OUT ?= reports/recsys-eval.json
 eval-recsys: env
 	@test -n "$(DATA)" || { echo "usage: make eval-recsys DATA=<file> [OUT=<json>] [BUDGET=<s>]"; exit 2; }

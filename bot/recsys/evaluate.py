@@ -51,8 +51,8 @@ METRIC = f"ndcg@{K}"  # what every method's search maximises on the validation s
 METHODS = ("model", "popularity", "itemknn", "als")
 # Every method's search budget: CPU seconds of this process (all threads) for fitting and
 # validation scoring, so that other work on a shared machine does not shrink it. With 2
-# threads, 480 CPU seconds are about 4 minutes on an idle machine.
-BUDGET_S = 480.0
+# threads, 960 CPU seconds are about 8 minutes on an idle machine.
+BUDGET_S = 960.0
 BUDGET_CLOCK = "cpu"
 # Coarse grids; edge_search extends any edge winner by the factor until it is interior.
 KNN_AXES = (
