@@ -23,7 +23,7 @@ help:
 	@echo "make train  - (re)train the Rasa model if training data or catalog changed"
 	@echo "make migrate - bring the database to the head schema revision (seed and run do it too)"
 	@echo "make eval   - NLU cross-validation and held-out report into reports/"
-	@echo "make eval-recsys DATA=<file> OUT=<json> - recommender vs popularity, item-kNN, ALS"
+	@echo "make eval-recsys DATA=<file> [OUT=<json>] [BUDGET=<s>] - recommender vs popularity, item-kNN, ALS"
 	@echo "make eval-sentiment - sentiment accuracy vs SnowNLP and VADER (reports/sentiment.md)"
 	@echo "make eval-segments [DATA=<csv>] [OUT=<json>] - K-Means vs Ward vs DBSCAN segments"
 	@echo "make eval-delay [DATA=<olist csv>] [OUT=<json>] - delay risk vs slack rule and prior"
@@ -112,10 +112,11 @@ train-recsys: seed
 
 # Offline evaluation: model vs popularity, item-kNN and implicit ALS, on a public data set given
 # as DATA=<file> (one user per line, items in time order; e.g. the Amazon Beauty 5-core file).
+# BUDGET=<s> sets every method's search budget (default 960 CPU seconds each).
 eval-recsys: OUT ?= reports/recsys-eval.json
 eval-recsys: env
-	@test -n "$(DATA)" || { echo "usage: make eval-recsys DATA=<file> [OUT=<json>]"; exit 2; }
-	$(PY) -m bot.recsys.evaluate --data $(DATA) --out $(OUT)
+	@test -n "$(DATA)" || { echo "usage: make eval-recsys DATA=<file> [OUT=<json>] [BUDGET=<s>]"; exit 2; }
+	$(PY) -m bot.recsys.evaluate --data $(DATA) --out $(OUT) $(if $(BUDGET),--budget $(BUDGET))
 	$(PY) -m bot.report_stamp add $(basename $(OUT))-details.json --md $(basename $(OUT)).md
 
 # Request latency of action_recommend_products and the bandit simulation, into reports/.

@@ -186,8 +186,10 @@ def _markdown(result: dict[str, Any]) -> str:
         f"First request (loads the model and the catalogue): {result['first_request_ms']} ms.",
         f"Shop model: {report['customers']} customers, {report['products']} products, "
         f"{report['events']} events, trained in {result['train_seconds']} s "
-        f"({report['epochs']} epochs); held-out HR@10 {report['model_hr']} "
-        f"vs popularity {report['popularity_hr']} ({report['valid_users']} customers).",
+        f"({report['epochs']} epochs); HR@10 {report['model_hr']} vs popularity "
+        f"{report['popularity_hr']} (NDCG@10 {report['model_ndcg']} vs "
+        f"{report['popularity_ndcg']}) on the held-out last product of {report['test_users']} "
+        f"customers, not the {report['valid_users']} it early-stopped on.",
         "",
     ]
     return "\n".join(lines)

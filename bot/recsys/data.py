@@ -174,3 +174,54 @@ def subsample(split: Split, size: int, seed: int) -> Split:
         targets=split.targets[chosen],
         n_items=split.n_items,
     )
+
+
+@dataclass(frozen=True)
+class UserHoldout:
+    """Two disjoint groups of users whose last item is held out of ``fit_sequences``.
+
+    ``valid`` users early-stop training; ``test`` users score it (a model is never scored on
+    the users it early-stopped on). Every other user's whole sequence is in ``fit_sequences``.
+    """
+
+    fit_sequences: tuple[np.ndarray, ...]
+    valid: Split
+    test: Split
+
+
+def holdout_users(
+    data: SequenceData, valid_users: int, test_users: int, seed: int, min_length: int = 3
+) -> UserHoldout:
+    """Draw ``valid_users`` and then ``test_users`` (seeded, disjoint) among the users with at
+    least ``min_length`` items, and hold out their last item."""
+    if valid_users < 1 or test_users < 1:
+        raise ValueError(
+            f"valid_users and test_users must be at least 1, got {valid_users} and {test_users}"
+        )
+    if min_length < 2:
+        raise ValueError(
+            f"min_length must be at least 2 (a history and a target), got {min_length}"
+        )
+    last = leave_out(data, 1)
+    eligible = np.flatnonzero([len(h) + 1 >= min_length for h in last.histories])
+    if len(eligible) < valid_users + test_users:
+        raise ValueError(
+            f"{valid_users} + {test_users} held-out users asked for, but only {len(eligible)} "
+            f"users have {min_length} or more items"
+        )
+    drawn = np.random.default_rng(seed).permutation(eligible)
+    groups = [np.sort(drawn[:valid_users]), np.sort(drawn[valid_users : valid_users + test_users])]
+    splits = [
+        Split(
+            users=last.users[rows],
+            histories=tuple(last.histories[i] for i in rows),
+            targets=last.targets[rows],
+            n_items=data.n_items,
+        )
+        for rows in groups
+    ]
+    fit_sequences = list(data.sequences)
+    for split in splits:
+        for position, history in zip(split.users, split.histories, strict=True):
+            fit_sequences[position] = history
+    return UserHoldout(tuple(fit_sequences), splits[0], splits[1])

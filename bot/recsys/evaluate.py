@@ -2,17 +2,22 @@
 
 Protocol (see :class:`bot.recsys.data.Protocol`): each user's last item is the test item,
 ranked against every item the user has not had. Hyper-parameters of the baselines (item-kNN
-neighbours; ALS alpha, factors and regularization) are chosen on a validation split (a seeded
-sample of users' second-to-last items), never on the test items; the model early-stops on the
-same validation users. Each method is then scored once on the test items.
+neighbours and shrinkage; ALS alpha, regularization, iterations and factors) are searched on a
+validation split (a seeded sample of users' second-to-last items), never on the test items, by
+:func:`bot.recsys.search.edge_search` (a grid extended past any edge winner); the model
+early-stops on the same validation users. Every method gets the same search budget and metric.
+Each method is then refitted and scored once on the test items.
 
-Writes the contract's JSON to ``--out`` and, next to it, ``<stem>.png`` (a plot) and
-``<stem>-details.json`` (chosen settings, timings, the model's training curve).
+Writes the contract's JSON to ``--out`` and, next to it, ``<stem>.png`` (a plot),
+``<stem>.md`` (the table) and ``<stem>-details.json`` (chosen settings, timings, the model's
+training curve and every method's whole search: each configuration with its validation scores
+and seconds, and whether each chosen value is interior).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -24,20 +29,42 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import numpy as np
+import scipy.sparse as sp
 
 from bot.recsys.baselines import ALSParams, ImplicitALS, ItemKNN, Popularity
-from bot.recsys.data import Protocol, SequenceData, history_matrix, load_sequences, make_protocol
+from bot.recsys.data import (
+    Protocol,
+    SequenceData,
+    Split,
+    history_matrix,
+    load_sequences,
+    make_protocol,
+)
 from bot.recsys.metrics import RankingResult, Scorer, evaluate
-from bot.recsys.model import EpochLog, SASRecConfig, SequentialRecommender
+from bot.recsys.model import BUDGET_CLOCKS, EpochLog, SASRecConfig, SequentialRecommender
+from bot.recsys.search import AT_BOUND, AT_EDGE, INTERIOR, Axis, Config, Objective, edge_search
 
 logger = logging.getLogger(__name__)
 
 K = 10  # the contract reports HR@10 and NDCG@10
+METRIC = f"ndcg@{K}"  # what every method's search maximises on the validation split
 METHODS = ("model", "popularity", "itemknn", "als")
-KNN_NEIGHBOURS = (20, 50, 100, 200)
-ALS_ALPHAS = (1.0, 10.0, 40.0)
-ALS_FACTORS = (64, 128, 256, 512)
-ALS_REGULARIZATION = (0.1, 1.0, 10.0)
+# Every method's search budget: CPU seconds of this process (all threads) for fitting and
+# validation scoring, so that other work on a shared machine does not shrink it. With 2
+# threads, 960 CPU seconds are about 8 minutes on an idle machine.
+BUDGET_S = 960.0
+BUDGET_CLOCK = "cpu"
+# Coarse grids; edge_search extends any edge winner by the factor until it is interior.
+KNN_AXES = (
+    Axis("neighbours", (50, 100, 200), factor=2.0, lower=1, integer=True),
+    Axis("shrinkage", (0.0, 10.0, 100.0), factor=10.0, lower=0.0),
+)
+ALS_AXES = (
+    Axis("alpha", (10.0, 40.0, 160.0), factor=4.0, lower=0.01),
+    Axis("regularization", (3.0, 10.0, 30.0), factor=3.0, lower=1e-4),
+    Axis("iterations", (8, 15, 30), factor=2.0, lower=1, integer=True),
+    Axis("factors", (128, 256, 512), factor=2.0, lower=8, upper=4096, integer=True),
+)
 
 
 # One method's entry of the contract's JSON.
@@ -62,7 +89,7 @@ class EvaluationReport:
     valid_users: int
     results: tuple[MethodResult, ...]
     model_log: tuple[EpochLog, ...]
-    tuning: dict[str, list[dict[str, Any]]]
+    search: dict[str, dict[str, Any]]  # method -> its search (protocol, trials, positions)
 
     def result(self, name: str) -> MethodResult:
         for result in self.results:
@@ -79,32 +106,50 @@ class EvaluationReport:
         return out
 
 
+@dataclass(frozen=True)
+class SearchProtocol:
+    """What every method's search shares: the validation split, the metric and the budget."""
+
+    valid: Split
+    fit_matrix: sp.csr_matrix
+    n_items: int
+    budget_s: float
+
+    def as_json(self) -> dict[str, Any]:
+        users = self.valid.users
+        return {
+            "valid_users": len(users),
+            "valid_users_digest": hashlib.sha256(users.tobytes()).hexdigest()[:16],
+            "metric": METRIC,
+            "budget_s": self.budget_s,
+            "budget_clock": BUDGET_CLOCK,
+        }
+
+    def objective(self, build: Callable[[Config], Any]) -> Objective:
+        """Fit ``build(config)`` on the tuning matrix, score it on the validation split."""
+
+        def score(config: Config) -> tuple[float, dict[str, Any]]:
+            start = time.perf_counter()
+            method = build(config)
+            seconds = _timed(partial(method.fit, self.fit_matrix))
+            result = evaluate(method.scores, self.valid, K)
+            wall = time.perf_counter() - start
+            logger.info(
+                "search %s: %s (fit %.1f s, %.1f s in all)", config, result.as_json(), seconds, wall
+            )
+            return result.ndcg, {
+                **result.as_json(),
+                "fit_wall_seconds": round(seconds, 2),
+                "wall_seconds": round(wall, 2),
+            }
+
+        return score
+
+
 def _timed(fit: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fit()
     return time.perf_counter() - start
-
-
-def tune(
-    protocol: Protocol,
-    n_items: int,
-    candidates: Sequence[Any],
-    build: Callable[[Any], Any],
-    label: Callable[[Any], dict[str, Any]],
-) -> tuple[Any, list[dict[str, Any]]]:
-    """The candidate with the best validation NDCG@10 (fitted on ``fit_sequences``)."""
-    matrix = history_matrix(protocol.fit_sequences, n_items)
-    trials: list[dict[str, Any]] = []
-    best, best_ndcg = candidates[0], -1.0
-    for candidate in candidates:
-        method = build(candidate)
-        seconds = _timed(partial(method.fit, matrix))
-        result = evaluate(method.scores, protocol.valid, K)
-        trials.append({**label(candidate), **result.as_json(), "fit_seconds": round(seconds, 2)})
-        logger.info("tuning %s: %s", label(candidate), result.as_json())
-        if result.ndcg > best_ndcg:
-            best, best_ndcg = candidate, result.ndcg
-    return best, trials
 
 
 def _final(
@@ -121,9 +166,70 @@ def _final(
     return MethodResult(name, evaluate(scorer, protocol.test, K), valid, seconds, settings)
 
 
-def _best_valid(trials: list[dict[str, Any]]) -> RankingResult:
-    best = max(trials, key=lambda trial: trial[f"ndcg@{K}"])
-    return RankingResult(best[f"hr@{K}"], best[f"ndcg@{K}"], K, 0)
+def _searched(
+    name: str,
+    search: SearchProtocol,
+    axes: Sequence[Axis],
+    build: Callable[[Config], Any],
+) -> tuple[Config, RankingResult, dict[str, Any]]:
+    """The best configuration of ``axes``, its validation result and the search's record."""
+    result = edge_search(
+        axes,
+        search.objective(build),
+        budget_s=search.budget_s,
+        clock=BUDGET_CLOCKS[BUDGET_CLOCK],
+        clock_name=BUDGET_CLOCK,
+    )
+    best = max(result.trials, key=lambda t: t.score)
+    valid = RankingResult(best.metrics[f"hr@{K}"], best.score, K, len(search.valid.targets))
+    logger.info("%s: chose %s (%s), %s", name, result.best, result.position, result.stopped)
+    return result.best, valid, {"protocol": search.as_json(), **result.as_json()}
+
+
+def _knn(config: Config) -> ItemKNN:
+    return ItemKNN(int(config.get("neighbours", 100)), float(config.get("shrinkage", 0.0)))
+
+
+def _als_params(config: Config) -> ALSParams:
+    """ALS settings from a search configuration (settings not searched keep their default)."""
+    default = ALSParams()
+    return ALSParams(
+        factors=int(config.get("factors", default.factors)),
+        regularization=float(config.get("regularization", default.regularization)),
+        alpha=float(config.get("alpha", default.alpha)),
+        iterations=int(config.get("iterations", default.iterations)),
+    )
+
+
+def model_search(model: SequentialRecommender, search: SearchProtocol) -> dict[str, Any]:
+    """The model's search record: one trial per epoch; the chosen value is the best epoch."""
+    best = max(model.log, key=lambda e: e.valid_ndcg)
+    if best.epoch < len(model.log):
+        where = INTERIOR  # later epochs were scored and were worse
+    elif model.stopped == "max_epochs":
+        where = AT_BOUND
+    else:
+        where = AT_EDGE
+    return {
+        "protocol": search.as_json(),
+        "chosen": {"epochs": best.epoch},
+        "chosen_score": round(best.valid_ndcg, 6),
+        "position": {"epochs": where},
+        "stopped": model.stopped,
+        "budget_s": search.budget_s,
+        "clock": "wall",  # the epochs' times below; the budget counted BUDGET_CLOCK
+        "seconds": round(model.train_seconds, 2),
+        "trials": [
+            {
+                "epochs": e.epoch,
+                f"hr@{K}": round(e.valid_hr, 6),
+                METRIC: round(e.valid_ndcg, 6),
+                "score": round(e.valid_ndcg, 6),
+                "seconds": round(e.seconds, 2),
+            }
+            for e in model.log
+        ],
+    }
 
 
 def run_evaluation(
@@ -132,60 +238,53 @@ def run_evaluation(
     seed: int = 0,
     valid_users: int = 5000,
     model_config: SASRecConfig | None = None,
-    knn_neighbours: Sequence[int] = KNN_NEIGHBOURS,
-    als_alphas: Sequence[float] = ALS_ALPHAS,
-    als_factors: Sequence[int] = ALS_FACTORS,
-    als_regularization: Sequence[float] = ALS_REGULARIZATION,
+    budget_s: float = BUDGET_S,
+    knn_axes: Sequence[Axis] | None = None,
+    als_axes: Sequence[Axis] | None = None,
     source: str = "",
 ) -> EvaluationReport:
-    """Tune the baselines on validation, train the model, score everything on the test items."""
+    """Search every method on validation under one budget, score everything on the test items.
+
+    Every method is searched on the same validation users with the same metric (NDCG@10) and
+    the same ``budget_s``; the model's search is its number of epochs (early stopping), and its
+    training time budget is ``budget_s`` with the same rule (no epoch starts after it).
+    """
     protocol = make_protocol(data, valid_users, seed)
     n_items = data.n_items
+    search = SearchProtocol(
+        protocol.valid, history_matrix(protocol.fit_sequences, n_items), n_items, budget_s
+    )
     results: list[MethodResult] = []
-    tuning: dict[str, list[dict[str, Any]]] = {}
+    searches: dict[str, dict[str, Any]] = {}
 
-    results.append(_final("popularity", Popularity(), protocol, n_items, {}, None))
+    pop_valid = evaluate(Popularity().fit(search.fit_matrix).scores, protocol.valid, K)
+    searches["popularity"] = {
+        "protocol": search.as_json(),
+        "chosen": {},
+        "position": {},
+        "note": "no hyper-parameters",
+        "trials": [pop_valid.as_json()],
+    }
+    results.append(_final("popularity", Popularity(), protocol, n_items, {}, pop_valid))
 
-    neighbours, tuning["itemknn"] = tune(
-        protocol, n_items, list(knn_neighbours), ItemKNN, lambda k: {"neighbours": k}
+    knn_best, knn_valid, searches["itemknn"] = _searched(
+        "itemknn", search, knn_axes or KNN_AXES, _knn
     )
-    results.append(
-        _final(
-            "itemknn",
-            ItemKNN(neighbours),
-            protocol,
-            n_items,
-            {"neighbours": neighbours},
-            _best_valid(tuning["itemknn"]),
-        )
-    )
+    results.append(_final("itemknn", _knn(knn_best), protocol, n_items, knn_best, knn_valid))
 
-    # ALS: alpha first at a middle size, then factors x regularization at that alpha.
-    def als(params: ALSParams) -> ImplicitALS:
-        return ImplicitALS(params, seed=seed)
+    def als(config: Config) -> ImplicitALS:
+        return ImplicitALS(_als_params(config), seed=seed)
 
-    middle = ALSParams(factors=128, regularization=1.0)
-    best_alpha, alpha_trials = tune(
-        protocol,
-        n_items,
-        [replace(middle, alpha=a) for a in als_alphas],
-        als,
-        asdict,
-    )
-    grid = [
-        replace(best_alpha, factors=f, regularization=r)
-        for f in als_factors
-        for r in als_regularization
-    ]
-    best_als, grid_trials = tune(protocol, n_items, grid, als, asdict)
-    tuning["als"] = alpha_trials + grid_trials
-    results.append(
-        _final(
-            "als", als(best_als), protocol, n_items, asdict(best_als), _best_valid(tuning["als"])
-        )
-    )
+    als_best, als_valid, searches["als"] = _searched("als", search, als_axes or ALS_AXES, als)
+    results.append(_final("als", als(als_best), protocol, n_items, als_best, als_valid))
 
-    model = SequentialRecommender(n_items, model_config, seed=seed)
+    config = replace(
+        model_config or SASRecConfig(),
+        time_budget_s=budget_s,
+        budget_clock=BUDGET_CLOCK,
+        valid_users=len(protocol.valid.targets),
+    )
+    model = SequentialRecommender(n_items, config, seed=seed)
     model.fit(
         protocol.fit_sequences,
         valid=protocol.valid,
@@ -197,6 +296,7 @@ def run_evaluation(
             e.valid_ndcg,
         ),
     )
+    searches["model"] = model_search(model, search)
     best_epoch = max(model.log, key=lambda e: e.valid_ndcg)
     results.insert(
         0,
@@ -218,7 +318,7 @@ def run_evaluation(
         valid_users=len(protocol.valid.targets),
         results=tuple(results),
         model_log=tuple(model.log),
-        tuning=tuning,
+        search=searches,
     )
 
 
@@ -228,16 +328,26 @@ def format_table(report: EvaluationReport) -> str:
         f"{report.data}: {report.users} users, {report.items} items, "
         f"{report.interactions} interactions; full ranking, last item left out",
         "",
-        "| method | HR@10 | NDCG@10 | valid NDCG@10 | fit s | settings |",
-        "|---|---|---|---|---|---|",
+        "| method | HR@10 | NDCG@10 | valid NDCG@10 | fit s | search | settings |",
+        "|---|---|---|---|---|---|---|",
     ]
     for result in report.results:
         valid = f"{result.valid.ndcg:.4f}" if result.valid is not None else "-"
         settings = _short_settings(result)
+        search = report.search.get(result.name, {})
+        spent = "-"
+        if "seconds" in search:
+            unit = "epochs" if result.name == "model" else "trials"
+            spent = f"{len(search['trials'])} {unit}, {search['seconds']:.0f} s"
+            spent += f", {search['stopped']}"
         lines.append(
             f"| {result.name} | {result.test.hr:.4f} | {result.test.ndcg:.4f} | {valid} "
-            f"| {result.fit_seconds:.1f} | {settings} |"
+            f"| {result.fit_seconds:.1f} | {spent} | {settings} |"
         )
+    lines += ["", "Chosen values (search budget per method, same validation users and metric):", ""]
+    for name, search in report.search.items():
+        for axis, where in search.get("position", {}).items():
+            lines.append(f"- {name} {axis} = {search['chosen'][axis]}: {where}")
     return "\n".join(lines)
 
 
@@ -248,7 +358,7 @@ def _short_settings(result: MethodResult) -> str:
             f"SASRec d={s['dim']} L={s['layers']} neg={s['negatives']}, "
             f"{s['epochs']} epochs (best {s['best_epoch']})"
         )
-    return ", ".join(f"{k}={v}" for k, v in result.settings.items() if k != "iterations")
+    return ", ".join(f"{k}={v}" for k, v in result.settings.items())
 
 
 def details_json(report: EvaluationReport) -> dict[str, Any]:
@@ -268,7 +378,7 @@ def details_json(report: EvaluationReport) -> dict[str, Any]:
             for r in report.results
         },
         "model_log": [asdict(e) for e in report.model_log],
-        "tuning": report.tuning,
+        "search": report.search,
     }
 
 
@@ -320,7 +430,10 @@ def main(argv: Sequence[str] | None = None, model_config: SASRecConfig | None = 
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--valid-users", type=int, default=5000)
     parser.add_argument(
-        "--time-budget", type=float, default=SASRecConfig.time_budget_s, help="model training s"
+        "--budget",
+        type=float,
+        default=BUDGET_S,
+        help="CPU seconds of search per method (baseline trials; the model's training)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -333,7 +446,8 @@ def main(argv: Sequence[str] | None = None, model_config: SASRecConfig | None = 
         data,
         seed=args.seed,
         valid_users=args.valid_users,
-        model_config=model_config or SASRecConfig(time_budget_s=args.time_budget),
+        model_config=model_config,
+        budget_s=args.budget,
         source=Path(args.data).name,
     )
     out = Path(args.out)

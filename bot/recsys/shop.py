@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import REPO_ROOT, load_config
 from bot.recsys.baselines import Popularity
-from bot.recsys.data import SequenceData, from_sequences, history_matrix, make_protocol
+from bot.recsys.data import SequenceData, from_sequences, history_matrix, holdout_users
 from bot.recsys.metrics import evaluate
 from bot.recsys.model import SASRecConfig, SequentialRecommender
 from bot.storage.db import create_engine
@@ -40,9 +40,22 @@ DEFAULT_MODEL_PATH = REPO_ROOT / "var" / "recsys" / "shop-model.pt"
 # Signals the model learns from, and how much each counts towards popularity.
 SIGNAL_WEIGHTS = {"view": 0.1, "rec_click": 0.2, "cart": 0.5, "rec_buy": 1.0, "purchase": 1.0}
 # A shop is small: a smaller model than for public benchmarks, same architecture.
-MIN_VALID_USERS = 20  # customers with 3+ products needed to early-stop on held-out ones
+# Customers with 3+ products needed to hold some out: a fifth early-stop training, two other
+# fifths (disjoint) score it against popularity.
+MIN_HELDOUT_USERS = 40
+MAX_VALID_USERS = 500
+MAX_TEST_USERS = 2000
+# The budget counts CPU seconds, so a busy machine does not cut training short (about 3 s
+# of training on the demo shop).
 SHOP_MODEL = SASRecConfig(
-    dim=32, max_len=30, layers=2, heads=2, dropout=0.3, negatives=256, time_budget_s=60.0
+    dim=32,
+    max_len=30,
+    layers=2,
+    heads=2,
+    dropout=0.3,
+    negatives=256,
+    time_budget_s=60.0,
+    budget_clock="cpu",
 )
 
 
@@ -132,7 +145,8 @@ class TrainReport:
     events: int
     seconds: float
     epochs: int
-    valid_users: int
+    valid_users: int  # customers the model early-stopped on
+    test_users: int  # other customers, the model and popularity are scored on
     model_hr: float
     model_ndcg: float
     popularity_hr: float
@@ -146,7 +160,11 @@ def train_shop_model(
     seed: int = 0,
     config: SASRecConfig = SHOP_MODEL,
 ) -> TrainReport:
-    """Train on all customers' sequences, early-stopping on a held-out last item of some."""
+    """Train on all customers' sequences, early-stopping on a held-out last item of some.
+
+    The report's scores are on other customers' held-out last items (the test users, disjoint
+    from the early-stopping ones), for the model and for popularity fitted on the same data.
+    """
     per_customer = sequences(history)
     # Products without any signal still get an index (and an untrained vector) so the
     # catalogue and the model agree; they are reached through cold start and filters.
@@ -161,25 +179,31 @@ def train_shop_model(
             "shop (`make seed`) or import interactions before training"
         )
     eligible = sum(1 for seq in data.sequences if len(seq) >= 3)
-    if eligible < MIN_VALID_USERS:
+    if eligible < MIN_HELDOUT_USERS:
         # Too few customers to hold any out: train a fixed number of epochs on everything.
         model = SequentialRecommender(data.n_items, replace(config, max_epochs=30), seed=seed)
         start = time.perf_counter()
         model.fit(list(data.sequences))
         seconds = time.perf_counter() - start
         model_hr = model_ndcg = pop_hr = pop_ndcg = float("nan")
-        valid_users = 0
+        valid_users = test_users = 0
     else:
-        protocol = make_protocol(data, min(500, eligible // 5), seed)
+        split = holdout_users(
+            data,
+            min(MAX_VALID_USERS, eligible // 5),
+            min(MAX_TEST_USERS, 2 * eligible // 5),
+            seed,
+        )
         model = SequentialRecommender(data.n_items, config, seed=seed)
         start = time.perf_counter()
-        model.fit(protocol.fit_sequences, valid=protocol.valid)
+        model.fit(split.fit_sequences, valid=split.valid)
         seconds = time.perf_counter() - start
-        result = evaluate(model.scores, protocol.valid)
-        pop = Popularity().fit(history_matrix(protocol.fit_sequences, data.n_items))
-        pop_result = evaluate(pop.scores, protocol.valid)
-        model_hr, model_ndcg, valid_users = result.hr, result.ndcg, result.users
+        result = evaluate(model.scores, split.test)
+        pop = Popularity().fit(history_matrix(split.fit_sequences, data.n_items))
+        pop_result = evaluate(pop.scores, split.test)
+        model_hr, model_ndcg = result.hr, result.ndcg
         pop_hr, pop_ndcg = pop_result.hr, pop_result.ndcg
+        valid_users, test_users = len(split.valid.targets), result.users
     report = TrainReport(
         customers=data.n_users,
         products=data.n_items,
@@ -187,6 +211,7 @@ def train_shop_model(
         seconds=round(seconds, 2),
         epochs=len(model.log),
         valid_users=valid_users,
+        test_users=test_users,
         model_hr=round(model_hr, 4),
         model_ndcg=round(model_ndcg, 4),
         popularity_hr=round(pop_hr, 4),
@@ -238,8 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"recommender: {report.customers} customers, {report.products} products, "
         f"{report.events} events, {report.epochs} epochs in {report.seconds:.1f} s; "
-        f"held-out HR@10 {report.model_hr:.3f} (popularity {report.popularity_hr:.3f}) "
-        f"-> {args.out}"
+        f"HR@10 {report.model_hr:.3f} / NDCG@10 {report.model_ndcg:.3f} (popularity "
+        f"{report.popularity_hr:.3f} / {report.popularity_ndcg:.3f}) on {report.test_users} "
+        f"held-out customers, early-stopped on {report.valid_users} others -> {args.out}"
     )
     return 0
 

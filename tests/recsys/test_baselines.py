@@ -24,6 +24,20 @@ def test_item_knn_scores_co_occurring_items() -> None:
     assert scores[3] == scores[4] == 0.0
 
 
+def test_item_knn_shrinkage_damps_pairs_seen_together_rarely() -> None:
+    # Items 1 and 2 share their only user; items 3 and 4 share all ten of theirs: both cosine 1.
+    histories = [np.array([1, 2])] + [np.array([3, 4])] * 10
+    matrix = history_matrix(histories, n_items=4)
+    plain = ItemKNN(neighbours=5).fit(matrix).scores([np.array([1]), np.array([3])], np.arange(2))
+    assert plain[0][2] == pytest.approx(1.0) and plain[1][4] == pytest.approx(1.0)
+    shrunk = ItemKNN(neighbours=5, shrinkage=10.0).fit(matrix)
+    scores = shrunk.scores([np.array([1]), np.array([3])], np.arange(2))
+    assert scores[0][2] == pytest.approx(1 / 11)  # 1 / (sqrt(1 * 1) + 10)
+    assert scores[1][4] == pytest.approx(10 / 20)  # 10 / (sqrt(10 * 10) + 10)
+    with pytest.raises(ValueError, match="shrinkage must be 0 or more"):
+        ItemKNN(shrinkage=-1.0)
+
+
 def test_baselines_beat_chance_on_seeded_sequences(markov_data: SequenceData) -> None:
     protocol = make_protocol(markov_data, valid_users=100, seed=0)
     matrix = history_matrix(protocol.test_sequences, markov_data.n_items)

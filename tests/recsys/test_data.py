@@ -11,6 +11,7 @@ from bot.recsys.data import (
     SequenceData,
     from_sequences,
     history_matrix,
+    holdout_users,
     leave_out,
     load_sequences,
     make_protocol,
@@ -66,3 +67,25 @@ def test_history_matrix_is_binary() -> None:
     matrix = history_matrix([np.array([1, 1, 2]), np.array([3])], n_items=3)
     assert matrix.shape == (2, 4)
     assert matrix.toarray().tolist() == [[0, 1, 1, 0], [0, 0, 0, 1]]
+
+
+def test_holdout_users_are_disjoint_and_their_targets_unseen(markov_data: SequenceData) -> None:
+    split = holdout_users(markov_data, valid_users=100, test_users=200, seed=3)
+    valid, test = set(split.valid.users.tolist()), set(split.test.users.tolist())
+    assert len(valid) == 100 and len(test) == 200
+    assert not valid & test
+    for held in (split.valid, split.test):
+        for position, history, target in zip(held.users, held.histories, held.targets, strict=True):
+            seq = markov_data.sequences[position]
+            assert target == seq[-1] and history.tolist() == seq[:-1].tolist()
+            assert split.fit_sequences[position].tolist() == seq[:-1].tolist()
+    others = set(range(markov_data.n_users)) - valid - test
+    assert all(split.fit_sequences[i].tolist() == markov_data.sequences[i].tolist() for i in others)
+
+
+def test_holdout_users_refuses_more_users_than_qualify() -> None:
+    data = from_sequences([("a", ["1", "2", "3"]), ("b", ["1", "2"]), ("c", ["2", "3", "1"])])
+    with pytest.raises(ValueError, match="only 2 users have 3 or more items"):
+        holdout_users(data, valid_users=2, test_users=1, seed=0)
+    with pytest.raises(ValueError, match="valid_users and test_users must be at least 1"):
+        holdout_users(data, valid_users=0, test_users=1, seed=0)

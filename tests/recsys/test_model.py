@@ -83,7 +83,11 @@ def test_save_and_load_give_the_same_scores(
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"dim": 30, "heads": 4}, "multiple of heads"), ({"dropout": 1.0}, "dropout")],
+    [
+        ({"dim": 30, "heads": 4}, "multiple of heads"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"budget_clock": "sundial"}, "budget_clock must be one of"),
+    ],
 )
 def test_config_errors(change: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -93,3 +97,19 @@ def test_config_errors(change: dict[str, object], message: str) -> None:
 def test_fit_needs_a_sequence_of_two() -> None:
     with pytest.raises(ValueError, match="two or more items"):
         SequentialRecommender(3, SMALL).fit([np.array([1])])
+
+
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_no_epoch_starts_once_the_budget_is_spent(markov_data: SequenceData, clock: str) -> None:
+    protocol = make_protocol(markov_data, valid_users=50, seed=0)
+    config = replace(SMALL, max_epochs=5, time_budget_s=1e-6, budget_clock=clock)
+    model = SequentialRecommender(markov_data.n_items, config).fit(
+        protocol.fit_sequences, valid=protocol.valid
+    )
+    assert len(model.log) == 1 and model.stopped == "budget"
+
+
+def test_training_says_when_it_ran_out_of_epochs(markov_data: SequenceData) -> None:
+    config = replace(SMALL, max_epochs=2)
+    model = SequentialRecommender(markov_data.n_items, config).fit(list(markov_data.sequences))
+    assert len(model.log) == 2 and model.stopped == "max_epochs"

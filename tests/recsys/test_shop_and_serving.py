@@ -7,9 +7,14 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.recsys import shop as shop_module
+from bot.recsys.data import Split
+from bot.recsys.metrics import RankingResult
+from bot.recsys.model import SequentialRecommender
 from bot.recsys.serving import ModelStore, ServingModel
 from bot.recsys.shop import (
     SHOP_MODEL,
@@ -65,13 +70,41 @@ def test_the_artifact_covers_the_whole_catalogue(shop_history: ShopHistory, tmp_
     report = train_shop_model(shop_history, tmp_path / "m.pt", seed=0, config=FAST)
     served = ServingModel.load(tmp_path / "m.pt")
     assert served.item_ids == shop_history.product_ids
-    assert report.customers >= 250 and report.valid_users > 0
+    assert report.customers >= 250 and report.valid_users > 0 and report.test_users > 0
     assert {"all", "segment:vip", "segment:regular"} <= set(served.popularity)
     # Li Wei's history scores every product; what she bought is in it.
     history = sequences(shop_history)["C0001"]
     scores = served.scores(history)
     assert set(scores) == set(shop_history.product_ids)
     assert served.scores(["no-such-product"]) == {}
+
+
+def test_the_shop_model_is_scored_on_customers_it_did_not_early_stop_on(
+    shop_history: ShopHistory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    early_stopping: list[Split] = []
+    scored: list[Split] = []
+    fit = SequentialRecommender.fit
+    score = shop_module.evaluate
+
+    def spy_fit(self: SequentialRecommender, *args: Any, **kwargs: Any) -> SequentialRecommender:
+        early_stopping.append(kwargs["valid"])
+        return fit(self, *args, **kwargs)
+
+    def spy_evaluate(scorer: Any, split: Split, *args: Any) -> RankingResult:
+        scored.append(split)
+        return score(scorer, split, *args)
+
+    monkeypatch.setattr(SequentialRecommender, "fit", spy_fit)
+    monkeypatch.setattr(shop_module, "evaluate", spy_evaluate)
+    report = train_shop_model(shop_history, tmp_path / "m.pt", seed=0, config=FAST)
+    [valid] = early_stopping
+    assert len(scored) == 2  # the model and popularity, on one test split
+    test = scored[0]
+    assert scored[1] is test
+    assert not set(valid.users.tolist()) & set(test.users.tolist())
+    assert report.valid_users == len(valid.targets) and report.test_users == len(test.targets)
+    assert report.test_users >= report.valid_users > 0
 
 
 def test_the_store_reloads_a_retrained_model(
