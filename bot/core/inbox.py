@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
@@ -26,6 +26,9 @@ from bot.core.queue import ERROR_LENGTH, LeasedQueue, as_utc, utcnow
 from bot.storage.schema import inbox
 
 DEDUPE_KEY_LENGTH = 200  # the column's size
+# How long a message whose sender waits for the answer on one gateway (the web chat's HTTP
+# request) is left to that gateway before other replicas' workers may take it.
+OWNER_GRACE = timedelta(seconds=5)
 
 
 def scoped_key(conversation_id: str, dedupe_key: str) -> str:
@@ -143,7 +146,9 @@ class Inbox:
             "address": dict(address or {}),
             "status": "pending",
             "attempts": 0,
-            "next_attempt_at": now,
+            # A message whose sender waits on this gateway is this gateway's to process first:
+            # other replicas' workers take it only after OWNER_GRACE_S (this one died).
+            "next_attempt_at": now + OWNER_GRACE if inline_until is not None else now,
             "inline_until": inline_until,
             "holding_sent": False,
             "received_at": message.received_at,

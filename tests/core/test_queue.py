@@ -218,3 +218,26 @@ async def test_a_worker_whose_lease_was_taken_over_writes_nothing(engine: AsyncE
     with pytest.raises(LeaseLost):  # finished: nobody's claim holds any more
         async with engine.begin() as conn:
             await inbox.fail(conn, accepted.id, "late", attempts=2)
+
+
+async def test_a_message_waited_for_on_one_gateway_is_left_to_it_for_a_while(
+    engine: AsyncEngine,
+) -> None:
+    """The web chat's sender waits on the gateway that stored the message: other replicas'
+    workers leave it to that gateway (whose in-process waiter would otherwise only time out)
+    unless it has not claimed it within the grace period (it died)."""
+    from bot.core.inbox import OWNER_GRACE
+
+    inbox = Inbox(engine)
+    now = utcnow()
+    waited = await inbox.accept(
+        IncomingMessage(channel="web", external_id="u1", text="hi"),
+        inline_until=now + timedelta(seconds=30),
+    )
+    queued = await inbox.accept(IncomingMessage(channel="telegram", external_id="7", text="hi"))
+    assert await inbox.due_conversations(now + timedelta(seconds=1)) == ["telegram:7"]
+    later = now + OWNER_GRACE + timedelta(seconds=1)
+    assert sorted(await inbox.due_conversations(later)) == ["telegram:7", "web:u1"]
+    # The gateway it waits on claims it at once all the same.
+    assert await inbox.claim(waited.id, now, lease_s=30)
+    assert queued.id != waited.id
