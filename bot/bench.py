@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from bot.config import DEFAULT_CONFIG_PATH, REPO_ROOT
-from bot.launcher import Stack, StackPorts, default_model_path
+from bot.launcher import default_model_path, seeded_stack
 from bot.report_stamp import format_stamp, stamp
 from bot.services.web_identity import sign
 
@@ -202,22 +202,9 @@ def _bench_config(tmp: Path) -> Path:
 @contextmanager
 def embedded(tmp: Path) -> Iterator[Endpoints]:
     """SQLite, one Rasa, one action server, one gateway (``make run``)."""
-    db_url = f"sqlite+aiosqlite:///{tmp}/shop.db"
-    env = {**os.environ, "SHOP_DATABASE_URL": db_url}
-    subprocess.run([sys.executable, "-m", "bot", "seed"], env=env, check=True)
-    stack = Stack(
-        ports=StackPorts.free_loopback(),
-        database_url=db_url,
-        log_dir=tmp / "logs",
-        model_path=default_model_path(),
-        extra_env={"WEB_IDENTITY_SECRET": BENCH_SECRET, "SHOP_CONFIG": str(_bench_config(tmp))},
-    )
-    stack.start()
-    try:
-        stack.wait_ready()
+    env = {"WEB_IDENTITY_SECRET": BENCH_SECRET, "SHOP_CONFIG": str(_bench_config(tmp))}
+    with seeded_stack(tmp, env) as stack:
         yield Endpoints(rasa=[stack.rasa_url], gateways=[stack.gateway_url])
-    finally:
-        stack.stop()
 
 
 def _free_port() -> int:

@@ -18,7 +18,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -293,6 +294,34 @@ class Stack:
 
 def default_model_path() -> Path:
     return RASA_DIR / "models" / "shop.tar.gz"
+
+
+@contextmanager
+def seeded_stack(
+    tmp: Path, extra_env: Mapping[str, str], model: Path | None = None
+) -> Iterator[Stack]:
+    """The assistant as ``make run`` starts it, on a freshly seeded SQLite shop in ``tmp`` and
+    free loopback ports, ready; stopped on exit (the bench, the held-out NLU evaluation)."""
+    model = model or default_model_path()
+    if not model.exists():
+        raise FileNotFoundError(f"no trained model at {model}: run `make train` first")
+    db_url = f"sqlite+aiosqlite:///{tmp}/shop.db"
+    env = {**os.environ, "SHOP_DATABASE_URL": db_url}
+    subprocess.run([sys.executable, "-m", "bot", "seed"], env=env, check=True)
+    stack = Stack(
+        ports=StackPorts.free_loopback(),
+        database_url=db_url,
+        log_dir=tmp / "logs",
+        model_path=model,
+        # Nothing run this way may teach the repository's recommendation bandit.
+        extra_env={"SHOP_RECOMMEND_BANDIT_PATH": str(tmp / "bandit.json"), **extra_env},
+    )
+    stack.start()
+    try:
+        stack.wait_ready()
+        yield stack
+    finally:
+        stack.stop()
 
 
 GENERATED_SECRETS = ("ADMIN_TOKEN", "WEB_IDENTITY_SECRET", "RASA_AUTH_TOKEN", "LINK_SECRET")

@@ -10,11 +10,8 @@ Used by ``make eval`` (:mod:`bot.eval_nlu`, which starts a seeded stack for it) 
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -27,7 +24,7 @@ from typing import Any
 import yaml
 
 from bot.config import REPO_ROOT
-from bot.launcher import Stack, StackPorts, default_model_path
+from bot.launcher import seeded_stack
 
 HOLDOUT_PATH = REPO_ROOT / "tests" / "data" / "nlu_holdout.yml"
 _ENTITY = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<entity>[a-z_]+)\)")
@@ -147,28 +144,10 @@ def rasa_parse(rasa_url: str, token: str, timeout_s: float = 60.0) -> Parse:
 def live_parse(tmp: Path, model: Path | None = None) -> Iterator[Parse]:
     """The assistant as ``make run`` starts it (a freshly seeded SQLite shop in ``tmp``, free
     loopback ports), yielding its Rasa server's ``/model/parse``."""
-    model = model or default_model_path()
-    if not model.exists():
-        raise FileNotFoundError(f"no trained model at {model}: run `make train` first")
-    db_url = f"sqlite+aiosqlite:///{tmp}/shop.db"
-    env = {**os.environ, "SHOP_DATABASE_URL": db_url}
-    subprocess.run([sys.executable, "-m", "bot", "seed"], env=env, check=True)
-    stack = Stack(
-        ports=StackPorts.free_loopback(),
-        database_url=db_url,
-        log_dir=tmp / "logs",
-        model_path=model,
-        extra_env={
-            # The gateway refuses to start without them; nothing here uses them.
-            "WEB_IDENTITY_SECRET": secrets.token_urlsafe(32),
-            "ADMIN_TOKEN": secrets.token_urlsafe(32),
-            # Nothing here may teach the repository's recommendation bandit.
-            "SHOP_RECOMMEND_BANDIT_PATH": str(tmp / "bandit.json"),
-        },
-    )
-    stack.start()
-    try:
-        stack.wait_ready()
+    # The gateway refuses to start without these; nothing here uses them.
+    secrets_env = {
+        "WEB_IDENTITY_SECRET": secrets.token_urlsafe(32),
+        "ADMIN_TOKEN": secrets.token_urlsafe(32),
+    }
+    with seeded_stack(tmp, secrets_env, model) as stack:
         yield rasa_parse(stack.rasa_url, stack.rasa_auth_token)
-    finally:
-        stack.stop()
