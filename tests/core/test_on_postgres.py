@@ -7,12 +7,9 @@ e.g. ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``; skipped otherwise.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.db import create_engine
@@ -63,8 +60,7 @@ from tests.handoff.test_staff_reply import (
 from tests.handoff.test_staff_reply import (
     test_concurrent_deliveries_of_one_slack_message_relay_once as test_pg_concurrent_reply,
 )
-
-SERVER_URL = os.environ.get("SHOP_TEST_POSTGRES_URL")
+from tests.postgres import SERVER_URL, scratch_database
 
 pytestmark = pytest.mark.skipif(
     not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks"
@@ -95,19 +91,10 @@ __all__ = [
 @pytest.fixture
 async def engine() -> AsyncIterator[AsyncEngine]:
     """A scratch PostgreSQL database with the gateway tests' shop rows."""
-    import asyncpg  # only needed when the checks run
-
-    assert SERVER_URL is not None
-    server = make_url(SERVER_URL)
-    name = f"shop_test_{uuid.uuid4().hex[:10]}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db = create_engine(server.set(database=name).render_as_string(hide_password=False))
-    try:
-        await seed_shop(db)
-        yield db
-    finally:
-        await db.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("shop_test") as url:
+        db = create_engine(url)
+        try:
+            await seed_shop(db)
+            yield db
+        finally:
+            await db.dispose()

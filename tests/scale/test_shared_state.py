@@ -9,9 +9,7 @@ names a server the tests may create databases on (as in ``make test``); skipped 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +19,6 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.web.adapter import WebAdapter
@@ -57,8 +54,7 @@ from tests.gateway.helpers import SigningClient, make_config
 from tests.gateway.test_push import read_events
 from tests.handoff.harness import MakeHarness, eventually
 from tests.handoff.harness import make_harness as make_harness  # a fixture
-
-SERVER_URL = os.environ.get("SHOP_TEST_POSTGRES_URL")
+from tests.postgres import SERVER_URL, scratch_database
 
 pytestmark = pytest.mark.skipif(
     not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks"
@@ -71,25 +67,13 @@ IDLE = {"poll_interval_s": 60.0}  # a replica whose workers only run when woken
 @pytest.fixture
 async def database() -> AsyncIterator[str]:
     """The URL of a scratch PostgreSQL database with the gateway tests' shop rows."""
-    import asyncpg
-
     from tests.gateway.seed import seed_shop
 
-    assert SERVER_URL is not None
-    server = make_url(SERVER_URL)
-    name = f"shop_share_{uuid.uuid4().hex[:10]}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    seeder = create_engine(url)
-    try:
+    async with scratch_database("shop_share") as url:
+        seeder = create_engine(url)
         await seed_shop(seeder)
         await seeder.dispose()
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.admin import analytics_routes
@@ -26,8 +25,8 @@ from bot.services.analytics import BadEvent, parse_event, record, report
 from bot.services.analytics_consumer import handle
 from bot.storage.analytics_schema import analytics_conversations, analytics_events
 from bot.storage.db import create_engine, create_schema
+from tests.postgres import SERVER_URL, scratch_database
 
-SERVER_URL = os.environ.get("SHOP_TEST_POSTGRES_URL")
 TOKEN = "analytics-test-token-0123456789"
 T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC).timestamp()
 
@@ -54,20 +53,13 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     if not SERVER_URL:
         pytest.skip("set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks")
-    import asyncpg
-
-    server = make_url(SERVER_URL)
-    name = f"shop_analytics_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server.set(drivername="postgresql").render_as_string(False))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db = create_engine(server.set(database=name).render_as_string(hide_password=False))
-    try:
-        await create_schema(db)
-        yield db
-    finally:
-        await db.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("shop_analytics") as url:
+        db = create_engine(url)
+        try:
+            await create_schema(db)
+            yield db
+        finally:
+            await db.dispose()
 
 
 def test_a_user_event_gives_its_intent_confidence_and_day() -> None:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
@@ -32,9 +29,8 @@ from bot.shop.importer import import_shop
 from bot.shop.seed import seed_demo_shop
 from bot.storage.db import create_engine, create_schema
 from tests.conftest import SHOP_TODAY
+from tests.postgres import SERVER_URL, scratch_database
 from tests.shop.test_importer import good_export, write_csv
-
-SERVER_URL = os.environ.get("SHOP_TEST_POSTGRES_URL")
 
 pytestmark = pytest.mark.skipif(
     not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks"
@@ -43,25 +39,16 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 async def pg_engine(cfg: Config) -> AsyncIterator[AsyncEngine]:
-    import asyncpg  # only needed when the checks run
-
-    assert SERVER_URL is not None
-    server = make_url(SERVER_URL)
-    name = f"shop_test_{uuid.uuid4().hex[:10]}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    engine = create_engine(server.set(database=name).render_as_string(hide_password=False))
-    try:
-        small = dataclasses.replace(
-            cfg, demo=dataclasses.replace(cfg.demo, products=49, customers=20, orders=60)
-        )
-        await seed_demo_shop(engine, small, today=SHOP_TODAY)
-        yield engine
-    finally:
-        await engine.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.close()
+    async with scratch_database("shop_test") as url:
+        engine = create_engine(url)
+        try:
+            small = dataclasses.replace(
+                cfg, demo=dataclasses.replace(cfg.demo, products=49, customers=20, orders=60)
+            )
+            await seed_demo_shop(engine, small, today=SHOP_TODAY)
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 async def test_services_on_postgres(pg_engine: AsyncEngine) -> None:

@@ -9,12 +9,10 @@ The PostgreSQL cases run on a scratch database of their own on SHOP_TEST_POSTGRE
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,42 +27,18 @@ from bot.cli import main as cli_main
 from bot.storage import migrate
 from bot.storage.db import create_engine, create_schema
 from bot.storage.schema import customers, tickets
+from tests.postgres import SERVER_URL, scratch_database
 
 REPO = Path(__file__).resolve().parents[2]
-SERVER_URL = os.environ.get("SHOP_TEST_POSTGRES_URL")
 needs_postgres = pytest.mark.skipif(
     not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks"
 )
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    assert SERVER_URL is not None
-    dsn = make_url(SERVER_URL).set(drivername="postgresql")
-    conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextlib.asynccontextmanager
-async def _scratch_postgres() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
-    assert SERVER_URL is not None
-    name = f"shop_migrate_{uuid.uuid4().hex[:10]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
-    async with _scratch_postgres() as url:
+    async with scratch_database("shop_migrate") as url:
         yield url
 
 
@@ -74,7 +48,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
     else:
-        async with _scratch_postgres() as url:
+        async with scratch_database("shop_migrate") as url:
             yield url
 
 
