@@ -207,41 +207,16 @@ def embedded(tmp: Path) -> Iterator[Endpoints]:
         yield Endpoints(rasa=[stack.rasa_url], gateways=[stack.gateway_url])
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def scale(tmp: Path) -> Iterator[Endpoints]:
     """Two of each on PostgreSQL, Redis and RabbitMQ (``make run-scale``), in a scratch
     database and queue on the servers of ``SCALE_DATABASE_URL``, ``SCALE_REDIS_URL`` and
     ``SCALE_RABBITMQ_URL`` (the machine's by default), dropped afterwards."""
     import asyncio
-    import uuid
-
-    from sqlalchemy.engine import make_url
 
     from bot.launcher_scale import ScaleSettings, ScaleStack, drop_scratch, prepare_database
 
-    base = ScaleSettings.from_env(os.environ)
-    tag = uuid.uuid4().hex[:10]
-    settings = ScaleSettings(
-        database_url=make_url(base.database_url)
-        .set(database=f"shop_bench_{tag}")
-        .render_as_string(hide_password=False),
-        redis_url=base.redis_url,
-        rabbitmq_url=base.rabbitmq_url,
-        events_queue=f"bench_{tag}",
-        lock_prefix=f"bench{tag}",
-        rasa_ports=(_free_port(), _free_port()),
-        action_ports=(_free_port(), _free_port()),
-        gateway_ports=(_free_port(), _free_port()),
-        gateway_host="127.0.0.1",
-    )
+    settings = ScaleSettings.from_env(os.environ).scratch("bench")
     asyncio.run(prepare_database(settings.database_url))
     config = _bench_config(tmp)
     env = {**os.environ, "SHOP_DATABASE_URL": settings.database_url, "SHOP_CONFIG": str(config)}

@@ -67,6 +67,13 @@ def _pump(source: IO[bytes], sink: IO[bytes], secret_values: Sequence[str]) -> N
         sink.close()
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @dataclass(frozen=True)
 class StackPorts:
     rasa: int = 5005
@@ -77,12 +84,6 @@ class StackPorts:
     @classmethod
     def free_loopback(cls) -> StackPorts:
         """Free ports on 127.0.0.1 for a private stack (tests, benchmarks)."""
-
-        def free_port() -> int:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind(("127.0.0.1", 0))
-                return int(sock.getsockname()[1])
-
         return cls(free_port(), free_port(), free_port(), "127.0.0.1")
 
 

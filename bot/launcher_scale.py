@@ -13,15 +13,16 @@ import logging
 import os
 import secrets
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from sqlalchemy.engine import make_url
 
 from bot.config import REPO_ROOT
-from bot.launcher import Stack, StackPorts
+from bot.launcher import Stack, StackPorts, free_port
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,24 @@ class ScaleSettings:
             "BROKER_PASSWORD": unquote(broker.password or "guest"),
             "BROKER_QUEUE": self.events_queue,
         }
+
+    def scratch(self, name: str) -> ScaleSettings:
+        """A private copy on the same servers for a test or the bench: its own database
+        ``shop_<name>_<tag>``, events queue and lock prefix, free loopback ports."""
+        tag = uuid.uuid4().hex[:10]
+        lanes = range(len(self.rasa_ports))
+        return replace(
+            self,
+            database_url=make_url(self.database_url)
+            .set(database=f"shop_{name}_{tag}")
+            .render_as_string(hide_password=False),
+            events_queue=f"{name}_{tag}",
+            lock_prefix=f"{name}{tag}",
+            rasa_ports=tuple(free_port() for _ in lanes),
+            action_ports=tuple(free_port() for _ in lanes),
+            gateway_ports=tuple(free_port() for _ in lanes),
+            gateway_host="127.0.0.1",
+        )
 
     def lanes(self) -> list[StackPorts]:
         return [

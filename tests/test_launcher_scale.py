@@ -173,3 +173,16 @@ def test_a_killed_rasa_restarts_with_the_scale_endpoints(
     assert lane1["rasa"][0] == first[0]
     stack.lanes[0].start_one("gateway")
     assert lane1["gateway"][1]["RASA_URLS"].startswith("http://127.0.0.1:5005,")
+
+
+def test_a_scratch_copy_has_its_own_database_queue_locks_and_ports() -> None:
+    base = ScaleSettings(database_url="postgresql+asyncpg://shop:pw@db.internal:5433/shop")
+    first, second = base.scratch("bench"), base.scratch("bench")
+    assert first.database_url.startswith(
+        "postgresql+asyncpg://shop:pw@db.internal:5433/shop_bench_"
+    )
+    assert first.database_url != second.database_url
+    assert first.events_queue.startswith("bench_") and first.lock_prefix.startswith("bench")
+    assert (first.redis_url, first.rabbitmq_url) == (base.redis_url, base.rabbitmq_url)
+    assert len(first.rasa_ports) == len(base.rasa_ports) and first.gateway_host == "127.0.0.1"
+    assert first.rasa_ports != base.rasa_ports

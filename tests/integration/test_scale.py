@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -60,12 +59,6 @@ HOLDING = set(HOLDING_TEXT.values())
 TURN_DEADLINE_S = 120.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def pg_rows(stack: ScaleStack, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     import psycopg2
 
@@ -85,17 +78,7 @@ def scale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaleStack]:
     if not model.exists():
         pytest.fail(f"no trained model at {model}: run `make train` first")
     tmp = tmp_path_factory.mktemp("scale")
-    tag = uuid.uuid4().hex[:10]
-    database_url = make_url(SERVER_URL).set(database=f"shop_scale_{tag}")
-    settings = ScaleSettings(
-        database_url=database_url.render_as_string(hide_password=False),
-        events_queue=f"scale_test_{tag}",
-        lock_prefix=f"scaletest{tag}",
-        rasa_ports=(free_port(), free_port()),
-        action_ports=(free_port(), free_port()),
-        gateway_ports=(free_port(), free_port()),
-        gateway_host="127.0.0.1",
-    )
+    settings = ScaleSettings(database_url=SERVER_URL).scratch("scale")
     shipped = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
     shipped["web"].update(messages_per_minute_per_sender=0, messages_per_minute_per_ip=0)
     shipped.setdefault("delivery", {}).update(
