@@ -88,6 +88,7 @@ prepare-training: seed
 
 train: prepare-training rasa-env train-sentiment train-recsys
 	$(PY) -m bot studio render-faq
+	@echo "==> Training Rasa (NLU and dialogue; about 3 minutes on 2 cores, nothing to do when the data did not change)"
 	$(RASA_ENV) $(RASA) train --domain domain --data data --config config.yml --fixed-model-name shop --out models --num-threads 2
 
 # --- sentiment model: retrained only when its code or data changed (about a minute) ---------

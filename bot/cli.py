@@ -94,7 +94,7 @@ def _cmd_seed(args: argparse.Namespace) -> int:
         result = await migrate.upgrade(engine)
         if result.changed:
             print(result.describe())
-        return await seed_demo_shop(engine, cfg, today=args.today, force=args.force)
+        return await seed_demo_shop(engine, cfg, today=args.today, force=args.force, progress=True)
 
     stats = _run_with_engine(cfg, work)
     counts = (
@@ -182,7 +182,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
         summary = ", ".join(f"{n} {name}" for name, n in data.counts().items())
         print(f"{args.path} is valid: {summary}. Nothing was written (--dry-run).")
         return 0
-    stats = _run_with_engine(cfg, lambda engine: import_shop(engine, args.path, cfg, mode=mode))
+    stats = _run_with_engine(
+        cfg, lambda engine: import_shop(engine, args.path, cfg, mode=mode, progress=True)
+    )
     summary = ", ".join(f"{n} {name}" for name, n in stats.counts.items())
     verb = "Added" if mode == "append" else "Imported"
     print(f"{verb} {summary} from {args.path}.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from collections import Counter
@@ -75,7 +76,12 @@ def render_section(title: str, out_dir: Path) -> list[str]:
     off_diagonal = sorted(((n, t, p) for (t, p), n in counts.items() if t != p), reverse=True)
     lines += ["", "Confusions (true -> predicted, count):", ""]
     lines += [f"- {t} -> {p}: {n}" for n, t, p in off_diagonal[:30]] or ["- none"]
-    lines += ["", f"Confusion-matrix image: `{out_dir.name}/intent_confusion_matrix.png`", ""]
+    image = out_dir / "intent_confusion_matrix.png"
+    if image.exists():
+        # Rasa's result folders are not committed; the picture is, next to this report.
+        kept = out_dir.parent / f"{out_dir.name}-confusion.png"
+        shutil.copyfile(image, kept)
+        lines += ["", f"![Intent confusion matrix ({title})]({kept.name})", ""]
     return lines
 
 

@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,12 @@ RASA_DIR = REPO_ROOT / "rasa_project"
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 REDACTED = "***"
+# What each process is called while ``make run`` waits for it.
+READY_NAMES = {
+    "actions": "the action server",
+    "rasa": "Rasa (loading the model)",
+    "gateway": "the gateway",
+}
 
 logger = logging.getLogger(__name__)
 
@@ -242,15 +248,24 @@ class Stack:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    def wait_ready(self, timeout_s: float = 240.0, *, only: Iterable[str] | None = None) -> None:
+    def wait_ready(
+        self,
+        timeout_s: float = 240.0,
+        *,
+        only: Iterable[str] | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         """Block until every process (or those in ``only``) answers its health URL; raise with
-        the log tail if not."""
+        the log tail if not. ``say`` gets a line when each is ready and every 10 s while some
+        are still starting (``make run`` prints them)."""
         checks = {
             "actions": f"{self.actions_url}/health",
             "rasa": f"{self.rasa_url}/",
             "gateway": f"{self.gateway_url}/healthz",
         }
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline = started + timeout_s
+        next_note = started + 10.0
         pending = {n: u for n, u in checks.items() if only is None or n in set(only)}
         while pending:
             for name, url in list(pending.items()):
@@ -262,11 +277,18 @@ class Stack:
                     with urllib.request.urlopen(url, timeout=2) as resp:
                         if resp.status == 200:
                             del pending[name]
+                            if say is not None:
+                                took = time.monotonic() - started
+                                say(f"  {READY_NAMES.get(name, name)} ready after {took:.0f} s")
                 except (urllib.error.URLError, OSError):
                     pass
             if pending and time.monotonic() > deadline:
                 tails = "\n".join(f"--- {n}\n{self.log_tail(n)}" for n in pending)
                 raise RuntimeError(f"not ready after {timeout_s:.0f}s: {sorted(pending)}\n{tails}")
+            if pending and say is not None and time.monotonic() >= next_note:
+                next_note += 10.0
+                waiting = ", ".join(READY_NAMES.get(n, n) for n in sorted(pending))
+                say(f"  still starting after {time.monotonic() - started:.0f} s: {waiting}")
             if pending:
                 time.sleep(0.5)
 
@@ -424,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Starting the action server, Rasa and the gateway (logs in", args.log_dir, ")")
     try:
         stack.start()
-        stack.wait_ready()
+        stack.wait_ready(say=lambda line: print(line, flush=True))
         print(f"Ready. Web chat: {gateways}  (Ctrl-C stops)")
         while not stopping:
             for name, tail in _exited(stack):

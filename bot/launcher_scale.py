@@ -14,7 +14,7 @@ import os
 import secrets
 import sys
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -267,9 +267,11 @@ class ScaleStack:
         assert self.consumer is not None
         self.consumer._spawn("analytics", self.analytics_command(), REPO_ROOT, self.consumer._env())
 
-    def wait_ready(self, timeout_s: float = 300.0) -> None:
-        for lane in self.lanes:
-            lane.wait_ready(timeout_s)
+    def wait_ready(
+        self, timeout_s: float = 300.0, *, say: Callable[[str], None] | None = None
+    ) -> None:
+        for number, lane in enumerate(self.lanes, start=1):
+            lane.wait_ready(timeout_s, say=None if say is None else _in_lane(say, number))
 
     def stopped(self) -> list[tuple[str, str]]:
         """(name, log tail) of every process that exited."""
@@ -288,3 +290,8 @@ class ScaleStack:
         for stack in [self.consumer, *self.lanes]:
             if stack is not None:
                 stack.stop()
+
+
+def _in_lane(say: Callable[[str], None], number: int) -> Callable[[str], None]:
+    """``say`` with the lane's number after each line."""
+    return lambda line: say(f"{line} (lane {number})")

@@ -377,9 +377,23 @@ def write_readme(readme: Path = README, directory: Path = REPORTS_DIR) -> bool:
     return True
 
 
+PICTURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def missing_pictures(directory: Path = REPORTS_DIR) -> list[str]:
+    """The pictures a report shows (``![...](file.png)``) that are not next to it."""
+    missing = []
+    for md in sorted(directory.glob("*.md")):
+        for target in PICTURE.findall(md.read_text(encoding="utf-8")):
+            if "://" not in target and not (md.parent / target).is_file():
+                missing.append(f"reports/{md.name} shows {target}, which is missing")
+    return missing
+
+
 def problems(readme: Path = README, directory: Path = REPORTS_DIR) -> list[str]:
-    """Why ``make reports-check`` fails: a stale README block, missing or unstamped reports."""
-    found = []
+    """Why ``make reports-check`` fails: a stale README block, missing or unstamped reports,
+    pictures a report shows that are not there."""
+    found = missing_pictures(directory)
     current = readme_block(readme.read_text(encoding="utf-8"))
     if current is None:
         found.append(f"{readme.name}: the numbers markers are missing")

@@ -441,3 +441,25 @@ def test_the_committed_reports_parse(tmp_path: Path) -> None:
     """Every JSON report in reports/ is read by its row function without error."""
     shutil.copytree(ROOT / "reports", tmp_path / "reports")
     reports.render_block(tmp_path / "reports")
+
+
+def test_a_picture_a_report_shows_must_be_next_to_it(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# A\n\n![plot](a.png)\n![web](https://x/y.png)\n")
+    assert reports.missing_pictures(tmp_path) == ["reports/a.md shows a.png, which is missing"]
+    (tmp_path / "a.png").write_bytes(b"\x89PNG")
+    assert reports.missing_pictures(tmp_path) == []
+
+
+def test_the_pictures_the_committed_reports_show_are_committed() -> None:
+    assert reports.missing_pictures(ROOT / "reports") == []
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    shown = {
+        target
+        for md in (ROOT / "reports").glob("*.md")
+        for target in reports.PICTURE.findall(md.read_text(encoding="utf-8"))
+    }
+    tracked = subprocess.run(
+        ["git", "ls-files", "reports"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {f"reports/{name}" for name in shown} <= set(tracked)

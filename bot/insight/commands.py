@@ -106,6 +106,8 @@ def segments_markdown(result: dict[str, Any], command: str, png: Path) -> str:
         *stamp_lines(result.get("stamp")),
         f"Regenerate: `{command}` (also writes `{png}`, a PCA plot of the chosen segments).",
         "",
+        f"![The chosen segments on the first two principal components]({png.name})",
+        "",
         f"{result['n_customers']} customers; features (log-scaled where skewed, standardised): "
         f"{', '.join(result['features'])}. Data: {json.dumps(result.get('data', {}))}.",
         "",

@@ -459,7 +459,8 @@ def main(argv: Sequence[str] | None = None, model_config: SASRecConfig | None = 
     )
     plot(report, Path(f"{stem}.png"))
     table = format_table(report)
-    Path(f"{stem}.md").write_text(table + "\n", encoding="utf-8")
+    picture = f"![HR@10 and NDCG@10 per method; the model's validation curve]({stem.name}.png)"
+    Path(f"{stem}.md").write_text(f"{table}\n\n{picture}\n", encoding="utf-8")
     print(table)
     print(f"\nwrote {out}, {stem}-details.json, {stem}.md and {stem}.png")
     return 0

@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import REPO_ROOT, load_config
+from bot.progress import step
 from bot.recsys.baselines import Popularity
 from bot.recsys.data import SequenceData, from_sequences, history_matrix, holdout_users
 from bot.recsys.metrics import evaluate
-from bot.recsys.model import SASRecConfig, SequentialRecommender
+from bot.recsys.model import EpochLog, SASRecConfig, SequentialRecommender
 from bot.storage.db import create_engine
 from bot.storage.schema import customers, order_items, orders, products
 from bot.storage.schema import interactions as interactions_table
@@ -159,8 +161,11 @@ def train_shop_model(
     *,
     seed: int = 0,
     config: SASRecConfig = SHOP_MODEL,
+    on_epoch: Callable[[EpochLog], None] | None = None,
 ) -> TrainReport:
     """Train on all customers' sequences, early-stopping on a held-out last item of some.
+
+    ``on_epoch`` is called after every epoch (the command line prints a line for each).
 
     The report's scores are on other customers' held-out last items (the test users, disjoint
     from the early-stopping ones), for the model and for popularity fitted on the same data.
@@ -183,7 +188,7 @@ def train_shop_model(
         # Too few customers to hold any out: train a fixed number of epochs on everything.
         model = SequentialRecommender(data.n_items, replace(config, max_epochs=30), seed=seed)
         start = time.perf_counter()
-        model.fit(list(data.sequences))
+        model.fit(list(data.sequences), progress=on_epoch)
         seconds = time.perf_counter() - start
         model_hr = model_ndcg = pop_hr = pop_ndcg = float("nan")
         valid_users = test_users = 0
@@ -196,7 +201,7 @@ def train_shop_model(
         )
         model = SequentialRecommender(data.n_items, config, seed=seed)
         start = time.perf_counter()
-        model.fit(split.fit_sequences, valid=split.valid)
+        model.fit(split.fit_sequences, valid=split.valid, progress=on_epoch)
         seconds = time.perf_counter() - start
         result = evaluate(model.scores, split.test)
         pop = Popularity().fit(history_matrix(split.fit_sequences, data.n_items))
@@ -255,8 +260,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             await engine.dispose()
 
     history = asyncio.run(load())
+
+    def show(entry: EpochLog) -> None:
+        valid = "" if math.isnan(entry.valid_ndcg) else f"  valid NDCG@10 {entry.valid_ndcg:.3f}"
+        print(
+            f"    epoch {entry.epoch:3d}  loss {entry.loss:.3f}{valid}  {entry.seconds:.1f} s",
+            file=sys.stderr,
+        )
+
     try:
-        report = train_shop_model(history, args.out, seed=args.seed)
+        with step("Training the shop's recommender (stops when validation stops improving)"):
+            report = train_shop_model(history, args.out, seed=args.seed, on_epoch=show)
     except ValueError as exc:
         print(f"recommender not trained: {exc}", file=sys.stderr)
         return 1

@@ -251,7 +251,11 @@ def markdown(summary: SimulationSummary) -> str:
             f"| {summary.final_regret[policy]:.1f} | {regret[:tenth].mean():.3f} "
             f"| {regret[-tenth:].mean():.3f} |"
         )
-    lines += ["", "Plot: `recsys-bandit.png` (cumulative regret and moving-mean regret).", ""]
+    lines += [
+        "",
+        "![Cumulative regret and moving-mean regret of each policy](recsys-bandit.png)",
+        "",
+    ]
     return "\n".join(lines)
 
 

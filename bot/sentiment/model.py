@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,8 +104,13 @@ class SentimentTrainer:
         self.train_seconds = 0.0
 
     def fit(
-        self, features: Sequence[Features], targets: Sequence[float], weights: Sequence[float]
+        self,
+        features: Sequence[Features],
+        targets: Sequence[float],
+        weights: Sequence[float],
+        on_epoch: Callable[[int], None] | None = None,
     ) -> SentimentTrainer:
+        """Train; ``on_epoch(n)`` is called after each epoch (1-based), for a progress bar."""
         if not len(features) == len(targets) == len(weights):
             raise ValueError(
                 f"features, targets and weights differ in length: "
@@ -125,7 +130,7 @@ class SentimentTrainer:
         self.net.train()
         # Adagrad builds sparse gradients from valid indices; skip torch's per-step re-check.
         with torch.sparse.check_sparse_tensor_invariants(enable=False):
-            self._epochs(features, target_tensor, weight_tensor, optimizer, generator)
+            self._epochs(features, target_tensor, weight_tensor, optimizer, generator, on_epoch)
         self.net.eval()
         self.train_seconds = time.perf_counter() - started
         return self
@@ -137,8 +142,9 @@ class SentimentTrainer:
         weights: torch.Tensor,
         optimizer: torch.optim.Optimizer,
         generator: torch.Generator,
+        on_epoch: Callable[[int], None] | None,
     ) -> None:
-        for _ in range(self.config.epochs):
+        for epoch in range(1, self.config.epochs + 1):
             order = torch.randperm(len(features), generator=generator).tolist()
             for start in range(0, len(order), self.config.batch_size):
                 index = order[start : start + self.config.batch_size]
@@ -148,6 +154,8 @@ class SentimentTrainer:
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+            if on_epoch is not None:
+                on_epoch(epoch)
 
     @torch.no_grad()
     def predict_logits(self, features: Sequence[Features]) -> np.ndarray:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.progress import Progress, step
 from bot.sentiment import data
 from bot.sentiment.data import Example
 from bot.sentiment.features import FeatureExtractor, Features, vader_scores
@@ -92,14 +93,35 @@ def train_and_save(
     nlu_dir: Path | None = data.DEFAULT_NLU_DIR,
     config: TrainConfig | None = None,
     seed: int = DEFAULT_SEED,
+    progress: bool = False,
 ) -> ModelInfo:
-    """Train on every example of every source and write the model to ``out``."""
+    """Train on every example of every source and write the model to ``out``.
+
+    ``progress`` shows what is happening on stderr (the command line's ``main``)."""
     config = config or TrainConfig()
     started = time.perf_counter()
-    corpus = load_corpus(data_dir, nlu_dir, seed)
+    if progress:
+        with step("Reading the sentiment corpora"):
+            corpus = load_corpus(data_dir, nlu_dir, seed)
+    else:
+        corpus = load_corpus(data_dir, nlu_dir, seed)
     examples = corpus.chinese + corpus.english + corpus.lexicon + corpus.anchors
     extractor = make_extractor(config.n_buckets)
-    trainer = fit(examples, extractor, config, seed)
+    if progress:
+        with Progress("Featurizing", len(examples), unit="texts") as bar:
+            features = []
+            for example in examples:
+                features.append(extractor(example.text))
+                bar.update()
+        with Progress("Training the sentiment model", config.epochs, unit="epochs") as bar:
+            trainer = SentimentTrainer(config, seed).fit(
+                features,
+                [example.target for example in examples],
+                [example.weight for example in examples],
+                on_epoch=lambda _epoch: bar.update(),
+            )
+    else:
+        trainer = fit(examples, extractor, config, seed)
     seconds = time.perf_counter() - started
     save_model(
         out,
@@ -124,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     try:
-        info = train_and_save(args.out, data_dir=args.data_dir, seed=args.seed)
+        info = train_and_save(args.out, data_dir=args.data_dir, seed=args.seed, progress=True)
     except data.DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

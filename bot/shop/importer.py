@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Config
+from bot.progress import Progress, step
 from bot.services.tickets import serialized_writes
 from bot.services.web_identity import GUEST_PREFIX, is_guest
 from bot.shop.export_format import (
@@ -42,6 +43,7 @@ from bot.shop.store import (
     Row,
     ShopData,
     set_meta,
+    total_rows,
     wipe_shop,
     write_shop,
 )
@@ -322,25 +324,36 @@ async def _existing(conn: AsyncConnection) -> Existing:
 
 
 async def import_shop(
-    engine: AsyncEngine, path: str | Path, cfg: Config, *, mode: Mode = "replace"
+    engine: AsyncEngine,
+    path: str | Path,
+    cfg: Config,
+    *,
+    mode: Mode = "replace",
+    progress: bool = False,
 ) -> ImportStats:
     """Validate the export at ``path`` and write it in one transaction.
 
     ``replace`` swaps the whole shop (products, customers, orders, ...) for the export;
     ``append`` adds new records, which may refer to rows already in the database. Tickets and
-    conversations are kept either way. Raises :class:`ImportValidationError` (nothing written).
+    conversations are kept either way. ``progress`` shows a bar on stderr while rows are
+    written (the CLI's ``import-shop``). Raises :class:`ImportValidationError` (nothing written).
     """
     await create_schema(engine)
     existing = Existing()
     if mode == "append":
         async with engine.connect() as conn:
             existing = await _existing(conn)
-    data = await asyncio.to_thread(load_export, path, cfg, mode=mode, existing=existing)
+    if progress:
+        with step(f"Reading and checking {path}"):
+            data = await asyncio.to_thread(load_export, path, cfg, mode=mode, existing=existing)
+    else:
+        data = await asyncio.to_thread(load_export, path, cfg, mode=mode, existing=existing)
     source = await asyncio.to_thread(lambda: str(Path(path).resolve()))
     async with serialized_writes(engine), engine.begin() as conn:
         if mode == "replace":
             await wipe_shop(conn)
-        await write_shop(conn, data)
+        bar = Progress("Importing the shop", total_rows(data), unit="rows") if progress else None
+        await write_shop(conn, data, progress=bar)
         await set_meta(conn, IMPORTED_AT, datetime.now(UTC).isoformat())
         await set_meta(conn, IMPORT_SOURCE, source)
     return ImportStats(source=str(path), mode=mode, counts=data.counts())

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Config
+from bot.progress import Progress, step
 from bot.services.tickets import serialized_writes
 from bot.shop.generator.demo import ShopGenerator
 from bot.shop.store import (
@@ -27,6 +28,7 @@ from bot.shop.store import (
     count_shop,
     get_meta,
     set_meta,
+    total_rows,
     wipe_shop,
     write_shop,
 )
@@ -75,10 +77,16 @@ def shop_today(cfg: Config) -> date:
 
 
 async def seed_demo_shop(
-    engine: AsyncEngine, cfg: Config, *, today: date | None = None, force: bool = False
+    engine: AsyncEngine,
+    cfg: Config,
+    *,
+    today: date | None = None,
+    force: bool = False,
+    progress: bool = False,
 ) -> SeedStats:
     """Create the schema and write the demo shop, unless the shop already has data.
 
+    ``progress`` shows a bar on stderr while the rows are written (the CLI's ``seed``).
     ``force`` wipes the shop tables (and the tickets about their orders) and seeds again.
     Raises :class:`SeedError` when shop tables hold rows that neither a seed nor an import
     recorded, rather than mixing generated data into them.
@@ -91,7 +99,11 @@ async def seed_demo_shop(
             if found:
                 return SeedStats.from_counts(await count_shop(conn), seeded_on, skipped=True)
 
-    data = await asyncio.to_thread(generate_demo_shop, cfg, day)
+    if progress:
+        with step("Generating the demo shop"):
+            data = await asyncio.to_thread(generate_demo_shop, cfg, day)
+    else:
+        data = await asyncio.to_thread(generate_demo_shop, cfg, day)
     async with serialized_writes(engine), engine.begin() as conn:
         if force:
             await wipe_shop(conn, include_tickets=True)
@@ -105,7 +117,8 @@ async def seed_demo_shop(
                     f"the shop tables already hold data ({counts}) that no seed or import "
                     "recorded; run `python -m bot seed --force` to replace it with the demo shop"
                 )
-        await write_shop(conn, data)
+        bar = Progress("Writing the demo shop", total_rows(data), unit="rows") if progress else None
+        await write_shop(conn, data, progress=bar)
         await set_meta(conn, SEEDED_ON, day.isoformat())
         await set_meta(conn, SEED, str(cfg.demo.seed))
     return SeedStats.from_counts(data.counts(), day, skipped=False)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.progress import Progress
 from bot.storage.schema import (
     customers,
     identities,
@@ -69,12 +70,26 @@ class ShopData:
         return {table.name: len(self.rows_for(table)) for table in SHOP_TABLES}
 
 
-async def write_shop(conn: AsyncConnection, data: ShopData) -> None:
-    """Insert every row of ``data`` (executemany in chunks; the caller owns the transaction)."""
+async def write_shop(
+    conn: AsyncConnection, data: ShopData, *, progress: Progress | None = None
+) -> None:
+    """Insert every row of ``data`` (executemany in chunks; the caller owns the transaction).
+
+    ``progress`` (a bar over :func:`total_rows`) advances chunk by chunk."""
     for table in SHOP_TABLES:
         rows = list(data.rows_for(table))
         for start in range(0, len(rows), _CHUNK):
-            await conn.execute(table.insert(), rows[start : start + _CHUNK])
+            chunk = rows[start : start + _CHUNK]
+            await conn.execute(table.insert(), chunk)
+            if progress is not None:
+                progress.update(len(chunk), note=table.name)
+    if progress is not None:
+        progress.close()
+
+
+def total_rows(data: ShopData) -> int:
+    """How many rows :func:`write_shop` writes for ``data``."""
+    return sum(data.counts().values())
 
 
 async def wipe_shop(conn: AsyncConnection, *, include_tickets: bool = False) -> None:

@@ -480,8 +480,8 @@ async def test_a_failure_while_writing_rolls_everything_back(
     before = await shop_state(shop_engine)
     real_write = importer.write_shop
 
-    async def write_then_fail(conn: Any, data: Any) -> None:
-        await real_write(conn, data)  # every row is in (after the old shop was wiped) ...
+    async def write_then_fail(conn: Any, data: Any, **kwargs: Any) -> None:
+        await real_write(conn, data, **kwargs)  # every row is in (after the old shop was wiped) ...
         raise RuntimeError("disk full")  # ... and then the write fails
 
     monkeypatch.setattr(importer, "write_shop", write_then_fail)
