@@ -468,6 +468,7 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "错发或漏发商品",
     },
     "complaint.type.service_attitude": {"en": "our customer service", "zh": "服务态度"},
+    "complaint.type.courier_conduct": {"en": "the courier's conduct", "zh": "快递员的服务"},
     "complaint.type.refund_delay": {"en": "a delayed refund", "zh": "退款延迟"},
     "complaint.type.price_or_promotion": {
         "en": "a price or promotion",

@@ -30,6 +30,7 @@ ComplaintType = Literal[
     "quality_defect",
     "wrong_or_missing_item",
     "service_attitude",
+    "courier_conduct",
     "refund_delay",
     "price_or_promotion",
     "other",

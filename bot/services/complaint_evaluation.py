@@ -136,7 +136,8 @@ def render_report(result: Evaluation, examples: Sequence[Example], stamped: dict
         "",
         "Written by `python -m bot.services.complaints --report` from "
         "`bot/services/data/complaints.yml` "
-        f"({len(examples)} hand-written messages, 8 types, Chinese and English).",
+        f"({len(examples)} hand-written messages, {len(COMPLAINT_TYPES)} types, "
+        "Chinese and English).",
         "",
         f"Held-out split: {int(TEST_FRACTION * 100)}% of each type and language "
         f"(seed {DEFAULT_SEED}); {result.n_train} training and {result.n_test} test messages. "

@@ -50,6 +50,7 @@ TYPE_POINTS: Mapping[ComplaintType, int] = {
     "quality_defect": 2,
     "wrong_or_missing_item": 2,
     "service_attitude": 2,
+    "courier_conduct": 1,
     "refund_delay": 2,
     "price_or_promotion": 1,
     "other": 0,
