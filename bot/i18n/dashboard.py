@@ -46,7 +46,7 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "平均 {mean} 分，共 {n} 个评分",
     },
     "dashboard.handoffs.unrated": {"en": "No ratings yet.", "zh": "还没有评分。"},
-    "dashboard.stars": {"en": "{n} stars", "zh": "{n} 星"},
+    "dashboard.stars": {"en": "{n} ★", "zh": "{n} 星"},
     "dashboard.reason.customer_request": {"en": "Customer asked", "zh": "客户要求"},
     "dashboard.reason.two_fallbacks": {"en": "Bot did not understand", "zh": "机器人没听懂"},
     "dashboard.reason.negative_sentiment": {"en": "Negative mood", "zh": "情绪负面"},
@@ -116,7 +116,7 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "没有延误模型文件（`python -m bot insight train-delay`）："
         "按距承诺日期的剩余天数排序，少的在前。",
     },
-    "dashboard.parcels.open": {"en": "{n} parcels on the way", "zh": "在途包裹 {n} 个"},
+    "dashboard.parcels.open": {"en": "Parcels on the way: {n}.", "zh": "在途包裹 {n} 个。"},
     "dashboard.parcel.days_left": {
         "en": "{days} d left to the promised date",
         "zh": "距承诺送达日还剩 {days} 天",

@@ -94,9 +94,9 @@
       container.appendChild(el("p", { class: "empty" }, label("none")));
       return;
     }
-    const width = 340;
+    const width = chartWidth(container, 340);
     const row = 26;
-    const labelWidth = 130;
+    const labelWidth = Math.min(160, Math.round(width * 0.4));
     const barMax = width - labelWidth - 44;
     const top = Math.max(...items.map((i) => i.count), 1);
     const summary = items.map((i) => label("bar", { label: i.label, count: i.count })).join("; ");
@@ -106,7 +106,7 @@
       const g = svgEl("g", { class: "bar-row", "data-key": item.key });
       g.appendChild(svgEl("title", {}, label("bar", { label: item.label, count: item.count })));
       g.appendChild(
-        svgEl("text", { class: "bar-label", x: 0, y: y + 16 }, truncate(item.label, 18))
+        svgEl("text", { class: "bar-label", x: 0, y: y + 16 }, fit(item.label, labelWidth - 6))
       );
       const length = Math.max(item.count > 0 ? 2 : 0, (item.count / top) * barMax);
       g.appendChild(
@@ -120,8 +120,19 @@
     container.appendChild(svg);
   }
 
-  function truncate(text, max) {
-    return text.length > max ? text.slice(0, max - 1) + "…" : text;
+  // Drawn at the container's own width, so 1 unit is 1 px and texts keep their size.
+  function chartWidth(container, fallback) {
+    return Math.max(240, Math.round(container.clientWidth || fallback));
+  }
+
+  // The label cut to about `px` pixels of 12 px text (CJK characters are about twice as wide).
+  function fit(text, px) {
+    let used = 0;
+    for (let i = 0; i < text.length; i++) {
+      used += /[\u2e80-\uffff]/.test(text[i]) ? 12 : 7;
+      if (used > px) return text.slice(0, Math.max(1, i - 1)) + "…";
+    }
+    return text;
   }
 
   // The sentiment trend: a line of the daily mean (-1..1), bars of the negative share.
@@ -140,7 +151,7 @@
       low: Math.min(...means).toFixed(2),
       high: Math.max(...means).toFixed(2),
     });
-    const width = 680;
+    const width = chartWidth(container, 680);
     const height = 200;
     const left = 34;
     const plotW = width - left - 8;
@@ -187,8 +198,9 @@
       )
     );
     container.appendChild(svg);
-    // The same numbers as a table for screen readers.
-    const table = el("table", { class: "sr-only" });
+    // The same numbers as a table for screen readers (a table ignores a 1 px width: wrap it).
+    const hidden = el("div", { class: "sr-only" });
+    const table = el("table");
     table.appendChild(el("caption", {}, title));
     const body = el("tbody");
     for (const day of scored) {
@@ -198,7 +210,8 @@
       body.appendChild(tr);
     }
     table.appendChild(body);
-    container.appendChild(table);
+    hidden.appendChild(table);
+    container.appendChild(hidden);
   }
 
   function pointText(day) {
@@ -416,6 +429,11 @@
     showLogin();
   }
 
+  let resized = 0;
+  window.addEventListener("resize", () => {
+    clearTimeout(resized);
+    resized = setTimeout(render, 150);
+  });
   document.getElementById("window").addEventListener("change", (event) => {
     state.days = Number(event.target.value);
     load();
