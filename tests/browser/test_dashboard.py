@@ -140,8 +140,18 @@ def test_dashboard_login_numbers_window_language_and_phone(
     parcel = driver.find_element(By.CSS_SELECTOR, f"#parcels tr[data-order='{made['late']}']")
     assert made["late"] in parcel.text and "past the promised date" in parcel.text
     assert "SF Express" in parcel.text
-    headers = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#parcels thead th")]
+    headers = [
+        th.get_attribute("textContent")
+        for th in driver.find_elements(By.CSS_SELECTOR, "#parcels thead th")
+    ]
     assert headers[0] == "Order" and "Days left" in headers
+    # On a phone each value follows its column's name.
+    days_cell = parcel.find_elements(By.CSS_SELECTOR, "td")[2]
+    assert days_cell.text == "-2"
+    before = driver.execute_script(
+        "return getComputedStyle(arguments[0], '::before').content", days_cell
+    )
+    assert before == '"Days left: "', before
 
     # 375 px: nothing wider than the screen (a wide table scrolls inside its card; the text
     # alternatives for screen readers are clipped to 1 px).

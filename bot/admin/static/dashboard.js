@@ -294,7 +294,7 @@
       const tr = el("tr", { "data-key": seg.key });
       const name = el("th", { scope: "row" }, local(seg.name));
       const explanation = local(seg.explanation);
-      if (explanation) name.setAttribute("title", explanation);
+      if (explanation) name.appendChild(el("span", { class: "explain" }, explanation));
       tr.appendChild(name);
       tr.appendChild(el("td", { class: "num" }, seg.size));
       tr.appendChild(el("td", { class: "num" }, percent(seg.share)));
@@ -314,14 +314,19 @@
       body.appendChild(tr);
       return;
     }
+    const heads = ["order", "carrier", "promised", "days_left", "risk", "reasons"].map((k) =>
+      label("parcels." + k)
+    );
     for (const p of risk.parcels) {
       const tr = el("tr", { "data-order": p.order_id });
-      tr.appendChild(el("th", { scope: "row" }, p.order_id));
-      tr.appendChild(el("td", {}, p.carrier || "–"));
-      tr.appendChild(el("td", {}, p.promised_date));
-      tr.appendChild(el("td", { class: "num" }, p.days_left));
-      tr.appendChild(el("td", { class: "num" }, p.risk === null ? "–" : percent(p.risk)));
-      const why = el("td");
+      // data-th: the column's name, shown before each value when the rows stack (phones)
+      tr.appendChild(el("th", { scope: "row", "data-th": heads[0] }, p.order_id));
+      tr.appendChild(el("td", { "data-th": heads[1] }, p.carrier || "–"));
+      tr.appendChild(el("td", { "data-th": heads[2] }, p.promised_date));
+      tr.appendChild(el("td", { class: "num", "data-th": heads[3] }, p.days_left));
+      const risky = p.risk === null ? "–" : percent(p.risk);
+      tr.appendChild(el("td", { class: "num", "data-th": heads[4] }, risky));
+      const why = el("td", { "data-th": heads[5] });
       const list = el("ul");
       for (const reason of p.reasons) list.appendChild(el("li", {}, local(reason)));
       why.appendChild(list);
