@@ -116,6 +116,11 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "没有延误模型文件（`python -m bot insight train-delay`）："
         "按距承诺日期的剩余天数排序，少的在前。",
     },
+    "dashboard.parcels.model_error": {
+        "en": "The delay model file could not be read ({error}): ranked by the days left to "
+        "the promised date, fewest first.",
+        "zh": "延误模型文件无法读取（{error}）：按距承诺日期的剩余天数排序，少的在前。",
+    },
     "dashboard.parcels.open": {"en": "Parcels on the way: {n}.", "zh": "在途包裹 {n} 个。"},
     "dashboard.parcel.days_left": {
         "en": "{days} d left to the promised date",

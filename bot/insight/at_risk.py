@@ -11,8 +11,8 @@ Two scorers:
   probability of arriving late, from what was known at carrier handover, with its three
   strongest reasons in zh and en (:mod:`bot.insight.delay`). A parcel already past its promised
   date is late whatever the model says: it gets risk 1.0 and comes first.
-- ``slack_rule``: without the file, the days left to the promised date today, fewest first
-  (negative: already late); ``risk`` is None.
+- ``slack_rule``: without the file (or when it cannot be loaded: ``model_error`` says why), the
+  days left to the promised date today, fewest first (negative: already late); ``risk`` is None.
 
 The database is read through :mod:`bot.storage` with two queries: the open parcels and the
 deliveries that finished in the 14 days before the earliest handover (the model's "recent late
@@ -22,6 +22,7 @@ rate" and "recent transit" features). numpy and scikit-learn load only when the 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from bot.i18n import variants
 from bot.insight.shopdata import promised_date
 from bot.storage.schema import orders
 from bot.storage.times import as_utc, as_utc_or_none
+
+logger = logging.getLogger(__name__)
 
 TOP = 20
 OPEN_STATUSES = ("shipped", "in_transit")
@@ -132,8 +135,13 @@ async def recent_deliveries(
     ]
 
 
+class ModelUnreadable(Exception):
+    """The delay model file exists but cannot be loaded (the message says why)."""
+
+
 def load_model(path: Path) -> Any:
-    """The delay model at ``path`` (kept while the file is unchanged), or None without a file."""
+    """The delay model at ``path`` (kept while the file is unchanged), or None without a file;
+    :class:`ModelUnreadable` when the file is there but is no delay model."""
     try:
         stamp = path.stat().st_mtime_ns
     except FileNotFoundError:
@@ -144,7 +152,10 @@ def load_model(path: Path) -> Any:
             return cached[1]
         from bot.insight import delay  # scikit-learn loads only when a model file exists
 
-        model = delay.load(path)
+        try:
+            model = delay.load(path)
+        except Exception as exc:  # a truncated file, another pickle, an older class layout
+            raise ModelUnreadable(f"{path}: {type(exc).__name__}: {exc}") from exc
         _models[path] = (stamp, model)
         return model
 
@@ -241,7 +252,12 @@ async def parcels_at_risk(
     now = now or datetime.now(UTC)
     today = now.astimezone(ZoneInfo(timezone)).date()
     parcels = await open_parcels(engine, timezone, promise_days)
-    model = await asyncio.to_thread(load_model, model_path)
+    error = None
+    try:
+        model = await asyncio.to_thread(load_model, model_path)
+    except ModelUnreadable as exc:
+        logger.warning("delay model unreadable, ranking parcels by days left: %s", exc)
+        model, error = None, str(exc)
     if model is None or not parcels:
         ranked = rank_by_slack(parcels, today, top)
         scored_by = "model" if model is not None else "slack_rule"
@@ -260,6 +276,7 @@ async def parcels_at_risk(
     return {
         "scored_by": scored_by,
         "model_file": str(model_path) if model is not None else None,
+        "model_error": error,  # the file exists but could not be loaded (then: slack rule)
         "open": len(parcels),
         "parcels": ranked,
     }

@@ -108,6 +108,7 @@ async def test_an_empty_database_gives_zeros_and_the_segments_hint(board: Dashbo
     assert body["parcels_at_risk"] == {
         "scored_by": "slack_rule",
         "model_file": None,
+        "model_error": None,
         "open": 0,
         "parcels": [],
     }
@@ -413,3 +414,15 @@ async def test_the_api_answers_with_the_configured_model_and_summary(board: Dash
     assert body["segments"]["segments"][0]["name"]["zh"] == "忠实高消费客户"
     assert body["parcels_at_risk"]["scored_by"] == "model"
     assert body["parcels_at_risk"]["parcels"][0]["order_id"] == parcel
+
+
+async def test_an_unreadable_model_file_falls_back_to_the_slack_rule(board: Dashboard) -> None:
+    r = Records(board.engine, datetime.now(UTC))
+    customer = await r.customer()
+    parcel = await r.order(customer, status="shipped", shipped_days_ago=1, eta_in_days=2)
+    (board.tmp / "delay.pkl").write_bytes(b"not a pickle")
+    status, body = await get(board)
+    assert status == 200, body
+    risk = body["parcels_at_risk"]
+    assert risk["scored_by"] == "slack_rule" and "delay.pkl" in risk["model_error"]
+    assert [p["order_id"] for p in risk["parcels"]] == [parcel]

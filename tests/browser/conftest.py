@@ -124,13 +124,8 @@ class BackgroundGateway:
     async def _start(self) -> str:
         rasa_url = await self.rasa.start()
         actions_url = await self.actions.start()
-        cfg = make_config(
-            self.tmp_path,
-            rasa_url=rasa_url,
-            actions_url=actions_url,
-            web={"demo_picker": self.demo_picker},
-            **self.config,
-        )
+        sections: dict[str, Any] = {"web": {"demo_picker": self.demo_picker}, **self.config}
+        cfg = make_config(self.tmp_path, rasa_url=rasa_url, actions_url=actions_url, **sections)
         self.engine = create_engine(cfg.database.url)
         await seed_shop(self.engine, extra_products=True)
         self.runner = web.AppRunner(build_app(cfg, engine=self.engine))

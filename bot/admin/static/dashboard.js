@@ -304,8 +304,11 @@
   }
 
   function renderParcels(risk) {
+    const how = risk.model_error
+      ? label("parcels.model_error", { error: risk.model_error })
+      : label("parcels.scored_by." + risk.scored_by);
     document.getElementById("parcels-about").textContent =
-      label("parcels.scored_by." + risk.scored_by) + " " + label("parcels.open", { n: risk.open });
+      how + " " + label("parcels.open", { n: risk.open });
     const body = document.querySelector("#parcels tbody");
     body.replaceChildren();
     if (!risk.parcels.length) {
