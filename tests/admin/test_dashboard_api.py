@@ -426,3 +426,27 @@ async def test_an_unreadable_model_file_falls_back_to_the_slack_rule(board: Dash
     risk = body["parcels_at_risk"]
     assert risk["scored_by"] == "slack_rule" and "delay.pkl" in risk["model_error"]
     assert [p["order_id"] for p in risk["parcels"]] == [parcel]
+
+
+async def test_without_admin_token_a_session_still_reads_the_dashboard(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'no-token.db'}")
+    await create_schema(engine)
+    app = web.Application(middlewares=[error_middleware])
+    app[ENGINE_KEY] = engine
+    admin_routes.setup(app, admin_token=None)
+    dashboard_routes.setup(app, make_cfg(tmp_path))
+    client: Client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        off = await client.get("/api/admin/dashboard")
+        assert off.status == 503 and "ADMIN_TOKEN" in (await off.json())["error"]
+        await accounts.add_user(engine, "mei", "editor", "correct horse battery")
+        session = await accounts.login(engine, "mei", "correct horse battery", hours=1)
+        assert session is not None
+        response = await client.get(
+            "/api/admin/dashboard?days=7", headers={"Cookie": f"shop_admin_session={session.token}"}
+        )
+        assert response.status == 200 and (await response.json())["days"] == 7
+    finally:
+        await client.close()
+        await engine.dispose()

@@ -395,7 +395,9 @@
   async function start() {
     applyLabels();
     const me = await fetch("/api/admin/me", { credentials: "same-origin" }).catch(() => null);
-    if (me && me.status === 401) {
+    // 401: no or an expired session; 503: no ADMIN_TOKEN on the gateway, but accounts still
+    // log in with the session cookie.
+    if (me && (me.status === 401 || me.status === 503)) {
       showLogin();
       return;
     }
