@@ -266,6 +266,15 @@ class StudioConfig:
     session_hours: float = 12.0  # admin login sessions last this long
 
 
+@dataclass(frozen=True)
+class InsightConfig:
+    """The insight models' files the staff dashboard reads (bot/admin/dashboard_routes.py)."""
+
+    delay_model: str = "var/models/delay.pkl"  # `python -m bot insight train-delay`; else slack
+    segments_summary: str = "var/models/segments.json"  # `python -m bot segments`: zh/en names
+    promise_days: int = 3  # an order without an ETA was promised its purchase day + this
+
+
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -349,6 +358,7 @@ class Config:
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
     studio: StudioConfig = field(default_factory=StudioConfig)
+    insight: InsightConfig = field(default_factory=InsightConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
@@ -401,6 +411,7 @@ _SECTIONS: dict[str, type] = {
     "handoff": HandoffConfig,
     "access": AccessConfig,
     "studio": StudioConfig,
+    "insight": InsightConfig,
     "logging": LoggingConfig,
 }
 

@@ -12,10 +12,28 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from bot.i18n import accounts, aftersales, channels, conversation, handoff, orders, products
+from bot.i18n import (
+    accounts,
+    aftersales,
+    channels,
+    conversation,
+    dashboard,
+    handoff,
+    orders,
+    products,
+)
 from bot.i18n.language import Lang, as_lang
 
-_MODULES: Final = (orders, aftersales, products, conversation, handoff, channels, accounts)
+_MODULES: Final = (
+    orders,
+    aftersales,
+    products,
+    conversation,
+    handoff,
+    channels,
+    accounts,
+    dashboard,
+)
 
 
 def _merge() -> dict[str, dict[Lang, str]]:
@@ -51,6 +69,17 @@ def variants(key: str) -> Mapping[Lang, str]:
 def text_keys() -> list[str]:
     """All text keys (for tests that check every key has both languages)."""
     return sorted(_TEXTS)
+
+
+def page_labels(prefix: str) -> dict[Lang, dict[str, str]]:
+    """Every text whose key starts with ``prefix`` (e.g. "dashboard."), the prefix removed, in
+    both languages, placeholders unfilled: the labels a static admin page fills in itself."""
+    return {
+        lang: {
+            key.removeprefix(prefix): v[lang] for key, v in _TEXTS.items() if key.startswith(prefix)
+        }
+        for lang in ("zh", "en")
+    }
 
 
 def customer_text(key: str, lang: Lang, **values: object) -> str:

@@ -229,6 +229,8 @@ messages = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_messages_conversation", messages.c.conversation_id, messages.c.id)
+# The staff dashboard counts the conversations with a customer message in a window of days.
+Index("ix_messages_created", messages.c.created_at)
 
 settings_kv = Table(
     "shop_meta",

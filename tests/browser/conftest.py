@@ -88,9 +88,16 @@ def demo_reply(body: dict[str, Any]) -> list[dict[str, Any]]:
 class BackgroundGateway:
     """The gateway, a fake Rasa and a fake action server on a loop in a daemon thread."""
 
-    def __init__(self, tmp_path: Path, *, demo_picker: bool = True) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        demo_picker: bool = True,
+        config: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.tmp_path = tmp_path
         self.demo_picker = demo_picker  # on, as in the shipped config.yml
+        self.config = config or {}  # more config sections, e.g. {"insight": {...}}
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.rasa = FakeRasa(reply=demo_reply)
@@ -117,12 +124,8 @@ class BackgroundGateway:
     async def _start(self) -> str:
         rasa_url = await self.rasa.start()
         actions_url = await self.actions.start()
-        cfg = make_config(
-            self.tmp_path,
-            rasa_url=rasa_url,
-            actions_url=actions_url,
-            web={"demo_picker": self.demo_picker},
-        )
+        sections: dict[str, Any] = {"web": {"demo_picker": self.demo_picker}, **self.config}
+        cfg = make_config(self.tmp_path, rasa_url=rasa_url, actions_url=actions_url, **sections)
         self.engine = create_engine(cfg.database.url)
         await seed_shop(self.engine, extra_products=True)
         self.runner = web.AppRunner(build_app(cfg, engine=self.engine))
