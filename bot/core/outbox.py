@@ -172,21 +172,14 @@ class Outbox:
     async def claim_inline(self, inbox_id: int, *, hold_s: float | None = None) -> list[OutboxItem]:
         """Take the still-unsent messages answering ``inbox_id`` for an HTTP response.
 
-        Each row is claimed with a conditional update, so a row the worker already took is
-        not handed out twice. Without ``hold_s`` the rows count as delivered at once; with it
-        they are leased for that long, and the caller reports with :meth:`confirm_inline`
-        once the response was written, or :meth:`release_inline` when it could not be (the
+        The rows are claimed by one conditional update that returns them, so a row the worker
+        already took is not handed out twice. Without ``hold_s`` the rows count as delivered
+        at once; with it they are leased for that long, and the caller reports with
+        :meth:`confirm_inline` once the response was written, or :meth:`release_inline` when
+        it could not be (the
         worker then sends them; a lease that runs out does the same).
         """
         async with self.engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(outbox)
-                    .where(outbox.c.inbox_id == inbox_id, outbox.c.status == "pending")
-                    .order_by(outbox.c.id)
-                )
-            ).all()
-            taken = []
             now = utcnow()
             if hold_s is None:
                 values: dict[str, Any] = {
@@ -200,15 +193,15 @@ class Outbox:
                     "attempts": outbox.c.attempts + 1,
                     "lease_until": now + timedelta(seconds=hold_s),
                 }
-            for row in rows:
-                result = await conn.execute(
+            rows = (
+                await conn.execute(
                     update(outbox)
-                    .where(outbox.c.id == row.id, outbox.c.status == "pending")
+                    .where(outbox.c.inbox_id == inbox_id, outbox.c.status == "pending")
                     .values(**values)
+                    .returning(*outbox.c)
                 )
-                if result.rowcount == 1:
-                    taken.append(_item(row))
-        return taken
+            ).all()
+        return sorted((_item(row) for row in rows), key=lambda item: item.id)
 
     async def confirm_inline(self, ids: Collection[int]) -> None:
         """The HTTP response carrying these held rows was written: they are delivered."""

@@ -195,7 +195,9 @@ async def test_rasa_down_holds_then_answers_once_in_order(
     await eventually(holding_sent)
     await asyncio.sleep(0.2)  # several retries while Rasa is down
     assert sender.texts() == [HOLDING_TEXT["zh"]]  # one holding reply, not one per retry
-    assert [r["status"] for r in await rows(engine, inbox)] == ["pending", "pending"]
+    # Both kept, neither answered nor given up (one may be mid-retry at this instant).
+    statuses = [r["status"] for r in await rows(engine, inbox)]
+    assert len(statuses) == 2 and set(statuses) <= {"pending", "processing"}, statuses
     fake_rasa.status = 200
 
     async def answered() -> bool:
