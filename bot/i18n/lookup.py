@@ -12,10 +12,19 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from bot.i18n import accounts, aftersales, channels, conversation, handoff, orders, products
+from bot.i18n import (
+    accounts,
+    admin,
+    aftersales,
+    channels,
+    conversation,
+    handoff,
+    orders,
+    products,
+)
 from bot.i18n.language import Lang, as_lang
 
-_MODULES: Final = (orders, aftersales, products, conversation, handoff, channels, accounts)
+_MODULES: Final = (orders, aftersales, products, conversation, handoff, channels, accounts, admin)
 
 
 def _merge() -> dict[str, dict[Lang, str]]:
@@ -121,6 +130,19 @@ def carrier_name(carrier: str, lang: str) -> str:
     if as_lang(lang) == "zh":
         return orders.CARRIERS.get(carrier, carrier)
     return carrier
+
+
+def admin_labels() -> dict[Lang, dict[str, str]]:
+    """The admin pages' labels (``admin.*`` without the prefix) in both languages, as
+    bot/admin/static/common.js reads them."""
+    return {
+        lang: {
+            key.removeprefix("admin."): variants[lang]
+            for key, variants in _TEXTS.items()
+            if key.startswith("admin.")
+        }
+        for lang in ("zh", "en")
+    }
 
 
 def web_labels() -> dict[Lang, dict[str, object]]:
