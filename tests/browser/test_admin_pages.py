@@ -19,7 +19,7 @@ from aiohttp import web
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
@@ -331,3 +331,49 @@ def test_every_page_fits_a_phone(chromium: WebDriver, admin: AdminGateway) -> No
         lambda d: d.find_element(By.CSS_SELECTOR, "#step-status .field-error")
     )
     assert "steps[1].action" in error.text and "3" in error.text
+
+
+def test_an_editor_edits_examples_and_previews_a_reading(
+    chromium: WebDriver, admin: AdminGateway
+) -> None:
+    admin.add_user("mei", "editor")
+    log_in(chromium, admin, "mei")
+    faq_card(chromium, "payment_methods")
+    chromium.get(f"{admin.url}/admin/nlu.html")
+    picker = wait(chromium).until(lambda d: d.find_element(By.ID, "intent"))
+    Select(picker).select_by_value("greet")
+    wait(chromium).until(lambda d: d.find_element(By.CSS_SELECTOR, "section h2").text == "greet")
+    english = chromium.find_elements(By.CSS_SELECTOR, "#examples-en .example")
+    count = len(english)
+    assert count > 0
+
+    # A duplicate is refused next to the example the server names.
+    chromium.find_element(By.ID, "add-en").send_keys(english[0].text.upper())
+    chromium.find_element(By.ID, "add-en-button").click()
+    assert f"({count + 1})" in chromium.find_element(By.ID, "count-en").text
+    chromium.find_element(By.ID, "save-examples").click()
+    error = wait(chromium).until(
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, f'li[data-field="examples.en[{count}]"] + .field-error'
+        )
+    )
+    assert error[0].text
+
+    # Remove it, add a new one, save: the training data has it.
+    chromium.find_elements(By.CSS_SELECTOR, "#examples-en button.remove")[-1].click()
+    chromium.find_element(By.ID, "add-en").send_keys("greetings from the admin pages")
+    chromium.find_element(By.ID, "add-en-button").click()
+    chromium.find_element(By.ID, "save-examples").click()
+    wait(chromium).until(lambda d: d.find_element(By.CSS_SELECTOR, "#examples .notice.ok"))
+    data = "".join(
+        p.read_text("utf-8") for p in sorted((admin.project / "data" / "nlu").rglob("*.yml"))
+    )
+    assert "- greetings from the admin pages" in data
+
+    # The preview asks the running model (the fake Rasa reads everything as greet).
+    chromium.find_element(By.ID, "preview-text").send_keys("good morning")
+    chromium.find_element(By.ID, "preview").click()
+    reading = wait(chromium).until(lambda d: d.find_element(By.ID, "preview-intent"))
+    assert "greet" in reading.text and "90.0" in reading.text
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "#preview-ranking li")) == 3
+    assert admin.rasa.parsed == ["good morning"]

@@ -88,7 +88,10 @@ Admin.page("nlu", async (main) => {
     const status = h("div", { class: "status" });
     const lists = {};
 
+    const headings = {};
+
     function draw(lang) {
+      if (headings[lang]) headings[lang].textContent = Admin.t("lang." + lang) + " (" + examples[lang].length + ")";
       lists[lang].replaceChildren(
         ...examples[lang].map((text, index) =>
           h(
@@ -134,11 +137,12 @@ Admin.page("nlu", async (main) => {
           add.click();
         }
       });
+      headings[lang] = h("h2", { id: "count-" + lang });
       draw(lang);
       return h(
         "div",
         {},
-        h("h2", { text: Admin.t("lang." + lang) + " (" + examples[lang].length + ")" }),
+        headings[lang],
         lists[lang],
         editable ? h("div", { class: "row" }, input, add) : "",
       );
