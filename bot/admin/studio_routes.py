@@ -283,7 +283,13 @@ async def job(request: web.Request) -> web.Response:
 async def model(request: web.Request) -> web.Response:
     await actor(request, "read")
     deployer = request.app[DEPLOYER_KEY]
-    return json_response({"active": await deployer.active(), "versions": await deployer.versions()})
+    return json_response(
+        {
+            "active": await deployer.active(),
+            "versions": await deployer.versions(),
+            "latest_job": await deployer.latest_job(),
+        }
+    )
 
 
 async def model_version(request: web.Request) -> web.Response:

@@ -417,3 +417,18 @@ def test_pages_build_html_from_text_only() -> None:
     for path in STATIC_DIR.glob("*.html"):
         html = path.read_text("utf-8")
         assert "<script>" not in html and "style=" not in html and "http" not in html, path
+
+
+async def test_the_model_answer_carries_the_newest_job(studio: Studio) -> None:
+    before = await (await studio.client.get("/api/admin/model", headers=AUTH)).json()
+    assert before["latest_job"] is None
+    ids = []
+    for _ in range(2):
+        response = await studio.client.post("/api/admin/model/train", json={}, headers=AUTH)
+        assert response.status == 202
+        ids.append((await response.json())["job_id"])
+        assert studio.deployer is not None
+        await studio.deployer.wait()
+    after = await (await studio.client.get("/api/admin/model", headers=AUTH)).json()
+    assert after["latest_job"]["id"] == ids[-1] == max(ids)
+    assert after["latest_job"]["status"] == "succeeded"

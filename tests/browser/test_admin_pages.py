@@ -56,6 +56,7 @@ class AdminGateway:
         self.rasa = FakeRasa()
         self.actions = FakeActionServer()
         self.servers = FakeServers()
+        self.evaluator = FakeEvaluator()
         self.runner: web.AppRunner | None = None
         self.engine: AsyncEngine | None = None
         self.cfg: Config | None = None
@@ -109,7 +110,7 @@ class AdminGateway:
                 engine,
                 store,
                 trainer=FakeTrainer(),
-                evaluator=FakeEvaluator(),
+                evaluator=self.evaluator,
                 servers=self.servers,
             )
 
@@ -377,3 +378,26 @@ def test_an_editor_edits_examples_and_previews_a_reading(
     assert "greet" in reading.text and "90.0" in reading.text
     assert len(chromium.find_elements(By.CSS_SELECTOR, "#preview-ranking li")) == 3
     assert admin.rasa.parsed == ["good morning"]
+
+
+def test_a_refused_model_shows_the_gates_reasons(chromium: WebDriver, admin: AdminGateway) -> None:
+    admin.evaluator.failing = ["order status happy path"]
+    admin.add_user("boss", "owner")
+    log_in(chromium, admin, "boss")
+    faq_card(chromium, "payment_methods")
+    chromium.get(f"{admin.url}/admin/model.html")
+    wait(chromium).until(lambda d: d.find_element(By.ID, "train")).click()
+    wait(chromium, 60).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, '#job-status[data-status="rejected"]')
+    )
+    reasons = chromium.find_element(By.ID, "job-refused").text
+    assert "order status happy path" in reasons and "test stories fail" in reasons
+    assert not admin.servers.loaded
+    assert "baseline" in chromium.find_element(By.ID, "active-version").text
+    rejected = chromium.find_elements(By.CSS_SELECTOR, 'tr[data-status="rejected"]')
+    assert len(rejected) == 1
+    # Opened again (another tab, another owner): the newest job is shown.
+    chromium.get(f"{admin.url}/admin/model.html")
+    wait(chromium).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, '#job-status[data-status="rejected"]')
+    )

@@ -45,7 +45,6 @@ Admin.page("model", async (main) => {
   }
 
   async function poll(jobId) {
-    sessionStorage.setItem("adminJob", String(jobId));
     for (;;) {
       const found = await Admin.api("GET", "/api/admin/model/jobs/" + encodeURIComponent(jobId));
       if (!found.ok) {
@@ -54,7 +53,6 @@ Admin.page("model", async (main) => {
       }
       showJob(found.data);
       if (!["queued", "running"].includes(found.data.status)) {
-        sessionStorage.removeItem("adminJob");
         await loadVersions();
         return;
       }
@@ -100,7 +98,7 @@ Admin.page("model", async (main) => {
     const found = await Admin.api("GET", "/api/admin/model");
     if (!found.ok) {
       Admin.notice(versionsBox, "error", found.data.error);
-      return;
+      return null;
     }
     const active = found.data.active;
     versionsBox.replaceChildren(
@@ -131,6 +129,7 @@ Admin.page("model", async (main) => {
         ),
       ),
     );
+    return found.data;
   }
 
   const train = h("button", {
@@ -183,7 +182,11 @@ Admin.page("model", async (main) => {
     versionsBox,
     diffBox,
   );
-  await loadVersions();
-  const running = sessionStorage.getItem("adminJob");
-  if (running) await poll(running);
+  const model = await loadVersions();
+  // The newest job: followed while it runs (started here, in another tab or by someone else).
+  const latest = model && model.latest_job;
+  if (latest) {
+    showJob(latest);
+    if (["queued", "running"].includes(latest.status)) await poll(latest.id);
+  }
 });
