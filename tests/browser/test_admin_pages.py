@@ -285,6 +285,14 @@ def test_a_reviewer_reads_but_cannot_train_or_edit(
         "Admin.api('POST', '/api/admin/model/train', {}).then((r) => done(r.status));"
     )
     assert answer == 403
+    # The labels switch to Chinese (and stay so).
+    chromium.find_element(By.ID, "lang").click()
+    wait(chromium).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, '.nav a[data-page="faq"]').text == "常见问题"
+    )
+    assert "审核员" in chromium.find_element(By.ID, "who").text
+    chromium.get(admin.url + "/admin/audit.html")
+    wait(chromium).until(lambda d: d.find_element(By.CSS_SELECTOR, "main h1").text == "操作记录")
 
 
 def test_a_wrong_password_is_shown_next_to_the_field(
