@@ -39,7 +39,7 @@ def _invalid(exc: Invalid) -> web.Response:
 
 async def policies_get(request: web.Request) -> web.Response:
     await actor(request, "read")
-    return json_response(request.app[EDITOR_KEY].policies.describe())
+    return json_response(request.app[EDITOR_KEY].shop_policies().describe())
 
 
 async def policies_put(request: web.Request) -> web.Response:

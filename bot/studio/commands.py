@@ -158,7 +158,7 @@ def _nlu_add(args: argparse.Namespace) -> int:
 
 
 def _policies_list(args: argparse.Namespace) -> int:
-    _print(Editor.from_config(_config(args)).policies.describe())
+    _print(Editor.from_config(_config(args)).shop_policies().describe())
     return 0
 
 

@@ -63,7 +63,7 @@ class Editor:
     store: ProjectStore
     holdout: Path
     test_stories: Path
-    policies: LivePolicies
+    policies: LivePolicies | None = None  # the shop policies (Editor.from_config sets them)
     timezone: str = "Asia/Shanghai"  # the shop's, for checking service hours
 
     @classmethod
@@ -101,13 +101,19 @@ class Editor:
         return {"key": key, **(await self.faq())[key], "changed": before != after}
 
     # --- shop policies -----------------------------------------------------------------------
+    def shop_policies(self) -> LivePolicies:
+        if self.policies is None:
+            raise RuntimeError("this editor was made without the shop policies (from_config)")
+        return self.policies
+
     async def set_policies(
         self, engine: AsyncEngine, body: dict[str, Any], *, author: str
     ) -> dict[str, Any]:
         """Save policy values (validated), render the FAQ answers quoting them at once; the
         policies as :meth:`LivePolicies.describe` gives them and the FAQ keys re-rendered."""
         values = check_policies(body, self.timezone)
-        before, after = await asyncio.to_thread(self.policies.save, values)
+        policies = self.shop_policies()
+        before, after = await asyncio.to_thread(policies.save, values)
         rendered = await asyncio.to_thread(self.store.render_faq)
         if before != after:
             changed = sorted(k for k in after if before.get(k) != after[k])
@@ -120,7 +126,7 @@ class Editor:
                 after={k: after[k] for k in changed},
             )
         return {
-            **(await asyncio.to_thread(self.policies.describe)),
+            **(await asyncio.to_thread(policies.describe)),
             "changed": before != after,
             "faq_rendered": rendered,
         }
