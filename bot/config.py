@@ -264,6 +264,9 @@ class StudioConfig:
     free_shipping_threshold: int = 99  # FAQ placeholder {free_shipping_threshold} (shop currency)
     shipping_fee: int = 8  # FAQ placeholder {shipping_fee}
     session_hours: float = 12.0  # admin login sessions last this long
+    # The shop policies edited on the admin pages (POLICY_FIELDS), a YAML overlay read over
+    # config.yml; "": `<config file name>.policies.yml` next to the config file.
+    policies_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -453,6 +456,40 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
 _SWITCHES = {"auto", "on", "off"}
 
 
+# The shop policies the admin pages edit (README "Admin studio"): name -> (section, key). Their
+# values live in config.yml and may be overridden by the policies overlay (studio.policies_file).
+POLICY_FIELDS: dict[str, tuple[str, str]] = {
+    "return_days": ("aftersales", "return_days"),
+    "quality_return_days": ("aftersales", "quality_return_days"),
+    "quality_exchange_days": ("aftersales", "quality_exchange_days"),
+    "free_shipping_threshold": ("studio", "free_shipping_threshold"),
+    "shipping_fee": ("studio", "shipping_fee"),
+    "service_hours": ("shop", "service_hours"),
+    "return_phone": ("aftersales", "return_phone"),
+}
+
+
+def policies_overlay_path(config_path: Path, configured: str = "") -> Path:
+    """Where the policies overlay of the config file ``config_path`` is."""
+    if configured:
+        return resolve_repo_path(configured)
+    return config_path.with_name(f"{config_path.stem}.policies.yml")
+
+
+def read_policies_overlay(path: Path) -> dict[str, Any]:
+    """The overlay's policy values by name (``{}`` when there is none)."""
+    if not path.exists():
+        return {}
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    found = loaded.get("policies") if isinstance(loaded, dict) else None
+    if not isinstance(found, dict):
+        raise ConfigError(f"{path} must hold `policies:` with a mapping of policy names to values")
+    unknown = sorted(set(found) - set(POLICY_FIELDS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown policies {unknown}; known: {sorted(POLICY_FIELDS)}")
+    return {str(k): v for k, v in found.items()}
+
+
 def load_config(
     path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -476,6 +513,15 @@ def load_config(
         )
 
     merged: dict[str, dict[str, Any]] = {name: dict(raw.get(name) or {}) for name in _SECTIONS}
+    # The policies saved on the admin pages go over config.yml (the environment and the
+    # caller's overrides still win).
+    configured = (overrides or {}).get("studio", {}).get("policies_file")
+    configured = configured or merged["studio"].get("policies_file") or ""
+    overlay = policies_overlay_path(path, str(configured))
+    merged["studio"]["policies_file"] = str(overlay)
+    for name, value in read_policies_overlay(overlay).items():
+        section, key = POLICY_FIELDS[name]
+        merged[section][key] = value
     for var, (section, key) in _ENV_OVERRIDES.items():
         if env.get(var):
             merged[section][key] = env[var]

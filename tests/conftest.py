@@ -36,6 +36,7 @@ SHOP_TODAY = date(2026, 4, 21)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _ignore_local_policies()
     moved_to = os.environ.get("SHOP_TEST_NOW")
     if moved_to:
         import time_machine
@@ -43,6 +44,21 @@ def pytest_configure(config: pytest.Config) -> None:
         traveller = time_machine.travel(datetime.fromisoformat(moved_to), tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
+
+
+def _ignore_local_policies() -> None:
+    """Tests read the repository's config.yml as shipped: shop policies saved on this machine's
+    admin pages (config.policies.yml next to it, git-ignored) are not read in this process."""
+    import bot.config as config_module
+
+    real = config_module.policies_overlay_path
+    local = real(config_module.DEFAULT_CONFIG_PATH)
+
+    def without_local(config_path: Path, configured: str = "") -> Path:
+        found = real(config_path, configured)
+        return found.with_name(f".ignored-by-tests.{found.name}") if found == local else found
+
+    config_module.policies_overlay_path = without_local
 
 
 def sqlite_url(path: Path) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
 from aiohttp import web
 
 from bot.admin.routes import require_admin
@@ -99,6 +100,11 @@ def _intent(request: web.Request) -> str:
     return intent
 
 
+async def nlu_list(request: web.Request) -> web.Response:
+    await actor(request, "read")
+    return json_response({"intents": await request.app[EDITOR_KEY].intents()})
+
+
 async def nlu_get(request: web.Request) -> web.Response:
     await actor(request, "read")
     intent = _intent(request)
@@ -126,7 +132,61 @@ async def nlu_put(request: web.Request) -> web.Response:
 
 
 # --- rules and stories -----------------------------------------------------------------------
-def _steps_handlers(kind: str) -> tuple[Any, Any]:
+MAX_YAML = 20_000
+_STEP_FIELD = re.compile(r"steps\[(\d+)\]")
+
+
+def steps_yaml(found: dict[str, Any]) -> str:
+    """A rule or story as the YAML the admin pages edit (its name and file left out)."""
+    body = {k: v for k, v in found.items() if k not in {"name", "file", "created", "changed"}}
+    return str(yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=4096))
+
+
+def _from_yaml(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``{"yaml": text}`` as the JSON shape; 400 naming ``yaml`` (with the line) when the text
+    is not a YAML mapping."""
+    if set(body) != {"yaml"}:
+        extra = sorted(set(body) - {"yaml"})
+        raise RequestError(400, 'send either {"yaml": text} or {"steps": [...]}', extra[0])
+    text = body["yaml"]
+    if not isinstance(text, str) or not text.strip():
+        raise RequestError(400, "`yaml` must be the rule's YAML text", "yaml")
+    if len(text) > MAX_YAML:
+        raise RequestError(400, f"`yaml` is longer than {MAX_YAML} characters", "yaml")
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise RequestError(400, f"{line}{problem}", "yaml") from None
+    if not isinstance(parsed, dict):
+        raise RequestError(400, "`yaml` must hold a mapping with `steps:`", "yaml")
+    return text, parsed
+
+
+def _step_lines(text: str) -> list[int]:
+    """The line (1-based) where each step of the YAML's ``steps`` list starts."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if key.value == "steps" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _line_of(field: str, lines: list[int]) -> dict[str, int]:
+    match = _STEP_FIELD.match(field)
+    if match is None or int(match.group(1)) >= len(lines):
+        return {}
+    return {"step": int(match.group(1)), "line": lines[int(match.group(1))]}
+
+
+def _steps_handlers(kind: str) -> tuple[Any, Any, Any]:
     def name_of(request: web.Request) -> str:
         name = request.match_info["name"]
         if not _NAME_RE.fullmatch(name):
@@ -144,21 +204,38 @@ def _steps_handlers(kind: str) -> tuple[Any, Any]:
                 f"there is no {kind[:-1] if kind == 'rules' else 'story'} named {name!r}",
                 "name",
             ) from None
-        return json_response({"name": name, **found})
+        return json_response({"name": name, **found, "yaml": steps_yaml(found)})
 
     async def put(request: web.Request) -> web.Response:
         who = await actor(request, "edit")
         name = name_of(request)
         body = await read_json_object(request)
+        text = None
+        if "yaml" in body:
+            text, body = _from_yaml(body)
         try:
             saved = await request.app[EDITOR_KEY].set_steps(
                 request.app[ENGINE_KEY], kind, name, body, author=_author(who)
             )
         except Invalid as exc:
-            return _invalid(exc)
-        return json_response(saved, status=201 if saved["created"] else 200)
+            response = _invalid(exc)
+            if text is not None:  # the line of each step named, for the YAML editor
+                lines = _step_lines(text)
+                errors = [{**p.to_json(), **_line_of(p.field, lines)} for p in exc.problems]
+                first = exc.problems[0]
+                return json_response(
+                    {"error": str(exc), "field": first.field, "errors": errors}, status=400
+                )
+            return response
+        return json_response(
+            {**saved, "yaml": steps_yaml(saved)}, status=201 if saved["created"] else 200
+        )
 
-    return get, put
+    async def listing(request: web.Request) -> web.Response:
+        await actor(request, "read")
+        return json_response({kind: await request.app[EDITOR_KEY].step_names(kind)})
+
+    return get, put, listing
 
 
 # --- audit -----------------------------------------------------------------------------------
@@ -206,7 +283,13 @@ async def job(request: web.Request) -> web.Response:
 async def model(request: web.Request) -> web.Response:
     await actor(request, "read")
     deployer = request.app[DEPLOYER_KEY]
-    return json_response({"active": await deployer.active(), "versions": await deployer.versions()})
+    return json_response(
+        {
+            "active": await deployer.active(),
+            "versions": await deployer.versions(),
+            "latest_job": await deployer.latest_job(),
+        }
+    )
 
 
 async def model_version(request: web.Request) -> web.Response:
@@ -294,10 +377,12 @@ def setup(app: web.Application, cfg: Config, deployer: Any = None) -> None:
     r = app.router
     r.add_get("/api/admin/faq", faq_list)
     r.add_put("/api/admin/faq/{key}", faq_put)
+    r.add_get("/api/admin/nlu", nlu_list)
     r.add_get("/api/admin/nlu/{intent:[^{}]+}", nlu_get)
     r.add_put("/api/admin/nlu/{intent:[^{}]+}", nlu_put)
     for kind in ("rules", "stories"):
-        get, put = _steps_handlers(kind)
+        get, put, listing = _steps_handlers(kind)
+        r.add_get(f"/api/admin/{kind}", listing)
         r.add_get(f"/api/admin/{kind}/{{name}}", get)
         r.add_put(f"/api/admin/{kind}/{{name}}", put)
     r.add_get("/api/admin/audit", audit)

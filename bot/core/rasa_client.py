@@ -16,6 +16,7 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 from urllib.parse import quote
 
 import aiohttp
+from aiohttp import web
 
 from bot.core.message import OutgoingMessage, messages_from_rasa
 from bot.observability import metrics
@@ -337,6 +338,36 @@ class RasaClient:
             raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
         return url, status, raw
 
+    async def parse(self, text: str) -> dict[str, Any]:
+        """How the running model reads ``text``: Rasa's ``POST /model/parse`` answer (intent,
+        intent_ranking, entities, ...). Raises :class:`RasaUnavailable` when no Rasa answers,
+        :class:`RasaBadResponse` for an answer that is not a JSON object."""
+
+        async def attempt(base: str) -> dict[str, Any]:
+            url = base + "/model/parse"
+            params = {"token": self.auth_token} if self.auth_token else {}
+            try:
+                async with self.session.post(
+                    url, json={"text": text}, params=params, timeout=self.timeout
+                ) as resp:
+                    raw = await resp.read()
+                    status = resp.status
+            except aiohttp.ClientConnectorError as exc:
+                raise RasaUnreachable(f"cannot reach Rasa at {url}: {exc}") from exc
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise RasaUnavailable(f"Rasa at {url} failed: {exc!r}") from exc
+            if status >= 500:
+                raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+            try:
+                data = json.loads(raw) if status == 200 else None
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                raise RasaBadResponse(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+            return data
+
+        return await self._failover(attempt)
+
     async def check_rasa(self) -> ServiceHealth:
         """Rasa answers ``GET /`` with "Hello from Rasa" when its server is up."""
         return await self._check("rasa", self.rasa_url + "/")
@@ -361,6 +392,11 @@ class RasaClient:
             )
         except aiohttp.ClientError as exc:
             return ServiceHealth(name, False, f"cannot reach {url}: {exc}")
+
+
+# Where the gateway keeps its client (set in its start-up hook; the admin API's NLU preview
+# reads it too).
+RASA_KEY = web.AppKey("rasa", RasaClient)
 
 
 def replies_after(events: list[Any], inbox_id: int) -> list[OutgoingMessage] | None:

@@ -14,7 +14,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.admin import analytics_routes, dashboard_routes, studio_routes
+from bot.admin import (
+    analytics_routes,
+    dashboard_routes,
+    pages,
+    studio_extra_routes,
+    studio_routes,
+)
 from bot.admin import routes as admin_routes
 from bot.admin.routes import NOTIFIER_KEY
 from bot.config import Config, ConfigError, resolve_repo_path
@@ -40,6 +46,7 @@ from bot.services.types import Product
 from bot.shop.images import render_product_png, render_product_svg
 from bot.storage.db import create_engine
 from bot.storage.migrate import ensure_current
+from bot.studio.deploy import Deployer
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +73,15 @@ def create_app(
     media: MediaStore | None = None,
     engine: AsyncEngine | None = None,
     rasa: RasaClient | None = None,
+    studio_deployer: Callable[[AsyncEngine], Deployer] | None = None,
 ) -> web.Application:
     """Build the gateway serving ``adapters`` (constructed by the caller, the composition
     root), with ``handoff`` (the staff desk it was given; none: requests for a person become
     tickets) and ``media`` (made from the config unless given; the staff desk shares it).
 
     The engine and the Rasa client are created in the start-up hook unless given (and then
-    closed by their owner, not by the app)."""
+    closed by their owner, not by the app). ``studio_deployer`` makes the admin studio's
+    deployer from the engine (tests give one with a fake trainer; by default the real one)."""
     handoff = handoff if handoff is not None else HandoffSetup(cfg)
     app = web.Application(middlewares=[error_middleware])
     app[MEDIA_KEY] = media if media is not None else media_store(cfg)
@@ -86,8 +95,10 @@ def create_app(
     app.router.add_get("/media/{name}", media_file)
     admin_routes.setup(app, admin_token=cfg.secrets.admin_token)
     analytics_routes.setup(app)
-    studio_routes.setup(app, cfg)  # after _resources: it needs the engine
+    studio_routes.setup(app, cfg, deployer=studio_deployer)  # after _resources: the engine
+    studio_extra_routes.setup(app)
     dashboard_routes.setup(app, cfg)
+    pages.setup(app)  # the admin pages at /admin
     for adapter in adapters:
         adapter.setup(app)
         app.cleanup_ctx.append(_channel(adapter))

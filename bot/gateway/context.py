@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.core.channels import ChannelServices
 from bot.core.http import ENGINE_KEY
 from bot.core.media import MediaStore
-from bot.core.rasa_client import RasaClient
+from bot.core.rasa_client import RASA_KEY
 
 __all__ = [
     "ENGINE_KEY",
@@ -20,6 +20,5 @@ __all__ = [
     "SERVICES_KEY",
 ]
 
-RASA_KEY = web.AppKey("rasa", RasaClient)
 MEDIA_KEY = web.AppKey("media", MediaStore)
 SERVICES_KEY = web.AppKey("channel_services", ChannelServices)

@@ -27,6 +27,7 @@ from bot.i18n.language import (
 )
 from bot.i18n.lookup import (
     _TEXTS,
+    admin_labels,
     carrier_name,
     category_name,
     category_names,
@@ -49,6 +50,7 @@ from bot.i18n.lookup import (
 __all__ = [
     "_TEXTS",
     "Lang",
+    "admin_labels",
     "age_text",
     "as_lang",
     "carrier_name",

@@ -30,6 +30,7 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
     "dashboard.login.submit": {"en": "Log in", "zh": "登录"},
     "dashboard.login.failed": {"en": "Log-in failed: {error}", "zh": "登录失败：{error}"},
     "dashboard.logout": {"en": "Log out", "zh": "退出登录"},
+    "dashboard.studio": {"en": "Admin studio", "zh": "管理后台"},
     "dashboard.none": {"en": "Nothing in this window.", "zh": "这段时间没有数据。"},
     "dashboard.bar": {"en": "{label}: {count}", "zh": "{label}：{count}"},
     # --- automation ------------------------------------------------------------------------------

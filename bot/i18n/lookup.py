@@ -14,6 +14,7 @@ from typing import Final
 
 from bot.i18n import (
     accounts,
+    admin,
     aftersales,
     channels,
     conversation,
@@ -33,6 +34,7 @@ _MODULES: Final = (
     channels,
     accounts,
     dashboard,
+    admin,
 )
 
 
@@ -150,6 +152,19 @@ def carrier_name(carrier: str, lang: str) -> str:
     if as_lang(lang) == "zh":
         return orders.CARRIERS.get(carrier, carrier)
     return carrier
+
+
+def admin_labels() -> dict[Lang, dict[str, str]]:
+    """The admin pages' labels (``admin.*`` without the prefix) in both languages, as
+    bot/admin/static/common.js reads them."""
+    return {
+        lang: {
+            key.removeprefix("admin."): variants[lang]
+            for key, variants in _TEXTS.items()
+            if key.startswith("admin.")
+        }
+        for lang in ("zh", "en")
+    }
 
 
 def web_labels() -> dict[Lang, dict[str, object]]:

@@ -2,6 +2,8 @@
 
 - ``studio faq list`` / ``studio faq set KEY --zh TEXT --en TEXT``
 - ``studio nlu add INTENT [--zh EXAMPLE]... [--en EXAMPLE]...``
+- ``studio policies list`` / ``studio policies set NAME=VALUE...`` (return_days=10, ...): the
+  shop policies the FAQ answers quote, saved into the overlay over config.yml
 - ``studio render-faq``: render the FAQ answers' placeholders from config.yml (``make train``)
 - ``studio train [--no-activate]``: one training job in this process, behind the deploy gate
 - ``studio rollback`` / ``studio status``
@@ -29,6 +31,7 @@ from bot.studio import accounts
 from bot.studio.deploy import Busy, Deployer
 from bot.studio.editing import Editor
 from bot.studio.model_versions import NoPrevious
+from bot.studio.policies import RANGES
 from bot.studio.project import NotFound
 from bot.studio.validate import Invalid
 
@@ -93,6 +96,15 @@ def add_studio(subparsers: Any) -> None:
     nlu_add.add_argument("--zh", action="append", default=[], help="a Chinese example (repeat)")
     nlu_add.add_argument("--en", action="append", default=[], help="an English example (repeat)")
     nlu_add.set_defaults(handler=_nlu_add)
+    policies = sub.add_parser(
+        "policies", help="shop policies the FAQ answers quote"
+    ).add_subparsers(dest="policies_command", required=True)
+    policies.add_parser("list", help="every policy and its value").set_defaults(
+        handler=_policies_list
+    )
+    policies_set = policies.add_parser("set", help="save policies (over config.yml)")
+    policies_set.add_argument("values", nargs="+", metavar="NAME=VALUE")
+    policies_set.set_defaults(handler=_policies_set)
     sub.add_parser(
         "render-faq", help="render the FAQ answers' {placeholders} from config into the domain"
     ).set_defaults(handler=_render_faq)
@@ -142,6 +154,34 @@ def _nlu_add(args: argparse.Namespace) -> int:
         raise _problems(exc) from None
     counts = {lang: len(v) for lang, v in saved["examples"].items()}
     print(f"Saved {args.intent}: {counts['zh']} zh and {counts['en']} en examples.")
+    return 0
+
+
+def _policies_list(args: argparse.Namespace) -> int:
+    _print(Editor.from_config(_config(args)).shop_policies().describe())
+    return 0
+
+
+def _policies_set(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    editor = Editor.from_config(cfg)
+    body: dict[str, Any] = {}
+    for item in args.values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise StudioCommandError(f"write each policy as NAME=VALUE, got {item!r}")
+        body[name] = int(value) if name in RANGES and value.strip().isdigit() else value
+    try:
+        saved = _with_engine(
+            cfg, lambda engine: editor.set_policies(engine, body, author=_author(args))
+        )
+    except Invalid as exc:
+        raise _problems(exc) from None
+    rendered = ", ".join(saved["faq_rendered"]) or "none"
+    print(
+        f"Saved{'' if saved['changed'] else ' (unchanged)'}; FAQ answers re-rendered: {rendered}. "
+        "Train to make them live; restart the action server and the gateway for the rules."
+    )
     return 0
 
 

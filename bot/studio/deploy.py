@@ -197,12 +197,18 @@ class Deployer(ModelVersions):
             )
 
     async def job(self, job_id: int) -> dict[str, Any] | None:
+        return await self._job_where(studio_jobs.c.id == job_id)
+
+    async def latest_job(self) -> dict[str, Any] | None:
+        """The newest training job (any state), or None before the first."""
+        return await self._job_where(None)
+
+    async def _job_where(self, condition: Any) -> dict[str, Any] | None:
+        query = select(studio_jobs).order_by(studio_jobs.c.id.desc()).limit(1)
+        if condition is not None:
+            query = query.where(condition)
         async with self.engine.connect() as conn:
-            row = (
-                (await conn.execute(select(studio_jobs).where(studio_jobs.c.id == job_id)))
-                .mappings()
-                .first()
-            )
+            row = (await conn.execute(query)).mappings().first()
         if row is None:
             return None
         return {

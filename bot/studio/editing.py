@@ -15,9 +15,11 @@ from bot.config import Config, resolve_repo_path
 from bot.storage.studio_schema import studio_audit
 from bot.studio import validate
 from bot.studio.overlap import nlu_examples, story_user_turns
-from bot.studio.project import NotFound, ProjectStore, policy_values
+from bot.studio.policies import LivePolicies, check_policies
+from bot.studio.project import NotFound, ProjectStore, split_languages
 
 MAX_AUTHOR = 100
+_RETRIEVAL = frozenset({"faq"})  # retrieval intents: their examples are under faq/<key>
 
 
 async def record(
@@ -61,13 +63,18 @@ class Editor:
     store: ProjectStore
     holdout: Path
     test_stories: Path
+    policies: LivePolicies | None = None  # the shop policies (Editor.from_config sets them)
+    timezone: str = "Asia/Shanghai"  # the shop's, for checking service hours
 
     @classmethod
     def from_config(cls, cfg: Config) -> Editor:
+        policies = LivePolicies.from_config(cfg)
         return cls(
-            ProjectStore(resolve_repo_path(cfg.studio.project_dir), policy_values(cfg)),
+            ProjectStore(resolve_repo_path(cfg.studio.project_dir), policies),
             resolve_repo_path(cfg.studio.holdout),
             resolve_repo_path(cfg.studio.test_stories),
+            policies,
+            cfg.shop.timezone,
         )
 
     def held_out(self) -> list[str]:
@@ -93,7 +100,60 @@ class Editor:
             await record(engine, author=author, kind="faq", name=key, before=before, after=after)
         return {"key": key, **(await self.faq())[key], "changed": before != after}
 
+    # --- shop policies -----------------------------------------------------------------------
+    def shop_policies(self) -> LivePolicies:
+        if self.policies is None:
+            raise RuntimeError("this editor was made without the shop policies (from_config)")
+        return self.policies
+
+    async def set_policies(
+        self, engine: AsyncEngine, body: dict[str, Any], *, author: str
+    ) -> dict[str, Any]:
+        """Save policy values (validated), render the FAQ answers quoting them at once; the
+        policies as :meth:`LivePolicies.describe` gives them and the FAQ keys re-rendered."""
+        values = check_policies(body, self.timezone)
+        policies = self.shop_policies()
+        before, after = await asyncio.to_thread(policies.save, values)
+        rendered = await asyncio.to_thread(self.store.render_faq)
+        if before != after:
+            changed = sorted(k for k in after if before.get(k) != after[k])
+            await record(
+                engine,
+                author=author,
+                kind="policy",
+                name=",".join(changed)[:200],
+                before={k: before.get(k) for k in changed},
+                after={k: after[k] for k in changed},
+            )
+        return {
+            **(await asyncio.to_thread(policies.describe)),
+            "changed": before != after,
+            "faq_rendered": rendered,
+        }
+
     # --- NLU ---------------------------------------------------------------------------------
+    async def intents(self) -> list[dict[str, Any]]:
+        """Every intent of the domain and of the training data, with example counts by
+        language (``faq/<key>`` for the FAQ questions)."""
+
+        def listing() -> list[dict[str, Any]]:
+            counts: dict[str, dict[str, int]] = {}
+            for intent, example in self.store.all_examples():
+                lang = "zh" if split_languages([example])["zh"] else "en"
+                counts.setdefault(intent, {"zh": 0, "en": 0})[lang] += 1
+            domain = self.store.domain().intents
+            names = sorted(set(counts) | {i for i in domain if i not in _RETRIEVAL})
+            return [
+                {
+                    "intent": name,
+                    "examples": counts.get(name, {"zh": 0, "en": 0}),
+                    "in_domain": name in domain or name.partition("/")[0] in domain,
+                }
+                for name in names
+            ]
+
+        return await asyncio.to_thread(listing)
+
     async def nlu(self, intent: str) -> dict[str, list[str]]:
         validate.check_intent_exists(intent, self.store.domain())
         found = await asyncio.to_thread(self.store.nlu, intent)
@@ -122,6 +182,9 @@ class Editor:
         return await self.set_nlu(engine, intent, {"examples": merged}, author=author)
 
     # --- rules and stories -------------------------------------------------------------------
+    async def step_names(self, kind: str) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.store.step_names, kind)
+
     async def steps(self, kind: str, name: str) -> dict[str, Any]:
         found = await asyncio.to_thread(self.store.steps, kind, name)
         if found is None:

@@ -359,6 +359,23 @@ class ProjectStore:
         folder, _, _ = STEP_KINDS[kind]
         return sorted((self.root / "data" / folder).glob("*.yml"))
 
+    def step_names(self, kind: str) -> list[dict[str, Any]]:
+        """Every rule (or story) with its file and number of steps, in file order."""
+        _, top, item_key = STEP_KINDS[kind]
+        found = []
+        for path in self._step_files(kind):
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for item in doc.get(top) or []:
+                if isinstance(item, dict) and item.get(item_key):
+                    found.append(
+                        {
+                            "name": str(item[item_key]),
+                            "file": str(path.relative_to(self.root)),
+                            "steps": len(item.get("steps") or []),
+                        }
+                    )
+        return found
+
     def steps(self, kind: str, name: str) -> dict[str, Any] | None:
         _, top, item_key = STEP_KINDS[kind]
         for path in self._step_files(kind):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.admin import pages, studio_extra_routes, studio_routes
 from bot.admin import routes as admin_routes
-from bot.admin import studio_routes
 from bot.config import Config, load_config
 from bot.core.http import ENGINE_KEY, error_middleware
 from bot.storage.db import create_engine, create_schema
@@ -123,8 +123,17 @@ async def studio_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
+def studio_extras() -> Callable[[web.Application], None] | None:
+    """Override in a test module to add to the studio's app before it starts (a Rasa client)."""
+    return None
+
+
+@pytest.fixture
 async def studio(
-    tmp_path: Path, project: Path, studio_engine: AsyncEngine
+    tmp_path: Path,
+    project: Path,
+    studio_engine: AsyncEngine,
+    studio_extras: Callable[[web.Application], None] | None,
 ) -> AsyncIterator[Studio]:
     baseline_dir = tmp_path / "baseline"
     baseline_dir.mkdir()
@@ -159,6 +168,10 @@ async def studio(
     app[ENGINE_KEY] = studio_engine
     admin_routes.setup(app, admin_token=ADMIN_TOKEN)
     studio_routes.setup(app, cfg, deployer=deployer)
+    studio_extra_routes.setup(app)
+    pages.setup(app)
+    if studio_extras is not None:
+        studio_extras(app)
     client: Client = TestClient(TestServer(app))
     await client.start_server()
     found = Studio(client, project, studio_engine, trainer, evaluator, servers, cfg, made[0])

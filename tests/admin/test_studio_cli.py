@@ -79,3 +79,33 @@ def test_rollback_without_versions_fails(
     assert main(["--config", str(config_file), "studio", "rollback"]) == 1
     assert "no earlier good version" in capsys.readouterr().err
     assert main(["--config", str(config_file), "studio", "status"]) == 0
+
+
+def test_policies_set_and_list(
+    config_file: Path, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--config", str(config_file), "studio", "--author", "script"]
+    zh, en = ("签收后 {return_days} 天内可退货。", "Returns within {return_days} days.")
+    assert main([*args, "faq", "set", "return_policy", "--zh", zh, "--en", en]) == 0
+    capsys.readouterr()
+    assert main([*args, "policies", "set", "return_days=10", "service_hours=08:00-20:00"]) == 0
+    assert "return_policy" in capsys.readouterr().out
+    assert "Returns within 10 days." in (project / "domain" / "faq.yml").read_text("utf-8")
+    overlay = config_file.with_name("config.policies.yml")
+    saved = yaml.safe_load(overlay.read_text("utf-8"))["policies"]
+    assert saved == {"return_days": 10, "service_hours": "08:00-20:00"}
+    assert main([*args, "policies", "list"]) == 0
+    listed = json.loads(capsys.readouterr().out)["policies"]
+    assert listed["return_days"] == {
+        "value": 10,
+        "saved": True,
+        "config_key": "aftersales.return_days",
+        "min": 1,
+        "max": 365,
+    }
+    assert main([*args, "policies", "set", "return_days=0", "shipping_fee=x"]) == 1
+    err = capsys.readouterr().err
+    assert "return_days: must be between 1 and 365" in err and "shipping_fee" in err
+    assert main([*args, "policies", "set", "return_days"]) == 1
+    assert "NAME=VALUE" in capsys.readouterr().err
+    assert yaml.safe_load(overlay.read_text("utf-8"))["policies"]["return_days"] == 10

@@ -82,6 +82,7 @@ class FakeRasa:
     # Senders whose conversation is paused (Rasa logs their messages but does not answer).
     paused: set[str] = field(default_factory=set)
     appended: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # tracker events
+    parsed: list[str] = field(default_factory=list)  # texts of POST /model/parse
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -89,7 +90,24 @@ class FakeRasa:
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
         app.router.add_get("/conversations/{sender}/tracker", self._tracker)
         app.router.add_post("/conversations/{sender}/tracker/events", self._append_event)
+        app.router.add_post("/model/parse", self._parse)
         return app
+
+    async def _parse(self, request: web.Request) -> web.Response:
+        """Rasa's ``POST /model/parse``: every text reads as greet (the admin NLU preview)."""
+        if self.status >= 500:
+            return web.Response(status=self.status)
+        text = (await request.json())["text"]
+        self.parsed.append(text)
+        ranking = [("greet", 0.9), ("goodbye", 0.06), ("affirm", 0.03), ("deny", 0.01)]
+        return web.json_response(
+            {
+                "text": text,
+                "intent": {"name": "greet", "confidence": 0.9},
+                "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+                "entities": [],
+            }
+        )
 
     async def _append_event(self, request: web.Request) -> web.Response:
         """Rasa's ``POST .../tracker/events``: pause and resume change what is answered."""
