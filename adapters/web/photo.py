@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.core.http import RequestError
 from bot.core.media import MediaStore, sniff_image_type
@@ -85,7 +86,7 @@ async def read_photo_form(request: web.Request, *, max_bytes: int) -> PhotoForm:
                     ) from None
             else:
                 await part.release()
-    except (ValueError, AssertionError, asyncio.IncompleteReadError) as exc:
+    except (ValueError, AssertionError, HttpProcessingError, asyncio.IncompleteReadError) as exc:
         raise _multipart_error(f"the form could not be read ({exc})") from None
     if data is None or not data:
         raise RequestError(400, "`file` is required: the photo (JPEG, PNG or WebP)", "file")
