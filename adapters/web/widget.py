@@ -26,8 +26,10 @@ HEADERS = {
 
 
 def _shadow_css(css: str) -> str:
-    """The page's stylesheet for a shadow root: its variables belong to the host element."""
-    return css.replace(":root", ":host")
+    """The page's stylesheet for a shadow root: its variables, font and colour belong to the
+    host and again to the widget's frame (``.sw``), so a shop's styles on the host element
+    (``div { color: ... !important }``) are not inherited past it."""
+    return css.replace(":root", ":host, .sw")
 
 
 def build_widget(cfg: Config, *, max_photo_bytes: int) -> bytes:

@@ -98,6 +98,7 @@ class BackgroundGateway:
         self.runner: web.AppRunner | None = None
         self.url = ""
         self.engine: AsyncEngine | None = None
+        self.media_dir = tmp_path / "media"  # photos customers send
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
@@ -122,6 +123,7 @@ class BackgroundGateway:
             rasa_url=rasa_url,
             actions_url=actions_url,
             web={"demo_picker": self.demo_picker},
+            channels={"media_dir": str(self.media_dir)},
         )
         self.engine = create_engine(cfg.database.url)
         await seed_shop(self.engine, extra_products=True)

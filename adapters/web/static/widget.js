@@ -51,16 +51,12 @@ var ICON_SEND = "M3.4 20.4 21 12 3.4 3.6 3.4 10.2 15 12 3.4 13.8z";
 var ICON_PHOTO = "M9 4 7.2 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.2L15 4zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z";
 
 // The host element and its shadow root: the shop's styles stay out, ours stay in ------------
-var host = document.createElement("div");
+var host = document.createElement("shop-chat-widget"); // no shop selector is written for it
 host.setAttribute("data-shop-chat", "");
 host.style.setProperty("position", "fixed");
 host.style.setProperty("z-index", "2147483000");
 host.style.setProperty("bottom", "0");
 host.style.setProperty(ds.position === "left" ? "left" : "right", "0");
-if (COLOR_RE.test(ds.color || "")) {
-  host.style.setProperty("--brand", ds.color);
-  host.style.setProperty("--brand-dark", ds.color);
-}
 var root = host.attachShadow({ mode: "open" });
 if (root.adoptedStyleSheets !== undefined && typeof CSSStyleSheet === "function" &&
     typeof CSSStyleSheet.prototype.replaceSync === "function") {
@@ -73,6 +69,11 @@ if (root.adoptedStyleSheets !== undefined && typeof CSSStyleSheet === "function"
 
 var frame = el("div", "sw " + (ds.position === "left" ? "sw-left" : "sw-right"));
 frame.setAttribute("lang", lang === "zh" ? "zh-CN" : "en");
+if (COLOR_RE.test(ds.color || "")) {
+  frame.style.setProperty("--brand", ds.color);
+  frame.style.setProperty("--brand-dark", ds.color);
+  frame.style.setProperty("--brand-soft", "color-mix(in srgb, " + ds.color + " 12%, #fff)");
+}
 
 var launcher = el("button", "sw-launcher");
 launcher.type = "button";
@@ -346,8 +347,8 @@ launcher.addEventListener("click", function () {
   else open();
 });
 closeButton.addEventListener("click", close);
-panel.addEventListener("keydown", function (event) {
-  if (event.key === "Escape") {
+frame.addEventListener("keydown", function (event) {
+  if (event.key === "Escape" && isOpen) {
     event.preventDefault();
     close();
   }
@@ -426,6 +427,7 @@ function sendText(text) {
 function sendPayload(buttonTitle, payload) {
   addMessage({ from: "customer", text: buttonTitle });
   post({ payload: payload });
+  input.focus(); // the pressed button is disabled now: the keyboard goes on in the text box
 }
 
 function sendPhoto(file) {
