@@ -1,6 +1,10 @@
 """Web chat channel: ``POST /api/chat`` JSON <-> internal messages, the chat page at ``/``, and
 a server-sent-events push channel (``GET /api/chat/events``) for messages that come later
-(an answer delayed by a Rasa outage, staff replies, ticket updates).
+(an answer delayed by a Rasa outage, staff replies, ticket updates). The embeddable widget
+(``GET /widget.js``, :mod:`adapters.web.widget`), the conversation's history
+(``GET /api/chat/history``, :mod:`adapters.web.history`) and photos (``POST /api/chat/photo``,
+:mod:`adapters.web.photo`) are served here too, with CORS for the shop's pages
+(:mod:`adapters.web.cors`).
 
 Nobody is believed on their word: every request carries its sender id's ``identity_hash``
 (HMAC-SHA256 with ``WEB_IDENTITY_SECRET``, :mod:`bot.services.web_identity`), signed by the
@@ -545,7 +549,10 @@ class WebAdapter:
             idle = 0.0
             while not self.closing:
                 for item in await pipeline.outbox.history(conversation_id, after_id=after):
-                    data = json.dumps(item.message.to_json(), ensure_ascii=False)
+                    sender = "staff" if item.kind == "staff" else "bot"
+                    data = json.dumps(
+                        {**item.message.to_json(), "from": sender}, ensure_ascii=False
+                    )
                     await response.write(f"id: {item.id}\ndata: {data}\n\n".encode())
                     after = item.id
                 with contextlib.suppress(TimeoutError):

@@ -22,6 +22,8 @@ from selenium.webdriver.remote.shadowroot import ShadowRoot
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+from bot.core.message import OutgoingMessage
+from bot.gateway.context import SERVICES_KEY
 from tests.browser.conftest import BackgroundGateway, demo_reply
 from tests.browser.webchat import open_chromium, requested_urls
 
@@ -307,6 +309,17 @@ def test_replies_while_closed_show_an_unread_badge(
     open_widget(browser)
     assert not part(browser, ".sw-badge").is_displayed()
     assert "Which one do you mean?" in "\n".join(texts(browser, BOT_ROWS))
+
+    # A staff reply pushed while the panel is closed (the push stream, across origins).
+    part(browser, ".composer-input").send_keys(Keys.ESCAPE)
+    assert gateway.runner is not None
+    pipeline = gateway.runner.app[SERVICES_KEY].pipeline
+    conversation = gateway.rasa.requests[-1]["sender"]
+    staff_reply = [OutgoingMessage(text="Anna: your refund is on its way")]
+    gateway.run(pipeline.notify(conversation, staff_reply, staff=True))
+    WebDriverWait(browser, 20).until(lambda d: part(d, ".sw-badge").text == "1")
+    open_widget(browser)
+    assert texts(browser, ".messages > .msg.staff .bubble") == ["Anna: your refund is on its way"]
 
 
 def test_on_a_phone_the_panel_is_full_screen_and_works_by_keyboard_alone(

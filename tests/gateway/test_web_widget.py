@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -263,6 +264,11 @@ async def test_any_origin_may_call_the_chat_by_default(client: Client) -> None:
         assert resp.headers["Access-Control-Allow-Origin"] == "*"
     resp = await client.get(history_url("web-cors"), headers=headers)
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    async with client.get(
+        "/api/chat/events?sender_id=web-cors", headers=headers, timeout=aiohttp.ClientTimeout(5)
+    ) as stream:
+        assert stream.status == 200
+        assert stream.headers["Access-Control-Allow-Origin"] == "*"
     # Errors carry it too, so the widget can read them.
     resp = await client.get("/api/chat/history?sender_id=web-cors", headers=headers)
     assert resp.status == 401
