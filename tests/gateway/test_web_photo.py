@@ -194,3 +194,16 @@ async def test_photos_share_the_senders_rate_limit(
     status, body = await upload(client, photo_form(data=PNG))
     assert status == 429 and "messages_per_minute_per_sender" in body["error"]
     assert len(fake_rasa.requests) == 2
+
+
+async def test_a_phone_sized_photo_over_aiohttps_default_body_limit_is_taken(
+    make_client: MakeClient, tmp_path: Path, fake_rasa: FakeRasa
+) -> None:
+    """The form is streamed: the media store's limit (10 MB by default) applies, not
+    aiohttp's 1 MiB default for request bodies."""
+    client = await make_client(channels={"media_dir": str(tmp_path / "media")})
+    photo = JPEG + bytes(3_000_000)
+    status, body = await upload(client, photo_form(data=photo))
+    assert status == 200, body
+    name = f"{hashlib.sha256(photo).hexdigest()}.jpg"
+    assert (tmp_path / "media" / name).stat().st_size == len(photo)
