@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from bot.core.message import OutgoingMessage
 from bot.gateway.context import SERVICES_KEY
 from tests.browser.conftest import BackgroundGateway, demo_reply
 from tests.browser.webchat import open_chromium, requested_urls
+from tests.gateway.helpers import identity_hash
 
 pytestmark = pytest.mark.browser
 
@@ -53,8 +56,9 @@ def widget_reply(body: dict[str, Any]) -> list[dict[str, Any]]:
 class ShopPage:
     """The shop's own site: another origin, one script tag, a log of what it was asked for."""
 
-    def __init__(self, gateway: BackgroundGateway) -> None:
+    def __init__(self, gateway: BackgroundGateway, sender: str | None = None) -> None:
         self.gateway = gateway
+        self.sender = sender  # a logged-in customer, signed by the shop's backend
         self.requests: list[str] = []
         self.runner: web.AppRunner | None = None
         self.url = ""
@@ -70,6 +74,11 @@ class ShopPage:
     async def _page(self, request: web.Request) -> web.Response:
         self.requests.append(request.path)
         src = html.escape(f"{self.gateway.url}/widget.js", quote=True)
+        signed = (
+            f'data-sender-id="{self.sender}" data-identity-hash="{identity_hash(self.sender)}"'
+            if self.sender
+            else ""
+        )
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -81,7 +90,7 @@ class ShopPage:
 </style></head>
 <body><h1>Test shop</h1><p><a id="shop-link" href="#top">Our products</a></p>
 <script src="{src}" data-color="#0a7f5a" data-title="Test Shop" data-lang="en"
-  data-position="right" data-greeting="{GREETING}" async></script>
+  data-position="right" data-greeting="{GREETING}" {signed} async></script>
 </body></html>"""
         return web.Response(text=page, content_type="text/html")
 
@@ -370,3 +379,41 @@ def test_on_a_phone_the_panel_is_full_screen_and_works_by_keyboard_alone(
     assert focused(browser) == "widget:sw-launcher"
     assert part(browser, ".sw-launcher").get_attribute("aria-expanded") == "false"
     only_gateway_and_shop(requested_urls(browser), gateway, shop)
+
+
+def test_a_signed_customer_pages_back_through_a_long_history_by_scrolling_up(
+    browser: WebDriver, gateway: BackgroundGateway
+) -> None:
+    sender = "demo-liwei"
+    for n in range(1, 13):  # 12 questions, 4 messages each: two pages and a half
+        body = json.dumps(
+            {"sender_id": sender, "identity_hash": identity_hash(sender), "text": f"question {n}"}
+        ).encode()
+        request = urllib.request.Request(
+            f"{gateway.url}/api/chat", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            assert resp.status == 200
+    shop = ShopPage(gateway, sender=sender)
+    shop.start()
+    try:
+        browser.get(shop.url)
+        open_widget(browser)
+        first = texts(browser, USER_BUBBLES)
+        assert first[-1] == "question 12" and "question 1" not in first
+        assert gateway.rasa.requests[-1]["metadata"]["customer_id"] is not None
+        for _ in range(3):
+            if "question 1" in texts(browser, USER_BUBBLES):
+                break
+            count = len(texts(browser, USER_BUBBLES))
+            browser.execute_script("arguments[0].scrollTop = 0;", part(browser, ".messages"))
+            WebDriverWait(browser, 10).until(
+                lambda d, count=count: len(texts(d, USER_BUBBLES)) > count
+            )
+        shown = texts(browser, USER_BUBBLES)
+        assert shown == [f"question {n}" for n in range(1, 13)]  # each once, in order
+        # The customer goes on talking as themselves.
+        ask(browser, "and my last order?")
+        assert gateway.rasa.requests[-1]["sender"] == f"web:{sender}"
+    finally:
+        shop.stop()

@@ -295,7 +295,13 @@ function showHistory() {
     early = [];
     frame.setAttribute("data-history", "loaded");
     atBottom();
+    fillUp();
   });
+}
+
+// While the log does not fill the panel it cannot be scrolled up: load older pages now.
+function fillUp() {
+  if (isOpen && nextBefore && log.scrollHeight <= log.clientHeight + 40) showOlder();
 }
 
 // Scrolled to the top: the page before, kept in place above what is shown.
@@ -309,8 +315,11 @@ function showOlder() {
     log.insertBefore(older, notice.nextSibling);
     log.scrollTop += log.scrollHeight - height;
     nextBefore = page.next_before;
-  }).catch(function () { /* try again on the next scroll */ }).then(function () {
+  }).then(function () {
     loadingOlder = false;
+    fillUp();
+  }, function () {
+    loadingOlder = false; // tried again on the next scroll
   });
 }
 
