@@ -140,7 +140,8 @@
         page.messages.forEach(function (m, i) {
           if (m.from === "customer") addCustomer(m);
           else addBot(m, i === last);
-          if (m.from !== "customer") after = String(m.id).slice(1);
+          var id = m.from !== "customer" ? parseInt(String(m.id).slice(1), 10) : 0;
+          if (id > (after || 0)) after = id;
         });
         listen(after);
       }).catch(function () {

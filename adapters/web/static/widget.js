@@ -166,6 +166,7 @@ var nextBefore = null;
 var loadingOlder = false;
 var early = []; // pushed before the history was shown: [id, message]
 var stream = null;
+var lastBotId = 0; // the newest bot message shown: the push stream goes on after it
 var queue = Promise.resolve();
 var pending = 0;
 
@@ -210,11 +211,14 @@ function place(node, where) {
 }
 
 // A stored or answered message as a row: appended, or into ``where`` (an older page).
+// False when it was shown already.
 function addMessage(message, where, live) {
-  if (!message || typeof message !== "object") return;
+  if (!message || typeof message !== "object") return false;
   if (message.id) {
-    if (shown[message.id]) return;
+    if (shown[message.id]) return false;
     shown[message.id] = true;
+    var outboxId = message.id.charAt(0) === "b" ? parseInt(message.id.slice(1), 10) : 0;
+    if (outboxId > lastBotId) lastBotId = outboxId;
   }
   var row;
   if (message.from === "customer") {
@@ -225,6 +229,7 @@ function addMessage(message, where, live) {
     render.botContent(message, row.content, live !== false);
   }
   if (row.content.childNodes.length) place(row.node, where);
+  return true;
 }
 
 function addError(text) {
@@ -275,10 +280,10 @@ function listen(after) {
     message.id = "b" + event.lastEventId;
     if (historyState !== "loaded") {
       early.push(message);
-    } else {
-      addMessage(message);
+      seen();
+    } else if (addMessage(message)) {
+      seen();
     }
-    seen();
   };
 }
 
@@ -293,6 +298,9 @@ function showHistory() {
     historyState = "loaded";
     early.forEach(function (m) { addMessage(m); });
     early = [];
+    // From the newest message shown on (what was still on its way when the stream started
+    // comes too; what was shown already is not shown twice).
+    if (lastBotId) listen(lastBotId);
     frame.setAttribute("data-history", "loaded");
     atBottom();
     fillUp();
