@@ -81,6 +81,9 @@ class WebConfig:
     # sets it (e.g. X-Real-IP); empty: the TCP peer's address. Only set it behind such a proxy:
     # clients can send any header themselves.
     client_ip_header: str = ""
+    # Origins whose pages may call the public chat endpoints (the embedded widget on a shop's
+    # own site): "*" any origin, else exact origins such as "https://shop.example".
+    allowed_origins: tuple[str, ...] = ("*",)
 
 
 @dataclass(frozen=True)

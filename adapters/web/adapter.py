@@ -1,6 +1,10 @@
 """Web chat channel: ``POST /api/chat`` JSON <-> internal messages, the chat page at ``/``, and
 a server-sent-events push channel (``GET /api/chat/events``) for messages that come later
-(an answer delayed by a Rasa outage, staff replies, ticket updates).
+(an answer delayed by a Rasa outage, staff replies, ticket updates). The embeddable widget
+(``GET /widget.js``, :mod:`adapters.web.widget`), the conversation's history
+(``GET /api/chat/history``, :mod:`adapters.web.history`) and photos (``POST /api/chat/photo``,
+:mod:`adapters.web.photo`) are served here too, with CORS for the shop's pages
+(:mod:`adapters.web.cors`).
 
 Nobody is believed on their word: every request carries its sender id's ``identity_hash``
 (HMAC-SHA256 with ``WEB_IDENTITY_SECRET``, :mod:`bot.services.web_identity`), signed by the
@@ -23,7 +27,6 @@ import json
 import logging
 import re
 import secrets
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,6 +45,7 @@ from bot.core.http import (
     read_json_object,
     write_now,
 )
+from bot.core.media import MediaStore
 from bot.core.message import EXTERNAL_ID_RE, IncomingMessage
 from bot.core.outbox import OutboxItem
 from bot.core.pipeline import Pipeline
@@ -49,7 +53,13 @@ from bot.core.shared import OUTBOX_CHANNEL, PgListener, is_shared, notify
 from bot.i18n import t, web_labels
 from bot.services.web_identity import MIN_SECRET_LENGTH, new_guest_id, sign, verify
 
+from .cors import Cors
+from .history import history_page, parse_cursor, parse_limit
 from .limits import SharedBuckets, TokenBuckets, retry_after_header
+from .photo import read_photo_form, store_photo
+from .push import PushHub
+from .widget import HEADERS as WIDGET_HEADERS
+from .widget import build_widget
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +128,13 @@ def parse_chat_request(body: dict[str, Any], *, max_text_length: int) -> Incomin
     return IncomingMessage(channel="web", external_id=sender_id, text=text, payload=payload)
 
 
+def required_sender(value: str | None) -> str:
+    """A form's or query's ``sender_id``, or a 400 naming it."""
+    if value is None or not EXTERNAL_ID_RE.fullmatch(value):
+        raise RequestError(400, f"`sender_id` is required: a string of {SENDER_HINT}", "sender_id")
+    return value
+
+
 def render_index(cfg: Config) -> bytes:
     page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     values = {
@@ -128,6 +145,7 @@ def render_index(cfg: Config) -> bytes:
         "{{noscript_zh}}": t("web.noscript", "zh"),
         "{{noscript_en}}": t("web.noscript", "en"),
         "{{demo_picker}}": "true" if cfg.web.demo_picker else "false",
+        "{{max_photo_bytes}}": str(cfg.channels.max_media_bytes),
     }
     for placeholder, value in values.items():
         page = page.replace(placeholder, html.escape(value, quote=True))
@@ -184,52 +202,16 @@ async def take(buckets: Buckets, key: str) -> float:
     return buckets.take(key)
 
 
-class PushHub:
-    """Wakes the open event streams of a conversation when a message for it was sent.
-
-    The streams read the messages from the outbox, so a page served by another gateway
-    replica, or one that reconnects, still gets everything after its last event id.
-    """
-
-    def __init__(self) -> None:
-        self._events: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
-
-    def subscribe(self, conversation_id: str) -> asyncio.Event:
-        event = asyncio.Event()
-        self._events[conversation_id].add(event)
-        return event
-
-    def unsubscribe(self, conversation_id: str, event: asyncio.Event) -> None:
-        events = self._events.get(conversation_id)
-        if events is not None:
-            events.discard(event)
-            if not events:
-                del self._events[conversation_id]
-
-    def publish(self, conversation_id: str) -> None:
-        for event in self._events.get(conversation_id, ()):
-            event.set()
-
-    def publish_all(self) -> None:
-        for events in self._events.values():
-            for event in events:
-                event.set()
-
-    def count(self, conversation_id: str) -> int:
-        return len(self._events.get(conversation_id, ()))
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self._events.values())
-
-
 class WebAdapter:
     channel = "web"
 
     def __init__(self, cfg: Config, *, poll_s: float = 2.0) -> None:
         self.max_text_length = cfg.gateway.max_text_length
         self.index_html = render_index(cfg)
+        self.widget_js = build_widget(cfg, max_photo_bytes=cfg.channels.max_media_bytes)
         self.secret = identity_secret(cfg)
         self.limits = cfg.web
+        self.cors = Cors(cfg.web.allowed_origins)
         if cfg.web.shared_limits not in ("auto", "on", "off"):
             raise ConfigError(
                 f"web.shared_limits must be auto, on or off, got {cfg.web.shared_limits!r}"
@@ -241,6 +223,7 @@ class WebAdapter:
         self.poll_s = poll_s  # streams also look for new rows this often (a missed wake-up)
         self.closing = False
         self._pipeline: Pipeline | None = None  # given when the gateway starts
+        self._media: MediaStore | None = None  # customers' photos, given when it starts
         self.listener: PgListener | None = None  # on PostgreSQL: wake-ups from other replicas
 
     @property
@@ -254,13 +237,19 @@ class WebAdapter:
         app.router.add_post("/api/chat/guest", self.guest)
         app.router.add_get("/api/chat/demo-identities", self.demo_identities)
         app.router.add_get("/api/chat/events", self.events)
+        app.router.add_get("/api/chat/history", self.history)
+        app.router.add_post("/api/chat/photo", self.photo)
+        app.router.add_get("/widget.js", self.widget)
         app.router.add_static("/static/", STATIC_DIR, append_version=False)
+        public = ("/api/chat", "/api/chat/guest", "/api/chat/photo", "/api/chat/history")
+        self.cors.setup(app, [*public, "/api/chat/events"])
         app.on_shutdown.append(self._end_streams)
 
     @asynccontextmanager
     async def running(self, services: ChannelServices) -> AsyncIterator[None]:
         pipeline = services.pipeline
         self._pipeline = pipeline
+        self._media = services.media
         shared = is_shared(pipeline.engine)
         mode = self.limits.shared_limits
         if mode == "on" and not shared:
@@ -313,6 +302,11 @@ class WebAdapter:
             raise RuntimeError("the web chat is not running (no pipeline)")
         return self._pipeline
 
+    def media(self) -> MediaStore:
+        if self._media is None:
+            raise RuntimeError("the web chat is not running (no media store)")
+        return self._media
+
     async def _end_streams(self, app: web.Application) -> None:
         """Open streams would hold up a graceful shutdown; browsers reconnect by themselves."""
         self.closing = True
@@ -325,6 +319,15 @@ class WebAdapter:
     async def index(self, request: web.Request) -> web.Response:
         return web.Response(
             body=self.index_html, content_type="text/html", charset="utf-8", headers=PAGE_HEADERS
+        )
+
+    async def widget(self, request: web.Request) -> web.Response:
+        """``GET /widget.js``: the chat widget a shop embeds with one script tag."""
+        return web.Response(
+            body=self.widget_js,
+            content_type="application/javascript",
+            charset="utf-8",
+            headers=WIDGET_HEADERS,
         )
 
     def client_ip(self, request: web.Request) -> str:
@@ -352,28 +355,76 @@ class WebAdapter:
                 "identity_hash",
             )
 
-    async def chat(self, request: web.Request) -> web.Response:
+    async def _ip_limited(self, request: web.Request) -> web.Response | None:
+        """A 429 when this client address has sent too many messages, else None."""
         wait = await take(self.ip_buckets, self.client_ip(request))
-        if wait:
-            return rate_limited(
-                f"too many messages from this address (web.messages_per_minute_per_ip = "
-                f"{self.limits.messages_per_minute_per_ip}); retry after the Retry-After seconds",
-                wait,
-            )
+        if not wait:
+            return None
+        return rate_limited(
+            f"too many messages from this address (web.messages_per_minute_per_ip = "
+            f"{self.limits.messages_per_minute_per_ip}); retry after the Retry-After seconds",
+            wait,
+        )
+
+    async def _sender_limited(self, sender_id: str) -> web.Response | None:
+        wait = await take(self.sender_buckets, sender_id)
+        if not wait:
+            return None
+        return rate_limited(
+            f"too many messages from this sender (web.messages_per_minute_per_sender = "
+            f"{self.limits.messages_per_minute_per_sender}); retry after the Retry-After seconds",
+            wait,
+        )
+
+    async def chat(self, request: web.Request) -> web.Response:
+        if limited := await self._ip_limited(request):
+            return limited
         body = await read_json_object(request)
         message = parse_chat_request(body, max_text_length=self.max_text_length)
         message_id = parse_message_id(body)
         self.check_identity(
             message.external_id, optional_string(body, "identity_hash", max_length=128)
         )
-        wait = await take(self.sender_buckets, message.external_id)
-        if wait:
-            return rate_limited(
-                f"too many messages from this sender (web.messages_per_minute_per_sender = "
-                f"{self.limits.messages_per_minute_per_sender}); retry after the Retry-After "
-                "seconds",
-                wait,
-            )
+        if limited := await self._sender_limited(message.external_id):
+            return limited
+        return await self._answer(request, message, message_id)
+
+    async def photo(self, request: web.Request) -> web.Response:
+        """``POST /api/chat/photo`` (multipart: ``sender_id``, ``identity_hash``, ``file``,
+        optional ``message_id``): the photo is kept in the media store and goes through the
+        pipeline as the customer's message, answered like ``POST /api/chat``."""
+        if limited := await self._ip_limited(request):
+            return limited
+        media = self.media()
+        form = await read_photo_form(request, max_bytes=media.max_bytes)
+        sender_id = required_sender(form.fields.get("sender_id"))
+        message_id = parse_message_id(form.fields)
+        self.check_identity(sender_id, form.fields.get("identity_hash"))
+        if limited := await self._sender_limited(sender_id):
+            return limited
+        attachment = await store_photo(media, form.data)
+        message = IncomingMessage(channel="web", external_id=sender_id, attachments=(attachment,))
+        return await self._answer(request, message, message_id)
+
+    async def history(self, request: web.Request) -> web.Response:
+        """``GET /api/chat/history?sender_id=&identity_hash=&before=&limit=``: the verified
+        sender's conversation, a page at a time (:mod:`adapters.web.history`)."""
+        sender_id = required_sender(single_query_value(request, "sender_id"))
+        before = parse_cursor(single_query_value(request, "before"))
+        limit = parse_limit(single_query_value(request, "limit"))
+        self.check_identity(sender_id, single_query_value(request, "identity_hash"))
+        page = await history_page(
+            self.pipeline().engine, f"web:{sender_id}", before=before, limit=limit
+        )
+        response = json_response(page)
+        response.headers.update(NO_STORE)
+        return response
+
+    async def _answer(
+        self, request: web.Request, message: IncomingMessage, message_id: str | None
+    ) -> web.Response:
+        """Submit a verified message and answer with the replies (503 with the error and
+        whatever replies there are when the assistant is unavailable)."""
         pipeline = self.pipeline()
         reply = await pipeline.submit(
             message, dedupe_key=message_id, wait_s=pipeline.lease_s, hold_inline=True
@@ -498,7 +549,10 @@ class WebAdapter:
             idle = 0.0
             while not self.closing:
                 for item in await pipeline.outbox.history(conversation_id, after_id=after):
-                    data = json.dumps(item.message.to_json(), ensure_ascii=False)
+                    sender = "staff" if item.kind == "staff" else "bot"
+                    data = json.dumps(
+                        {**item.message.to_json(), "from": sender}, ensure_ascii=False
+                    )
                     await response.write(f"id: {item.id}\ndata: {data}\n\n".encode())
                     after = item.id
                 with contextlib.suppress(TimeoutError):

@@ -24,7 +24,8 @@ from bot.storage.schema import outbox
 
 logger = logging.getLogger(__name__)
 
-OutboxKind = Literal["reply", "holding", "notice"]
+# notice: a message the bot starts (a ticket update); staff: a staff reply relayed by the handoff
+OutboxKind = Literal["reply", "holding", "notice", "staff"]
 OUTBOX_STATUSES = Statuses(pending="pending", leased="sending", done="sent", failed="dead")
 # ``failed``: what dead-lettered rows were called before the ``dead`` state.
 OUTBOX_STATES = ("pending", "sending", "sent", "dead")

@@ -15,7 +15,7 @@ from bot.core.conversations import ConversationStore
 from bot.core.inbox import Inbox
 from bot.core.locks import KeyedLocks
 from bot.core.message import IncomingMessage, OutgoingMessage
-from bot.core.outbox import NewMessage, Outbox
+from bot.core.outbox import NewMessage, Outbox, OutboxKind
 from bot.i18n import Lang, known_language
 from bot.observability import metrics
 
@@ -86,25 +86,28 @@ class ReadyMessages:
         *,
         kind: str = "notice",
         conn: AsyncConnection | None = None,
+        staff: bool = False,
     ) -> list[int]:
         """Queue messages the bot starts itself (staff replies, ticket updates) to the
         customer's channel, at the conversation's reply address. Returns outbox ids.
+        ``staff``: a staff member wrote them (outbox kind ``staff``, shown so in the history).
 
         With ``conn`` everything is written in the caller's transaction; the caller then
         calls :meth:`wake` once it is committed.
         """
         if conn is None:
             async with self.engine.begin() as own:
-                ids = await self.notify(conversation_id, messages, kind=kind, conn=own)
+                ids = await self.notify(conversation_id, messages, kind=kind, conn=own, staff=staff)
             self.wake()
             return ids
         target = await self._reply_target(conn, conversation_id)
         if target is None:
             raise LookupError(f"no message was ever received in conversation {conversation_id!r}")
         channel, external_id, address = target
+        row_kind: OutboxKind = "staff" if staff else "notice"
         ids = await self.outbox.add(
             [
-                NewMessage(conversation_id, channel, external_id, m, "notice", address)
+                NewMessage(conversation_id, channel, external_id, m, row_kind, address)
                 for m in messages
             ],
             conn=conn,

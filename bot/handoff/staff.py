@@ -161,7 +161,7 @@ class StaffActions:
 
         async def queue_for_customer(conn: AsyncConnection) -> None:
             if relayed:
-                await pipeline.notify(handoff.conversation_id, relayed, conn=conn)
+                await pipeline.notify(handoff.conversation_id, relayed, conn=conn, staff=True)
 
         stored, created = await store.add_message(
             handoff_id,

@@ -93,6 +93,21 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "We could not confirm who you are. Please reload the page or sign in again.",
         "zh": "无法确认您的身份，请刷新页面或重新登录后再试。",
     },
+    "web.photo": {"en": "Send a photo", "zh": "发送照片"},
+    "web.photo_sent": {"en": "Photo", "zh": "照片"},
+    "web.photo_too_big": {
+        "en": "That photo is too large (at most {mb} MB).",
+        "zh": "照片太大了，最大 {mb} MB。",
+    },
+    "web.photo_type": {
+        "en": "Please send a JPEG, PNG or WebP photo.",
+        "zh": "请发送 JPEG、PNG 或 WebP 格式的照片。",
+    },
+    "web.open": {"en": "Chat with us", "zh": "在线客服"},
+    "web.close": {"en": "Close the chat", "zh": "关闭对话"},
+    "web.unread": {"en": "{n} unread", "zh": "{n} 条未读"},
+    "web.history": {"en": "Conversation history", "zh": "历史消息"},
+    "web.staff": {"en": "Staff", "zh": "人工客服"},
     "web.rate_limited": {
         "en": "You are sending messages too quickly. Please wait {s} seconds and try again.",
         "zh": "您发送消息太频繁了，请等待 {s} 秒后再试。",

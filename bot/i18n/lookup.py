@@ -195,5 +195,14 @@ def web_labels() -> dict[Lang, dict[str, object]]:
             "tooLong": raw["web.too_long"],
             "identityRefused": raw["web.identity_refused"],
             "rateLimited": raw["web.rate_limited"],
+            "photo": raw["web.photo"],
+            "photoSent": raw["web.photo_sent"],
+            "photoTooBig": raw["web.photo_too_big"],
+            "photoType": raw["web.photo_type"],
+            "open": raw["web.open"],
+            "close": raw["web.close"],
+            "unread": raw["web.unread"],
+            "history": raw["web.history"],
+            "staff": raw["web.staff"],
         }
     return labels

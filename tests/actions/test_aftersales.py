@@ -162,8 +162,13 @@ async def test_photos_are_asked_for_quality_problems_on_channels_that_carry_them
     deps: Deps, domain: dict[str, Any]
 ) -> None:
     slots = {"order_id": TSHIRT, "aftersales_reason": "quality_problem"}
-    web = make_tracker(slots=slots)
-    assert "aftersales_photo" not in await _required(ValidateReturnRequestForm(), web, domain)
+    slack = make_tracker(
+        slots=slots, metadata={"channel": "slack", "external_id": "U1", "customer_id": "C0001"}
+    )
+    assert "aftersales_photo" not in await _required(ValidateReturnRequestForm(), slack, domain)
+    web = make_tracker(slots=slots)  # the web chat's photo button (POST /api/chat/photo)
+    required = await _required(ValidateReturnRequestForm(), web, domain)
+    assert required[-2:] == ["aftersales_photo", "aftersales_confirm"]
     telegram = make_tracker(
         slots=slots, metadata={"channel": "telegram", "external_id": "1", "customer_id": "C0001"}
     )

@@ -105,6 +105,7 @@ class BackgroundGateway:
         self.runner: web.AppRunner | None = None
         self.url = ""
         self.engine: AsyncEngine | None = None
+        self.media_dir = tmp_path / "media"  # photos customers send
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
@@ -124,7 +125,11 @@ class BackgroundGateway:
     async def _start(self) -> str:
         rasa_url = await self.rasa.start()
         actions_url = await self.actions.start()
-        sections: dict[str, Any] = {"web": {"demo_picker": self.demo_picker}, **self.config}
+        sections: dict[str, Any] = {
+            "web": {"demo_picker": self.demo_picker},
+            "channels": {"media_dir": str(self.media_dir)},
+            **self.config,
+        }
         cfg = make_config(self.tmp_path, rasa_url=rasa_url, actions_url=actions_url, **sections)
         self.engine = create_engine(cfg.database.url)
         await seed_shop(self.engine, extra_products=True)

@@ -30,6 +30,7 @@ def stored_identity(driver: WebDriver) -> dict[str, Any] | None:
 def ask(driver: WebDriver, gateway: BackgroundGateway, text: str) -> dict[str, Any]:
     """Type ``text``, wait for the bot's answer; the request Rasa got for it."""
     wait = WebDriverWait(driver, 20)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#messages[data-history='loaded']"))
     rows_before = len(driver.find_elements(By.CSS_SELECTOR, BOT_ROWS))
     wait.until(lambda d: d.find_element(By.ID, "input")).send_keys(text, Keys.ENTER)
     wait.until(

@@ -6,6 +6,7 @@ Reusable against any running gateway: :func:`open_chromium` starts the browser a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,8 +44,9 @@ USER_BUBBLES = "#messages > .msg.user .bubble"
 
 
 @contextmanager
-def open_chromium(profile_dir: Path) -> Iterator[WebDriver]:
-    """Headless Chromium with a throw-away profile; fails (not skips) when it is not installed."""
+def open_chromium(profile_dir: Path, *, network_log: bool = False) -> Iterator[WebDriver]:
+    """Headless Chromium with a throw-away profile; fails (not skips) when it is not installed.
+    ``network_log``: keep the DevTools network events (:func:`requested_urls`)."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:
         pytest.fail(
@@ -56,11 +58,23 @@ def open_chromium(profile_dir: Path) -> Iterator[WebDriver]:
     for arg in CHROMIUM_ARGS:
         options.add_argument(arg)
     options.add_argument(f"--user-data-dir={profile_dir}")
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+def requested_urls(driver: WebDriver) -> list[str]:
+    """Every URL the browser requested since the last call (needs ``network_log``)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(str(message["params"]["request"]["url"]))
+    return urls
 
 
 @dataclass(frozen=True)

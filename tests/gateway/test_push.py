@@ -79,7 +79,7 @@ async def test_an_answer_delayed_by_an_outage_arrives_on_the_stream(
     fake_rasa.status = 200
     events = await read_events(stream, 2)
     assert events[0][1]["text"].endswith(f"{text}）" if lang == "zh" else f"({text})")
-    assert events[1][1] == {"image": "/products/P0001.svg"}
+    assert events[1][1] == {"image": "/products/P0001.svg", "from": "bot"}
     assert fake_rasa.handled() == [text]  # processed once, after the outage
     stream.close()
 

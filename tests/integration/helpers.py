@@ -79,6 +79,31 @@ class Chat:
         assert isinstance(messages, list)
         return messages
 
+    def send_photo(self, data: bytes, filename: str = "photo.jpg") -> list[dict[str, Any]]:
+        """Upload a photo the way the web chat's photo button does (POST /api/chat/photo)."""
+        boundary = "----shop-test-boundary-7c1f"
+        fields = {"sender_id": self.sender_id, "identity_hash": identity_hash(self.sender_id)}
+        body = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+            for name, value in fields.items()
+        )
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{filename}"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        body += data + f"\r\n--{boundary}--\r\n".encode()
+        result = http_json(
+            "POST",
+            f"{self.base_url}/api/chat/photo",
+            raw=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert result.status == 200, f"/api/chat/photo answered {result.status}: {result.body}"
+        messages = result.body["messages"]
+        assert isinstance(messages, list)
+        return messages
+
     def say(self, text: str) -> str:
         """Send text, return all reply texts joined (buttons' titles included)."""
         return render(self.send(text=text))

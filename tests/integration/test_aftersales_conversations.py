@@ -8,8 +8,10 @@ demo shop was seeded or on another test's tickets.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+import urllib.request
 from datetime import datetime
 from typing import Any
 
@@ -351,6 +353,28 @@ def test_en_quality_problem_on_day_10_is_offered_an_exchange(
     assert ticket["status"] == "approved" and ticket["id"] in done
     assert ticket["category"] == "quality_problem"
     assert ticket["payload"]["return_shipping_paid_by"] == "shop"
+
+
+def test_en_quality_return_from_the_web_chat_takes_a_photo_onto_the_ticket(
+    stack: Stack, new_chat: Any, shop: ShopFactory
+) -> None:
+    """The web chat's photo button (POST /api/chat/photo) answers the form's photo question;
+    the photo is kept in the media store and listed on the ticket."""
+    order_id, sender, _ = delivered(shop, "en", days_ago=2)
+    chat = new_chat(sender)
+    asked = chat.send(text=f"I want to return order {order_id}, it is broken")
+    photo_question = reason(chat, asked, "quality_problem")
+    assert "photo" in render(photo_question).lower()
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + order_id.encode() * 64
+    summary = chat.send_photo(photo, filename="broken.jpg")
+    assert "1 photo" in render(summary)
+    done = render(confirm(chat, summary))
+    ticket = one_ticket(stack, order_id, "return")
+    assert ticket["id"] in done
+    name = f"{hashlib.sha256(photo).hexdigest()}.jpg"
+    assert ticket["payload"]["photos"] == [f"/media/{name}"]
+    with urllib.request.urlopen(f"{stack.gateway_url}/media/{name}", timeout=30) as resp:
+        assert resp.read() == photo
 
 
 # --- switching, resuming, cancelling -----------------------------------------------------------

@@ -3,20 +3,15 @@
 (function () {
   "use strict";
 
-  var SENDER_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
-  var HASH_RE = /^[0-9a-fA-F]{64}$/;
+  var R = ShopChatRender; // static/render.js, shared with the embeddable widget
+  var fill = R.fill;
+  var el = R.el;
+  var identityOf = R.identityOf;
   // This browser's guest identity, issued by POST api/chat/guest: {sender_id, identity_hash}.
-  var STORAGE_KEY = "shopchat.identity";
-  var CURRENCY = { CNY: "¥", RMB: "¥", USD: "$", EUR: "€", GBP: "£" };
+  var guests = R.guests("", "shopchat.identity");
 
   // The labels in both languages, from the gateway's text tables (bot/i18n/channels.py).
   var LABELS = JSON.parse(document.body.getAttribute("data-labels") || "{}");
-
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (m, key) {
-      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : m;
-    });
-  }
 
   function pickLang(params) {
     var wanted = (params.get("lang") || "").toLowerCase();
@@ -25,102 +20,11 @@
     return nav.toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
   }
 
-  function randomId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes); // works without a secure context, unlike randomUUID
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
-  }
-
-  function validIdentity(value) {
-    return !!value && typeof value.sender_id === "string" && SENDER_RE.test(value.sender_id) &&
-      typeof value.identity_hash === "string" && HASH_RE.test(value.identity_hash);
-  }
-
-  function identityOf(sender, hash, kind) {
-    var identity = { sender_id: sender, identity_hash: hash, kind: kind };
-    return validIdentity(identity) ? identity : null;
-  }
-
-  // Storage can be blocked inside third-party iframes: fall back to memory.
-  var memoryGuest = null;
-  function storedGuest() {
-    try {
-      var value = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
-      if (validIdentity(value)) return identityOf(value.sender_id, value.identity_hash, "guest");
-    } catch (e) { /* blocked or corrupt: memory or a new guest */ }
-    return memoryGuest;
-  }
-
-  function storeGuest(identity) {
-    memoryGuest = identity;
-    try {
-      window.localStorage.setItem(STORAGE_KEY, JSON.stringify({
-        sender_id: identity.sender_id, identity_hash: identity.identity_hash
-      }));
-    } catch (e) { /* memory only */ }
-  }
-
-  function forgetGuest() {
-    memoryGuest = null;
-    try { window.localStorage.removeItem(STORAGE_KEY); } catch (e) { /* nothing stored */ }
-  }
-
-  // The guest identity of this browser: the stored one, or a new one from the gateway.
-  var guestPending = null; // one request for a new guest at a time
-  function guestIdentity() {
-    var stored = storedGuest();
-    if (stored) return Promise.resolve(stored);
-    if (guestPending) return guestPending;
-    guestPending = fetch("api/chat/guest", { method: "POST" }).then(function (resp) {
-      if (!resp.ok) throw new Error("guest " + resp.status);
-      return resp.json();
-    }).then(function (data) {
-      var identity = data && identityOf(data.sender_id, data.identity_hash, "guest");
-      if (!identity) throw new Error("guest: malformed answer");
-      storeGuest(identity);
-      return identity;
-    });
-    guestPending.then(function () { guestPending = null; }, function () { guestPending = null; });
-    return guestPending;
-  }
-
   // An identity the shop signed on its server (?sender=...&identity_hash=... or data-sender-id
   // and data-identity-hash on <body>); an unsigned sender id is never used.
   function shopIdentity(params, body) {
     return identityOf(params.get("sender") || body.dataset.senderId || "",
       params.get("identity_hash") || body.dataset.identityHash || "", "shop");
-  }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function safeUrl(url) {
-    if (typeof url !== "string" || !url) return null;
-    if (/^(https?:)?\/\//i.test(url) || url.charAt(0) === "/" || /^data:image\//i.test(url)) return url;
-    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return null; // javascript:, file:, ...
-    return url; // relative path
-  }
-
-  function formatPrice(product) {
-    if (typeof product.price_text === "string" && product.price_text) return product.price_text;
-    var symbol = CURRENCY[String(product.currency || "CNY").toUpperCase()] || (product.currency + " ");
-    var price = product.price;
-    if ((price === undefined || price === null) && typeof product.price_cents === "number") {
-      price = product.price_cents / 100;
-    }
-    if (typeof price === "number" && isFinite(price)) {
-      return symbol + (Number.isInteger(price) ? String(price) : price.toFixed(2));
-    }
-    if (typeof price === "string" && price) {
-      return /^[0-9.]/.test(price) ? symbol + price : price;
-    }
-    return "";
   }
 
   function main() {
@@ -135,6 +39,9 @@
     var form = document.getElementById("composer");
     var input = document.getElementById("input");
     var picker = document.getElementById("customer-picker");
+    var photoButton = document.getElementById("photo");
+    var photoInput = document.getElementById("photo-input");
+    var maxPhotoBytes = parseInt(body.dataset.maxPhotoBytes, 10) || 10000000;
 
     document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
     document.title = shopName;
@@ -143,6 +50,8 @@
     document.getElementById("status-text").textContent = L.status;
     document.getElementById("picker-label").textContent = L.picker;
     document.getElementById("send-label").textContent = L.send;
+    photoButton.setAttribute("aria-label", L.photo);
+    photoButton.title = L.photo;
     input.placeholder = L.placeholder;
     input.setAttribute("aria-label", L.placeholder);
     input.maxLength = maxLength;
@@ -176,7 +85,7 @@
       messages.textContent = "";
       lastRole = null;
       showWelcome();
-      listen();
+      showHistory();
     }
 
     // Customer picker (web.demo_picker): demo customers signed by the gateway, and the guest --
@@ -209,7 +118,7 @@
       });
       picker.addEventListener("change", function () {
         var chosen = demoIdentities[picker.value];
-        var next = chosen ? Promise.resolve(chosen) : guestIdentity();
+        var next = chosen ? Promise.resolve(chosen) : guests.get();
         next.then(function (picked) {
           setUrlIdentity(picked);
           switchTo(picked);
@@ -218,17 +127,42 @@
       });
     }
 
+    // History: the conversation so far (the newest page), then the push stream from the last
+    // message shown on. ``messages`` carries data-history="loaded" once it is shown.
+    function showHistory() {
+      var mine = generation;
+      messages.removeAttribute("data-history");
+      if (!identity) return;
+      R.loadHistory("", identity, null, 50).then(function (page) {
+        if (mine !== generation) return;
+        var last = page.messages.length - 1;
+        var after = null;
+        page.messages.forEach(function (m, i) {
+          if (m.from === "customer") addCustomer(m);
+          else addBot(m, i === last);
+          var id = m.from !== "customer" ? parseInt(String(m.id).slice(1), 10) : 0;
+          if (id > (after || 0)) after = id;
+        });
+        listen(after);
+      }).catch(function () {
+        if (mine === generation) listen(null);
+      }).then(function () {
+        if (mine === generation) messages.setAttribute("data-history", "loaded");
+      });
+    }
+
     // Push channel: messages that come later (an answer delayed by an outage, staff replies,
     // ticket updates) arrive as server-sent events; the browser reconnects by itself and
     // resumes after the last event id it saw.
     var stream = null;
-    function listen() {
+    function listen(after) {
       if (stream) stream.close();
       if (typeof window.EventSource !== "function") return;
       var mine = generation;
       if (!identity) return;
       stream = new EventSource("api/chat/events?sender_id=" + encodeURIComponent(identity.sender_id) +
-        "&identity_hash=" + encodeURIComponent(identity.identity_hash));
+        "&identity_hash=" + encodeURIComponent(identity.identity_hash) +
+        (after ? "&after=" + encodeURIComponent(after) : ""));
       stream.onmessage = function (event) {
         if (mine !== generation) return;
         var message = null;
@@ -261,92 +195,23 @@
       scrollDown();
     }
 
+    function addCustomer(message) {
+      render.customerContent(message, row("user"));
+      scrollDown();
+    }
+
     function addError(text) {
       row("bot", "error").appendChild(el("div", "bubble", text));
       scrollDown();
     }
 
-    function buttonGroup(buttons) {
-      var group = el("div", "buttons");
-      buttons.forEach(function (b) {
-        if (!b || typeof b.title !== "string" || typeof b.payload !== "string") return;
-        var chip = el("button", "chip", b.title);
-        chip.type = "button";
-        chip.dataset.payload = b.payload;
-        chip.addEventListener("click", function () {
-          Array.prototype.forEach.call(group.querySelectorAll("button"), function (other) {
-            other.disabled = true;
-          });
-          chip.classList.add("chosen");
-          sendPayload(b.title, b.payload);
-        });
-        group.appendChild(chip);
-      });
-      return group;
-    }
+    var render = R.renderer({ labels: L, onPick: sendPayload, onLoad: scrollDown });
 
-    function image(url, alt, className) {
-      var img = el("img", className);
-      img.src = url;
-      img.alt = alt || "";
-      img.loading = "lazy";
-      img.addEventListener("load", scrollDown);
-      return img;
-    }
-
-    function productCard(product) {
-      var card = el("div", "card");
-      var src = safeUrl(product.image);
-      if (src) card.appendChild(image(src, product.name, "card-image"));
-      var info = el("div", "card-body");
-      info.appendChild(el("div", "card-name", product.name));
-      var meta = el("div", "card-meta");
-      meta.appendChild(el("span", "card-price", formatPrice(product)));
-      if (typeof product.rating === "number") {
-        var rating = "★ " + product.rating.toFixed(1);
-        if (typeof product.rating_count === "number") rating += " (" + product.rating_count + ")";
-        meta.appendChild(el("span", "card-rating", rating));
-      }
-      info.appendChild(meta);
-      // Why this product was recommended ("because you bought ...").
-      if (typeof product.reason === "string" && product.reason) {
-        info.appendChild(el("div", "card-reason", product.reason));
-      }
-      if (typeof product.stock === "number") {
-        var inStock = product.stock > 0;
-        info.appendChild(el("div", "card-stock" + (inStock ? "" : " out"),
-          inStock ? fill(L.inStock, { n: product.stock }) : L.outOfStock));
-      }
-      var buttons = Array.isArray(product.buttons) ? product.buttons.slice() : [];
-      if (!buttons.length && typeof product.payload === "string") {
-        buttons.push({ title: L.details, payload: product.payload });
-      }
-      if (buttons.length) info.appendChild(buttonGroup(buttons));
-      card.appendChild(info);
-      return card;
-    }
-
-    function addBot(message) {
+    // A bot (or staff) message; ``live`` false: an old one from the history, buttons disabled.
+    function addBot(message, live) {
       if (!message || typeof message !== "object") return;
-      var content = row("bot");
-      if (typeof message.text === "string" && message.text) {
-        content.appendChild(el("div", "bubble", message.text));
-      }
-      var src = safeUrl(message.image);
-      if (src) content.appendChild(image(src, "", "msg-image"));
-      var custom = message.custom;
-      if (custom && custom.type === "product_cards" && Array.isArray(custom.products)) {
-        var cards = el("div", "cards");
-        custom.products.forEach(function (p) {
-          if (p && typeof p.name === "string") cards.appendChild(productCard(p));
-        });
-        content.appendChild(cards);
-      } else if (custom && typeof custom.text === "string") {
-        content.appendChild(el("div", "bubble", custom.text));
-      }
-      if (Array.isArray(message.buttons) && message.buttons.length) {
-        content.appendChild(buttonGroup(message.buttons));
-      }
+      var content = row("bot", message.from === "staff" ? "staff" : null);
+      render.botContent(message, content, live !== false);
       if (!content.childNodes.length) content.parentNode.remove();
       scrollDown();
     }
@@ -388,20 +253,26 @@
 
     // Sending: one request at a time, so the bot answers in the order the customer wrote -------
     function send(bodyJson, messageId) {
+      var fields = Object.assign({
+        sender_id: identity.sender_id,
+        identity_hash: identity.identity_hash,
+        message_id: messageId
+      }, bodyJson);
+      if (fields.file) {
+        var data = new FormData();
+        Object.keys(fields).forEach(function (key) { data.append(key, fields[key]); });
+        return fetch("api/chat/photo", { method: "POST", body: data });
+      }
       return fetch("api/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(Object.assign({
-          sender_id: identity.sender_id,
-          identity_hash: identity.identity_hash,
-          message_id: messageId
-        }, bodyJson))
+        body: JSON.stringify(fields)
       });
     }
 
     function post(bodyJson) {
       var mine = generation;
-      var messageId = randomId();
+      var messageId = R.randomId();
       pending += 1;
       showTyping();
       queue = queue.then(function () {
@@ -411,23 +282,27 @@
         }).then(function (resp) {
           if (resp.status !== 401 || !identity || identity.kind !== "guest") return resp;
           // The stored guest identity is no longer accepted (a new secret): get a new one.
-          forgetGuest();
-          return guestIdentity().then(function (fresh) {
+          guests.forget();
+          return guests.get().then(function (fresh) {
             identity = fresh;
-            listen();
+            listen(null);
             return send(bodyJson, messageId);
           });
         }).then(function (resp) {
           return resp.json().catch(function () { return null; }).then(function (data) {
             if (mine !== generation) return;
             if (data && Array.isArray(data.messages) && data.messages.length) {
-              data.messages.forEach(addBot);
+              data.messages.forEach(function (m) { addBot(m); });
             } else if (resp.status === 401) {
               addError(L.identityRefused);
             } else if (resp.status === 429) {
               var wait = parseInt(resp.headers.get("Retry-After"), 10) ||
                 (data && data.retry_after_s) || 60;
               addError(fill(L.rateLimited, { s: wait }));
+            } else if (resp.status === 413) {
+              addError(fill(L.photoTooBig, { mb: Math.floor(maxPhotoBytes / 1e6) }));
+            } else if (resp.status === 415) {
+              addError(L.photoType);
             } else if (data && typeof data.error === "string") {
               addError(fill(L.failed, { error: data.error }));
             } else {
@@ -443,6 +318,30 @@
         });
       });
     }
+
+    // A photo from the photo button: checked here first (the gateway checks it again), shown
+    // as the customer's message, then sent to api/chat/photo.
+    function sendPhoto(file) {
+      var problem = R.photoProblem(file, maxPhotoBytes, L);
+      if (problem) {
+        addError(problem);
+        return;
+      }
+      var reader = new FileReader();
+      reader.onload = function () {
+        addCustomer({ image: String(reader.result) });
+        post({ file: file });
+      };
+      reader.onerror = function () { addError(L.photoType); };
+      reader.readAsDataURL(file);
+    }
+
+    photoButton.addEventListener("click", function () { photoInput.click(); });
+    photoInput.addEventListener("change", function () {
+      var file = photoInput.files && photoInput.files[0];
+      photoInput.value = "";
+      if (file) sendPhoto(file);
+    });
 
     function sendText(text) {
       var trimmed = text.trim();
@@ -472,19 +371,19 @@
     // before the next message if the gateway could not be reached).
     function currentIdentity() {
       if (identity) return Promise.resolve(identity);
-      return guestIdentity().then(function (chosen) {
+      return guests.get().then(function (chosen) {
         if (!identity) {
           identity = chosen;
-          listen();
+          showHistory();
         }
         return identity;
       });
     }
     identity = shopIdentity(params, body);
-    if (identity) listen();
-    else currentIdentity().catch(function () { addError(L.network); });
     setupPicker();
     showWelcome();
+    if (identity) showHistory();
+    else currentIdentity().catch(function () { addError(L.network); });
     input.focus();
   }
 

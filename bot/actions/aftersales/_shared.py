@@ -36,8 +36,9 @@ AFTERSALES_SLOTS = (
     "aftersales_photo",
     "aftersales_confirm",
 )
-# Channels whose adapters pass the customer's photos on (the web chat sends text only).
-PHOTO_CHANNELS = frozenset({"telegram", "wechat"})
+# Channels whose adapters pass the customer's photos on (the web chat's photo button posts
+# to POST /api/chat/photo; Slack's customer side sends text only).
+PHOTO_CHANNELS = frozenset({"telegram", "wechat", "web"})
 NO_PHOTO = "none"
 MAX_REQUEST_TEXT = 500
 
