@@ -37,7 +37,8 @@ CHROMIUM_ARGS = (
     "--window-size=430,900",
     "--lang=en-US",
 )
-REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
+# Screenshots of the last browser run (git-ignored; the committed pictures sit in reports/).
+REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports" / "tmp"
 
 BOT_ROWS = "#messages > .msg.bot:not(.typing)"
 USER_BUBBLES = "#messages > .msg.user .bubble"
