@@ -212,4 +212,51 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
     "admin.audit.before": {"en": "Before", "zh": "修改前"},
     "admin.audit.after": {"en": "After", "zh": "修改后"},
     "admin.audit.empty": {"en": "No changes yet.", "zh": "还没有改动记录。"},
+    # --- the review queue ---------------------------------------------------------------------
+    "admin.nav.review": {"en": "Review queue", "zh": "待审核对话"},
+    "admin.review.intro": {
+        "en": "Messages the assistant did not handle well (personal data removed). Label the "
+        "intent it should have been, and the phrase joins that intent's examples at the next "
+        "training.",
+        "zh": "助手没有处理好的消息（个人信息已隐去）。选择它本应识别成的意图，"
+        "下次训练时这句话就会加入该意图的例句。",
+    },
+    "admin.review.kind": {"en": "Kind", "zh": "类型"},
+    "admin.review.status": {"en": "Status", "zh": "状态"},
+    "admin.review.all": {"en": "all", "zh": "全部"},
+    "admin.review.kind.nlu_fallback": {"en": "not understood", "zh": "未能理解"},
+    "admin.review.kind.low_confidence": {"en": "low confidence", "zh": "置信度低"},
+    "admin.review.kind.fallback": {"en": "fallback gave up", "zh": "兜底失败"},
+    "admin.review.kind.not_helpful": {"en": '"not helpful"', "zh": "客户说没帮助"},
+    "admin.review.kind.handoff": {"en": "handed to a person", "zh": "转人工"},
+    "admin.review.kind.low_rating": {"en": "rated 1-2", "zh": "评分 1-2"},
+    "admin.review.status.open": {"en": "open", "zh": "待处理"},
+    "admin.review.status.labelled": {"en": "labelled", "zh": "已标注"},
+    "admin.review.status.dismissed": {"en": "dismissed", "zh": "已忽略"},
+    "admin.review.predicted": {
+        "en": "model read: {intent} ({confidence})",
+        "zh": "模型识别：{intent}（{confidence}）",
+    },
+    "admin.review.count": {"en": "seen {count} times", "zh": "出现 {count} 次"},
+    "admin.review.decided": {
+        "en": "{status}: {label} by {reviewer}",
+        "zh": "{status}：{label}（{reviewer}）",
+    },
+    "admin.review.intent": {"en": "Intent", "zh": "意图"},
+    "admin.review.choose": {"en": "Choose an intent", "zh": "请选择意图"},
+    "admin.review.label": {"en": "Add to training", "zh": "加入训练数据"},
+    "admin.review.out_of_scope": {"en": "Out of scope", "zh": "超出范围"},
+    "admin.review.dismiss": {"en": "Dismiss", "zh": "忽略"},
+    "admin.review.labelled": {
+        "en": "Added to {label} ({closed} similar items closed).",
+        "zh": "已加入 {label}（同时关闭 {closed} 条相同内容）。",
+    },
+    "admin.review.dismissed": {"en": "Dismissed.", "zh": "已忽略。"},
+    "admin.review.empty": {"en": "Nothing to review.", "zh": "没有待审核的内容。"},
+    "admin.review.range": {
+        "en": "{from}-{to} of {total}",
+        "zh": "第 {from}-{to} 条，共 {total} 条",
+    },
+    "admin.review.previous": {"en": "Previous", "zh": "上一页"},
+    "admin.review.next": {"en": "Next", "zh": "下一页"},
 }

@@ -15,6 +15,7 @@
     { page: "policies", permission: "read" },
     { page: "model", permission: "read" },
     { page: "audit", permission: "read" },
+    { page: "review", permission: "read" },
     // its own page with its own layout (bot/admin/dashboard_routes.py)
     { page: "dashboard", permission: "read", href: "/admin/dashboard" },
   ];
