@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import REPO_ROOT, Config, ConfigError, load_config
+from bot.core.proactive_cli import add_proactive_command
 from bot.services.analytics_consumer import add_analytics_consumer
 from bot.services.privacy_cli import add_privacy_command
 from bot.shop.export_format import ImportValidationError, Mode
@@ -451,6 +452,7 @@ COMMANDS: list[Registrar] = [
     add_studio,  # bot/studio/commands.py
     add_admin,
     add_analytics_consumer,  # bot/services/analytics_consumer.py
+    add_proactive_command,  # bot/core/proactive_cli.py
 ]
 
 

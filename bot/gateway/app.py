@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.admin import analytics_routes, studio_routes
+from bot.admin import analytics_routes, proactive_routes, studio_routes
 from bot.admin import routes as admin_routes
 from bot.admin.routes import NOTIFIER_KEY
 from bot.config import Config, ConfigError, resolve_repo_path
@@ -24,6 +24,7 @@ from bot.core.http import RequestError, error_middleware, error_response, json_r
 from bot.core.media import MediaStore
 from bot.core.outbox import Sender
 from bot.core.pipeline import Pipeline
+from bot.core.proactive import PROACTIVE_KEY, ProactiveScheduler, StaffAlerts
 from bot.core.rasa_client import RasaClient
 from bot.core.render import OptionsMemory
 from bot.gateway import monitoring
@@ -86,6 +87,7 @@ def create_app(
     app.router.add_get("/media/{name}", media_file)
     admin_routes.setup(app, admin_token=cfg.secrets.admin_token)
     analytics_routes.setup(app)
+    proactive_routes.setup(app)
     studio_routes.setup(app, cfg)  # after _resources: it needs the engine
     for adapter in adapters:
         adapter.setup(app)
@@ -138,6 +140,7 @@ def _resources(
             fallbacks=pairs[1:],
         )
         pipeline: Pipeline | None = None
+        scheduler: ProactiveScheduler | None = None
         try:
             if engine is None:
                 # The schema must be at the code's head revision. SQLite (one host, `make run`)
@@ -164,8 +167,22 @@ def _resources(
             # Picks up what a previous run left: unanswered messages and unsent replies.
             # SQLite means one gateway process: what a previous run left is ours at once.
             await pipeline.start(reclaim=db.dialect.name == "sqlite")
+            # Late and stalled parcels, restocks: told before the customer asks (README
+            # "Insight"). Made also when switched off, for the admin API's runs.
+            desk = handoff.desk
+            scheduler = ProactiveScheduler(
+                db,
+                cfg,
+                alerts=desk if isinstance(desk, StaffAlerts) else None,
+                wake=pipeline.wake,
+            )
+            app[PROACTIVE_KEY] = scheduler
+            if cfg.proactive.enabled:
+                scheduler.start()
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if pipeline is not None:
                 await pipeline.close()
             if rasa is None:

@@ -12,10 +12,28 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from bot.i18n import accounts, aftersales, channels, conversation, handoff, orders, products
+from bot.i18n import (
+    accounts,
+    aftersales,
+    channels,
+    conversation,
+    handoff,
+    orders,
+    proactive,
+    products,
+)
 from bot.i18n.language import Lang, as_lang
 
-_MODULES: Final = (orders, aftersales, products, conversation, handoff, channels, accounts)
+_MODULES: Final = (
+    orders,
+    aftersales,
+    products,
+    conversation,
+    handoff,
+    channels,
+    accounts,
+    proactive,
+)
 
 
 def _merge() -> dict[str, dict[Lang, str]]:
