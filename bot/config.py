@@ -211,6 +211,8 @@ class HandoffConfig:
     leave_message_timeout_s: float = 1800.0  # an unanswered offer to leave a message lapses
     default_wait_s: float = 180.0  # expected wait shown before there is any claim history
     staff_language: str = "en"  # en | zh: the language of the Slack side
+    # Orders the waiting list (bot/handoff/priority.py); missing: by waiting time only.
+    complaint_risk_model: str = "var/models/complaint_risk.pkl"
     member_cache_s: float = 60.0  # how long the support channel's member list is trusted
     cancel_phrases: tuple[str, ...] = (
         "back to bot",

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.admin import analytics_routes, proactive_routes, studio_routes
+from bot.admin import analytics_routes, handoff_routes, proactive_routes, studio_routes
 from bot.admin import routes as admin_routes
 from bot.admin.routes import NOTIFIER_KEY
 from bot.config import Config, ConfigError, resolve_repo_path
@@ -88,6 +88,7 @@ def create_app(
     admin_routes.setup(app, admin_token=cfg.secrets.admin_token)
     analytics_routes.setup(app)
     proactive_routes.setup(app)
+    handoff_routes.setup(app)
     studio_routes.setup(app, cfg)  # after _resources: it needs the engine
     for adapter in adapters:
         adapter.setup(app)

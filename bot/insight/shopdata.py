@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -110,11 +110,25 @@ def _must(value: datetime | None) -> datetime:
     return stamp
 
 
-async def load_snapshot(engine: AsyncEngine, timezone: str) -> Snapshot:
-    """Read customers, orders (with item categories), exceptions, tickets and sentiment."""
+async def load_snapshot(
+    engine: AsyncEngine, timezone: str, customer_ids: Collection[str] | None = None
+) -> Snapshot:
+    """Read customers, orders (with item categories), exceptions, tickets and sentiment; of
+    ``customer_ids`` only when given (scoring a few customers, e.g. the handoff queue)."""
+
+    def only(column: Any) -> list[Any]:
+        return [] if customer_ids is None else [column.in_(tuple(customer_ids))]
+
+    mine = select(orders.c.id).where(*only(orders.c.customer_id))
     async with engine.connect() as conn:
-        cust = (await conn.execute(select(customers.c.id, customers.c.created_at))).all()
-        order_rows = (await conn.execute(select(orders))).mappings().all()
+        cust = (
+            await conn.execute(
+                select(customers.c.id, customers.c.created_at).where(*only(customers.c.id))
+            )
+        ).all()
+        order_rows = (
+            (await conn.execute(select(orders).where(*only(orders.c.customer_id)))).mappings().all()
+        )
         items = (
             await conn.execute(
                 select(
@@ -122,7 +136,9 @@ async def load_snapshot(engine: AsyncEngine, timezone: str) -> Snapshot:
                     order_items.c.quantity,
                     order_items.c.unit_price_cents,
                     products.c.category,
-                ).join(products, products.c.id == order_items.c.product_id)
+                )
+                .join(products, products.c.id == order_items.c.product_id)
+                .where(*([] if customer_ids is None else [order_items.c.order_id.in_(mine)]))
             )
         ).all()
         exceptions = {
@@ -130,17 +146,30 @@ async def load_snapshot(engine: AsyncEngine, timezone: str) -> Snapshot:
             for r in (
                 await conn.execute(
                     select(shipment_events.c.order_id).where(
-                        shipment_events.c.status == "exception"
+                        shipment_events.c.status == "exception",
+                        *([] if customer_ids is None else [shipment_events.c.order_id.in_(mine)]),
                     )
                 )
             ).all()
         }
-        ticket_rows = (await conn.execute(select(tickets))).mappings().all()
-        ident = (await conn.execute(select(identities.c.customer_id, identities.c.channel))).all()
+        ticket_rows = (
+            (await conn.execute(select(tickets).where(*only(tickets.c.customer_id))))
+            .mappings()
+            .all()
+        )
+        ident = (
+            await conn.execute(
+                select(identities.c.customer_id, identities.c.channel).where(
+                    *only(identities.c.customer_id)
+                )
+            )
+        ).all()
         moods = (
             await conn.execute(
                 select(handoffs.c.customer_id, handoffs.c.sentiment).where(
-                    handoffs.c.sentiment.is_not(None), handoffs.c.customer_id.is_not(None)
+                    handoffs.c.sentiment.is_not(None),
+                    handoffs.c.customer_id.is_not(None),
+                    *only(handoffs.c.customer_id),
                 )
             )
         ).all()

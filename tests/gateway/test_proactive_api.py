@@ -1,12 +1,15 @@
 """``POST /api/admin/proactive/run`` and ``GET /api/admin/proactive/notices`` on the gateway app
-(the scheduler made in its start-up hook; a stalled parcel the test makes)."""
+(the scheduler made in its start-up hook; a stalled parcel the test makes), and the handoff
+waiting list ``GET /api/admin/handoffs``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.handoff.store import HandoffStore
 from tests.core.test_proactive import Records
 from tests.gateway.helpers import ADMIN_TOKEN, MakeClient
 
@@ -59,3 +62,36 @@ async def test_bad_requests_name_the_field(make_client: MakeClient) -> None:
         assert resp.status == 400, path
         assert (await resp.json())["field"] == field
     assert (await client.post("/api/admin/proactive/run")).status == 401
+
+
+async def test_the_handoff_queue_lists_the_longest_wait_first_without_a_model(
+    make_client: MakeClient, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    store = HandoffStore(engine)
+    now = datetime.now(UTC)
+    for n, waited in ((1, 2), (2, 9), (3, 5)):
+        created = now - timedelta(minutes=waited)
+        await store.create(
+            {
+                "conversation_id": f"web:queue-{n}",
+                "channel": "web",
+                "external_id": f"queue-{n}",
+                "customer_id": None,
+                "language": "en",
+                "reason": "customer_request",
+                "detail": {},
+                "status": "waiting",
+                "snapshot": {},
+                "rasa_state": "running",
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+    client = await make_client(handoff={"complaint_risk_model": str(tmp_path / "none.pkl")})
+    resp = await client.get("/api/admin/handoffs?status=waiting", headers=AUTH)
+    assert resp.status == 200
+    body = await resp.json()
+    assert [h["conversation_id"] for h in body] == ["web:queue-2", "web:queue-3", "web:queue-1"]
+    assert body[0]["complaint_risk"] is None and body[0]["priority"] > body[1]["priority"]
+    bad = await client.get("/api/admin/handoffs?status=done", headers=AUTH)
+    assert bad.status == 400 and (await bad.json())["field"] == "status"
