@@ -1,9 +1,9 @@
 """The shop's history as plain records, read once from the database, and its CSV exports.
 
-The demo shop stores an ETA that the seeder derived from the actual delivery (the evening of the
-delivery day), so it is never late by construction and cannot serve as the promise a customer
-was given. The Olist-schema export therefore states the promise as the shop's delivery promise
-at purchase: the purchase day (shop time) plus ``promise_days`` calendar days.
+The promise a customer was given is the order's ``eta``: the demo shop's seeder sets it at
+purchase from the route and the carrier's norm (so parcels that stall arrive late). An order
+without one (an imported shop that has no promised dates) is promised the purchase day (shop
+time) plus ``promise_days`` calendar days.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ class Order:
     categories: tuple[str, ...]
     item_amounts: tuple[tuple[str, float], ...]  # (category, yuan) per item line
     exception: bool  # a carrier exception event (weather, ...)
+    promised: datetime | None = None  # the delivery promised at purchase (orders.eta)
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ def _order(row: Any, lines: list[tuple[str, float]], exceptions: set[str]) -> Or
         categories=tuple(sorted({c for c, _ in lines})),
         item_amounts=tuple(lines),
         exception=str(row["id"]) in exceptions,
+        promised=as_utc_or_none(row["eta"]),
     )
 
 
@@ -252,12 +254,19 @@ def promised_date(purchased: datetime, timezone: str, promise_days: int) -> date
     return purchased.astimezone(ZoneInfo(timezone)).date() + timedelta(days=promise_days)
 
 
+def promised_day(order: Order, timezone: str, promise_days: int) -> date:
+    """The day the order was promised for: its ``eta``, else purchase day + ``promise_days``."""
+    if order.promised is not None:
+        return order.promised.astimezone(ZoneInfo(timezone)).date()
+    return promised_date(order.created_at, timezone, promise_days)
+
+
 def delivered_late(order: Order, timezone: str, promise_days: int) -> bool | None:
     """True if delivered after the promised day, None if not delivered."""
     if order.delivered_at is None:
         return None
     local = order.delivered_at.astimezone(ZoneInfo(timezone)).date()
-    return local > promised_date(order.created_at, timezone, promise_days)
+    return local > promised_day(order, timezone, promise_days)
 
 
 # Exports -----------------------------------------------------------------------------------------
@@ -286,7 +295,7 @@ def transaction_rows(snapshot: Snapshot) -> list[dict[str, str]]:
 def olist_rows(
     snapshot: Snapshot, promise_days: int = DEFAULT_PROMISE_DAYS
 ) -> list[dict[str, str]]:
-    """The orders in the public Olist orders schema, with the promise of :func:`promised_date`."""
+    """The orders in the public Olist orders schema, with the promise of :func:`promised_day`."""
     tz = ZoneInfo(snapshot.timezone)
 
     def stamp(value: datetime | None) -> str:
@@ -294,7 +303,7 @@ def olist_rows(
 
     rows: list[dict[str, str]] = []
     for order in snapshot.orders:
-        promise = promised_date(order.created_at, snapshot.timezone, promise_days)
+        promise = promised_day(order, snapshot.timezone, promise_days)
         rows.append(
             {
                 "order_id": order.id,

@@ -60,6 +60,10 @@ class ShopData:
     order_items: Sequence[Row] = ()
     shipment_events: Sequence[Row] = ()
     interactions: Sequence[Row] = ()
+    # Seeded complaint tickets and their history (not shop tables: an import keeps the
+    # service's tickets, and wipe_shop deletes them only when asked).
+    tickets: Sequence[Row] = ()
+    ticket_events: Sequence[Row] = ()
 
     def rows_for(self, table: Table) -> Sequence[Row]:
         rows: Sequence[Row] = getattr(self, table.name)
@@ -71,17 +75,27 @@ class ShopData:
 
 async def write_shop(conn: AsyncConnection, data: ShopData) -> None:
     """Insert every row of ``data`` (executemany in chunks; the caller owns the transaction)."""
-    for table in SHOP_TABLES:
+    for table in (*SHOP_TABLES, tickets, ticket_events):
         rows = list(data.rows_for(table))
         for start in range(0, len(rows), _CHUNK):
             await conn.execute(table.insert(), rows[start : start + _CHUNK])
 
 
+SEEDED_TICKET_KEY = "seed:"  # idempotency keys of the demo shop's complaints
+
+
 async def wipe_shop(conn: AsyncConnection, *, include_tickets: bool = False) -> None:
-    """Delete every shop row (and the tickets that refer to shop orders, when asked)."""
-    if include_tickets:
-        await conn.execute(delete(ticket_events))  # they refer to tickets
-        await conn.execute(delete(tickets))
+    """Delete every shop row and the demo shop's seeded tickets (and every ticket, which all
+    refer to shop orders, when asked)."""
+    seeded = tickets.c.idempotency_key.like(SEEDED_TICKET_KEY + "%")
+    where = [] if include_tickets else [seeded]
+    # Their history first: it refers to them.
+    await conn.execute(
+        delete(ticket_events).where(
+            ticket_events.c.ticket_id.in_(select(tickets.c.id).where(*where))
+        )
+    )
+    await conn.execute(delete(tickets).where(*where))
     for table in reversed(SHOP_TABLES):
         await conn.execute(delete(table))
     await conn.execute(delete(settings_kv).where(settings_kv.c.key.in_(SHOP_META_KEYS)))

@@ -453,3 +453,23 @@ async def test_two_concurrent_rounds_on_sqlite_tell_once(tmp_path: Path, cfg: Co
         await concurrent_rounds_tell_once(url, cfg, engine)
     finally:
         await engine.dispose()
+
+
+async def test_a_customers_notices_and_asks_are_exported_and_erased(
+    db: AsyncEngine, cfg: Config, tmp_path: Path
+) -> None:
+    from bot.services import privacy_erase, privacy_export
+
+    records = Records(db)
+    cid, _ = await records.customer("en")
+    order = await records.parcel(cid, shipped_days_ago=3)
+    product = await records.product(stock=0)
+    await record_stock_ask(db, cid, product, NOON)
+    await scheduler(db, cfg).run_once()
+    exported = await privacy_export.export(db, cid, actor="staff:Ann", now=NOON)
+    assert [n["subject"] for n in exported["proactive_notices"]] == [order]
+    assert [a["product_id"] for a in exported["stock_asks"]] == [product]
+    await privacy_erase.erase(db, cid, actor="staff:Ann", media_dir=tmp_path, now=NOON)
+    assert await records.notices(order) == []
+    again = await privacy_export.export(db, cid, actor="staff:Ann", now=NOON)
+    assert again["proactive_notices"] == [] and again["stock_asks"] == []
