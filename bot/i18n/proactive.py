@@ -35,6 +35,11 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "us here.",
         "zh": "如包裹确实晚到，您可获得一张 {amount} 的优惠券用于下次购物，在这里告诉我们即可。",
     },
+    "proactive.offer.coupon_late": {
+        "en": " To make up for it, you get a {amount} coupon for your next order; just ask us "
+        "here.",
+        "zh": "作为补偿，您可获得一张 {amount} 的优惠券用于下次购物，在这里告诉我们即可。",
+    },
     "proactive.offer.free_return": {
         "en": " If you no longer want it when it arrives, you can return it for free: we pay "
         "the return shipping.",

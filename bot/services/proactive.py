@@ -112,10 +112,13 @@ class Offer:
             raise ConfigError("`aftersales.delay_coupon` must be above 0 with delay_offer: coupon")
         return cls(aftersales.delay_offer, aftersales.delay_coupon * 100)
 
-    def customer_text(self, lang: Lang) -> str:
+    def customer_text(self, lang: Lang, *, late: bool = False) -> str:
+        """The offer in the customer's message; ``late``: the promise has already passed (a
+        coupon is then given, not promised if it comes late)."""
         if self.kind == "none":
             return ""
-        return t(f"proactive.offer.{self.kind}", lang, amount=money(self.coupon_cents))
+        key = "coupon_late" if self.kind == "coupon" and late else self.kind
+        return t(f"proactive.offer.{key}", lang, amount=money(self.coupon_cents))
 
     def staff_text(self, lang: Lang) -> str:
         return t(f"staff.proactive.offer.{self.kind}", lang, amount=money(self.coupon_cents))
@@ -163,7 +166,7 @@ class Finding:
         values: dict[str, Any] = {
             "order_id": self.subject,
             "carrier": carrier_name(str(d.get("carrier") or ""), lang),
-            "offer": settings.offer.customer_text(lang),
+            "offer": settings.offer.customer_text(lang, late=bool(d.get("overdue"))),
             "promised": _date_of(d.get("promised"), lang, tz),
         }
         if self.reason == "stalled":

@@ -25,6 +25,8 @@ from bot.services.proactive import (
     QuietHours,
     Settings,
     assess_parcel,
+    delivered_history,
+    open_parcels,
     record_stock_ask,
 )
 from bot.storage.db import create_engine, create_schema
@@ -274,6 +276,8 @@ def test_quiet_hours_hold_until_they_end() -> None:
 def test_the_offer_comes_from_the_after_sales_config(cfg: Config) -> None:
     coupon = Offer.from_config(dataclasses.replace(cfg.aftersales, delay_coupon=15))
     assert "¥15.00" in coupon.customer_text("en") and "¥15.00" in coupon.customer_text("zh")
+    assert "If it does arrive late" in coupon.customer_text("en")
+    assert "To make up for it" in coupon.customer_text("en", late=True)
     free = Offer.from_config(dataclasses.replace(cfg.aftersales, delay_offer="free_return"))
     assert "return it for free" in free.customer_text("en")
     assert (
@@ -473,3 +477,33 @@ async def test_a_customers_notices_and_asks_are_exported_and_erased(
     assert await records.notices(order) == []
     again = await privacy_export.export(db, cid, actor="staff:Ann", now=NOON)
     assert again["proactive_notices"] == [] and again["stock_asks"] == []
+
+
+async def test_a_trained_delay_model_scores_open_parcels(db: AsyncEngine, tmp_path: Path) -> None:
+    """The scheduler's real scorer: a model trained by bot.insight.delay, loaded from its file,
+    gives each open parcel with a promise a probability; without the file it gives none."""
+    import numpy as np
+
+    from bot.insight import delay, synth
+
+    shipments, _ = delay.parse_olist(synth.olist_orders(n=1500, seed=3))
+    x = delay.feature_matrix(shipments, delay.History(shipments))
+    y = np.array([s.late for s in shipments], dtype=int)
+    model, _ = delay.fit(
+        x, y, {"learning_rate": (0.1,), "max_leaf_nodes": (7,), "l2_regularization": (1.0,)}
+    )
+    path = tmp_path / "delay.pkl"
+    delay.save(model, path)
+
+    records = Records(db)
+    cid, _ = await records.customer("en")
+    tight = await records.parcel(cid, shipped_days_ago=1, promise_days=1.2)
+    roomy = await records.parcel(cid, shipped_days_ago=1, promise_days=9)
+    async with db.connect() as conn:
+        parcels = [p for p in await open_parcels(conn) if p.order_id in (tight, roomy)]
+        history = await delivered_history(conn, NOON)
+    risks = await DelayScorer(path).risks(parcels, history)
+    assert set(risks) == {tight, roomy}
+    assert all(0.0 <= r <= 1.0 for r in risks.values())
+    assert risks[tight] >= risks[roomy]  # less time left never lowers the risk
+    assert await DelayScorer(tmp_path / "missing.pkl").risks(parcels, history) == {}
