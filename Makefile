@@ -159,7 +159,7 @@ eval-delay: OUT ?= reports/delay.json
 eval-delay: env $(if $(DATA),,insight-exports)
 	$(PY) -m bot.insight.delay --out $(OUT) \
 	  $(if $(DATA),--data $(DATA) --name "$(notdir $(DATA))",--data $(EXPORTS)/olist-orders.csv \
-	  --name "demo shop export (promise: purchase day + 3 days)" \
+	  --name "demo shop export (promise: the order's promised date, set at purchase)" \
 	  --also "synthetic Olist-like (bot.insight.synth, 20000 orders)=$(EXPORTS)/olist-synthetic.csv") \
 	  --command "make eval-delay$(if $(DATA), DATA=$(DATA))"
 

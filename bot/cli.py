@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import REPO_ROOT, Config, ConfigError, load_config
+from bot.core.proactive_cli import add_proactive_command
 from bot.services.analytics_consumer import add_analytics_consumer
 from bot.services.privacy_cli import add_privacy_command
 from bot.shop.export_format import ImportValidationError, Mode
@@ -292,7 +293,7 @@ def _add_insight(subparsers: Subparsers) -> None:
         "--promise-days",
         type=int,
         default=3,
-        help="promised delivery: purchase day + N days (the demo ETA is not a promise)",
+        help="for orders without a promised date (eta): purchase day + N days",
     )
     olist.set_defaults(handler=_cmd_export_olist)
     lines = sub.add_parser("export-transactions", help="order lines for make eval-segments")
@@ -305,7 +306,9 @@ def _add_insight(subparsers: Subparsers) -> None:
     synth.set_defaults(handler=_cmd_synth_olist)
     delay = sub.add_parser("train-delay", help="train the delay-risk model on the shop's parcels")
     delay.add_argument("--out", type=Path, default=Path("var/models/delay.pkl"))
-    delay.add_argument("--promise-days", type=int, default=3)
+    delay.add_argument(
+        "--promise-days", type=int, default=3, help="for orders without an eta: purchase + N days"
+    )
     delay.set_defaults(handler=_cmd_train_delay)
     risk = sub.add_parser("train-complaint-risk", help="train the 14-day complaint-risk model")
     risk.add_argument("--out", type=Path, default=Path("var/models/complaint_risk.pkl"))
@@ -317,7 +320,10 @@ def _cmd_export_olist(args: argparse.Namespace) -> int:
 
     out = _repo_path(args.out)
     count = export_olist(_config(args), out, args.promise_days)
-    print(f"Wrote {count} orders to {out} (promise: purchase day + {args.promise_days} days).")
+    print(
+        f"Wrote {count} orders to {out} (promise: the order's eta; without one, purchase "
+        f"day + {args.promise_days} days)."
+    )
     return 0
 
 
@@ -453,6 +459,7 @@ COMMANDS: list[Registrar] = [
     add_studio,  # bot/studio/commands.py
     add_admin,
     add_analytics_consumer,  # bot/services/analytics_consumer.py
+    add_proactive_command,  # bot/core/proactive_cli.py
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,10 @@ class AftersalesConfig:
     )
     vip_segments: tuple[str, ...] = ("vip",)  # customer segments that raise severity
     complaint_history_days: int = 90  # earlier complaints within this many days count
+    # What a customer whose parcel runs late is offered (the proactive service): "coupon"
+    # (``delay_coupon`` in shop currency off the next order), "free_return" or "none".
+    delay_offer: str = "coupon"
+    delay_coupon: int = 10
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,8 @@ class HandoffConfig:
     leave_message_timeout_s: float = 1800.0  # an unanswered offer to leave a message lapses
     default_wait_s: float = 180.0  # expected wait shown before there is any claim history
     staff_language: str = "en"  # en | zh: the language of the Slack side
+    # Orders the waiting list (bot/handoff/priority.py); missing: by waiting time only.
+    complaint_risk_model: str = "var/models/complaint_risk.pkl"
     member_cache_s: float = 60.0  # how long the support channel's member list is trusted
     cancel_phrases: tuple[str, ...] = (
         "back to bot",
@@ -223,6 +230,37 @@ class HandoffConfig:
         "退出人工",
         "取消人工",
     )
+
+
+@dataclass(frozen=True)
+class ProactiveConfig:
+    """The proactive service (bot/services/proactive.py): late or stalled parcels and
+    back-in-stock notices, sent before the customer asks."""
+
+    enabled: bool = True  # env SHOP_PROACTIVE_ENABLED; off: only `python -m bot proactive`
+    interval_s: float = 600.0  # how often open shipments and restocks are looked at
+    delay_threshold: float = 0.6  # delay risk (0-1) above which the customer is told
+    stall_hours: float = 48.0  # no tracking event for this long: the parcel has stalled
+    quiet_hours: str = "22:00-08:00"  # shop time; messages found then wait; empty: none
+    back_in_stock: bool = True  # tell customers who asked about a sold-out product
+    delay_model: str = "var/models/delay.pkl"  # `make train-delay`; missing: overdue rule only
+    ask_days: int = 60  # out-of-stock asks older than this are not followed up
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.delay_threshold <= 1.0:
+            raise ConfigError(
+                f"`proactive.delay_threshold` must be above 0 and at most 1, "
+                f"got {self.delay_threshold!r}"
+            )
+        if self.interval_s <= 0 or self.stall_hours <= 0:
+            raise ConfigError("`proactive.interval_s` and `proactive.stall_hours` must be > 0")
+        if self.quiet_hours and not re.fullmatch(
+            r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]", self.quiet_hours
+        ):
+            raise ConfigError(
+                f'`proactive.quiet_hours` must look like "22:00-08:00" (or be empty), '
+                f"got {self.quiet_hours!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -360,6 +398,7 @@ class Config:
     aftersales: AftersalesConfig = field(default_factory=AftersalesConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
+    proactive: ProactiveConfig = field(default_factory=ProactiveConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
@@ -396,6 +435,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "TELEGRAM_BOT_USERNAME": ("access", "telegram_bot_username"),
     "SHOP_LOG_FORMAT": ("logging", "format"),
     "SHOP_LOG_LEVEL": ("logging", "level"),
+    "SHOP_PROACTIVE_ENABLED": ("proactive", "enabled"),
 }
 
 _ENV_LISTS = frozenset({"RASA_URLS", "ACTION_SERVER_URLS"})
@@ -413,6 +453,7 @@ _SECTIONS: dict[str, type] = {
     "aftersales": AftersalesConfig,
     "channels": ChannelsConfig,
     "recommend": RecommendConfig,
+    "proactive": ProactiveConfig,
     "delivery": DeliveryConfig,
     "handoff": HandoffConfig,
     "access": AccessConfig,

@@ -9,7 +9,8 @@ It writes with SQLAlchemy Core through the project's own table definitions, so t
 the shape the seeder writes. The same factory serves the integration stack's SQLite file and
 the unit tests' private copies of the seeded shop.
 
-- :meth:`ShopFactory.customer`: a customer with a web identity (``sender``) and a unique phone.
+- :meth:`ShopFactory.customer`: a customer with a web identity (``sender``) and a unique phone;
+  :meth:`ShopFactory.identity` links another chat account (Telegram, ...) to them.
 - :meth:`ShopFactory.product`: a private copy of a catalogue product of a category, with the
   variants' stock the test asks for (so a test changing stock disturbs no other test).
 - :meth:`ShopFactory.order`: an order in any lifecycle state, with its shipment events.
@@ -184,6 +185,15 @@ class ShopFactory:
                 )
             )
         return Customer(customer_id, sender, phone, language, name)
+
+    def identity(self, customer: Customer, channel: str, external_id: str) -> None:
+        """Link a chat account (a Telegram user id, ...) to ``customer``."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.insert(identities).values(
+                    channel=channel, external_id=external_id, customer_id=customer.id
+                )
+            )
 
     def product(
         self,

@@ -170,3 +170,47 @@ def test_identity_sign_needs_the_secret(
     monkeypatch.setattr("bot.cli.REPO_ROOT", small_shop.parent)  # no .env there
     assert run(small_shop, "identity", "sign", "--sender-id", "x") == 1
     assert "WEB_IDENTITY_SECRET is not set" in capsys.readouterr().err
+
+
+def test_proactive_run_once_dry_run_prints_and_writes_nothing(
+    small_shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m bot proactive run-once --dry-run` on a shop with one stalled parcel of a
+    customer who wrote on Telegram: the message it would send, and no notice stored."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from bot.storage.db import create_engine
+    from bot.storage.schema import proactive_notices
+    from tests.core.test_proactive import Records
+
+    assert run(small_shop, "seed", "--today", "2026-04-21") == 0
+    capsys.readouterr()
+    url = f"sqlite+aiosqlite:///{small_shop.parent / 'shop.db'}"
+
+    async def make() -> str:
+        engine = create_engine(url)
+        try:
+            records = Records(engine, now=datetime.now(UTC))
+            cid, _ = await records.customer("en")
+            return await records.parcel(cid, shipped_days_ago=3)
+        finally:
+            await engine.dispose()
+
+    async def stored() -> int:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return len((await conn.execute(proactive_notices.select())).all())
+        finally:
+            await engine.dispose()
+
+    order = asyncio.run(make())
+    assert run(small_shop, "proactive", "run-once", "--dry-run") == 0
+    out = capsys.readouterr().out
+    [line] = [ln for ln in out.splitlines() if order in ln and "stalled" in ln]
+    assert "telegram" in line and "has not moved since" in line
+    assert "dry run: nothing written" in out
+    assert asyncio.run(stored()) == 0
+    assert run(small_shop, "proactive", "run-once") == 0
+    assert asyncio.run(stored()) >= 1

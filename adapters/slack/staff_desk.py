@@ -158,6 +158,11 @@ class SlackStaffDesk:
             "chat_postMessage", channel=channel, thread_ts=thread_ts, text=f"👤 {title}: <{url}>"
         )
 
+    async def post_alert(self, text: str) -> None:
+        """An alert of the proactive service (a late parcel, a restock) in the support
+        channel (:class:`bot.core.proactive.StaffAlerts`)."""
+        await self._call("chat_postMessage", channel=self.channel, text=text, unfurl_links=False)
+
     async def _call(self, method: str, **kwargs: Any) -> Any:
         """A Web API call; Slack's refusals and network errors as DeliveryError."""
         with delivery_errors():

@@ -241,5 +241,8 @@ def _listing_line(renderer: OpeningRenderer, h: Handoff, base_url: str, now: dat
         parts.append(renderer.status_line(h))
     elif h.status == "message":
         parts.append(staff_text("status.message", lang))
+    risk = h.detail.get("complaint_risk")
+    if h.status != "active" and isinstance(risk, int | float):
+        parts.append(staff_text("list.risk", lang, risk=float(risk)))
     parts.append(age_text((now - h.created_at).total_seconds(), lang))
     return "• " + " · ".join(parts)

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from bot.i18n import Lang, category_name, join_list, money, t, text_keys
 from bot.payloads import button
 from bot.recsys.constraints import Constraints, parse_constraints
-from bot.services import catalog, recommend
+from bot.services import catalog, proactive, recommend
 from bot.services.recommend import Reason, Recommendations
 from bot.services.types import Product, ProductMatch
 
@@ -150,6 +150,12 @@ class ProductInquiry(Action):
         dispatcher.utter_message(json_message=product_cards([product], lang))
         if product.image_url:
             dispatcher.utter_message(image=product.image_url)
+        if product.stock <= 0:
+            # Told "out of stock": the proactive service tells them once it is back.
+            deps = get_deps()
+            customer_id = await current_customer_id(tracker, deps.engine)
+            if customer_id is not None:
+                await proactive.record_stock_ask(deps.engine, customer_id, product.id, deps.clock())
         return [SlotSet("product", product.name(lang))]
 
 

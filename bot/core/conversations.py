@@ -124,6 +124,20 @@ class ConversationStore:
             row = (await conn.execute(query)).first()
         return _conversation(row) if row is not None else None
 
+    async def latest_of_customer(
+        self, customer_id: str, *, conn: AsyncConnection
+    ) -> Conversation | None:
+        """The conversation the customer wrote in last (where the shop reaches them first)."""
+        row = (
+            await conn.execute(
+                select(conversations)
+                .where(conversations.c.customer_id == customer_id)
+                .order_by(conversations.c.updated_at.desc(), conversations.c.conversation_id)
+                .limit(1)
+            )
+        ).first()
+        return _conversation(row) if row is not None else None
+
     async def received(
         self,
         conn: AsyncConnection,

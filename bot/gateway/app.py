@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.admin import (
     analytics_routes,
     dashboard_routes,
+    handoff_routes,
     pages,
+    proactive_routes,
     studio_extra_routes,
     studio_routes,
 )
@@ -30,6 +32,7 @@ from bot.core.http import RequestError, error_middleware, error_response, json_r
 from bot.core.media import MediaStore
 from bot.core.outbox import Sender
 from bot.core.pipeline import Pipeline
+from bot.core.proactive import PROACTIVE_KEY, ProactiveScheduler, StaffAlerts
 from bot.core.rasa_client import RasaClient
 from bot.core.render import OptionsMemory
 from bot.gateway import monitoring
@@ -95,6 +98,8 @@ def create_app(
     app.router.add_get("/media/{name}", media_file)
     admin_routes.setup(app, admin_token=cfg.secrets.admin_token)
     analytics_routes.setup(app)
+    proactive_routes.setup(app)
+    handoff_routes.setup(app)
     studio_routes.setup(app, cfg, deployer=studio_deployer)  # after _resources: the engine
     studio_extra_routes.setup(app)
     dashboard_routes.setup(app, cfg)
@@ -150,6 +155,7 @@ def _resources(
             fallbacks=pairs[1:],
         )
         pipeline: Pipeline | None = None
+        scheduler: ProactiveScheduler | None = None
         try:
             if engine is None:
                 # The schema must be at the code's head revision. SQLite (one host, `make run`)
@@ -176,8 +182,22 @@ def _resources(
             # Picks up what a previous run left: unanswered messages and unsent replies.
             # SQLite means one gateway process: what a previous run left is ours at once.
             await pipeline.start(reclaim=db.dialect.name == "sqlite")
+            # Late and stalled parcels, restocks: told before the customer asks (README
+            # "Insight"). Made also when switched off, for the admin API's runs.
+            desk = handoff.desk
+            scheduler = ProactiveScheduler(
+                db,
+                cfg,
+                alerts=desk if isinstance(desk, StaffAlerts) else None,
+                wake=pipeline.wake,
+            )
+            app[PROACTIVE_KEY] = scheduler
+            if cfg.proactive.enabled:
+                scheduler.start()
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if pipeline is not None:
                 await pipeline.close()
             if rasa is None:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.message import Attachment, Button, OutgoingMessage
 from bot.handoff.context import HandoffContext
+from bot.handoff.priority import ComplaintRisks, ordered
 from bot.handoff.rules import RATINGS, rating_payload, staff_note, stars
 from bot.handoff.store import Handoff, StaffMember
 from bot.i18n import customer_text, staff_text
@@ -54,6 +55,7 @@ class StaffActions:
 
     def __init__(self, ctx: HandoffContext) -> None:
         self.ctx = ctx
+        self.risks = ComplaintRisks(ctx.engine, ctx.cfg)
 
     async def claim(self, handoff_id: int, staff: StaffMember) -> StaffOutcome:
         """A colleague takes the conversation; the customer is told who is there."""
@@ -184,7 +186,10 @@ class StaffActions:
         return StaffOutcome("ok", handoff)
 
     async def open_handoffs(self) -> list[Handoff]:
-        return await self.ctx.store.open_handoffs()
+        """The open handoffs, the waiting ones by priority (complaint risk and wait,
+        :mod:`bot.handoff.priority`) first."""
+        found = await self.ctx.store.open_handoffs()
+        return await ordered(found, self.ctx.clock(), self.risks, self.ctx.settings.claim_timeout_s)
 
     async def for_thread(self, channel: str, thread_ts: str) -> Handoff | None:
         return await self.ctx.store.by_thread(channel, thread_ts)

@@ -181,7 +181,11 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "暂时无法确认 <#{channel}> 的成员，请稍后再试。",
     },
     "staff.list.title": {"en": "Handoff conversations", "zh": "转人工会话"},
-    "staff.list.waiting": {"en": "Waiting ({n})", "zh": "等待中（{n}）"},
+    "staff.list.waiting": {
+        "en": "Waiting ({n}), highest complaint risk and longest wait first",
+        "zh": "等待中（{n}），投诉风险高、等待久的在前",
+    },
+    "staff.list.risk": {"en": "complaint risk {risk:.0%}", "zh": "投诉风险 {risk:.0%}"},
     "staff.list.active": {"en": "Active ({n})", "zh": "处理中（{n}）"},
     "staff.list.none": {"en": "none", "zh": "无"},
     "staff.list.usage": {

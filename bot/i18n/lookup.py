@@ -21,6 +21,7 @@ from bot.i18n import (
     dashboard,
     handoff,
     orders,
+    proactive,
     products,
 )
 from bot.i18n.language import Lang, as_lang
@@ -35,6 +36,7 @@ _MODULES: Final = (
     accounts,
     dashboard,
     admin,
+    proactive,
 )
 
 

@@ -32,7 +32,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from bot.config import REPO_ROOT
 from bot.insight.features import COMPLAINT_KINDS
-from bot.insight.shopdata import Order, Snapshot, Ticket, delivered_late, promised_date
+from bot.insight.shopdata import Order, Snapshot, Ticket, delivered_late, promised_day
 from bot.insight.tabular import single_threaded
 
 HORIZON = timedelta(days=14)
@@ -135,7 +135,7 @@ def customer_features(history: History, customer_id: str, cutoff: datetime) -> d
         "days_since_order": _days(orders[-1].created_at, cutoff) if orders else 400.0,
         "in_transit": float(len(transit)),
         "overdue_now": float(
-            sum(promised_date(o.created_at, tz, history.promise_days) < today for o in transit)
+            sum(promised_day(o, tz, history.promise_days) < today for o in transit)
         ),
         "delivered_7d": float(sum(_since(o, week) for o in delivered)),
         "late_7d": float(sum(_since(o, week) for o in late)),

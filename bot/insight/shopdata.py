@@ -1,16 +1,16 @@
 """The shop's history as plain records, read once from the database, and its CSV exports.
 
-The demo shop stores an ETA that the seeder derived from the actual delivery (the evening of the
-delivery day), so it is never late by construction and cannot serve as the promise a customer
-was given. The Olist-schema export therefore states the promise as the shop's delivery promise
-at purchase: the purchase day (shop time) plus ``promise_days`` calendar days.
+The promise a customer was given is the order's ``eta``: the demo shop's seeder sets it at
+purchase from the route and the carrier's norm (so parcels that stall arrive late). An order
+without one (an imported shop that has no promised dates) is promised the purchase day (shop
+time) plus ``promise_days`` calendar days.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -72,6 +72,7 @@ class Order:
     categories: tuple[str, ...]
     item_amounts: tuple[tuple[str, float], ...]  # (category, yuan) per item line
     exception: bool  # a carrier exception event (weather, ...)
+    promised: datetime | None = None  # the delivery promised at purchase (orders.eta)
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,25 @@ def _must(value: datetime | None) -> datetime:
     return stamp
 
 
-async def load_snapshot(engine: AsyncEngine, timezone: str) -> Snapshot:
-    """Read customers, orders (with item categories), exceptions, tickets and sentiment."""
+async def load_snapshot(
+    engine: AsyncEngine, timezone: str, customer_ids: Collection[str] | None = None
+) -> Snapshot:
+    """Read customers, orders (with item categories), exceptions, tickets and sentiment; of
+    ``customer_ids`` only when given (scoring a few customers, e.g. the handoff queue)."""
+
+    def only(column: Any) -> list[Any]:
+        return [] if customer_ids is None else [column.in_(tuple(customer_ids))]
+
+    mine = select(orders.c.id).where(*only(orders.c.customer_id))
     async with engine.connect() as conn:
-        cust = (await conn.execute(select(customers.c.id, customers.c.created_at))).all()
-        order_rows = (await conn.execute(select(orders))).mappings().all()
+        cust = (
+            await conn.execute(
+                select(customers.c.id, customers.c.created_at).where(*only(customers.c.id))
+            )
+        ).all()
+        order_rows = (
+            (await conn.execute(select(orders).where(*only(orders.c.customer_id)))).mappings().all()
+        )
         items = (
             await conn.execute(
                 select(
@@ -122,7 +137,9 @@ async def load_snapshot(engine: AsyncEngine, timezone: str) -> Snapshot:
                     order_items.c.quantity,
                     order_items.c.unit_price_cents,
                     products.c.category,
-                ).join(products, products.c.id == order_items.c.product_id)
+                )
+                .join(products, products.c.id == order_items.c.product_id)
+                .where(*([] if customer_ids is None else [order_items.c.order_id.in_(mine)]))
             )
         ).all()
         exceptions = {
@@ -130,17 +147,30 @@ async def load_snapshot(engine: AsyncEngine, timezone: str) -> Snapshot:
             for r in (
                 await conn.execute(
                     select(shipment_events.c.order_id).where(
-                        shipment_events.c.status == "exception"
+                        shipment_events.c.status == "exception",
+                        *([] if customer_ids is None else [shipment_events.c.order_id.in_(mine)]),
                     )
                 )
             ).all()
         }
-        ticket_rows = (await conn.execute(select(tickets))).mappings().all()
-        ident = (await conn.execute(select(identities.c.customer_id, identities.c.channel))).all()
+        ticket_rows = (
+            (await conn.execute(select(tickets).where(*only(tickets.c.customer_id))))
+            .mappings()
+            .all()
+        )
+        ident = (
+            await conn.execute(
+                select(identities.c.customer_id, identities.c.channel).where(
+                    *only(identities.c.customer_id)
+                )
+            )
+        ).all()
         moods = (
             await conn.execute(
                 select(handoffs.c.customer_id, handoffs.c.sentiment).where(
-                    handoffs.c.sentiment.is_not(None), handoffs.c.customer_id.is_not(None)
+                    handoffs.c.sentiment.is_not(None),
+                    handoffs.c.customer_id.is_not(None),
+                    *only(handoffs.c.customer_id),
                 )
             )
         ).all()
@@ -173,6 +203,7 @@ def _order(row: Any, lines: list[tuple[str, float]], exceptions: set[str]) -> Or
         categories=tuple(sorted({c for c, _ in lines})),
         item_amounts=tuple(lines),
         exception=str(row["id"]) in exceptions,
+        promised=as_utc_or_none(row["eta"]),
     )
 
 
@@ -223,12 +254,19 @@ def promised_date(purchased: datetime, timezone: str, promise_days: int) -> date
     return purchased.astimezone(ZoneInfo(timezone)).date() + timedelta(days=promise_days)
 
 
+def promised_day(order: Order, timezone: str, promise_days: int) -> date:
+    """The day the order was promised for: its ``eta``, else purchase day + ``promise_days``."""
+    if order.promised is not None:
+        return order.promised.astimezone(ZoneInfo(timezone)).date()
+    return promised_date(order.created_at, timezone, promise_days)
+
+
 def delivered_late(order: Order, timezone: str, promise_days: int) -> bool | None:
     """True if delivered after the promised day, None if not delivered."""
     if order.delivered_at is None:
         return None
     local = order.delivered_at.astimezone(ZoneInfo(timezone)).date()
-    return local > promised_date(order.created_at, timezone, promise_days)
+    return local > promised_day(order, timezone, promise_days)
 
 
 # Exports -----------------------------------------------------------------------------------------
@@ -257,7 +295,7 @@ def transaction_rows(snapshot: Snapshot) -> list[dict[str, str]]:
 def olist_rows(
     snapshot: Snapshot, promise_days: int = DEFAULT_PROMISE_DAYS
 ) -> list[dict[str, str]]:
-    """The orders in the public Olist orders schema, with the promise of :func:`promised_date`."""
+    """The orders in the public Olist orders schema, with the promise of :func:`promised_day`."""
     tz = ZoneInfo(snapshot.timezone)
 
     def stamp(value: datetime | None) -> str:
@@ -265,7 +303,7 @@ def olist_rows(
 
     rows: list[dict[str, str]] = []
     for order in snapshot.orders:
-        promise = promised_date(order.created_at, snapshot.timezone, promise_days)
+        promise = promised_day(order, snapshot.timezone, promise_days)
         rows.append(
             {
                 "order_id": order.id,

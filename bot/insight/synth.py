@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.insight.shopdata import OLIST_COLUMNS, Snapshot, Ticket, delivered_late, promised_date
+from bot.insight.shopdata import OLIST_COLUMNS, Snapshot, Ticket, delivered_late, promised_day
 
 _START = datetime(2017, 1, 2, tzinfo=UTC)
 
@@ -223,7 +223,7 @@ def simulate_tickets(snapshot: Snapshot, promise_days: int, seed: int = 15) -> l
         logit += 0.3 * math.log(max(order.total, 1.0) / 200.0)
         if rng.random() < _sigmoid(logit):
             if late and rng.random() < 0.5:
-                due = promised_date(order.created_at, snapshot.timezone, promise_days)
+                due = promised_day(order, snapshot.timezone, promise_days)
                 when = datetime.combine(due, time(10), tz).astimezone(UTC) + timedelta(
                     days=1, hours=rng.uniform(0, 30)
                 )

@@ -75,6 +75,8 @@ from bot.storage.schema import (
     messages,
     orders,
     outbox,
+    proactive_notices,
+    stock_asks,
     ticket_events,
     tickets,
 )
@@ -163,6 +165,12 @@ async def _erase_rows(conn: AsyncConnection, scope: Scope) -> tuple[dict[str, in
         "customer_segments", delete(customer_segments).where(customer_segments.c.customer_id == cid)
     )
     await run("identities", delete(identities).where(identities.c.customer_id == cid))
+    # What the proactive service told them (the texts name their orders) and what they asked.
+    await run(
+        "proactive_notices",
+        delete(proactive_notices).where(proactive_notices.c.customer_id == cid),
+    )
+    await run("stock_asks", delete(stock_asks).where(stock_asks.c.customer_id == cid))
     await run("interactions", delete(interactions).where(interactions.c.customer_id == cid))
     # Orders stay for accounting; who received them and where does not.
     await run(

@@ -39,7 +39,9 @@ from bot.storage.schema import (
     orders,
     outbox,
     privacy_audit,
+    proactive_notices,
     shipment_events,
+    stock_asks,
     ticket_events,
     tickets,
 )
@@ -100,6 +102,10 @@ async def _collect(conn: AsyncConnection, scope: Scope) -> dict[str, Any]:
             .order_by(interactions.c.id)
         )
     )
+    for name, table in (("proactive_notices", proactive_notices), ("stock_asks", stock_asks)):
+        data[name] = json_rows(
+            await conn.execute(select(table).where(table.c.customer_id == cid).order_by(table.c.id))
+        )
     data["tickets"] = json_rows(
         await conn.execute(select(tickets).where(tickets.c.id.in_(scope.ticket_ids)))
     )

@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,8 +43,16 @@ from bot.recsys.constraints import Constraints, parse_constraints
 from bot.recsys.serving import ModelStore, ServingModel
 from bot.recsys.shop import DEFAULT_MODEL_PATH, SIGNAL_WEIGHTS
 from bot.services.catalog import list_products, normalise_query, search_products
+from bot.services.segment_buys import NO_ORDERS_SEGMENT, segment_buys
 from bot.services.types import Product
-from bot.storage.schema import customers, interactions, order_items, orders, products
+from bot.storage.schema import (
+    customer_segments,
+    customers,
+    interactions,
+    order_items,
+    orders,
+    products,
+)
 from bot.storage.times import as_utc
 
 logger = logging.getLogger(__name__)
@@ -136,6 +144,10 @@ class CustomerSignals:
     bought: dict[str, datetime]  # product id -> latest purchase
     viewed: tuple[str, ...]  # most recent first
     dismissed: frozenset[str]
+    # The customer's segment from `python -m bot segments` (customer_segments) and what its
+    # customers bought in the last year: the cold start of a customer without history.
+    cluster: str | None = None
+    cluster_popularity: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,6 +174,8 @@ class Recommender:
         rng = np.random.default_rng(seed)
         self.bandit = bandit or _load_bandit(self.settings.bandit_path, rng)
         self._catalog = _CatalogCache()
+        # segment -> (loaded at, product -> units bought by its customers)
+        self._clusters: dict[str, tuple[float, dict[str, float]]] = {}
         # (session, product) -> standardised score when last shown, for feedback updates.
         self._shown: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._guest_dismissed: OrderedDict[str, set[str]] = OrderedDict()
@@ -195,6 +209,13 @@ class Recommender:
         async with engine.connect() as conn:
             segment = (
                 await conn.execute(select(customers.c.segment).where(customers.c.id == customer_id))
+            ).scalar()
+            cluster = (
+                await conn.execute(
+                    select(customer_segments.c.segment).where(
+                        customer_segments.c.customer_id == customer_id
+                    )
+                )
             ).scalar()
             rows = (
                 await conn.execute(
@@ -230,13 +251,31 @@ class Recommender:
                 history.append(row.product_id)
             if row.kind in ("view", "rec_click", "cart"):
                 viewed.append(row.product_id)
+        popular = (
+            await self.cluster_popularity(engine, cluster)
+            if cluster and cluster != NO_ORDERS_SEGMENT and not history
+            else {}
+        )
         return CustomerSignals(
             segment=segment,
             history=tuple(history[-self.settings.history_limit :]),
             bought=bought,
             viewed=tuple(dict.fromkeys(reversed(viewed))),
             dismissed=frozenset(dismissed),
+            cluster=cluster if popular else None,
+            cluster_popularity=popular,
         )
+
+    async def cluster_popularity(self, engine: AsyncEngine, cluster: str) -> dict[str, float]:
+        """Units of each product bought by the customers of ``cluster`` (cached for
+        ``catalog_ttl_s``)."""
+        now = time.monotonic()
+        cached = self._clusters.get(cluster)
+        if cached is not None and now - cached[0] <= self.settings.catalog_ttl_s:
+            return cached[1]
+        table = await segment_buys(engine, cluster)
+        self._clusters[cluster] = (now, table)
+        return table
 
     async def _stock(self, engine: AsyncEngine) -> dict[str, int]:
         async with engine.connect() as conn:
@@ -354,7 +393,7 @@ class Recommender:
             values = standardise(np.array([personal.get(p.id, -math.inf) for p in eligible]))
             scores = {p.id: float(v) for p, v in zip(eligible, values, strict=True)}
         else:
-            table = self._popularity(model, signals.segment)
+            table = self._popularity(model, signals)
             values = standardise(
                 np.array([math.log1p(table.get(p.id, 0.0)) + 0.2 * p.rating for p in eligible])
             )
@@ -366,7 +405,12 @@ class Recommender:
         return scores, bool(personal)
 
     @staticmethod
-    def _popularity(model: ServingModel | None, segment: str | None) -> dict[str, float]:
+    def _popularity(model: ServingModel | None, signals: CustomerSignals) -> Mapping[str, float]:
+        """Cold start: what the customer's segment buys (customer_segments), else the
+        popularity in their shop tier, else in the whole shop (the trained model's tables)."""
+        if signals.cluster_popularity:
+            return signals.cluster_popularity
+        segment = signals.segment
         if model is None:
             return {}
         if segment and f"segment:{segment}" in model.popularity:
@@ -395,6 +439,8 @@ class Recommender:
             return Reason("history")
         if constraints.categories or constraints.type_words:
             return Reason("popular_category", category=product.category)
+        if signals.cluster and not personal:
+            return Reason("popular_segment", segment=signals.cluster)
         if signals.segment and model is not None and not personal:
             return Reason("popular_segment", segment=signals.segment)
         return Reason("popular", category=product.category)

@@ -61,6 +61,10 @@ class ShopData:
     order_items: Sequence[Row] = ()
     shipment_events: Sequence[Row] = ()
     interactions: Sequence[Row] = ()
+    # Seeded complaint tickets and their history (not shop tables: an import keeps the
+    # service's tickets, and wipe_shop deletes them only when asked).
+    tickets: Sequence[Row] = ()
+    ticket_events: Sequence[Row] = ()
 
     def rows_for(self, table: Table) -> Sequence[Row]:
         rows: Sequence[Row] = getattr(self, table.name)
@@ -70,13 +74,17 @@ class ShopData:
         return {table.name: len(self.rows_for(table)) for table in SHOP_TABLES}
 
 
+# What write_shop writes: the shop, then the seeded tickets and their history.
+WRITTEN_TABLES = (*SHOP_TABLES, tickets, ticket_events)
+
+
 async def write_shop(
     conn: AsyncConnection, data: ShopData, *, progress: Progress | None = None
 ) -> None:
     """Insert every row of ``data`` (executemany in chunks; the caller owns the transaction).
 
     ``progress`` (a bar over :func:`total_rows`) advances chunk by chunk."""
-    for table in SHOP_TABLES:
+    for table in WRITTEN_TABLES:
         rows = list(data.rows_for(table))
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
@@ -89,14 +97,24 @@ async def write_shop(
 
 def total_rows(data: ShopData) -> int:
     """How many rows :func:`write_shop` writes for ``data``."""
-    return sum(data.counts().values())
+    return sum(len(data.rows_for(table)) for table in WRITTEN_TABLES)
+
+
+SEEDED_TICKET_KEY = "seed:"  # idempotency keys of the demo shop's complaints
 
 
 async def wipe_shop(conn: AsyncConnection, *, include_tickets: bool = False) -> None:
-    """Delete every shop row (and the tickets that refer to shop orders, when asked)."""
-    if include_tickets:
-        await conn.execute(delete(ticket_events))  # they refer to tickets
-        await conn.execute(delete(tickets))
+    """Delete every shop row and the demo shop's seeded tickets (and every ticket, which all
+    refer to shop orders, when asked)."""
+    seeded = tickets.c.idempotency_key.like(SEEDED_TICKET_KEY + "%")
+    where = [] if include_tickets else [seeded]
+    # Their history first: it refers to them.
+    await conn.execute(
+        delete(ticket_events).where(
+            ticket_events.c.ticket_id.in_(select(tickets.c.id).where(*where))
+        )
+    )
+    await conn.execute(delete(tickets).where(*where))
     for table in reversed(SHOP_TABLES):
         await conn.execute(delete(table))
     await conn.execute(delete(settings_kv).where(settings_kv.c.key.in_(SHOP_META_KEYS)))

@@ -440,3 +440,43 @@ privacy_audit = Table(
     Column("kept", JSON, nullable=False, default=list),  # [{"what": "orders", "rows": n}]
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- the proactive service (bot/services/proactive.py, bot/core/proactive.py) ----------------
+# One row per message the shop starts itself about a parcel or a product: the unique key makes
+# it at most once per (order or product, reason, customer); the row is written in the same
+# transaction as its outbox row. status: held (found in quiet hours, sent after send_after) |
+# queued (in the outbox: outbox_id) | no_channel (the customer never wrote to us: recorded for
+# staff only). staff_alert: slack | logged (no Slack desk) | failed.
+proactive_notices = Table(
+    "proactive_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), nullable=False, index=True),
+    Column("subject", String(40), nullable=False),  # an order id or a product id
+    Column("reason", String(20), nullable=False),  # delay_risk | stalled | back_in_stock
+    Column("status", String(12), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("conversation_id", String(200), nullable=True),
+    Column("channel", String(20), nullable=True),
+    Column("outbox_id", Integer, nullable=True),
+    Column("text", Text, nullable=False),  # what the customer is (or will be) sent
+    Column("detail", JSON, nullable=False, default=dict),  # risk, reasons, offer, last scan
+    Column("staff_alert", String(10), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("send_after", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),  # written to the outbox
+    UniqueConstraint("subject", "reason", "customer_id", name="uq_proactive_notices_once"),
+)
+Index("ix_proactive_notices_status", proactive_notices.c.status, proactive_notices.c.send_after)
+
+# A customer asked about a product while it was sold out (the product action records it); the
+# proactive service tells them once it is back in stock.
+stock_asks = Table(
+    "stock_asks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), nullable=False, index=True),
+    Column("product_id", String(32), nullable=False),
+    Column("asked_at", DateTime(timezone=True), nullable=False),  # the latest ask
+    UniqueConstraint("customer_id", "product_id", name="uq_stock_asks_customer_product"),
+)

@@ -66,3 +66,12 @@ def texts(dispatcher: CollectingDispatcher) -> str:
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
+
+
+async def new_tickets(engine: Any, kind: str) -> list[Any]:
+    """Tickets of ``kind`` the test made: the demo shop's seeded complaints (``TKS-...``,
+    bot/shop/generator/tickets.py) aside."""
+    from bot.services.tickets import list_tickets
+
+    found = await list_tickets(engine, kind=kind, limit=100_000)
+    return [t for t in found if not t.id.startswith("TKS-")]

@@ -28,7 +28,7 @@ from bot.services.aftersales_answers import (
 )
 from tests.factory import ShopFactory
 
-from .helpers import make_tracker, slot_events, texts
+from .helpers import make_tracker, new_tickets, slot_events, texts
 
 IN_TRANSIT = "260315004217"
 TSHIRT = "260402118830"  # delivered 3 days before the shop's seeding day
@@ -388,7 +388,7 @@ async def test_complaint_is_recorded_with_type_and_deadline(
     said_text = "the courier was rude and the box was crushed"
     tracker = make_tracker(sender_id=sender, text=said_text, intent="complaint", entities=entities)
     await Complaint().run(dispatcher, tracker, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id == linked
     assert ticket.payload["text"] == said_text
     assert ticket.severity in ("low", "medium", "high", "critical")
@@ -409,7 +409,7 @@ async def test_a_severe_complaint_goes_to_a_person(
 ) -> None:
     tracker = make_tracker(text=said, intent="complaint", slots={"language": lang})
     await Complaint().run(dispatcher, tracker, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.severity == level and ticket.payload["needs_human"] is True
     custom = [m["custom"] for m in dispatcher.messages if m.get("custom")]
     assert custom == [
@@ -423,7 +423,7 @@ async def test_a_calm_delivery_complaint_stays_with_the_bot(
     said = "the delivery is two days later than promised, please have a look"
     guest = make_tracker(sender_id="web:guest-calm", text=said, intent="complaint")
     await Complaint().run(dispatcher, guest, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.category == "delivery_delay" and ticket.severity == "low"
     assert not any(m.get("custom") for m in dispatcher.messages)
 
@@ -439,7 +439,7 @@ async def test_a_complaint_answering_the_reason_question_fills_the_reason(
     )
     events = await Complaint().run(dispatcher, tracker, {})
     assert slot_events(events) == {"aftersales_reason": "quality_problem"}
-    assert await tickets.list_tickets(deps.engine, kind="complaint") == []
+    assert await new_tickets(deps.engine, "complaint") == []
 
 
 @pytest.mark.parametrize(
@@ -455,10 +455,10 @@ async def test_the_customer_can_ask_how_their_complaint_is_going(
     none = CollectingDispatcher()
     ask = make_tracker(text=question, intent="complaint", slots={"language": lang})
     await Complaint().run(none, ask, {})
-    assert await tickets.list_tickets(deps.engine, kind="complaint") == []
+    assert await new_tickets(deps.engine, "complaint") == []
     complaint = make_tracker(text="the courier threw my parcel over the fence", intent="complaint")
     await Complaint().run(CollectingDispatcher(), complaint, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     await tickets.transition_ticket(deps.engine, ticket.id, "in_progress", actor="staff:ann")
     status = CollectingDispatcher()
     await Complaint().run(status, ask, {})

@@ -9,9 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions._common import message_id, message_key
 from bot.actions._deps import Deps
 from bot.actions.aftersales.complaints import Complaint
-from bot.services import tickets
 
-from .helpers import make_tracker
+from .helpers import make_tracker, new_tickets
 
 TEXT = "the courier was rude and the box was crushed"
 
@@ -39,7 +38,7 @@ async def test_a_message_handled_twice_makes_one_ticket(
 ) -> None:
     await Complaint().run(dispatcher, delivery(7, "rasa-first"), {})
     await Complaint().run(CollectingDispatcher(), delivery(7, "rasa-after-timeout"), {})
-    assert len(await tickets.list_tickets(deps.engine, kind="complaint")) == 1
+    assert len(await new_tickets(deps.engine, "complaint")) == 1
     # Another message (another inbox row) is another complaint.
     await Complaint().run(CollectingDispatcher(), delivery(8, "rasa-next"), {})
-    assert len(await tickets.list_tickets(deps.engine, kind="complaint")) == 2
+    assert len(await new_tickets(deps.engine, "complaint")) == 2

@@ -210,3 +210,36 @@ async def test_choices_are_only_products_of_the_named_type(
         for b in message["buttons"]
     }
     assert offered and offered <= wanted
+
+
+async def test_an_out_of_stock_answer_records_the_ask_for_a_restock_notice(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    """The proactive service tells the customer once it is back (bot/services/proactive.py)."""
+    from sqlalchemy import select, update
+
+    from bot.shop.demo_records import LI_WEI_ID
+    from bot.storage.schema import products, stock_asks
+
+    async def asks() -> list[tuple[str, str]]:
+        async with deps.engine.connect() as conn:
+            rows = await conn.execute(select(stock_asks.c.customer_id, stock_asks.c.product_id))
+            return [tuple(r) for r in rows]
+
+    product = await product_of_type(deps, "rice cooker")
+    question = make_tracker(text=f"how much is the {product.name_en}?", intent="product_inquiry")
+    await ProductInquiry().run(dispatcher, question, {})
+    assert await asks() == []  # in stock: nothing to follow up
+    async with deps.engine.begin() as conn:
+        await conn.execute(update(products).where(products.c.id == product.id).values(stock=0))
+    sold_out = CollectingDispatcher()
+    await ProductInquiry().run(sold_out, question, {})
+    assert "out of stock" in texts(sold_out).lower()
+    assert await asks() == [(LI_WEI_ID, product.id)]
+    guest = make_tracker(
+        sender_id="web:guest-abc",
+        text=f"how much is the {product.name_en}?",
+        intent="product_inquiry",
+    )
+    await ProductInquiry().run(CollectingDispatcher(), guest, {})
+    assert await asks() == [(LI_WEI_ID, product.id)]  # a guest is nobody to tell

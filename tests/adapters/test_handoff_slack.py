@@ -618,3 +618,26 @@ async def test_thread_mapping_and_pause_are_stored(
 
     await eventually(mapped, "the thread and Rasa's pause in the database")
     assert service_of(client).available
+
+
+async def test_a_proactive_notice_alerts_staff_in_the_support_channel_once(
+    gateway: Gateway, slack: FakeSlack, engine: AsyncEngine
+) -> None:
+    """The gateway gives its Slack staff desk to the proactive scheduler (README "Insight")."""
+    from datetime import UTC, datetime
+
+    from tests.core.test_proactive import Records
+
+    records = Records(engine, now=datetime.now(UTC))
+    cid, _ = await records.customer("en")
+    order = await records.parcel(cid, shipped_days_ago=3)  # no scan for 58 h: stalled
+    client = await gateway()
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    for _ in range(2):
+        response = await client.post("/api/admin/proactive/run", headers=auth)
+        assert response.status == 200, await response.text()
+    alerts = [m for m in slack.posted() if m["channel"] == SUPPORT and order in m["text"]]
+    assert len(alerts) == 1
+    assert "tracking stalled" in alerts[0]["text"] and cid in alerts[0]["text"]
+    [notice] = await records.notices(order)
+    assert notice.staff_alert == "slack"

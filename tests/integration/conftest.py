@@ -71,6 +71,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, telegram: FakeTelegram) -> I
     # one address, and the demo customers are shared between tests.
     settings = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
     settings["web"].update(messages_per_minute_per_sender=0, messages_per_minute_per_ip=0)
+    # The proactive scheduler runs only when a test asks (POST /api/admin/proactive/run), and
+    # at any hour of the day the suite runs.
+    settings["proactive"].update(enabled=False, quiet_hours="")
     config = tmp / "config.yml"
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     env = dict(os.environ, SHOP_DATABASE_URL=db_url, SHOP_CONFIG=str(config))

@@ -24,8 +24,9 @@ from bot.services import catalog
 from bot.services.recommend import Recommender, RecommendSettings, use_recommender
 from bot.shop.demo_records import LI_WEI_ID
 from bot.storage.db import create_engine
-from bot.storage.schema import customers, interactions
+from bot.storage.schema import customer_segments, customers, interactions
 from tests.actions.helpers import make_tracker
+from tests.factory import ShopFactory
 
 FAST = replace(SHOP_MODEL, max_epochs=8, time_budget_s=20.0)
 NOW = datetime(2026, 4, 21, 4, 0, tzinfo=UTC)
@@ -173,6 +174,39 @@ async def test_cold_start_uses_the_customers_segment(
     assert not recs.personal and len(recs.picks) == 4
     assert {pick.reason.kind for pick in recs.picks} == {"popular_segment"}
     assert {pick.reason.segment for pick in recs.picks} == {"vip"}
+
+
+async def test_cold_start_follows_what_the_customers_segment_buys(
+    recommender: Recommender, shop_engine: AsyncEngine, shop: ShopFactory
+) -> None:
+    """A customer without history in an insight segment (customer_segments) is shown what
+    the segment's customers bought; one outside any segment falls back to the shop tier."""
+    favourite = shop.product("sports")
+    buyers = [shop.customer("en") for _ in range(2)]
+    for buyer in buyers:
+        shop.order(buyer, products_=[favourite], quantity=40)
+    newcomer = shop.customer("en")
+    async with shop_engine.begin() as conn:
+        await conn.execute(
+            insert(customer_segments),
+            [
+                {
+                    "customer_id": c.id,
+                    "segment": "trail_fans",
+                    "method": "kmeans",
+                    "computed_at": NOW,
+                }
+                for c in (*buyers, newcomer)
+            ],
+        )
+    recs = await recommender.recommend(shop_engine, customer_id=newcomer.id, session="seg")
+    assert not recs.personal
+    assert recs.picks[0].product.id == favourite.id
+    assert {pick.reason.kind for pick in recs.picks} == {"popular_segment"}
+    assert {pick.reason.segment for pick in recs.picks} == {"trail_fans"}
+    outsider = shop.customer("en")
+    plain = await recommender.recommend(shop_engine, customer_id=outsider.id, session="o")
+    assert {pick.reason.segment for pick in plain.picks} == {"regular"}
 
 
 async def test_without_a_model_file_it_still_answers(

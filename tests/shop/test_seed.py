@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 import re
 from collections import Counter
@@ -346,6 +347,42 @@ def test_shipped_orders_have_carrier_and_ordered_events(shop: ShopData) -> None:
     assert used == CARRIERS
 
 
+def test_parcels_are_promised_at_purchase_and_some_stall_and_arrive_late(shop: ShopData) -> None:
+    """The delay model's signal: the ETA is the promise made at purchase (2 to 5 days), not
+    the day the parcel came; some parcels sit at a sorting centre for a day or more."""
+    demo = set(DEMO_ORDER_IDS)
+    shipped = [o for o in shop.orders if o["shipped_at"] and o["id"] not in demo]
+    for o in shipped:
+        promised = (local_day(o["eta"]) - local_day(o["created_at"])).days
+        assert 2 <= promised <= 5, (o["id"], promised)
+    delivered = [o for o in shipped if o["delivered_at"]]
+    late = [o for o in delivered if local_day(o["delivered_at"]) > local_day(o["eta"])]
+    assert 0.02 < len(late) / len(delivered) < 0.2
+    events: dict[str, list[datetime]] = {}
+    for e in shop.shipment_events:
+        events.setdefault(e["order_id"], []).append(e["ts"])
+    gaps = [max(b - a for a, b in itertools.pairwise(ts)) for ts in events.values() if len(ts) > 1]
+    assert sum(g >= timedelta(hours=24) for g in gaps) > len(late) / 2  # stalls behind lateness
+
+
+def test_complaint_tickets_follow_delays_and_bad_experiences(shop: ShopData) -> None:
+    orders_by_id = by_id(shop.orders)
+    demo_customers = {"C0001", "C0002"}
+    assert len(shop.tickets) >= 40
+    kinds = Counter(t["category"] for t in shop.tickets)
+    assert kinds["delivery_delay"] > kinds["quality_defect"] > 0
+    for t in shop.tickets:
+        order = orders_by_id[t["order_id"]]
+        assert t["kind"] == "complaint" and t["id"].startswith("TKS-")
+        assert t["customer_id"] == order["customer_id"] not in demo_customers
+        assert order["created_at"] < t["created_at"] and t["payload"]["text"]
+        if t["category"] == "delivery_delay":  # only parcels that missed their promise
+            came = order["delivered_at"]
+            assert came is None or local_day(came) > local_day(order["eta"])
+    history = Counter(e["ticket_id"] for e in shop.ticket_events)
+    assert set(history) == {t["id"] for t in shop.tickets}
+
+
 def test_interactions_give_a_recommender_something_to_learn(shop: ShopData) -> None:
     kinds = Counter(i["kind"] for i in shop.interactions)
     assert set(kinds) == {"view", "cart", "purchase"}
@@ -388,7 +425,9 @@ async def test_seeding_twice_skips_unless_forced(shop_engine: AsyncEngine, cfg: 
     assert not forced.skipped and forced.orders == 3000
     restored = await order_service.get_order(shop_engine, "260420000009")
     assert restored is not None and restored.status == "paid"
-    assert await list_tickets(shop_engine) == []  # tickets about the old orders went too
+    # Tickets about the old orders went too; the new shop has its own seeded complaints.
+    left = await list_tickets(shop_engine, limit=100_000)
+    assert left and all(t.id.startswith("TKS-") and t.kind == "complaint" for t in left)
 
 
 async def test_seeding_refuses_to_mix_with_unrecorded_data(

@@ -12,13 +12,14 @@ from bot.shop.demo_records import (
     ORDER_TSHIRT,
 )
 from bot.shop.generator.base import Profile, demo_product_id
-from bot.shop.generator.orders import OrderGenerator
+from bot.shop.generator.tickets import TicketGenerator
 from bot.shop.people_data import CARRIERS, CITIES
 from bot.shop.store import Row, ShopData
 
 
-class ShopGenerator(OrderGenerator):
-    """The whole demo shop: the README's demo orders, then the generated ones."""
+class ShopGenerator(TicketGenerator):
+    """The whole demo shop: the README's demo orders, then the generated ones and the
+    complaints about them."""
 
     def demo_orders(self) -> tuple[list[Row], list[Row], list[Row], list[Row]]:
         products = {p["id"]: p for p in self.products}
@@ -219,6 +220,7 @@ class ShopGenerator(OrderGenerator):
         identities = self.identity_rows()
         demo = self.demo_orders()
         generated = self.build_orders()
+        ticket_rows, ticket_history = self.build_tickets()
         orders_rows, items, events, interactions = (demo[i] + generated[i] for i in range(4))
         interactions.sort(key=lambda r: (r["ts"], r["customer_id"], r["product_id"], r["kind"]))
         return ShopData(
@@ -229,4 +231,6 @@ class ShopGenerator(OrderGenerator):
             order_items=items,
             shipment_events=events,
             interactions=interactions,
+            tickets=ticket_rows,
+            ticket_events=ticket_history,
         )

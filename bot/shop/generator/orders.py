@@ -5,17 +5,52 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from datetime import datetime, timedelta
+import random
+from datetime import UTC, date, datetime, time, timedelta
 
+from bot.config import Config
 from bot.shop.demo_records import DEMO_CUSTOMER_IDS, DEMO_ORDER_IDS
 from bot.shop.generator.base import Address, Profile, Shipment
 from bot.shop.generator.people import PeopleGenerator
 from bot.shop.people_data import CARRIERS, CITIES, TRANSIT_HUBS, WAREHOUSE_CITIES, Carrier, City
 from bot.shop.store import Row
 
+# The delivery promise: handing over, then the route's days, plus each carrier's own norm.
+HANDLING_DAYS = 1
+CARRIER_EXTRA_DAYS = {
+    "SF Express": 0,
+    "JD Logistics": 0,
+    "ZTO Express": 1,
+    "YTO Express": 1,
+    "China Post EMS": 1,
+}
+# The chance a parcel stalls on the way (then it is often late), before peak and weekend.
+CARRIER_DELAY_RISK = {
+    "SF Express": 0.04,
+    "JD Logistics": 0.05,
+    "ZTO Express": 0.10,
+    "YTO Express": 0.12,
+    "China Post EMS": 0.16,
+}
+PEAKS = ((11, 11), (6, 18), (12, 12))  # Singles' Day, 618, Double 12
+
+
+def _in_peak(day: date) -> bool:
+    return any(day.month == m and abs(day.day - d) <= 3 for m, d in PEAKS)
+
 
 class OrderGenerator(PeopleGenerator):
-    """Orders over the past year with their items, shipments and browsing."""
+    """Orders over the past year with their items, shipments and browsing.
+
+    Each shipment is promised at purchase (:meth:`promised_at`); some stall on the way and
+    arrive late (:meth:`plan_shipment`). ``experiences`` keeps each shipped order and its plan
+    for the complaint tickets (:mod:`bot.shop.generator.tickets`)."""
+
+    def __init__(self, cfg: Config, today: date) -> None:
+        super().__init__(cfg, today)
+        # Delays and complaints draw from their own source: the orders stay as they were.
+        self.delivery_rng = random.Random(f"{cfg.demo.seed}-delivery")
+        self.experiences: list[tuple[Row, Shipment]] = []
 
     def tracking_number(self, carrier: Carrier) -> str:
         digits = "".join(self.rng.choice("0123456789") for _ in range(carrier.tracking_digits))
@@ -64,13 +99,31 @@ class OrderGenerator(PeopleGenerator):
             "description_zh": desc[1],
         }
 
-    def plan_shipment(self, shipped_at: datetime, address: Address) -> Shipment:
+    def promised_at(self, created: datetime, carrier: Carrier, origin: int, dest: int) -> datetime:
+        """The delivery date promised at purchase (21:00 shop time that day): a day to hand
+        the parcel over, the route's norm (same city 1 day, else 2), the carrier's own norm,
+        and one more day in a sales peak."""
+        days = HANDLING_DAYS + (1 if origin == dest else 2) + CARRIER_EXTRA_DAYS[carrier.name_en]
+        days += 1 if _in_peak(self.local_date(created)) else 0
+        day = self.local_date(created) + timedelta(days=days)
+        return datetime.combine(day, time(21, 0), tzinfo=self.tz).astimezone(UTC)
+
+    def plan_shipment(self, shipped_at: datetime, address: Address, created: datetime) -> Shipment:
         rng = self.rng
         carrier = rng.choice(CARRIERS)
         origin_index = rng.choice(WAREHOUSE_CITIES)
         origin, dest = CITIES[origin_index], CITIES[address.city]
         district = dest.districts[address.district]
         hours = lambda lo, hi: timedelta(minutes=rng.randint(lo * 60, hi * 60))  # noqa: E731
+        # Carrier trouble (its own random source, so the rest of the shop stays as it was): a
+        # stall at a sorting centre with no scan for one to four days, now and then after a
+        # weather exception; likelier with some carriers, in sales peaks and at weekends.
+        risk = CARRIER_DELAY_RISK[carrier.name_en]
+        risk *= 2.5 if _in_peak(self.local_date(shipped_at)) else 1.0
+        risk *= 1.3 if self.local_date(shipped_at).weekday() >= 5 else 1.0
+        late = self.delivery_rng
+        stall = timedelta(hours=late.uniform(24, 96)) if late.random() < risk else None
+        loud = late.random() < 0.35
         ts = shipped_at
         events = [self.event("picked_up", ts, carrier, origin, None)]
         ts += hours(2, 6)
@@ -79,6 +132,11 @@ class OrderGenerator(PeopleGenerator):
             ts += hours(3, 8)
             events.append(self.event("exception", ts, carrier, origin, None))
             ts += hours(18, 30)
+        if stall is not None:
+            if loud:
+                ts += timedelta(hours=late.uniform(2, 6))
+                events.append(self.event("exception", ts, carrier, origin, None))
+            ts += stall
         if origin_index != address.city:
             hubs = [h for h in TRANSIT_HUBS if h not in (origin_index, address.city)]
             if rng.random() < 0.45 and hubs:
@@ -98,7 +156,7 @@ class OrderGenerator(PeopleGenerator):
             tracking_number=self.tracking_number(carrier),
             shipped_at=shipped_at,
             delivered_at=ts,
-            eta=self.end_of_local_day(ts),
+            eta=self.promised_at(created, carrier, origin_index, address.city),
             events=tuple(events),
         )
 
@@ -291,7 +349,7 @@ class OrderGenerator(PeopleGenerator):
         shipped = paid + timedelta(minutes=rng.randint(4 * 60, 40 * 60))
         if shipped > self.now:
             return  # paid, waiting to ship
-        plan = self.plan_shipment(shipped, address)
+        plan = self.plan_shipment(shipped, address, created)
         row.update(
             carrier=plan.carrier.name_en,
             tracking_number=plan.tracking_number,
@@ -306,6 +364,7 @@ class OrderGenerator(PeopleGenerator):
             row["status"] = "returned" if returned else "delivered"
         else:
             row["status"] = "shipped" if len(passed) == 1 else "in_transit"
+        self.experiences.append((row, plan))
 
     def shopping_trail(
         self, profile: Profile, product: Row, bought: datetime, by_category: dict[str, list[Row]]
