@@ -22,7 +22,14 @@ PACKAGES = ("bot", "adapters")
 LAYERS: tuple[tuple[str, ...], ...] = (
     # texts, languages, configuration, button payloads: no project imports below them
     # and the stamp every report carries
-    ("bot.config", "bot.payloads", "bot.i18n", "bot.report_stamp", "bot.progress"),
+    (
+        "bot.config",
+        "bot.config_sections",
+        "bot.payloads",
+        "bot.i18n",
+        "bot.report_stamp",
+        "bot.progress",
+    ),
     # tables and engines
     ("bot.storage",),
     # metrics and log format (read the database at scrape time; used by every process)
