@@ -35,13 +35,15 @@ from ._common import (
 )
 from ._deps import Deps, get_deps
 from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
+from .order_picking import SHIPPED, candidate_orders, pick_by_product
+
+__all__ = ["SHIPPED", "OrderFormValidation", "find_order_id", "reset_flow"]
 
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
 # Wrong phone numbers a customer may try for one order before the form gives up and refuses
 # (a new form may try again, up to access.max_wrong per access.window_minutes in all).
 MAX_PHONE_TRIES = 3
-SHIPPED = {"shipped", "in_transit"}
 
 # Intents that interrupt a form instead of answering its question (unless the message is
 # clearly the answer, e.g. an address).
@@ -186,9 +188,31 @@ class OrderFormValidation(FormValidationAction, ABC):
         ):
             # The request that started the form may carry a number the entity extractor
             # missed because of its separators: "where is 2603-1500-4217".
-            order_id = find_order_id(latest_text(tracker), get_deps().config.nlu.order_id_pattern)
+            text = latest_text(tracker)
+            order_id = find_order_id(text, get_deps().config.nlu.order_id_pattern)
             if order_id:
                 return {"order_id": order_id}
+            # "I want to return the T-shirt": the product picks the order when only one of
+            # the customer's orders that fit the request has it.
+            picked = await self._picked_by_product(text, tracker)
+            return picked if picked and picked.get("order_id") else {}
+        return {}
+
+    async def _picked_by_product(self, text: str, tracker: Tracker) -> dict[str, Any] | None:
+        """The slots a product named in ``text`` fills: its order when exactly one eligible
+        order contains it ({"order_id": None} when it names a product that picks none, so the
+        question explains); None when ``text`` names no product."""
+        deps = get_deps()
+        candidates = await candidate_orders(tracker, deps)
+        pick = await pick_by_product(text, candidates, tracker.active_loop_name, deps)
+        if pick is None:
+            return None
+        if pick.order is None:
+            return {"order_id": None}
+        return {"order_id": pick.order.id, **self.picked_slots(pick.order, pick.lines)}
+
+    def picked_slots(self, order: Order, lines: dict[str, int]) -> dict[str, Any]:
+        """Further slots a product named in the request fills once it picked ``order``."""
         return {}
 
     async def extract_phone(
@@ -209,6 +233,9 @@ class OrderFormValidation(FormValidationAction, ABC):
         text = str(slot_value or "").strip()
         order_id = find_order_id(text, deps.config.nlu.order_id_pattern)
         if order_id is None:
+            picked = await self._picked_by_product(text, tracker)
+            if picked is not None:
+                return picked
             shown = text if len(text) <= 40 else text[:40] + "…"
             dispatcher.utter_message(text=t("order.bad_format", lang, text=shown))
             return {"order_id": None}

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.handoff.rules import handoff_request
 from bot.i18n import Lang, fmt_datetime, t, ticket_status_name
-from bot.services import customers, orders, ticket_states, tickets
+from bot.services import customers, ticket_states, tickets
 from bot.services.aftersales import Requester, complaint_count, open_complaint
 from bot.services.aftersales_answers import asks_complaint_status, reason_from_text
 from bot.services.complaint_classifier import load_classifier
@@ -27,24 +27,13 @@ from .._common import (
     current_customer_id,
     lang_of,
     latest_text,
+    message_id_of,
     message_key,
 )
 from .._deps import Deps, get_deps
-from ._shared import AFTERSALES_FORMS
-
-
-async def _owned_order_id(tracker: Tracker, deps: Deps) -> str | None:
-    """An order number in the latest message (or the open form) that belongs to the customer."""
-    order_id = next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot(
-        "order_id"
-    )
-    if not order_id:
-        return None
-    order = await orders.get_order(deps.engine, str(order_id))
-    customer_id = await current_customer_id(tracker, deps.engine)
-    if order is None or orders.check_access(order, customer_id, None) != orders.Access.OWNER:
-        return None
-    return order.id
+from ..conversation import NAMED_FORMS
+from ._shared import AFTERSALES_FORMS, form_order_id_before, kind_of_form
+from .complaint_orders import COMPLAINT_ORDER, ask_buttons, complained_before, complaint_order
 
 
 @functools.cache
@@ -85,9 +74,37 @@ class Complaint(Action):
             if reason is not None:
                 return [SlotSet("aftersales_reason", reason)]
         customer_id = await current_customer_id(tracker, deps.engine)
-        if asks_complaint_status(text):
+        if text and asks_complaint_status(text):
             await self._status(customer_id, lang, tracker, dispatcher, deps)
             return []
+        key = message_key("complaint", tracker)
+        if next(tracker.get_latest_entity_values(COMPLAINT_ORDER), None) is not None:
+            # The answer to "which order is it about?": the complaint is the message before.
+            earlier = complained_before(tracker)
+            if earlier is None:
+                return _back_to_form(tracker, dispatcher, lang)
+            text = str(earlier.get("text") or "")
+            key = f"complaint:{tracker.sender_id}:{message_id_of(earlier)}"
+        about = await complaint_order(tracker, customer_id, deps)
+        if about.ask:
+            dispatcher.utter_message(
+                text=t("complaint.which_order", lang), buttons=ask_buttons(about.ask, lang)
+            )
+            return _back_to_form(tracker, dispatcher, lang)
+        await self._record(text, about.order_id, key, customer_id, lang, tracker, dispatcher, deps)
+        return _back_to_form(tracker, dispatcher, lang)
+
+    @staticmethod
+    async def _record(
+        text: str,
+        order_id: str | None,
+        key: str,
+        customer_id: str | None,
+        lang: Lang,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+        deps: Deps,
+    ) -> None:
         customer = await customers.get_customer(deps.engine, customer_id) if customer_id else None
         now = deps.clock()
         severity = assess(
@@ -108,8 +125,8 @@ class Complaint(Action):
             deps.engine,
             severity,
             Requester(customer_id, channel, tracker.sender_id, lang, text),
-            order_id=await _owned_order_id(tracker, deps),
-            key=message_key("complaint", tracker),
+            order_id=order_id,
+            key=key,
             now=now,
             timezone=deps.config.shop.timezone,
         )
@@ -131,7 +148,6 @@ class Complaint(Action):
                     "severe_complaint", severity=severity.level, ticket_id=ticket.id
                 )
             )
-        return []
 
     @staticmethod
     async def _status(
@@ -175,3 +191,22 @@ def _due(ticket: Ticket, lang: Lang, deps: Deps) -> str:
     if due is None:
         return t("ticket.due_soon", lang)
     return fmt_datetime(due, lang, deps.config.shop.timezone)
+
+
+def _back_to_form(
+    tracker: Tracker, dispatcher: CollectingDispatcher, lang: Lang
+) -> list[EventType]:
+    """Back to the form the complaint interrupted, with the form's own order (an order number
+    in the complaint replaced it in slot ``order_id``)."""
+    form = tracker.active_loop_name
+    form_order = form_order_id_before(tracker) if form else None
+    if form is None or form_order is None:
+        return []  # no form, or one still finding its order: a number given is its answer
+    if form in AFTERSALES_FORMS:
+        dispatcher.utter_message(text=t(f"aftersales.resume.{kind_of_form(form)}", lang))
+    elif form in NAMED_FORMS:
+        what = t("form.what_of_order", lang, what=t(f"form.what.{form}", lang), order_id=form_order)
+        dispatcher.utter_message(text=t("form.resume", lang, what=what))
+    if tracker.get_slot("order_id") != form_order:
+        return [SlotSet("order_id", form_order)]
+    return []

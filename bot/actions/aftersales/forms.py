@@ -50,6 +50,10 @@ from ._shared import (
 )
 from .aside import tell_order_status
 
+# Intents whose own action runs before the form goes on (rules/aftersales.yml): the action
+# answers about the order the message names and gives the form its own order back.
+OWN_ACTION_INTENTS = frozenset({"complaint", "order_status"})
+
 
 class AftersalesFormValidation(OrderFormValidation):
     """Order number and phone, then the after-sales questions the request still needs."""
@@ -150,9 +154,19 @@ class AftersalesFormValidation(OrderFormValidation):
             and not bare_number
         ):
             previous = form_order_id_before(tracker)
-            await tell_order_status(str(slot_value), previous, tracker, dispatcher, get_deps())
+            if str(slot_value) != previous and intent not in OWN_ACTION_INTENTS:
+                await tell_order_status(str(slot_value), previous, tracker, dispatcher, get_deps())
+            # Otherwise the message's own action (a complaint, a status question) answered
+            # about its order and gave the form its order back.
             return {"order_id": previous}
         return await super().validate_order_id(slot_value, dispatcher, tracker, domain)
+
+    def picked_slots(self, order: Order, lines: dict[str, int]) -> dict[str, Any]:
+        """The item of a multi-item order the named product is."""
+        line = lines.get(order.id)
+        if len(order.items) > 1 and line is not None:
+            return {"aftersales_line": line_value(order, line)}
+        return {}
 
     async def _form_order(self, tracker: Tracker) -> Order | None:
         found = await order_access(tracker, get_deps())

@@ -1,0 +1,418 @@
+"""Topic switches: a message naming its own order is handled on its own terms (a complaint
+about order X while the return of order Y is pending is recorded about X, and the return goes
+on with Y), a form is dropped with a confirmation of what was dropped, and a product named in
+the request picks the order. Each test makes its customer and orders with the shop factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions._deps import Deps
+from bot.actions.aftersales.complaints import Complaint
+from bot.actions.aftersales.forms import ValidateExchangeRequestForm, ValidateReturnRequestForm
+from bot.actions.conversation import StopForm
+from bot.actions.order_asks import AskOrderId
+from bot.actions.order_forms import ValidateCancelOrderForm
+from bot.services import tickets
+from tests.factory import Customer, Order, ShopFactory
+
+from .helpers import make_tracker, slot_events, texts
+
+RETURN_FORM = "return_request_form"
+EXCHANGE_FORM = "exchange_request_form"
+RESUME = {"en": "back to your return", "zh": "继续刚才的退货"}
+
+
+def _user(text: str, *order_ids: str) -> dict[str, Any]:
+    """An earlier customer message (naming ``order_ids``) as a tracker event."""
+    entities = [{"entity": "order_id", "value": order_id} for order_id in order_ids]
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"text": text, "intent": {"name": "complaint"}, "entities": entities},
+        "message_id": f"earlier-{abs(hash(text))}",
+    }
+
+
+def _form_started(form: str, order_id: str, *more: dict[str, Any]) -> list[dict[str, Any]]:
+    """Events of a form that started on ``order_id`` (and what happened since)."""
+    return [
+        _user(f"start {order_id}", order_id),
+        {"event": "slot", "name": "order_id", "value": order_id},
+        {"event": "active_loop", "name": form},
+        *more,
+    ]
+
+
+def _two_orders(shop: ShopFactory, lang: str) -> tuple[Customer, Order, Order]:
+    """A customer with a delivered order (the return's) and one on its way."""
+    customer = shop.customer(lang)
+    returned = shop.order(customer, status="delivered", days_ago=2)
+    other = shop.order(customer, status="in_transit", days_ago=1)
+    return customer, returned, other
+
+
+# A complaint naming another order during a form -----------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "said", "form"),
+    [
+        ("en", "I want to complain, the courier of order {x} was rude", RETURN_FORM),
+        ("zh", "我要投诉，订单{x}的快递员态度很差", RETURN_FORM),
+        ("en", "the courier who brought {x} shouted at me, I want to complain", EXCHANGE_FORM),
+        ("zh", "投诉一下{x}这单的快递员，把包裹扔在门口", EXCHANGE_FORM),
+    ],
+)
+async def test_a_complaint_naming_another_order_is_about_that_order_and_the_form_goes_on(
+    deps: Deps, shop: ShopFactory, lang: str, said: str, form: str
+) -> None:
+    customer, returned, other = _two_orders(shop, lang)
+    text = said.format(x=other.id)
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=text,
+        intent="complaint",
+        entities=[{"entity": "order_id", "value": other.id}],
+        # The entity replaced the form's order in the slot (from_entity mapping).
+        slots={"order_id": other.id, "requested_slot": "aftersales_line", "language": lang},
+        events_before=_form_started(form, returned.id),
+        active_loop=form,
+    )
+    dispatcher = CollectingDispatcher()
+    events = await Complaint().run(dispatcher, tracker, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.order_id == other.id and ticket.payload["text"] == text
+    assert slot_events(events) == {"order_id": returned.id}  # the form keeps its own order
+    said_back = texts(dispatcher)
+    assert ticket.id in said_back
+    kind = "exchange" if form == EXCHANGE_FORM else "return"
+    resume = {"en": f"back to your {kind}", "zh": "换货" if kind == "exchange" else "退货"}
+    assert resume[lang] in said_back
+
+
+@pytest.mark.parametrize("form", [RETURN_FORM, EXCHANGE_FORM])
+async def test_the_form_takes_its_own_order_back_quietly_after_the_complaint(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory, form: str
+) -> None:
+    customer, returned, other = _two_orders(shop, "en")
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=f"complaint: the courier of {other.id} was rude",
+        intent="complaint",
+        entities=[{"entity": "order_id", "value": other.id}],
+        slots={"order_id": returned.id, "requested_slot": "aftersales_reason"},
+        events_before=_form_started(form, returned.id),
+        active_loop=form,
+    )
+    validation = (
+        ValidateReturnRequestForm() if form == RETURN_FORM else ValidateExchangeRequestForm()
+    )
+    dispatcher = CollectingDispatcher()
+    result = await validation.validate_order_id(returned.id, dispatcher, tracker, domain)
+    assert result == {"order_id": returned.id}
+    assert dispatcher.messages == []  # no status of either order: the complaint answered
+
+
+@pytest.mark.parametrize(
+    ("lang", "resume"),
+    [("en", "back to the cancellation for order"), ("zh", "取消订单申请")],
+)
+async def test_a_complaint_during_a_cancellation_keeps_the_cancellations_order(
+    deps: Deps, shop: ShopFactory, lang: str, resume: str
+) -> None:
+    customer = shop.customer(lang)
+    unshipped = shop.order(customer, status="paid", days_ago=1)
+    delivered = shop.order(customer, status="delivered", days_ago=3)
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=f"order {delivered.id}: the courier left it in the rain, I want to complain",
+        intent="complaint",
+        entities=[{"entity": "order_id", "value": delivered.id}],
+        slots={"order_id": delivered.id, "requested_slot": "confirm", "language": lang},
+        events_before=_form_started("cancel_order_form", unshipped.id),
+        active_loop="cancel_order_form",
+    )
+    dispatcher = CollectingDispatcher()
+    events = await Complaint().run(dispatcher, tracker, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.order_id == delivered.id
+    assert slot_events(events) == {"order_id": unshipped.id}
+    assert resume in texts(dispatcher) and unshipped.id in texts(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("lang", "details"),
+    [("en", "he threw it over the fence and drove off"), ("zh", "他直接把包裹扔进院子就走了")],
+)
+async def test_complaint_details_go_with_the_order_the_customer_named_before(
+    deps: Deps, shop: ShopFactory, lang: str, details: str
+) -> None:
+    customer, returned, other = _two_orders(shop, lang)
+    earlier = _user(f"the courier of {other.id} was rude", other.id)
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=details,
+        intent="complaint",
+        slots={"order_id": returned.id, "requested_slot": "aftersales_line", "language": lang},
+        events_before=_form_started(RETURN_FORM, returned.id, earlier),
+        active_loop=RETURN_FORM,
+    )
+    await Complaint().run(CollectingDispatcher(), tracker, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.order_id == other.id  # never the pending return's order
+
+
+@pytest.mark.parametrize(
+    ("lang", "complaint", "ask"),
+    [
+        ("en", "your courier service is a joke", "Which order is your complaint about"),
+        ("zh", "你们的快递服务太差劲了", "投诉的是哪个订单"),
+    ],
+)
+async def test_a_complaint_naming_no_order_during_a_form_asks_which_order(
+    deps: Deps, shop: ShopFactory, lang: str, complaint: str, ask: str
+) -> None:
+    customer, returned, other = _two_orders(shop, lang)
+    sender = f"web:{customer.sender}"
+    started = _form_started(RETURN_FORM, returned.id)
+    slots = {"order_id": returned.id, "requested_slot": "aftersales_line", "language": lang}
+    tracker = make_tracker(
+        sender_id=sender,
+        text=complaint,
+        intent="complaint",
+        slots=slots,
+        events_before=started,
+        active_loop=RETURN_FORM,
+    )
+    asked = CollectingDispatcher()
+    assert slot_events(await Complaint().run(asked, tracker, {})) == {}
+    assert await tickets.list_tickets(deps.engine, kind="complaint") == []  # not silently Y
+    assert ask in texts(asked) and RESUME[lang] in texts(asked)
+    payloads = [b["payload"] for m in asked.messages for b in m.get("buttons") or []]
+    chosen = f'/complaint{{"complaint_order":"{other.id}"}}'
+    assert chosen in payloads and '/complaint{"complaint_order":"none"}' in payloads
+    assert f'/complaint{{"complaint_order":"{returned.id}"}}' in payloads
+    # The customer taps the order on its way: the complaint (their earlier words) is about it.
+    answer = make_tracker(
+        sender_id=sender,
+        text=chosen,
+        intent="complaint",
+        entities=[{"entity": "complaint_order", "value": other.id}],
+        slots=slots,
+        events_before=[*started, _user(complaint)],
+        active_loop=RETURN_FORM,
+    )
+    recorded = CollectingDispatcher()
+    await Complaint().run(recorded, answer, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.order_id == other.id and ticket.payload["text"] == complaint
+    assert ticket.id in texts(recorded) and RESUME[lang] in texts(recorded)
+    # Tapping again (or the gateway redelivering the tap) records nothing more.
+    await Complaint().run(CollectingDispatcher(), answer, {})
+    assert len(await tickets.list_tickets(deps.engine, kind="complaint")) == 1
+
+
+async def test_not_about_an_order_records_the_complaint_without_one(
+    deps: Deps, shop: ShopFactory
+) -> None:
+    customer, returned, _ = _two_orders(shop, "en")
+    answer = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text='/complaint{"complaint_order":"none"}',
+        intent="complaint",
+        entities=[{"entity": "complaint_order", "value": "none"}],
+        slots={"order_id": returned.id, "requested_slot": "aftersales_line"},
+        events_before=[*_form_started(RETURN_FORM, returned.id), _user("your agents are rude")],
+        active_loop=RETURN_FORM,
+    )
+    await Complaint().run(CollectingDispatcher(), answer, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.order_id is None and ticket.payload["text"] == "your agents are rude"
+
+
+async def test_someone_elses_order_picked_on_a_button_is_not_linked(
+    deps: Deps, shop: ShopFactory
+) -> None:
+    customer, returned, _ = _two_orders(shop, "en")
+    stranger = shop.order(status="delivered")
+    answer = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=f'/complaint{{"complaint_order":"{stranger.id}"}}',
+        intent="complaint",
+        entities=[{"entity": "complaint_order", "value": stranger.id}],
+        slots={"order_id": returned.id, "requested_slot": "aftersales_line"},
+        events_before=[*_form_started(RETURN_FORM, returned.id), _user("the box was soaked")],
+        active_loop=RETURN_FORM,
+    )
+    await Complaint().run(CollectingDispatcher(), answer, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.order_id is None
+
+
+# Dropping a form ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "form", "expected"),
+    [
+        ("en", RETURN_FORM, "stopped the return for order {o}"),
+        ("zh", RETURN_FORM, "已为您取消订单 {o} 的退货申请"),
+        ("en", EXCHANGE_FORM, "stopped the exchange for order {o}"),
+        ("zh", "change_address_form", "已为您取消订单 {o} 的修改地址申请"),
+    ],
+)
+async def test_dropping_a_form_says_what_was_dropped(
+    deps: Deps, lang: str, form: str, expected: str
+) -> None:
+    order_id = "260402118830"
+    tracker = make_tracker(
+        text="never mind" if lang == "en" else "算了",
+        intent="deny",
+        slots={"order_id": order_id, "language": lang, "aftersales_reason": "size_or_fit"},
+        events_before=_form_started(form, order_id),
+    )
+    dispatcher = CollectingDispatcher()
+    events = await StopForm().run(dispatcher, tracker, {})
+    assert expected.format(o=order_id) in texts(dispatcher)
+    assert slot_events(events)["order_id"] is None
+    assert slot_events(events)["aftersales_reason"] is None  # nothing stale carries over
+
+
+# A product named in the request picks the order ---------------------------------------------------
+def _tshirt_and_earbuds(
+    shop: ShopFactory, lang: str, tshirts: int = 1
+) -> tuple[Customer, list[Order], Order]:
+    customer = shop.customer(lang)
+    shirts = [
+        shop.order(customer, products_=[shop.product("clothing", named="T-Shirt")])
+        for _ in range(tshirts)
+    ]
+    earbuds = shop.order(customer, products_=[shop.product("electronics", named="Earbuds")])
+    return customer, shirts, earbuds
+
+
+def _starting(customer: Customer, text: str, lang: str, form: str = RETURN_FORM) -> Any:
+    return make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=text,
+        intent="return_request",
+        slots={"language": lang},
+        active_loop=form,
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "I want to return the T-shirt"), ("zh", "那件T恤我想退"), ("en", "exchange my tee")],
+)
+async def test_the_only_order_with_the_named_product_is_picked(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory, lang: str, said: str
+) -> None:
+    customer, [shirt], _ = _tshirt_and_earbuds(shop, lang)
+    form = EXCHANGE_FORM if said.startswith("exchange") else RETURN_FORM
+    validation = (
+        ValidateExchangeRequestForm() if form == EXCHANGE_FORM else ValidateReturnRequestForm()
+    )
+    tracker = _starting(customer, said, lang, form)
+    found = await validation.extract_order_id(CollectingDispatcher(), tracker, domain)
+    assert found == {"order_id": shirt.id}
+
+
+async def test_earbuds_named_in_chinese_pick_the_earbuds_order(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
+) -> None:
+    customer, _, earbuds = _tshirt_and_earbuds(shop, "zh")
+    tracker = _starting(customer, "耳机有杂音，想退", "zh")
+    found = await ValidateReturnRequestForm().extract_order_id(
+        CollectingDispatcher(), tracker, domain
+    )
+    assert found == {"order_id": earbuds.id}
+
+
+async def test_the_named_product_also_picks_its_item_of_a_multi_item_order(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
+) -> None:
+    customer = shop.customer("en")
+    shirt = shop.product("clothing", named="T-Shirt")
+    order = shop.order(customer, products_=[shop.product("home"), shirt])
+    tracker = _starting(customer, "the T-shirt has to go back", "en")
+    found = await ValidateReturnRequestForm().extract_order_id(
+        CollectingDispatcher(), tracker, domain
+    )
+    assert found == {"order_id": order.id, "aftersales_line": f"{order.id}#1"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "asked"),
+    [("en", "return the T-shirt please", "More than one"), ("zh", "T恤想退掉", "不止一个")],
+)
+async def test_several_orders_with_the_product_are_offered_alone(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory, lang: str, said: str, asked: str
+) -> None:
+    customer, shirts, earbuds = _tshirt_and_earbuds(shop, lang, tshirts=2)
+    tracker = _starting(customer, said, lang)
+    validation = ValidateReturnRequestForm()
+    assert await validation.extract_order_id(CollectingDispatcher(), tracker, domain) == {}
+    dispatcher = CollectingDispatcher()
+    await AskOrderId().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert asked in message["text"]
+    offered = {b["payload"] for b in message["buttons"]}
+    assert offered == {f'/inform{{"order_id":"{o.id}"}}' for o in shirts}
+    assert earbuds.id not in str(offered)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "told"),
+    [("en", "I want to return the hoodie", "None of your orders"), ("zh", "卫衣要退", "没有")],
+)
+async def test_a_product_in_none_of_the_orders_is_said_and_the_eligible_ones_listed(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory, lang: str, said: str, told: str
+) -> None:
+    customer, [shirt], earbuds = _tshirt_and_earbuds(shop, lang)
+    too_old = shop.order(customer, status="delivered", days_ago=60)
+    tracker = _starting(customer, said, lang)
+    assert (
+        await ValidateReturnRequestForm().extract_order_id(CollectingDispatcher(), tracker, domain)
+        == {}
+    )
+    dispatcher = CollectingDispatcher()
+    await AskOrderId().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert told in message["text"]
+    offered = {b["payload"] for b in message["buttons"]}
+    assert offered == {f'/inform{{"order_id":"{o.id}"}}' for o in (shirt, earbuds)}
+    assert too_old.id not in str(offered)  # outside the return window: not eligible
+
+
+@pytest.mark.parametrize(("lang", "answer"), [("en", "the earbuds one"), ("zh", "耳机那单")])
+async def test_a_product_answering_which_order_picks_it(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory, lang: str, answer: str
+) -> None:
+    customer, _, earbuds = _tshirt_and_earbuds(shop, lang)
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=answer,
+        intent="inform",
+        slots={"language": lang, "requested_slot": "order_id"},
+        active_loop=RETURN_FORM,
+    )
+    dispatcher = CollectingDispatcher()
+    found = await ValidateReturnRequestForm().validate_order_id(answer, dispatcher, tracker, domain)
+    assert found == {"order_id": earbuds.id}
+    assert dispatcher.messages == []
+
+
+async def test_cancelling_the_named_product_picks_only_an_unshipped_order(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
+) -> None:
+    customer = shop.customer("en")
+    shop.order(customer, products_=[shop.product("clothing", named="T-Shirt")])  # delivered
+    unshipped = shop.order(
+        customer, status="paid", days_ago=1, products_=[shop.product("clothing", named="T-Shirt")]
+    )
+    tracker = _starting(customer, "please cancel the T-shirt", "en", "cancel_order_form")
+    found = await ValidateCancelOrderForm().extract_order_id(
+        CollectingDispatcher(), tracker, domain
+    )
+    assert found == {"order_id": unshipped.id}
