@@ -225,3 +225,18 @@ class AnswerFaq(Action):
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")
         return []
+
+
+def resume_text(form: str | None, order_id: str | None, lang: Lang) -> str | None:
+    """ "Now, back to your return:" after a message that interrupted ``form`` (None when
+    ``form`` is not one of the named forms)."""
+    if form == "exchange_request_form":
+        return t("aftersales.resume.exchange", lang)
+    if form == "return_request_form":
+        return t("aftersales.resume.return", lang)
+    if form not in NAMED_FORMS:
+        return None
+    what = t(f"form.what.{form}", lang)
+    if order_id:
+        what = t("form.what_of_order", lang, what=what, order_id=order_id)
+    return t("form.resume", lang, what=what)

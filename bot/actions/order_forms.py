@@ -25,6 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.i18n import Lang, t
 from bot.services import attempts, customers, linking, orders
+from bot.services.aftersales_answers import is_bare_number
 from bot.services.types import Order
 
 from ._common import (
@@ -37,7 +38,7 @@ from ._deps import Deps, get_deps
 from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
 from .order_picking import SHIPPED, candidate_orders, pick_by_product
 
-__all__ = ["SHIPPED", "OrderFormValidation", "find_order_id", "reset_flow"]
+__all__ = ["SHIPPED", "OrderFormValidation", "find_order_id", "form_order_id_before", "reset_flow"]
 
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
@@ -75,6 +76,18 @@ FLOW_SLOTS = ("order_id", "phone", "new_address", "confirm")
 
 def reset_flow() -> list[EventType]:
     return [SlotSet(slot, None) for slot in FLOW_SLOTS]
+
+
+def form_order_id_before(tracker: Tracker) -> str | None:
+    """The form's order number before the latest message (an entity in it may have replaced it)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "order_id":
+            value = event.get("value")
+            return None if value is None else str(value)
+    return None
 
 
 def yes_no_buttons(lang: Lang, yes_key: str, no_key: str) -> list[dict[str, str]]:
@@ -123,8 +136,24 @@ def find_order_id(text: str, pattern: str) -> str | None:
 class OrderFormValidation(FormValidationAction, ABC):
     """Validates the order number and phone of an order form and decides what to ask next."""
 
+    # Intents asking for this form's own request: another order named with one of them is the
+    # order the customer now means for it ("actually, cancel 2604… instead").
+    form_intents: frozenset[str] = frozenset()
+
     @abstractmethod
     def name(self) -> str: ...
+
+    @staticmethod
+    def other_order_named(tracker: Tracker) -> str | None:
+        """Another order number than the form's in the latest message, once the form has its
+        order and asks something else."""
+        if tracker.get_slot(REQUESTED_SLOT) in (None, "order_id", "phone"):
+            return None
+        previous = form_order_id_before(tracker)
+        mentioned = next(tracker.get_latest_entity_values("order_id"), None)
+        if previous and mentioned and str(mentioned) != previous:
+            return str(mentioned)
+        return None
 
     def slots_after_access(self, order: Order, deps: Deps) -> list[str]:
         """Further slots to ask once the customer may act on ``order``."""
@@ -230,6 +259,23 @@ class OrderFormValidation(FormValidationAction, ABC):
     ) -> dict[str, Any]:
         deps = get_deps()
         lang = lang_of(tracker)
+        other = self.other_order_named(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (
+            other is not None
+            and intent not in self.form_intents
+            and not is_bare_number(latest_text(tracker))
+        ):
+            # A message about another order in the middle ("the courier of order X was rude",
+            # "where is X?"): answered on its own terms, then the form goes on with its own
+            # order. A form takes every order number it is given (the message never reaches
+            # the interruption rules), so the answer is given here.
+            from .switches import answer_about_other_order
+
+            previous = form_order_id_before(tracker)
+            if str(slot_value) != previous:
+                await answer_about_other_order(str(intent), other, tracker, dispatcher, deps)
+            return {"order_id": previous}
         text = str(slot_value or "").strip()
         order_id = find_order_id(text, deps.config.nlu.order_id_pattern)
         if order_id is None:
@@ -312,11 +358,15 @@ class OrderFormValidation(FormValidationAction, ABC):
 
 
 class ValidateOrderStatusForm(OrderFormValidation):
+    form_intents = frozenset({"order_status"})
+
     def name(self) -> str:
         return "validate_order_status_form"
 
 
 class ValidateCancelOrderForm(OrderFormValidation):
+    form_intents = frozenset({"cancel_order"})
+
     def name(self) -> str:
         return "validate_cancel_order_form"
 
@@ -326,6 +376,8 @@ class ValidateCancelOrderForm(OrderFormValidation):
 
 
 class ValidateChangeAddressForm(OrderFormValidation):
+    form_intents = frozenset({"change_address"})
+
     def name(self) -> str:
         return "validate_change_address_form"
 

@@ -15,7 +15,7 @@ from bot.actions.aftersales.complaints import Complaint
 from bot.actions.aftersales.forms import ValidateExchangeRequestForm, ValidateReturnRequestForm
 from bot.actions.conversation import StopForm
 from bot.actions.order_asks import AskOrderId
-from bot.actions.order_forms import ValidateCancelOrderForm
+from bot.actions.order_forms import ValidateCancelOrderForm, ValidateChangeAddressForm
 from bot.services import tickets
 from tests.factory import Customer, Order, ShopFactory
 
@@ -92,27 +92,87 @@ async def test_a_complaint_naming_another_order_is_about_that_order_and_the_form
     assert resume[lang] in said_back
 
 
-@pytest.mark.parametrize("form", [RETURN_FORM, EXCHANGE_FORM])
-async def test_the_form_takes_its_own_order_back_quietly_after_the_complaint(
-    deps: Deps, domain: dict[str, Any], shop: ShopFactory, form: str
+@pytest.mark.parametrize(
+    ("lang", "form", "said", "resume"),
+    [
+        ("en", RETURN_FORM, "I want to complain, the courier of order {x} was rude", "return"),
+        ("zh", EXCHANGE_FORM, "我要投诉，订单{x}的快递员态度很差", "换货"),
+        ("en", "cancel_order_form", "complaint about {x}: the driver was rude", "cancellation"),
+        ("zh", "change_address_form", "投诉{x}的快递员乱扔包裹", "修改地址"),
+    ],
+)
+async def test_a_form_given_a_complaint_about_another_order_records_it_there_and_goes_on(
+    deps: Deps,
+    domain: dict[str, Any],
+    shop: ShopFactory,
+    lang: str,
+    form: str,
+    said: str,
+    resume: str,
 ) -> None:
-    customer, returned, other = _two_orders(shop, "en")
+    """The form takes every order number it is given (the message never reaches the complaint
+    rule), so its validation answers the complaint and keeps its own order."""
+    customer = shop.customer(lang)
+    status = "delivered" if form in (RETURN_FORM, EXCHANGE_FORM) else "paid"
+    own = shop.order(customer, status=status, days_ago=1)
+    other = shop.order(customer, status="in_transit", days_ago=1)
     tracker = make_tracker(
         sender_id=f"web:{customer.sender}",
-        text=f"complaint: the courier of {other.id} was rude",
+        text=said.format(x=other.id),
         intent="complaint",
         entities=[{"entity": "order_id", "value": other.id}],
-        slots={"order_id": returned.id, "requested_slot": "aftersales_reason"},
-        events_before=_form_started(form, returned.id),
+        slots={"requested_slot": "confirm", "language": lang},
+        events_before=_form_started(form, own.id),
+        slot_candidates={"order_id": other.id},
         active_loop=form,
     )
-    validation = (
-        ValidateReturnRequestForm() if form == RETURN_FORM else ValidateExchangeRequestForm()
+    validation = next(v for v in _validations() if v.name() == f"validate_{form}")
+    dispatcher = CollectingDispatcher()
+    result = await validation.validate_order_id(other.id, dispatcher, tracker, domain)
+    assert result == {"order_id": own.id}  # the form keeps its own order
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.order_id == other.id
+    said_back = texts(dispatcher)
+    assert ticket.id in said_back and resume in said_back
+    assert other.tracking_number not in said_back  # a complaint, not a status answer
+    # The same order given back (after the complaint rule's action) is taken quietly.
+    quiet = CollectingDispatcher()
+    assert await validation.validate_order_id(own.id, quiet, tracker, domain) == {
+        "order_id": own.id
+    }
+    assert quiet.messages == []
+
+
+def _validations() -> list[Any]:
+    return [
+        ValidateReturnRequestForm(),
+        ValidateExchangeRequestForm(),
+        ValidateCancelOrderForm(),
+        ValidateChangeAddressForm(),
+    ]
+
+
+async def test_asking_the_forms_own_request_for_another_order_switches_to_it(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
+) -> None:
+    customer = shop.customer("en")
+    first = shop.order(customer, status="paid", days_ago=1)
+    second = shop.order(customer, status="paid", days_ago=1)
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=f"sorry, I meant cancel {second.id}",
+        intent="cancel_order",
+        entities=[{"entity": "order_id", "value": second.id}],
+        slots={"requested_slot": "confirm"},
+        events_before=_form_started("cancel_order_form", first.id),
+        slot_candidates={"order_id": second.id},
+        active_loop="cancel_order_form",
     )
     dispatcher = CollectingDispatcher()
-    result = await validation.validate_order_id(returned.id, dispatcher, tracker, domain)
-    assert result == {"order_id": returned.id}
-    assert dispatcher.messages == []  # no status of either order: the complaint answered
+    found = await ValidateCancelOrderForm().validate_order_id(
+        second.id, dispatcher, tracker, domain
+    )
+    assert found == {"order_id": second.id} and dispatcher.messages == []
 
 
 @pytest.mark.parametrize(

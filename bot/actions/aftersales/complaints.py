@@ -31,8 +31,8 @@ from .._common import (
     message_key,
 )
 from .._deps import Deps, get_deps
-from ..conversation import NAMED_FORMS
-from ._shared import AFTERSALES_FORMS, form_order_id_before, kind_of_form
+from ..conversation import resume_text
+from ._shared import AFTERSALES_FORMS, form_order_id_before
 from .complaint_orders import COMPLAINT_ORDER, ask_buttons, complained_before, complaint_order
 
 
@@ -91,11 +91,11 @@ class Complaint(Action):
                 text=t("complaint.which_order", lang), buttons=ask_buttons(about.ask, lang)
             )
             return _back_to_form(tracker, dispatcher, lang)
-        await self._record(text, about.order_id, key, customer_id, lang, tracker, dispatcher, deps)
+        await self.record(text, about.order_id, key, customer_id, lang, tracker, dispatcher, deps)
         return _back_to_form(tracker, dispatcher, lang)
 
     @staticmethod
-    async def _record(
+    async def record(
         text: str,
         order_id: str | None,
         key: str,
@@ -202,11 +202,29 @@ def _back_to_form(
     form_order = form_order_id_before(tracker) if form else None
     if form is None or form_order is None:
         return []  # no form, or one still finding its order: a number given is its answer
-    if form in AFTERSALES_FORMS:
-        dispatcher.utter_message(text=t(f"aftersales.resume.{kind_of_form(form)}", lang))
-    elif form in NAMED_FORMS:
-        what = t("form.what_of_order", lang, what=t(f"form.what.{form}", lang), order_id=form_order)
-        dispatcher.utter_message(text=t("form.resume", lang, what=what))
+    resume = resume_text(form, form_order, lang)
+    if resume:
+        dispatcher.utter_message(text=resume)
     if tracker.get_slot("order_id") != form_order:
         return [SlotSet("order_id", form_order)]
     return []
+
+
+async def complain_about_order(
+    order_id: str, tracker: Tracker, dispatcher: CollectingDispatcher, deps: Deps
+) -> None:
+    """Record the complaint in the latest message about ``order_id``, which it names (linked
+    only when it is the customer's own order)."""
+    customer_id = await current_customer_id(tracker, deps.engine)
+    about = await complaint_order(tracker, customer_id, deps)
+    linked = about.order_id if about.order_id == order_id else None
+    await Complaint.record(
+        latest_text(tracker),
+        linked,
+        message_key("complaint", tracker),
+        customer_id,
+        lang_of(tracker),
+        tracker,
+        dispatcher,
+        deps,
+    )
