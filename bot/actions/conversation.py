@@ -169,7 +169,8 @@ class StopForm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(text=stopped_text(tracker, lang_of(tracker)))
+        form, order_id = stopped_form(tracker), tracker.get_slot("order_id")
+        dispatcher.utter_message(text=stopped_text(form, order_id, lang_of(tracker), False))
         return end_request()
 
 
@@ -194,16 +195,15 @@ def stopped_form(tracker: Tracker) -> str | None:
     return None
 
 
-def stopped_text(tracker: Tracker, lang: Lang) -> str:
-    """ "OK, I've stopped the return for order …": what was dropped, with its order."""
-    form = stopped_form(tracker)
+def stopped_text(form: str | None, order_id: str | None, lang: Lang, moved_on: bool) -> str:
+    """ "OK, I've stopped the return for order …": what was dropped, with its order (shorter
+    when the customer ``moved_on`` to another request, which follows at once)."""
     if form not in NAMED_FORMS:
         return t("form.stopped", lang)
     what = t(f"form.what.{form}", lang)
-    order_id = tracker.get_slot("order_id")
     if order_id:
         what = t("form.what_of_order", lang, what=what, order_id=order_id)
-    return t("form.stopped_what", lang, what=what)
+    return t("form.dropped_for_new" if moved_on else "form.stopped_what", lang, what=what)
 
 
 class AnswerFaq(Action):

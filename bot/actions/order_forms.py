@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -68,6 +68,12 @@ INTERRUPTING_INTENTS = frozenset(
         "thank",
         "bot_challenge",
     }
+)
+
+# Requests that are forms of their own: one asked in the middle of another form (not the
+# form's own request) drops that form (OrderFormValidation._moved_on).
+REQUEST_INTENTS = frozenset(
+    {"cancel_order", "change_address", "return_request", "exchange_request", "refund_status"}
 )
 
 # Slots an order flow fills; cleared when the flow ends so the next flow starts fresh.
@@ -142,6 +148,43 @@ class OrderFormValidation(FormValidationAction, ABC):
 
     @abstractmethod
     def name(self) -> str: ...
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if self._moved_on(tracker):
+            return self._drop_for_new_request(dispatcher, tracker, domain)
+        return list(await super().run(dispatcher, tracker, domain))
+
+    def _moved_on(self, tracker: Tracker) -> bool:
+        """The customer asks for another request of its own (a cancellation in the middle of
+        a return) once this form has its order: this form is dropped for it."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return (
+            intent in REQUEST_INTENTS
+            and intent not in self.form_intents
+            and tracker.get_slot(REQUESTED_SLOT) not in (None, "order_id", "phone")
+            and form_order_id_before(tracker) is not None
+        )
+
+    def _drop_for_new_request(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Say what is dropped, forget what this form collected (the order too, unless the
+        new request names one) and let the new request's form take over."""
+        from .conversation import stopped_text
+
+        form = self.form_name()
+        previous = form_order_id_before(tracker)
+        dispatcher.utter_message(text=stopped_text(form, previous, lang_of(tracker), moved_on=True))
+        named = next(tracker.get_latest_entity_values("order_id"), None)
+        slots = dict.fromkeys((*FLOW_SLOTS, *self.domain_slots(domain)))
+        slots["order_id"] = None if named is None else str(named)
+        return [
+            *(SlotSet(slot, value) for slot, value in slots.items()),
+            SlotSet(REQUESTED_SLOT, None),
+            ActionExecutionRejected(form),
+        ]
 
     @staticmethod
     def other_order_named(tracker: Tracker) -> str | None:

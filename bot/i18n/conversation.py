@@ -80,6 +80,10 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "help with?",
         "zh": "好的，已为您取消{what}，没有登记任何内容。还有其他可以帮您的吗？",
     },
+    "form.dropped_for_new": {
+        "en": "OK, I've stopped {what}; nothing was recorded.",
+        "zh": "好的，已为您取消{what}，没有登记任何内容。",
+    },
     "form.resume": {"en": "Now, back to {what}:", "zh": "我们继续刚才的{what}："},
     "form.what_of_order": {"en": "{what} for order {order_id}", "zh": "订单 {order_id} 的{what}"},
     "form.what.order_status_form": {"en": "the order lookup", "zh": "订单查询"},

@@ -476,3 +476,71 @@ async def test_cancelling_the_named_product_picks_only_an_unshipped_order(
         CollectingDispatcher(), tracker, domain
     )
     assert found == {"order_id": unshipped.id}
+
+
+# Moving on to another request -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "said", "intent", "names_other", "dropped"),
+    [
+        ("en", "actually, cancel order {x} please", "cancel_order", True, "the return for order"),
+        ("zh", "先不退了，帮我把{x}取消掉", "cancel_order", True, "的退货申请"),
+        ("en", "I need to change my delivery address", "change_address", False, "the return"),
+        ("zh", "我想改一下收货地址", "change_address", False, "退货申请"),
+    ],
+)
+async def test_another_request_drops_the_form_and_starts_fresh(
+    deps: Deps,
+    domain: dict[str, Any],
+    shop: ShopFactory,
+    lang: str,
+    said: str,
+    intent: str,
+    names_other: bool,
+    dropped: str,
+) -> None:
+    customer, returned, _ = _two_orders(shop, lang)
+    unshipped = shop.order(customer, status="paid", days_ago=1)
+    entities = [{"entity": "order_id", "value": unshipped.id}] if names_other else []
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=said.format(x=unshipped.id),
+        intent=intent,
+        entities=entities,
+        slots={
+            "requested_slot": "aftersales_confirm",
+            "aftersales_reason": "size_or_fit",
+            "language": lang,
+        },
+        events_before=_form_started(RETURN_FORM, returned.id),
+        slot_candidates={"order_id": unshipped.id} if names_other else {},
+        active_loop=RETURN_FORM,
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ValidateReturnRequestForm().run(dispatcher, tracker, domain)
+    assert {"event": "action_execution_rejected", "name": RETURN_FORM} in [
+        {"event": e["event"], "name": e.get("name")} for e in events
+    ]
+    slots = slot_events(events)
+    # The new request gets the order it names, else asks: never the dropped return's order.
+    assert slots["order_id"] == (unshipped.id if names_other else None)
+    assert slots["aftersales_reason"] is None and slots["requested_slot"] is None
+    said_back = texts(dispatcher)
+    assert dropped in said_back and returned.id in said_back
+
+
+async def test_the_forms_own_kind_of_request_does_not_drop_it(
+    deps: Deps, domain: dict[str, Any], shop: ShopFactory
+) -> None:
+    customer, returned, _ = _two_orders(shop, "en")
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text="can I exchange it instead",
+        intent="exchange_request",
+        slots={"requested_slot": "aftersales_reason"},
+        events_before=_form_started(RETURN_FORM, returned.id),
+        active_loop=RETURN_FORM,
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ValidateReturnRequestForm().run(dispatcher, tracker, domain)
+    assert all(e["event"] != "action_execution_rejected" for e in events)
+    assert "stopped" not in texts(dispatcher)

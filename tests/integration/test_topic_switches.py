@@ -172,3 +172,33 @@ def test_several_orders_with_the_product_are_the_only_choices(
     _finish_return(chat, chosen)
     assert len(_tickets(stack, shirts[1].id, "return")) == 1
     assert _tickets(stack, shirts[0].id, "return") == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "start", "switch", "dropped"),
+    [
+        ("en", "I'd like to return order {y}", "actually, cancel order {x}", "the return for"),
+        ("zh", "订单{y}我要退货", "先不退了，帮我取消订单{x}", "的退货申请"),
+    ],
+)
+def test_another_request_drops_the_return_and_goes_on_with_its_own_order(
+    stack: Stack,
+    new_chat: Any,
+    shop: ShopFactory,
+    lang: str,
+    start: str,
+    switch: str,
+    dropped: str,
+) -> None:
+    customer, returned, _ = _return_and_parcel(shop, lang)
+    unshipped = shop.order(customer, status="paid", days_ago=1)
+    chat = new_chat(customer.sender)
+    assert "aftersales_reason" in render(chat.send(text=start.format(y=returned.id)))
+    moved = chat.send(text=switch.format(x=unshipped.id))
+    said = render(moved)
+    assert dropped in said and returned.id in said
+    assert unshipped.id in said and "/affirm" in said, said  # the cancellation's confirmation
+    done = render(_click(chat, moved, "/affirm"))
+    [ticket] = _tickets(stack, unshipped.id, "cancellation")
+    assert ticket["id"] in done
+    assert admin_tickets(stack, order_id=returned.id) == []
