@@ -544,3 +544,30 @@ async def test_the_forms_own_kind_of_request_does_not_drop_it(
     events = await ValidateReturnRequestForm().run(dispatcher, tracker, domain)
     assert all(e["event"] != "action_execution_rejected" for e in events)
     assert "stopped" not in texts(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "the heater you sold me caught fire and burned my hand"),
+        ("zh", "你们卖的取暖器起火了，把我的手烧伤了"),
+    ],
+)
+async def test_a_serious_complaint_naming_no_order_goes_to_a_person_without_asking(
+    deps: Deps, shop: ShopFactory, lang: str, said: str
+) -> None:
+    customer, returned, _ = _two_orders(shop, lang)
+    tracker = make_tracker(
+        sender_id=f"web:{customer.sender}",
+        text=said,
+        intent="complaint",
+        slots={"order_id": returned.id, "requested_slot": "aftersales_line", "language": lang},
+        events_before=_form_started(RETURN_FORM, returned.id),
+        active_loop=RETURN_FORM,
+    )
+    dispatcher = CollectingDispatcher()
+    await Complaint().run(dispatcher, tracker, {})
+    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    assert ticket.order_id is None and ticket.payload["needs_human"] is True
+    assert any(m.get("custom") for m in dispatcher.messages)  # the handoff request
+    assert "complaint_order" not in str(dispatcher.messages)

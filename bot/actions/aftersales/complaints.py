@@ -19,7 +19,7 @@ from bot.services import customers, ticket_states, tickets
 from bot.services.aftersales import Requester, complaint_count, open_complaint
 from bot.services.aftersales_answers import asks_complaint_status, reason_from_text
 from bot.services.complaint_classifier import load_classifier
-from bot.services.complaints import assess
+from bot.services.complaints import Severity, assess
 from bot.services.types import Ticket
 
 from .._common import (
@@ -86,7 +86,8 @@ class Complaint(Action):
             text = str(earlier.get("text") or "")
             key = f"complaint:{tracker.sender_id}:{message_id_of(earlier)}"
         about = await complaint_order(tracker, customer_id, deps)
-        if about.ask:
+        # A serious complaint goes to a person at once, about no order rather than later.
+        if about.ask and not (await _severity(text, customer_id, deps)).needs_human:
             dispatcher.utter_message(
                 text=t("complaint.which_order", lang), buttons=ask_buttons(about.ask, lang)
             )
@@ -105,21 +106,8 @@ class Complaint(Action):
         dispatcher: CollectingDispatcher,
         deps: Deps,
     ) -> None:
-        customer = await customers.get_customer(deps.engine, customer_id) if customer_id else None
         now = deps.clock()
-        severity = assess(
-            load_classifier().classify(text),
-            text=text,
-            sentiment=sentiment_of(text),
-            segment=customer.segment if customer else None,
-            prior_complaints=await complaint_count(
-                deps.engine,
-                customer_id,
-                days=deps.config.aftersales.complaint_history_days,
-                now=now,
-            ),
-            rules=deps.config.aftersales,
-        )
+        severity = await _severity(text, customer_id, deps)
         channel, _ = channel_and_external_id(tracker)
         ticket = await open_complaint(
             deps.engine,
@@ -184,6 +172,24 @@ class Complaint(Action):
                 )
             )
         dispatcher.utter_message(text="\n".join(lines))
+
+
+async def _severity(text: str, customer_id: str | None, deps: Deps) -> Severity:
+    """How serious the complaint is (type, sentiment, segment, earlier complaints)."""
+    customer = await customers.get_customer(deps.engine, customer_id) if customer_id else None
+    return assess(
+        load_classifier().classify(text),
+        text=text,
+        sentiment=sentiment_of(text),
+        segment=customer.segment if customer else None,
+        prior_complaints=await complaint_count(
+            deps.engine,
+            customer_id,
+            days=deps.config.aftersales.complaint_history_days,
+            now=deps.clock(),
+        ),
+        rules=deps.config.aftersales,
+    )
 
 
 def _due(ticket: Ticket, lang: Lang, deps: Deps) -> str:
