@@ -202,20 +202,25 @@ class ShopFactory:
         in_stock: int | None = None,
         sold_out: int = 0,
         min_variants: int = 1,
+        named: str | None = None,
     ) -> Product:
-        """A private copy of the first catalogue product of ``category`` with enough variants.
+        """A private copy of the first catalogue product of ``category`` with enough variants
+        (and, with ``named``, whose English name contains it: "T-Shirt", "Earbuds").
 
         ``in_stock`` / ``sold_out``: how many variants have stock (the rest) and how many none;
         by default every variant keeps its catalogue stock (at least 1).
         """
         wanted = max(min_variants, (in_stock or 0) + sold_out)
+        query = sa.select(products).where(products.c.category == category)
+        if named is not None:
+            query = query.where(products.c.name_en.contains(named))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(products).where(products.c.category == category).order_by(products.c.id)
-            ).mappings()
+            rows = conn.execute(query.order_by(products.c.id)).mappings()
             template = next((dict(r) for r in rows if len(_json(r["variants"])) >= wanted), None)
         if template is None:
-            raise LookupError(f"the catalogue has no {category} product with {wanted} variants")
+            raise LookupError(
+                f"the catalogue has no {category} product {named or ''} with {wanted} variants"
+            )
         variants = [dict(v) for v in _json(template["variants"])]
         for index, variant in enumerate(variants):
             if in_stock is None and sold_out == 0:

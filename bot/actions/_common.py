@@ -44,7 +44,11 @@ def message_id(tracker: Tracker) -> str:
     (after a Rasa timeout, the action server down) would otherwise repeat its side effects.
     Without the gateway (``rasa shell``, tests): Rasa's message id, else the timestamp.
     """
-    event = latest_user_event(tracker) or {}
+    return message_id_of(latest_user_event(tracker) or {})
+
+
+def message_id_of(event: dict[str, Any]) -> str:
+    """The id of one ``user`` event (see :func:`message_id`)."""
     metadata = event.get("metadata")
     inbox_id = metadata.get("inbox_id") if isinstance(metadata, dict) else None
     if isinstance(inbox_id, str) and inbox_id.isdigit():

@@ -15,7 +15,7 @@ from bot.services import privacy_data, privacy_erase
 
 from ._common import current_customer_id, lang_of, message_key, record_ticket
 from ._deps import get_deps
-from .order_forms import reset_flow
+from .aftersales._shared import end_request
 
 
 class RequestHuman(Action):
@@ -169,8 +169,41 @@ class StopForm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(text=t("form.stopped", lang_of(tracker)))
-        return reset_flow()
+        form, order_id = stopped_form(tracker), tracker.get_slot("order_id")
+        dispatcher.utter_message(text=stopped_text(form, order_id, lang_of(tracker), False))
+        return end_request()
+
+
+# Forms whose name the confirmation gives ("the return for order …"; texts "form.what.<form>").
+NAMED_FORMS = frozenset(
+    {
+        "order_status_form",
+        "cancel_order_form",
+        "change_address_form",
+        "return_request_form",
+        "exchange_request_form",
+        "refund_status_form",
+    }
+)
+
+
+def stopped_form(tracker: Tracker) -> str | None:
+    """The form the customer just called off (the latest one that was active)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name"):
+            return str(event["name"])
+    return None
+
+
+def stopped_text(form: str | None, order_id: str | None, lang: Lang, moved_on: bool) -> str:
+    """ "OK, I've stopped the return for order …": what was dropped, with its order (shorter
+    when the customer ``moved_on`` to another request, which follows at once)."""
+    if form not in NAMED_FORMS:
+        return t("form.stopped", lang)
+    what = t(f"form.what.{form}", lang)
+    if order_id:
+        what = t("form.what_of_order", lang, what=what, order_id=order_id)
+    return t("form.dropped_for_new" if moved_on else "form.stopped_what", lang, what=what)
 
 
 class AnswerFaq(Action):
@@ -192,3 +225,18 @@ class AnswerFaq(Action):
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")
         return []
+
+
+def resume_text(form: str | None, order_id: str | None, lang: Lang) -> str | None:
+    """ "Now, back to your return:" after a message that interrupted ``form`` (None when
+    ``form`` is not one of the named forms)."""
+    if form == "exchange_request_form":
+        return t("aftersales.resume.exchange", lang)
+    if form == "return_request_form":
+        return t("aftersales.resume.return", lang)
+    if form not in NAMED_FORMS:
+        return None
+    what = t(f"form.what.{form}", lang)
+    if order_id:
+        what = t("form.what_of_order", lang, what=what, order_id=order_id)
+    return t("form.resume", lang, what=what)

@@ -13,19 +13,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.i18n import money, t
-from bot.services import orders
-from bot.services.types import Order
 
-from ._common import current_customer_id, lang_of
-from ._deps import Deps, get_deps
+from ._common import lang_of, latest_text
+from ._deps import get_deps
 from ._render import items_summary, order_button
 from .order_access import accessible_order, phone_retries
-from .order_forms import SHIPPED, yes_no_buttons
-
-RECENT_ORDERS = 5
-# Orders looked at to find RECENT_ORDERS that fit the current request.
-CANDIDATE_ORDERS = 20
-
+from .order_forms import find_order_id, yes_no_buttons
+from .order_picking import (
+    RECENT_ORDERS,
+    candidate_orders,
+    choosable_orders,
+    pick_by_product,
+)
 
 ADDRESS_PROBLEM_KEYS = (
     "address.too_short",
@@ -52,35 +51,10 @@ def address_problem_just_said(tracker: Tracker) -> bool:
     return any(text in problems for text in _bot_texts_since_user(tracker))
 
 
-def order_fits_form(order: Order, form: str | None, deps: Deps) -> bool:
-    """Whether the request of ``form`` can still apply to ``order`` (any order for others)."""
-    if form == "cancel_order_form":
-        return orders.can_cancel(order, deps.config.orders.cancellable_statuses).allowed
-    if form == "change_address_form":
-        return orders.can_change_address(
-            order, deps.config.orders.address_changeable_statuses
-        ).allowed
-    if form in ("return_request_form", "exchange_request_form"):
-        window = deps.aftersales.return_window(order, deps.clock())
-        # A parcel on its way can still be returned: the return intercepts it.
-        in_transit = form == "return_request_form" and order.status in SHIPPED
-        return window.state == "open" or in_transit
-    return True
-
-
-def choosable_orders(candidates: list[Order], form: str | None, deps: Deps) -> list[Order]:
-    """The recent orders offered as buttons for ``form``, newest first.
-
-    Requests that only some orders allow (cancelling, a new address, a return or an exchange)
-    offer just those orders; when none of the recent orders fits, the latest ones are offered
-    anyway, and the form's answer explains why the chosen order does not qualify.
-    """
-    fitting = [order for order in candidates if order_fits_form(order, form, deps)]
-    return (fitting or candidates)[:RECENT_ORDERS]
-
-
 class AskOrderId(Action):
-    """Asks for the order number; a known customer gets their latest orders as buttons."""
+    """Asks for the order number; a known customer gets their latest orders that fit the
+    request as buttons. A product named in the message narrows them: several orders with it
+    are offered alone; none with it is said, with the orders the request fits."""
 
     def name(self) -> str:
         return "action_ask_order_id"
@@ -90,13 +64,27 @@ class AskOrderId(Action):
     ) -> list[EventType]:
         deps = get_deps()
         lang = lang_of(tracker)
-        customer_id = await current_customer_id(tracker, deps.engine)
-        candidates = (
-            await orders.list_orders(deps.engine, customer_id, limit=CANDIDATE_ORDERS)
-            if customer_id
-            else []
-        )
-        recent = choosable_orders(candidates, tracker.active_loop_name, deps)
+        form = tracker.active_loop_name
+        candidates = await candidate_orders(tracker, deps)
+        text = latest_text(tracker)
+        pick = None
+        if text and find_order_id(text, deps.config.nlu.order_id_pattern) is None:
+            pick = await pick_by_product(text, candidates, form, deps)
+        if pick is not None:
+            name = pick.product.name_zh if lang == "zh" else pick.product.name_en
+            if pick.orders:
+                dispatcher.utter_message(
+                    text=t("order.ask_id_product_several", lang, product=name),
+                    buttons=[order_button(order, lang) for order in pick.orders[:RECENT_ORDERS]],
+                )
+                return []
+            recent = choosable_orders(candidates, form, deps)
+            dispatcher.utter_message(
+                text=t("order.ask_id_product_none", lang, product=name),
+                buttons=[order_button(order, lang) for order in recent],
+            )
+            return []
+        recent = choosable_orders(candidates, form, deps)
         if recent:
             dispatcher.utter_message(
                 text=t("order.ask_id_choose", lang),

@@ -18,13 +18,14 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.i18n import Lang, t
 from bot.services import attempts, customers, linking, orders
+from bot.services.aftersales_answers import is_bare_number
 from bot.services.types import Order
 
 from ._common import (
@@ -35,13 +36,15 @@ from ._common import (
 )
 from ._deps import Deps, get_deps
 from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
+from .order_picking import SHIPPED, candidate_orders, pick_by_product
+
+__all__ = ["SHIPPED", "OrderFormValidation", "find_order_id", "form_order_id_before", "reset_flow"]
 
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
 # Wrong phone numbers a customer may try for one order before the form gives up and refuses
 # (a new form may try again, up to access.max_wrong per access.window_minutes in all).
 MAX_PHONE_TRIES = 3
-SHIPPED = {"shipped", "in_transit"}
 
 # Intents that interrupt a form instead of answering its question (unless the message is
 # clearly the answer, e.g. an address).
@@ -67,12 +70,30 @@ INTERRUPTING_INTENTS = frozenset(
     }
 )
 
+# Requests that are forms of their own: one asked in the middle of another form (not the
+# form's own request) drops that form (OrderFormValidation._moved_on).
+REQUEST_INTENTS = frozenset(
+    {"cancel_order", "change_address", "return_request", "exchange_request", "refund_status"}
+)
+
 # Slots an order flow fills; cleared when the flow ends so the next flow starts fresh.
 FLOW_SLOTS = ("order_id", "phone", "new_address", "confirm")
 
 
 def reset_flow() -> list[EventType]:
     return [SlotSet(slot, None) for slot in FLOW_SLOTS]
+
+
+def form_order_id_before(tracker: Tracker) -> str | None:
+    """The form's order number before the latest message (an entity in it may have replaced it)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "order_id":
+            value = event.get("value")
+            return None if value is None else str(value)
+    return None
 
 
 def yes_no_buttons(lang: Lang, yes_key: str, no_key: str) -> list[dict[str, str]]:
@@ -121,8 +142,61 @@ def find_order_id(text: str, pattern: str) -> str | None:
 class OrderFormValidation(FormValidationAction, ABC):
     """Validates the order number and phone of an order form and decides what to ask next."""
 
+    # Intents asking for this form's own request: another order named with one of them is the
+    # order the customer now means for it ("actually, cancel 2604… instead").
+    form_intents: frozenset[str] = frozenset()
+
     @abstractmethod
     def name(self) -> str: ...
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if self._moved_on(tracker):
+            return self._drop_for_new_request(dispatcher, tracker, domain)
+        return list(await super().run(dispatcher, tracker, domain))
+
+    def _moved_on(self, tracker: Tracker) -> bool:
+        """The customer asks for another request of its own (a cancellation in the middle of
+        a return) once this form has its order: this form is dropped for it."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return (
+            intent in REQUEST_INTENTS
+            and intent not in self.form_intents
+            and tracker.get_slot(REQUESTED_SLOT) not in (None, "order_id", "phone")
+            and form_order_id_before(tracker) is not None
+        )
+
+    def _drop_for_new_request(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Say what is dropped, forget what this form collected (the order too, unless the
+        new request names one) and let the new request's form take over."""
+        from .conversation import stopped_text
+
+        form = self.form_name()
+        previous = form_order_id_before(tracker)
+        dispatcher.utter_message(text=stopped_text(form, previous, lang_of(tracker), moved_on=True))
+        named = next(tracker.get_latest_entity_values("order_id"), None)
+        slots = dict.fromkeys((*FLOW_SLOTS, *self.domain_slots(domain)))
+        slots["order_id"] = None if named is None else str(named)
+        return [
+            *(SlotSet(slot, value) for slot, value in slots.items()),
+            SlotSet(REQUESTED_SLOT, None),
+            ActionExecutionRejected(form),
+        ]
+
+    @staticmethod
+    def other_order_named(tracker: Tracker) -> str | None:
+        """Another order number than the form's in the latest message, once the form has its
+        order and asks something else."""
+        if tracker.get_slot(REQUESTED_SLOT) in (None, "order_id", "phone"):
+            return None
+        previous = form_order_id_before(tracker)
+        mentioned = next(tracker.get_latest_entity_values("order_id"), None)
+        if previous and mentioned and str(mentioned) != previous:
+            return str(mentioned)
+        return None
 
     def slots_after_access(self, order: Order, deps: Deps) -> list[str]:
         """Further slots to ask once the customer may act on ``order``."""
@@ -186,9 +260,31 @@ class OrderFormValidation(FormValidationAction, ABC):
         ):
             # The request that started the form may carry a number the entity extractor
             # missed because of its separators: "where is 2603-1500-4217".
-            order_id = find_order_id(latest_text(tracker), get_deps().config.nlu.order_id_pattern)
+            text = latest_text(tracker)
+            order_id = find_order_id(text, get_deps().config.nlu.order_id_pattern)
             if order_id:
                 return {"order_id": order_id}
+            # "I want to return the T-shirt": the product picks the order when only one of
+            # the customer's orders that fit the request has it.
+            picked = await self._picked_by_product(text, tracker)
+            return picked if picked and picked.get("order_id") else {}
+        return {}
+
+    async def _picked_by_product(self, text: str, tracker: Tracker) -> dict[str, Any] | None:
+        """The slots a product named in ``text`` fills: its order when exactly one eligible
+        order contains it ({"order_id": None} when it names a product that picks none, so the
+        question explains); None when ``text`` names no product."""
+        deps = get_deps()
+        candidates = await candidate_orders(tracker, deps)
+        pick = await pick_by_product(text, candidates, tracker.active_loop_name, deps)
+        if pick is None:
+            return None
+        if pick.order is None:
+            return {"order_id": None}
+        return {"order_id": pick.order.id, **self.picked_slots(pick.order, pick.lines)}
+
+    def picked_slots(self, order: Order, lines: dict[str, int]) -> dict[str, Any]:
+        """Further slots a product named in the request fills once it picked ``order``."""
         return {}
 
     async def extract_phone(
@@ -206,9 +302,29 @@ class OrderFormValidation(FormValidationAction, ABC):
     ) -> dict[str, Any]:
         deps = get_deps()
         lang = lang_of(tracker)
+        other = self.other_order_named(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (
+            other is not None
+            and intent not in self.form_intents
+            and not is_bare_number(latest_text(tracker))
+        ):
+            # A message about another order in the middle ("the courier of order X was rude",
+            # "where is X?"): answered on its own terms, then the form goes on with its own
+            # order. A form takes every order number it is given (the message never reaches
+            # the interruption rules), so the answer is given here.
+            from .switches import answer_about_other_order
+
+            previous = form_order_id_before(tracker)
+            if str(slot_value) != previous:
+                await answer_about_other_order(str(intent), other, tracker, dispatcher, deps)
+            return {"order_id": previous}
         text = str(slot_value or "").strip()
         order_id = find_order_id(text, deps.config.nlu.order_id_pattern)
         if order_id is None:
+            picked = await self._picked_by_product(text, tracker)
+            if picked is not None:
+                return picked
             shown = text if len(text) <= 40 else text[:40] + "…"
             dispatcher.utter_message(text=t("order.bad_format", lang, text=shown))
             return {"order_id": None}
@@ -285,11 +401,15 @@ class OrderFormValidation(FormValidationAction, ABC):
 
 
 class ValidateOrderStatusForm(OrderFormValidation):
+    form_intents = frozenset({"order_status"})
+
     def name(self) -> str:
         return "validate_order_status_form"
 
 
 class ValidateCancelOrderForm(OrderFormValidation):
+    form_intents = frozenset({"cancel_order"})
+
     def name(self) -> str:
         return "validate_cancel_order_form"
 
@@ -299,6 +419,8 @@ class ValidateCancelOrderForm(OrderFormValidation):
 
 
 class ValidateChangeAddressForm(OrderFormValidation):
+    form_intents = frozenset({"change_address"})
+
     def name(self) -> str:
         return "validate_change_address_form"
 

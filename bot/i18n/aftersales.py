@@ -384,6 +384,11 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "  refund {amount} to {method}",
         "zh": "  退款 {amount}，原路退回{method}",
     },
+    "complaint.which_order": {
+        "en": "Which order is your complaint about? Tap it, or “Not about an order”.",
+        "zh": "请问您投诉的是哪个订单？点一下对应订单；与订单无关请点“与订单无关”。",
+    },
+    "complaint.no_order": {"en": "Not about an order", "zh": "与订单无关"},
     "complaint.severe": {
         "en": "As this is serious, I'm passing it to a colleague right away.",
         "zh": "鉴于问题比较严重，正在为您转接人工客服优先处理。",

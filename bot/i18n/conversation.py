@@ -75,6 +75,23 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "OK, I've stopped there. Is there anything else I can help with?",
         "zh": "好的，已为您取消本次操作。还有其他可以帮您的吗？",
     },
+    "form.stopped_what": {
+        "en": "OK, I've stopped {what}; nothing was recorded. Is there anything else I can "
+        "help with?",
+        "zh": "好的，已为您取消{what}，没有登记任何内容。还有其他可以帮您的吗？",
+    },
+    "form.dropped_for_new": {
+        "en": "OK, I've stopped {what}; nothing was recorded.",
+        "zh": "好的，已为您取消{what}，没有登记任何内容。",
+    },
+    "form.resume": {"en": "Now, back to {what}:", "zh": "我们继续刚才的{what}："},
+    "form.what_of_order": {"en": "{what} for order {order_id}", "zh": "订单 {order_id} 的{what}"},
+    "form.what.order_status_form": {"en": "the order lookup", "zh": "订单查询"},
+    "form.what.cancel_order_form": {"en": "the cancellation", "zh": "取消订单申请"},
+    "form.what.change_address_form": {"en": "the address change", "zh": "修改地址申请"},
+    "form.what.return_request_form": {"en": "the return", "zh": "退货申请"},
+    "form.what.exchange_request_form": {"en": "the exchange", "zh": "换货申请"},
+    "form.what.refund_status_form": {"en": "the refund lookup", "zh": "退款查询"},
     # --- fallback -------------------------------------------------------------------------
     "fallback.ask_affirmation": {
         "en": "Sorry, I'm not sure I understood. Did you mean one of these?",

@@ -19,6 +19,16 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "order number.",
         "zh": "请问是哪个订单？下面是您最近的订单，点一下即可，也可以直接输入订单号。",
     },
+    "order.ask_id_product_several": {
+        "en": "More than one of your orders has {product}. Which one is it about?",
+        "zh": "您有不止一个订单包含{product}，请问是哪一个？",
+    },
+    "order.ask_id_product_none": {
+        "en": "None of your orders that this request fits has {product}. Here are the ones it "
+        "fits — tap one or type the order number.",
+        "zh": "可办理此项的订单中没有{product}。下面是可以办理的订单，点一下即可，"
+        "也可以直接输入订单号。",
+    },
     "order.button": {
         "en": "{order_id} · {item} · {status}",
         "zh": "{order_id} · {item} · {status}",

@@ -229,3 +229,30 @@ async def list_products(
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [product_from_row(row) for row in rows]
+
+
+# A product's name or alias written out in a sentence ("I want to return the T-shirt",
+# "那件T恤"): the query contains it (90 and more), not merely resembles it.
+NAMED_SCORE = 90.0
+
+
+def names_product(text: str, product: Product) -> bool:
+    """Whether ``text`` names ``product`` (its name or one of its aliases, zh or en)."""
+    query = normalise_query(text)
+    if not query:
+        return False
+    indexed = _index_cached(
+        product.id,
+        product.name_en,
+        product.name_zh,
+        tuple(product.aliases),
+        product.brand,
+        product.rating_count,
+    )
+    return score_product(query, indexed) >= NAMED_SCORE
+
+
+async def product_named_in(engine: AsyncEngine, text: str) -> Product | None:
+    """The catalogue product ``text`` names best, if it names one (see :func:`names_product`)."""
+    found = await search_products(engine, text, limit=1)
+    return found[0].product if found and found[0].score >= NAMED_SCORE else None

@@ -9,7 +9,9 @@ from bot.services.catalog import (
     MIN_SCORE,
     get_product,
     list_products,
+    names_product,
     normalise_query,
+    product_named_in,
     search_products,
 )
 
@@ -154,3 +156,35 @@ async def test_list_products(shop_engine: AsyncEngine) -> None:
     assert books and all(p.category == "books" for p in books)
     chosen = await list_products(shop_engine, ids=["P0002", "P0001"])
     assert [p.id for p in chosen] == ["P0001", "P0002"]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("I want to return the T-shirt", "T-Shirt"),
+        ("那件T恤我想退", "T-Shirt"),
+        ("the earbuds crackle", "Earbuds"),
+        ("耳机那单", "Earbuds"),
+        ("I want to return my order", None),
+        ("退货", None),
+        # Requests about orders that name no product: the order forms ask as before.
+        ("where's my package", None),
+        ("I want to cancel my order, it's taking too long", None),
+        ("I want to return it, it doesn't fit", None),
+        ("我的快递到哪了", None),
+        ("帮我取消订单", None),
+        ("我要改收货地址", None),
+    ],
+)
+async def test_a_sentence_names_a_product_only_when_its_name_or_alias_is_in_it(
+    shop_engine: AsyncEngine, text: str, named: str | None
+) -> None:
+    products = await list_products(shop_engine)
+    shirt = next(p for p in products if "T-Shirt" in p.name_en)
+    earbuds = next(p for p in products if "Earbuds" in p.name_en)
+    assert names_product(text, shirt) == (named == "T-Shirt")
+    assert names_product(text, earbuds) == (named == "Earbuds")
+    found = await product_named_in(shop_engine, text)
+    assert (found is None) == (named is None)
+    if found is not None and named is not None:
+        assert named in found.name_en

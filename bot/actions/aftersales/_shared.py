@@ -23,7 +23,9 @@ from bot.services.types import Order, OrderItem, Product, Variant
 
 from .._common import channel_and_external_id, events_in_form, latest_metadata
 from .._deps import Deps
-from ..order_forms import reset_flow
+from ..order_forms import form_order_id_before, reset_flow
+
+__all__ = ["form_order_id_before"]
 
 AFTERSALES_FORMS = ("return_request_form", "exchange_request_form")
 # Slots of the after-sales forms; cleared with the order slots when a request ends.
@@ -171,15 +173,3 @@ def reset_flow_keep_item() -> list[EventType]:
     """Clear everything but the order and the item (an offered alternative goes on with them)."""
     keep = {"order_id", "aftersales_line"}
     return [e for e in end_request() if e.get("name") not in keep]
-
-
-def form_order_id_before(tracker: Tracker) -> str | None:
-    """The form's order number before the latest message (an entity in it may have replaced it)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            seen_user = True
-        elif seen_user and event.get("event") == "slot" and event.get("name") == "order_id":
-            value = event.get("value")
-            return None if value is None else str(value)
-    return None

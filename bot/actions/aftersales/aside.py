@@ -15,8 +15,9 @@ from bot.services import orders
 from .._common import current_customer_id, lang_of, latest_text
 from .._deps import Deps, get_deps
 from .._render import order_status_text
+from ..conversation import resume_text
 from ..order_forms import find_order_id
-from ._shared import form_order_id_before, kind_of_form
+from ._shared import form_order_id_before
 
 
 async def tell_order_status(
@@ -41,8 +42,9 @@ async def tell_order_status(
         dispatcher.utter_message(text=text)
     else:
         dispatcher.utter_message(text=t("order.phone_mismatch", lang))
-    kind = kind_of_form(tracker.active_loop_name)
-    dispatcher.utter_message(text=t(f"aftersales.resume.{kind}", lang))
+    resume = resume_text(tracker.active_loop_name, form_order, lang)
+    if resume:
+        dispatcher.utter_message(text=resume)
 
 
 class OrderStatusAside(Action):

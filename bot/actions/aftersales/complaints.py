@@ -15,11 +15,11 @@ from rasa_sdk.types import DomainDict
 
 from bot.handoff.rules import handoff_request
 from bot.i18n import Lang, fmt_datetime, t, ticket_status_name
-from bot.services import customers, orders, ticket_states, tickets
+from bot.services import customers, ticket_states, tickets
 from bot.services.aftersales import Requester, complaint_count, open_complaint
 from bot.services.aftersales_answers import asks_complaint_status, reason_from_text
 from bot.services.complaint_classifier import load_classifier
-from bot.services.complaints import assess
+from bot.services.complaints import Severity, assess
 from bot.services.types import Ticket
 
 from .._common import (
@@ -27,24 +27,13 @@ from .._common import (
     current_customer_id,
     lang_of,
     latest_text,
+    message_id_of,
     message_key,
 )
 from .._deps import Deps, get_deps
-from ._shared import AFTERSALES_FORMS
-
-
-async def _owned_order_id(tracker: Tracker, deps: Deps) -> str | None:
-    """An order number in the latest message (or the open form) that belongs to the customer."""
-    order_id = next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot(
-        "order_id"
-    )
-    if not order_id:
-        return None
-    order = await orders.get_order(deps.engine, str(order_id))
-    customer_id = await current_customer_id(tracker, deps.engine)
-    if order is None or orders.check_access(order, customer_id, None) != orders.Access.OWNER:
-        return None
-    return order.id
+from ..conversation import resume_text
+from ._shared import AFTERSALES_FORMS, form_order_id_before
+from .complaint_orders import COMPLAINT_ORDER, ask_buttons, complained_before, complaint_order
 
 
 @functools.cache
@@ -85,31 +74,47 @@ class Complaint(Action):
             if reason is not None:
                 return [SlotSet("aftersales_reason", reason)]
         customer_id = await current_customer_id(tracker, deps.engine)
-        if asks_complaint_status(text):
+        if text and asks_complaint_status(text):
             await self._status(customer_id, lang, tracker, dispatcher, deps)
             return []
-        customer = await customers.get_customer(deps.engine, customer_id) if customer_id else None
+        key = message_key("complaint", tracker)
+        if next(tracker.get_latest_entity_values(COMPLAINT_ORDER), None) is not None:
+            # The answer to "which order is it about?": the complaint is the message before.
+            earlier = complained_before(tracker)
+            if earlier is None:
+                return _back_to_form(tracker, dispatcher, lang)
+            text = str(earlier.get("text") or "")
+            key = f"complaint:{tracker.sender_id}:{message_id_of(earlier)}"
+        about = await complaint_order(tracker, customer_id, deps)
+        # A serious complaint goes to a person at once, about no order rather than later.
+        if about.ask and not (await _severity(text, customer_id, deps)).needs_human:
+            dispatcher.utter_message(
+                text=t("complaint.which_order", lang), buttons=ask_buttons(about.ask, lang)
+            )
+            return _back_to_form(tracker, dispatcher, lang)
+        await self.record(text, about.order_id, key, customer_id, lang, tracker, dispatcher, deps)
+        return _back_to_form(tracker, dispatcher, lang)
+
+    @staticmethod
+    async def record(
+        text: str,
+        order_id: str | None,
+        key: str,
+        customer_id: str | None,
+        lang: Lang,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+        deps: Deps,
+    ) -> None:
         now = deps.clock()
-        severity = assess(
-            load_classifier().classify(text),
-            text=text,
-            sentiment=sentiment_of(text),
-            segment=customer.segment if customer else None,
-            prior_complaints=await complaint_count(
-                deps.engine,
-                customer_id,
-                days=deps.config.aftersales.complaint_history_days,
-                now=now,
-            ),
-            rules=deps.config.aftersales,
-        )
+        severity = await _severity(text, customer_id, deps)
         channel, _ = channel_and_external_id(tracker)
         ticket = await open_complaint(
             deps.engine,
             severity,
             Requester(customer_id, channel, tracker.sender_id, lang, text),
-            order_id=await _owned_order_id(tracker, deps),
-            key=message_key("complaint", tracker),
+            order_id=order_id,
+            key=key,
             now=now,
             timezone=deps.config.shop.timezone,
         )
@@ -131,7 +136,6 @@ class Complaint(Action):
                     "severe_complaint", severity=severity.level, ticket_id=ticket.id
                 )
             )
-        return []
 
     @staticmethod
     async def _status(
@@ -170,8 +174,63 @@ class Complaint(Action):
         dispatcher.utter_message(text="\n".join(lines))
 
 
+async def _severity(text: str, customer_id: str | None, deps: Deps) -> Severity:
+    """How serious the complaint is (type, sentiment, segment, earlier complaints)."""
+    customer = await customers.get_customer(deps.engine, customer_id) if customer_id else None
+    return assess(
+        load_classifier().classify(text),
+        text=text,
+        sentiment=sentiment_of(text),
+        segment=customer.segment if customer else None,
+        prior_complaints=await complaint_count(
+            deps.engine,
+            customer_id,
+            days=deps.config.aftersales.complaint_history_days,
+            now=deps.clock(),
+        ),
+        rules=deps.config.aftersales,
+    )
+
+
 def _due(ticket: Ticket, lang: Lang, deps: Deps) -> str:
     due: datetime | None = ticket.sla_due_at
     if due is None:
         return t("ticket.due_soon", lang)
     return fmt_datetime(due, lang, deps.config.shop.timezone)
+
+
+def _back_to_form(
+    tracker: Tracker, dispatcher: CollectingDispatcher, lang: Lang
+) -> list[EventType]:
+    """Back to the form the complaint interrupted, with the form's own order (an order number
+    in the complaint replaced it in slot ``order_id``)."""
+    form = tracker.active_loop_name
+    form_order = form_order_id_before(tracker) if form else None
+    if form is None or form_order is None:
+        return []  # no form, or one still finding its order: a number given is its answer
+    resume = resume_text(form, form_order, lang)
+    if resume:
+        dispatcher.utter_message(text=resume)
+    if tracker.get_slot("order_id") != form_order:
+        return [SlotSet("order_id", form_order)]
+    return []
+
+
+async def complain_about_order(
+    order_id: str, tracker: Tracker, dispatcher: CollectingDispatcher, deps: Deps
+) -> None:
+    """Record the complaint in the latest message about ``order_id``, which it names (linked
+    only when it is the customer's own order)."""
+    customer_id = await current_customer_id(tracker, deps.engine)
+    about = await complaint_order(tracker, customer_id, deps)
+    linked = about.order_id if about.order_id == order_id else None
+    await Complaint.record(
+        latest_text(tracker),
+        linked,
+        message_key("complaint", tracker),
+        customer_id,
+        lang_of(tracker),
+        tracker,
+        dispatcher,
+        deps,
+    )

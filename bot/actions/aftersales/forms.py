@@ -15,7 +15,6 @@ from rasa_sdk.types import DomainDict
 from bot.i18n import t
 from bot.services import catalog
 from bot.services.aftersales_answers import (
-    is_bare_number,
     line_from_text,
     line_value,
     opened_from_text,
@@ -35,7 +34,6 @@ from ..order_forms import INTERRUPTING_INTENTS, OrderFormValidation
 from ._shared import (
     NO_PHOTO,
     exchange_options,
-    form_order_id_before,
     item_label,
     like_for_like,
     line_of,
@@ -48,13 +46,13 @@ from ._shared import (
     supports_photos,
     variant_label,
 )
-from .aside import tell_order_status
 
 
 class AftersalesFormValidation(OrderFormValidation):
     """Order number and phone, then the after-sales questions the request still needs."""
 
     kind: RequestKind = "return"
+    form_intents = frozenset({"return_request", "exchange_request"})
 
     @abstractmethod
     def name(self) -> str: ...
@@ -123,36 +121,16 @@ class AftersalesFormValidation(OrderFormValidation):
         other = "return_request" if self.kind == "exchange" else "exchange_request"
         return intent == other or self._mentions_other_order(tracker)
 
-    @staticmethod
-    def _mentions_other_order(tracker: Tracker) -> bool:
+    def _mentions_other_order(self, tracker: Tracker) -> bool:
         """Another order number in a message answering a later question of the form."""
-        if tracker.get_slot(REQUESTED_SLOT) in (None, "order_id", "phone"):
-            return False
-        previous = form_order_id_before(tracker)
-        mentioned = next(tracker.get_latest_entity_values("order_id"), None)
-        return bool(previous and mentioned and str(mentioned) != previous)
+        return self.other_order_named(tracker) is not None
 
-    async def validate_order_id(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Another order mentioned in the middle ("and where is my other order …?") is answered
-        about; the request stays with its order unless the customer asks for it anew."""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        text = latest_text(tracker)
-        bare_number = is_bare_number(text)
-        if (
-            self._mentions_other_order(tracker)
-            and intent not in ("return_request", "exchange_request")
-            and not bare_number
-        ):
-            previous = form_order_id_before(tracker)
-            await tell_order_status(str(slot_value), previous, tracker, dispatcher, get_deps())
-            return {"order_id": previous}
-        return await super().validate_order_id(slot_value, dispatcher, tracker, domain)
+    def picked_slots(self, order: Order, lines: dict[str, int]) -> dict[str, Any]:
+        """The item of a multi-item order the named product is."""
+        line = lines.get(order.id)
+        if len(order.items) > 1 and line is not None:
+            return {"aftersales_line": line_value(order, line)}
+        return {}
 
     async def _form_order(self, tracker: Tracker) -> Order | None:
         found = await order_access(tracker, get_deps())
@@ -379,5 +357,7 @@ class ValidateExchangeRequestForm(AftersalesFormValidation):
 
 
 class ValidateRefundStatusForm(OrderFormValidation):
+    form_intents = frozenset({"refund_status"})
+
     def name(self) -> str:
         return "validate_refund_status_form"
