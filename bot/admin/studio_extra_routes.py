@@ -6,6 +6,11 @@ and the NLU preview ("how would the running model read this?").
 - ``PUT /api/admin/policies`` (editor) with any of the policies, e.g. ``{"return_days": 10}``:
   validated (400 naming the field), saved into the overlay over config.yml, the FAQ answers that
   quote them rendered at once, an audit row (kind ``policy``).
+- ``GET /api/admin/responses`` (any role): the assistant's own replies in the domain
+  (``utter_greet``, ...: :mod:`bot.studio.responses`) with ``zh``, ``en``, their file and the
+  slots they quote; ``PUT /api/admin/responses/{name}`` (editor) with ``{"zh", "en"}``: checked
+  like a FAQ answer (the placeholders must be the reply's own slots), saved, audited (kind
+  ``response``); 404 for a name that is not an editable reply.
 - ``POST /api/admin/nlu/preview`` (any role) with ``{"text"}``: Rasa's ``/model/parse`` through
   the gateway's Rasa client: ``intent``, ``confidence``, the top-3 ``ranking``, ``entities``
   (and the FAQ key for a FAQ question); 400 naming ``text`` when it is empty or too long, 503
@@ -21,6 +26,8 @@ from aiohttp import web
 from bot.admin.studio_routes import EDITOR_KEY, actor
 from bot.core.http import ENGINE_KEY, RequestError, json_response, read_json_object
 from bot.core.rasa_client import RASA_KEY, RasaBadResponse, RasaUnavailable
+from bot.studio.project import NotFound
+from bot.studio.responses import edit_response, list_responses
 from bot.studio.validate import MAX_EXAMPLE, Invalid
 
 MAX_PREVIEW = MAX_EXAMPLE
@@ -49,6 +56,26 @@ async def policies_put(request: web.Request) -> web.Response:
         saved = await request.app[EDITOR_KEY].set_policies(
             request.app[ENGINE_KEY], body, author=who.name
         )
+    except Invalid as exc:
+        return _invalid(exc)
+    return json_response(saved)
+
+
+async def responses_get(request: web.Request) -> web.Response:
+    await actor(request, "read")
+    return json_response({"responses": await list_responses(request.app[EDITOR_KEY])})
+
+
+async def response_put(request: web.Request) -> web.Response:
+    who = await actor(request, "edit")
+    name = request.match_info["name"]
+    body = await read_json_object(request)
+    try:
+        saved = await edit_response(
+            request.app[EDITOR_KEY], request.app[ENGINE_KEY], name, body, author=who.name
+        )
+    except NotFound:
+        raise RequestError(404, f"there is no editable reply {name[:80]!r}", "name") from None
     except Invalid as exc:
         return _invalid(exc)
     return json_response(saved)
@@ -121,3 +148,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/admin/policies", policies_get)
     app.router.add_put("/api/admin/policies", policies_put)
     app.router.add_post("/api/admin/nlu/preview", nlu_preview)
+    app.router.add_get("/api/admin/responses", responses_get)
+    app.router.add_put("/api/admin/responses/{name}", response_put)

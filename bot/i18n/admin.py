@@ -63,6 +63,13 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
     },
     # --- FAQ -------------------------------------------------------------------------------------
     "admin.faq.preview": {"en": "What customers read", "zh": "客户看到的内容"},
+    "admin.faq.replies": {"en": "The assistant's own replies", "zh": "助手的固定回复"},
+    "admin.faq.replies_help": {
+        "en": "Greeting, goodbye, fallback and other fixed replies. {slot} placeholders are "
+        "filled by the assistant; keep only the ones a reply already has.",
+        "zh": "问候、告别、兜底等固定回复。{slot} 形式的占位符由助手填入，"
+        "只能保留回复原有的占位符。",
+    },
     "admin.faq.placeholders": {
         "en": "Answers may quote the shop's policies:",
         "zh": "回答中可以引用店铺政策：",

@@ -442,3 +442,85 @@ async def test_the_model_answer_carries_the_newest_job(studio: Studio) -> None:
     after = await (await studio.client.get("/api/admin/model", headers=AUTH)).json()
     assert after["latest_job"]["id"] == ids[-1] == max(ids)
     assert after["latest_job"]["status"] == "succeeded"
+
+
+# --- the assistant's own replies -------------------------------------------------------------
+GREETING = {
+    "en": "Hi! I'm the Demo Shop assistant: orders, products, returns and more. What can I do?",
+    "zh": "您好！我是演示商店的智能客服，订单、商品、退换货都可以问我。有什么可以帮您？",
+}
+
+
+async def test_replies_are_listed_without_the_faq_answers(studio: Studio) -> None:
+    response = await studio.client.get("/api/admin/responses", headers=AUTH)
+    assert response.status == 200
+    replies = (await response.json())["responses"]
+    assert {"utter_greet", "utter_goodbye", "utter_default"} <= set(replies)
+    assert not [name for name in replies if name.startswith("utter_faq")]
+    greet = replies["utter_greet"]
+    assert greet["file"] == "conversation.yml" and greet["placeholders"] == []
+    assert greet["en"].startswith("Hello!") and "您好" in greet["zh"]
+
+
+async def test_a_reply_is_saved_into_its_domain_file_and_audited(studio: Studio) -> None:
+    headers = await session(studio, "mei", "editor")
+    saved = await studio.client.put(
+        "/api/admin/responses/utter_greet", json=GREETING, headers=headers
+    )
+    assert saved.status == 200, await saved.text()
+    body = await saved.json()
+    assert body["changed"] is True and body["en"] == GREETING["en"]
+    domain = yaml.safe_load((studio.project / "domain" / "conversation.yml").read_text("utf-8"))
+    variations = domain["responses"]["utter_greet"]
+    assert [v["text"].strip() for v in variations] == [GREETING["en"], GREETING["zh"]]
+    assert variations[1]["condition"] == [{"type": "slot", "name": "language", "value": "zh"}]
+    again = await studio.client.put(
+        "/api/admin/responses/utter_greet", json=GREETING, headers=headers
+    )
+    assert (await again.json())["changed"] is False
+    audit = await studio.client.get("/api/admin/audit?kind=response", headers=AUTH)
+    [row] = (await audit.json())["changes"]
+    assert row["name"] == "utter_greet" and row["after"] == GREETING and row["author"] == "mei"
+
+
+NEW_SLOT = {
+    "en": "Hi {first_name}! What can I do for you?",
+    "zh": "您好 {first_name}！有什么可以帮您？",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "field"),
+    [
+        ("utter_nothing", GREETING, 404, "name"),
+        ("utter_faq", GREETING, 404, "name"),
+        ("utter_greet", {"en": GREETING["en"]}, 400, "zh"),
+        ("utter_greet", {**GREETING, "zh": "Hello there, in English"}, 400, "zh"),
+        (
+            "utter_greet",
+            {**GREETING, "en": "Hi {first_name}!", "zh": "您好 {first_name}！"},
+            400,
+            "zh",
+        ),
+        ("utter_greet", {**GREETING, "en": ""}, 400, "en"),
+        ("utter_greet", {**GREETING, "fr": "Bonjour"}, 400, "fr"),
+    ],
+)
+async def test_bad_replies_are_refused_naming_the_field(
+    studio: Studio, name: str, body: dict[str, Any], status: int, field: str
+) -> None:
+    before = (studio.project / "domain" / "conversation.yml").read_text("utf-8")
+    response = await studio.client.put(f"/api/admin/responses/{name}", json=body, headers=AUTH)
+    assert response.status == status, await response.text()
+    assert (await response.json())["field"] == field
+    assert (studio.project / "domain" / "conversation.yml").read_text("utf-8") == before
+
+
+async def test_replies_need_an_editor(studio: Studio) -> None:
+    assert (await studio.client.get("/api/admin/responses")).status == 401
+    headers = await session(studio, "wu", "reviewer")
+    assert (await studio.client.get("/api/admin/responses")).status == 200
+    refused = await studio.client.put(
+        "/api/admin/responses/utter_greet", json=GREETING, headers=headers
+    )
+    assert refused.status == 403

@@ -1,5 +1,6 @@
-/* FAQ answers: zh and en side by side, the text customers get (placeholders filled with the
- * shop's policies) under each, save with the server's checks shown next to the field. */
+/* FAQ answers, then the assistant's own replies (greeting, goodbye, fallback, ...): zh and en
+ * side by side, the text customers get (placeholders filled with the shop's policies) under
+ * each, save with the server's checks shown next to the field. */
 "use strict";
 
 Admin.page("faq", async (main) => {
@@ -18,11 +19,13 @@ Admin.page("faq", async (main) => {
     );
   }
 
-  function card(key, entry) {
+  // kind: "faq" (PUT /api/admin/faq/<key>) or "reply" (PUT /api/admin/responses/<name>)
+  function card(key, entry, kind) {
+    const path = kind === "faq" ? "/api/admin/faq/" : "/api/admin/responses/";
     const boxes = {};
     const previews = {};
     const columns = ["zh", "en"].map((lang) => {
-      const id = "faq-" + key + "-" + lang;
+      const id = kind + "-" + key + "-" + lang;
       boxes[lang] = h("textarea", {
         id,
         "data-field": lang,
@@ -58,7 +61,7 @@ Admin.page("faq", async (main) => {
         Admin.clearErrors(section);
         Admin.notice(status, "ok", "");
         save.disabled = true;
-        const result = await Admin.api("PUT", "/api/admin/faq/" + encodeURIComponent(key), {
+        const result = await Admin.api("PUT", path + encodeURIComponent(key), {
           zh: boxes.zh.value,
           en: boxes.en.value,
         });
@@ -67,13 +70,15 @@ Admin.page("faq", async (main) => {
           Admin.showErrors(section, result.data, status);
           return;
         }
-        for (const lang of ["zh", "en"]) previews[lang].textContent = result.data.rendered[lang];
+        for (const lang of ["zh", "en"]) {
+          previews[lang].textContent = kind === "faq" ? result.data.rendered[lang] : render(result.data[lang]);
+        }
         Admin.notice(status, "ok", result.data.changed ? Admin.t("saved") : Admin.t("unchanged"));
       },
     });
     const section = h(
       "section",
-      { class: "card", id: "faq-" + key, "data-key": key },
+      { class: "card", id: kind + "-" + key, "data-key": key },
       h("h2", { text: key }),
       h("div", { class: "cols" }, columns),
       h("div", { class: "row" }, save),
@@ -89,6 +94,18 @@ Admin.page("faq", async (main) => {
     editable ? "" : h("p", { class: "notice error", text: Admin.t("read_only") }),
     ...Object.keys(loaded.data.faq)
       .sort()
-      .map((key) => card(key, loaded.data.faq[key])),
+      .map((key) => card(key, loaded.data.faq[key], "faq")),
+  );
+  const replies = await Admin.api("GET", "/api/admin/responses");
+  if (!replies.ok) {
+    main.append(h("p", { class: "notice error", text: replies.data.error }));
+    return;
+  }
+  main.append(
+    h("h2", { id: "replies", text: Admin.t("faq.replies") }),
+    h("p", { class: "muted", text: Admin.t("faq.replies_help") }),
+    ...Object.keys(replies.data.responses)
+      .sort()
+      .map((name) => card(name, replies.data.responses[name], "reply")),
   );
 });
