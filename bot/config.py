@@ -264,6 +264,16 @@ class StudioConfig:
     free_shipping_threshold: int = 99  # FAQ placeholder {free_shipping_threshold} (shop currency)
     shipping_fee: int = 8  # FAQ placeholder {shipping_fee}
     session_hours: float = 12.0  # admin login sessions last this long
+    review_confidence: float = 0.6  # turns whose top intent is less sure go to the review queue
+    job_lease_s: float = 60.0  # a training job's lease; renewed every third of it while it runs
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.review_confidence <= 1.0:
+            raise ConfigError(
+                f"`studio.review_confidence` must be between 0 and 1, got {self.review_confidence}"
+            )
+        if self.job_lease_s < 5:
+            raise ConfigError(f"`studio.job_lease_s` must be at least 5, got {self.job_lease_s}")
 
 
 LOG_FORMATS = ("text", "json")
