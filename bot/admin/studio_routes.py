@@ -346,6 +346,7 @@ def setup(app: web.Application, cfg: Config, deployer: Any = None) -> None:
         )
         app[DEPLOYER_KEY] = made
         await made.recover()
+        made.start()  # this gateway's job worker: any gateway may run a queued job
         yield
         await made.close()
 

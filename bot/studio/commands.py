@@ -6,7 +6,8 @@
 - ``studio review list [--status open] [--kind KIND] [--limit N]``,
   ``studio review label ID INTENT`` (``out_of_scope`` too), ``studio review dismiss ID``
 - ``studio render-faq``: render the FAQ answers' placeholders from config.yml (``make train``)
-- ``studio train [--no-activate]``: one training job in this process, behind the deploy gate
+- ``studio train [--no-activate]``: queue one training job behind the deploy gate and wait for
+  it (this process's job worker runs it unless a gateway's claims it first)
 - ``studio rollback`` / ``studio status``
 - ``admin add-user NAME --role editor|reviewer|owner`` (password from a prompt or stdin)
 
@@ -252,18 +253,19 @@ def _train(args: argparse.Namespace) -> int:
         except Busy as exc:
             raise StudioCommandError(str(exc)) from None
         last = None
-        while deployer._tasks:
-            await asyncio.sleep(2)
-            job = await deployer.job(job_id)
-            assert job is not None
-            line = f"job {job_id}: {job['status']} {job['stage'] or ''} {job['progress']:.0%}"
-            if line != last:
-                print(line, file=sys.stderr)
-                last = line
-        await deployer.wait()
-        found = await deployer.job(job_id)
-        assert found is not None
-        return found
+        try:
+            while True:  # this process's worker or a gateway's runs it
+                job = await deployer.job(job_id)
+                assert job is not None
+                line = f"job {job_id}: {job['status']} {job['stage'] or ''} {job['progress']:.0%}"
+                if line != last:
+                    print(line, file=sys.stderr)
+                    last = line
+                if job["status"] not in ("queued", "running"):
+                    return job
+                await asyncio.sleep(2)
+        finally:
+            await deployer.close()
 
     job = _with_engine(cfg, work)
     _print(job)
