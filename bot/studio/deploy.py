@@ -179,21 +179,27 @@ class Deployer(ModelVersions):
         while not self._closing:
             self._wake.clear()
             try:
-                for expired in await self.queue.expire():
-                    logger.warning("training job %s failed: its gateway stopped", expired)
-                if not self._tasks:
-                    claimed = await self.queue.claim()
-                    if claimed is not None:
-                        logger.info("training job %s runs here (%s)", claimed, self.owner)
-                        task = asyncio.create_task(self._run_leased(claimed))
-                        self._tasks.add(task)
-                        task.add_done_callback(self._job_done)
+                if await self.queue.active():  # idle rounds only read
+                    await self._round()
             except Exception:
                 if self._closing:  # a cancelled database call may surface as another error
                     return
                 logger.exception("the studio's job worker failed a round; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
+
+    async def _round(self) -> None:
+        """Fail the jobs whose lease ran out; claim a queued job when none runs here."""
+        for expired in await self.queue.expire():
+            logger.warning("training job %s failed: its gateway stopped", expired)
+        if self._tasks:
+            return
+        claimed = await self.queue.claim()
+        if claimed is not None:
+            logger.info("training job %s runs here (%s)", claimed, self.owner)
+            task = asyncio.create_task(self._run_leased(claimed))
+            self._tasks.add(task)
+            task.add_done_callback(self._job_done)
 
     def _job_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

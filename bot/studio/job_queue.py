@@ -147,6 +147,17 @@ class JobQueue:
             )
             return sorted(int(row[0]) for row in result)
 
+    async def active(self) -> bool:
+        """Whether any job is queued or running (a read: the worker's idle rounds write
+        nothing, which matters on SQLite, where every write takes the database's lock)."""
+        async with self.engine.connect() as conn:
+            found = (
+                await conn.execute(
+                    select(studio_jobs.c.id).where(studio_jobs.c.status.in_(ACTIVE)).limit(1)
+                )
+            ).first()
+        return found is not None
+
     async def pending(self) -> bool:
         """Whether a job is queued, or running under this worker."""
         async with self.engine.connect() as conn:
