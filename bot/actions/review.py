@@ -2,7 +2,9 @@
 
 - :func:`collect_unclear`: called by ``action_validate_slot_mappings``, which runs once after
   every customer message: an NLU fallback (kind ``nlu_fallback``) or a top intent less sure
-  than ``studio.review_confidence`` (``low_confidence``). One place, so one row per message.
+  than ``studio.review_confidence`` (``low_confidence``; not while a form asks a question, whose
+  answers are read by the form, nor a message without letters). One place, so one row per
+  message.
 - ``action_default_fallback`` adds the message the two-stage fallback gave up on (``fallback``).
 - ``action_not_helpful`` (intent ``not_helpful``: "that didn't help", "没用") adds the customer's
   previous message with the answer that did not help (``not_helpful``), says sorry and offers a
@@ -72,6 +74,8 @@ async def collect_unclear(tracker: Tracker) -> int | None:
     confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
     if intent == NLU_FALLBACK:
         kind = "nlu_fallback"
+    elif tracker.active_loop.get("name") or not any(c.isalpha() for c in text):
+        return None  # a form's answer (an order number, "2", "yes") is read by the form
     elif confidence < get_deps().config.studio.review_confidence:
         kind = "low_confidence"
     else:

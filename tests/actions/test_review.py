@@ -56,6 +56,10 @@ async def test_the_threshold_comes_from_config(deps: Deps, domain: dict[str, Any
     assert deps.config.studio.review_confidence == 0.6
     await _validate(domain, text="cancel it", extra=_parsed("cancel_order", 0.61, []))
     await _validate(domain, text="cancel that", extra=_parsed("cancel_order", 0.59, []))
+    # A form's answers are the form's to read: not collected however unsure the classifier.
+    answer = _parsed("inform", 0.3, [("inform", 0.3)])
+    await _validate(domain, text="the blue one", extra=answer, active_loop="return_form")
+    await _validate(domain, text="260315004217", extra=answer, sender_id="web:u3")
     found, _ = await review.items(deps.engine)
     assert [item["text"] for item in found] == ["cancel that"]
 
