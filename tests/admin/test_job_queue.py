@@ -23,7 +23,7 @@ from bot.studio.job_queue import LEASE_LOST, JobQueue
 from bot.studio.model_versions import utc_now
 from bot.studio.project import ProjectStore
 from bot.studio.rasa_cli import Progress
-from tests.admin.conftest import FakeEvaluator, FakeServers, FakeTrainer
+from tests.admin.conftest import FakeEvaluator, FakeServers, FakeTrainer, Studio
 from tests.postgres import SERVER_URL, scratch_database
 
 pytestmark = pytest.mark.timeout(90)
@@ -217,3 +217,14 @@ async def test_a_worker_that_lost_its_lease_writes_nothing_more(gateways: MakeGa
     job = await a.deployer.job(job_id)
     assert job is not None and (job["status"], job["error"]) == ("failed", LEASE_LOST)
     assert job["version"] is None or job["stage"] != "done"
+
+
+async def test_a_gateway_runs_a_job_another_one_queued(studio: Studio) -> None:
+    # Queued through another gateway's queue (its own worker not running): this gateway's
+    # job worker, started with the studio's routes, claims and runs it.
+    other = JobQueue(studio.engine, "gateway-2")
+    job_id = await other.create(author="owner", activate=False)
+    assert studio.deployer is not None
+    job = await finished(studio.deployer, job_id, within_s=20)
+    assert job["status"] == "succeeded", job
+    assert len(studio.trainer.validated) == 1
