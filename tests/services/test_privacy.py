@@ -363,6 +363,7 @@ async def test_export_holds_every_kind_of_record(
         "handoff_messages",
         "media",
         "tracker_events",
+        "review_items",
     ):
         assert exported[kind], kind
     assert {c["conversation_id"] for c in exported["conversations"]} == {a.conversation, a.telegram}
