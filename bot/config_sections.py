@@ -177,6 +177,16 @@ class StudioConfig:
     # The shop policies edited on the admin pages (POLICY_FIELDS), a YAML overlay read over
     # config.yml; "": `<config file name>.policies.yml` next to the config file.
     policies_file: str = ""
+    review_confidence: float = 0.6  # turns whose top intent is less sure go to the review queue
+    job_lease_s: float = 60.0  # a training job's lease; renewed every third of it while it runs
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.review_confidence <= 1.0:
+            raise ConfigError(
+                f"`studio.review_confidence` must be between 0 and 1, got {self.review_confidence}"
+            )
+        if self.job_lease_s < 5:
+            raise ConfigError(f"`studio.job_lease_s` must be at least 5, got {self.job_lease_s}")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bot.i18n import Lang, faq_title, intent_title, t
 from bot.payloads import payload as build_payload
 
 from ._common import lang_of
+from .review import collect_gave_up
 
 MAX_SUGGESTIONS = 3
 MIN_CONFIDENCE = 0.02
@@ -118,10 +119,11 @@ def fallback_gave_up(events: list[dict[str, Any]]) -> bool:
 class DefaultFallback(Action):
     """Replaces Rasa's ``action_default_fallback``.
 
-    After the two-stage fallback gave up, it asks the gateway for a handoff (reason
-    ``two_fallbacks``); the gateway offers a "talk to a person" button instead when that trigger
-    is off. After a low-confidence dialogue prediction it says ``utter_default`` as Rasa does.
-    Either way the unclear message is reverted, like Rasa's own action.
+    After the two-stage fallback gave up, it adds the message to the review queue and asks the
+    gateway for a handoff (reason ``two_fallbacks``); the gateway offers a "talk to a person"
+    button instead when that trigger is off. After a low-confidence dialogue prediction it says
+    ``utter_default`` as Rasa does. Either way the unclear message is reverted, like Rasa's own
+    action.
     """
 
     def name(self) -> str:
@@ -131,6 +133,7 @@ class DefaultFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if fallback_gave_up(tracker.events):
+            await collect_gave_up(tracker)
             dispatcher.utter_message(json_message=handoff_request("two_fallbacks"))
         else:
             dispatcher.utter_message(response="utter_default")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
@@ -12,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from bot.i18n import detect_language
 
 from ._common import latest_metadata
+from .review import collect_unclear
 
 # Slots with a custom mapping that this action fills; other global slots use Rasa's mappings.
 CUSTOM_SLOTS = ("language", "offered")
@@ -44,10 +46,18 @@ def offer_is_pending(events: list[dict[str, Any]]) -> bool:
 
 
 class ValidateSlotMappings(ValidationAction):
-    """Runs after every customer message (Rasa's ``action_validate_slot_mappings``)."""
+    """Runs after every customer message (Rasa's ``action_validate_slot_mappings``); it also
+    adds an unclear message (NLU fallback, low confidence) to the review queue."""
 
     def name(self) -> str:
         return "action_validate_slot_mappings"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        await collect_unclear(tracker)
+        return events
 
     async def required_slots(
         self,

@@ -4,8 +4,8 @@ login sessions for the admin pages.
 
 Authentication: ``Authorization: Bearer $ADMIN_TOKEN`` (acts as an owner) or the session
 cookie from ``POST /api/admin/login``; with the cookie, unsafe methods need the session's
-``X-CSRF-Token``. Roles: editors edit, reviewers read (and will review), owners also train,
-deploy and roll back. Errors are ``{"error", "field"}``; validation errors add ``"errors"``
+``X-CSRF-Token``. Roles: editors edit, reviewers read and label the review queue, owners also
+train, deploy and roll back. Errors are ``{"error", "field"}``; validation errors add ``"errors"``
 (every problem with its field, e.g. ``steps[2].action``).
 """
 
@@ -20,11 +20,13 @@ from aiohttp import web
 from bot.admin.routes import require_admin
 from bot.config import Config
 from bot.core.http import ENGINE_KEY, RequestError, json_response, read_json_object
+from bot.services import review
 from bot.studio import accounts
 from bot.studio.deploy import Busy, Deployer
-from bot.studio.editing import Editor, history
+from bot.studio.editing import Editor, Exists, history
 from bot.studio.model_versions import NoPrevious
 from bot.studio.project import NotFound
+from bot.studio.review import ReviewError, decide
 from bot.studio.validate import FAQ_KEY, INTENT_NAME, Invalid
 
 COOKIE = "shop_admin_session"
@@ -90,6 +92,63 @@ async def faq_put(request: web.Request) -> web.Response:
     except Invalid as exc:
         return _invalid(exc)
     return json_response(saved)
+
+
+async def faq_create(request: web.Request) -> web.Response:
+    who = await actor(request, "edit")
+    body = await read_json_object(request)
+    try:
+        saved = await request.app[EDITOR_KEY].add_faq(
+            request.app[ENGINE_KEY], body, author=_author(who)
+        )
+    except Exists as exc:
+        raise RequestError(409, f"there is already an FAQ answer {exc.args[0]!r}", "key") from None
+    except Invalid as exc:
+        return _invalid(exc)
+    return json_response(saved, status=201)
+
+
+# --- the review queue ------------------------------------------------------------------------
+def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise RequestError(400, f"`{name}` must be a whole number from {low} to {high}", name)
+    return int(raw)
+
+
+async def review_list(request: web.Request) -> web.Response:
+    await actor(request, "read")
+    status = request.query.get("status") or None
+    if status is not None and status not in review.STATUSES:
+        raise RequestError(400, f"`status` must be one of {', '.join(review.STATUSES)}", "status")
+    kind = request.query.get("kind") or None
+    if kind is not None and kind not in review.KINDS:
+        raise RequestError(400, f"`kind` must be one of {', '.join(review.KINDS)}", "kind")
+    limit = _query_int(request, "limit", 50, 1, 500)
+    offset = _query_int(request, "offset", 0, 0, 10**9)
+    found, total = await review.items(
+        request.app[ENGINE_KEY], status=status, kind=kind, limit=limit, offset=offset
+    )
+    return json_response({"items": found, "total": total, "limit": limit, "offset": offset})
+
+
+async def review_decide(request: web.Request) -> web.Response:
+    who = await actor(request, "review")
+    raw = request.match_info["item_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise RequestError(400, f"a review item id is a number, got {raw!r}", "id")
+    body = await read_json_object(request)
+    try:
+        done = await decide(
+            request.app[EDITOR_KEY], request.app[ENGINE_KEY], int(raw), body, reviewer=who.name
+        )
+    except ReviewError as exc:
+        raise RequestError(exc.status, exc.message, exc.field) from None
+    except Invalid as exc:
+        return _invalid(exc)
+    return json_response(done)
 
 
 # --- NLU -------------------------------------------------------------------------------------
@@ -370,6 +429,7 @@ def setup(app: web.Application, cfg: Config, deployer: Any = None) -> None:
         )
         app[DEPLOYER_KEY] = made
         await made.recover()
+        made.start()  # this gateway's job worker: any gateway may run a queued job
         yield
         await made.close()
 
@@ -378,6 +438,9 @@ def setup(app: web.Application, cfg: Config, deployer: Any = None) -> None:
     r.add_get("/api/admin/faq", faq_list)
     r.add_put("/api/admin/faq/{key}", faq_put)
     r.add_get("/api/admin/nlu", nlu_list)
+    r.add_post("/api/admin/faq", faq_create)
+    r.add_get("/api/admin/review", review_list)
+    r.add_post("/api/admin/review/{item_id}", review_decide)
     r.add_get("/api/admin/nlu/{intent:[^{}]+}", nlu_get)
     r.add_put("/api/admin/nlu/{intent:[^{}]+}", nlu_put)
     for kind in ("rules", "stories"):

@@ -18,6 +18,7 @@ from datetime import datetime
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.pipeline import Turn
 from bot.handoff.context import HandoffContext, relay_status
+from bot.handoff.review_items import low_rating
 from bot.handoff.rules import (
     RATINGS,
     is_cancel,
@@ -198,4 +199,5 @@ class HandoffRouting:
         )
         await ctx.note(handoff, staff_text("note.rated", ctx.staff_lang, stars=stars(rating)), now)
         logger.info("handoff #%d rated %d", handoff.id, rating)
+        await low_rating(ctx.engine, handoff, rating)
         return reply("thanks_rating", lang, stars=stars(rating))

@@ -18,6 +18,7 @@ from bot.config import HandoffConfig
 from bot.core.message import Button, OutgoingMessage
 from bot.core.pipeline import Turn
 from bot.handoff.context import HandoffContext, back_button
+from bot.handoff.review_items import handoff_started
 from bot.handoff.rules import (
     HandoffRequest,
     Status,
@@ -133,6 +134,7 @@ class HandoffStarter:
             )
             await ctx.pause(handoff)
             ctx.wake()
+            await handoff_started(ctx.engine, turn, handoff)
         return await self._started_replies(handoff, turn.language)
 
     async def automatic_trigger(self, turn: Turn, latest: Handoff | None) -> HandoffRequest | None:

@@ -98,6 +98,14 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "zh": "抱歉，我不太确定您的意思。您是想咨询以下哪一项？",
     },
     "fallback.something_else": {"en": "Something else", "zh": "都不是"},
+    # --- "that didn't help" (the question goes to the review queue) ------------------------
+    "review.not_helpful": {
+        "en": "Sorry that didn't help. I've passed your question on so we can answer it better. "
+        "Could you ask it in other words, or would you like to talk to a person?",
+        "zh": "抱歉没能帮到您，您的问题已转给我们改进回答。"
+        "可以换个说法再问一次，或者联系人工客服。",
+    },
+    "review.talk_to_person": {"en": "Talk to a person", "zh": "转人工客服"},
 }
 
 # Button titles for the fallback clarification: what each intent is about.

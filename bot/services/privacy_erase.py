@@ -18,6 +18,8 @@ Erasure removes or anonymises, in one transaction:
 - handoff transcripts (the messages; the handoff keeps its times and status, its snapshot of
   the customer is emptied); ticket texts (the ticket keeps kind, status, order and amounts);
 - recommendation interactions (views, carts, purchases);
+- the review queue's items first collected from those conversations (their text is redacted,
+  but may still name the customer) and the keys of the messages collected;
 - the photos the customer sent (files in the media folder no other conversation refers to).
 
 Kept, because the law requires it: orders with their items, amounts, dates and shipments, for
@@ -80,6 +82,7 @@ from bot.storage.schema import (
     ticket_events,
     tickets,
 )
+from bot.storage.studio_schema import review_items, review_messages
 
 # Tracker slots that describe the dialogue, not the customer: their values stay.
 STRUCTURAL_SLOTS = frozenset({"requested_slot", "language", "offered"})
@@ -309,6 +312,14 @@ async def _erase_rows(conn: AsyncConnection, scope: Scope) -> tuple[dict[str, in
         "channel_options",
         delete(channel_options).where(channel_options.c.conversation_id.in_(convs)),
     )
+    await run("review_items", delete(review_items).where(review_items.c.conversation_id.in_(convs)))
+    for conversation in convs:  # keys are "<kind>:<conversation>:<message id>"
+        await run(
+            "review_messages",
+            delete(review_messages).where(
+                review_messages.c.key.contains(f":{conversation}:", autoescape=True)
+            ),
+        )
     counts["tracker_events"] = await _erase_tracker_events(conn, convs)
     return counts, await _unshared_media(conn, media)
 

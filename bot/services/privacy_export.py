@@ -45,6 +45,7 @@ from bot.storage.schema import (
     ticket_events,
     tickets,
 )
+from bot.storage.studio_schema import review_items
 
 # --- export -----------------------------------------------------------------------------------
 
@@ -122,6 +123,7 @@ async def _collect(conn: AsyncConnection, scope: Scope) -> dict[str, Any]:
         ("inbox", inbox, inbox.c.conversation_id),
         ("outbox", outbox, outbox.c.conversation_id),
         ("channel_options", channel_options, channel_options.c.conversation_id),
+        ("review_items", review_items, review_items.c.conversation_id),
     ):
         data[name] = json_rows(await conn.execute(select(table).where(key.in_(convs))))
     data["handoffs"] = json_rows(

@@ -5,7 +5,19 @@ Imported by bot/storage/db.py so that ``create_schema`` creates them with the ot
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from bot.storage.schema import metadata
 
@@ -23,7 +35,10 @@ studio_audit = Table(
 )
 Index("ix_studio_audit_kind_name", studio_audit.c.kind, studio_audit.c.name, studio_audit.c.id)
 
-# One row per training job: queued -> running -> succeeded | failed | rejected.
+# One row per training job: queued -> running -> succeeded | failed | rejected. The table is
+# the gateways' shared job queue: a job worker claims a queued job with a lease
+# (``lease_owner``, ``lease_until``) and renews it while the job runs; a running job whose lease
+# ran out (its gateway died) is failed by another gateway's worker.
 studio_jobs = Table(
     "studio_jobs",
     metadata,
@@ -39,7 +54,11 @@ studio_jobs = Table(
     Column("metrics", JSON, nullable=True),
     Column("error", Text, nullable=True),
     Column("version", String(60), nullable=True),
+    Column("lease_owner", String(100), nullable=True),  # the job worker running it
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
 )
+Index("ix_studio_jobs_status", studio_jobs.c.status, studio_jobs.c.id)
 
 # Trained model versions: trained -> active -> retired (or rejected); the project files they
 # were trained on and the diff against the version before.
@@ -79,4 +98,41 @@ admin_sessions = Table(
     Column("csrf_hash", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# The review queue: customer messages the assistant failed on (NLU fallbacks, low confidence,
+# handoffs, low ratings, "that did not help"), with personal data redacted
+# (bot/services/redact.py). Identical redacted texts of one kind are one item with a count.
+review_items = Table(
+    "review_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # nlu_fallback | fallback | low_confidence | handoff | low_rating | not_helpful
+    Column("kind", String(20), nullable=False),
+    Column("text", Text, nullable=False),  # redacted
+    Column("text_hash", String(64), nullable=False),  # sha256 of the normalised redacted text
+    Column("language", String(2), nullable=False),
+    Column("intent", String(120), nullable=True),  # the model's top intent
+    Column("confidence", Float, nullable=True),
+    Column("conversation_id", String(200), nullable=False),  # the first conversation
+    Column("detail", JSON, nullable=True),  # handoff reason, rating, the answer that did not help
+    Column("count", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(12), nullable=False),  # open | labelled | dismissed
+    Column("label", String(120), nullable=True),  # the intent, or out_of_scope
+    Column("reviewer", String(100), nullable=True),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("kind", "text_hash", name="uq_review_items_kind_text"),
+)
+Index("ix_review_items_status", review_items.c.status, review_items.c.id)
+
+# Which customer message was already collected (sender + message id + kind): an action run
+# again for the same message, or a second action of the same turn, adds nothing.
+review_messages = Table(
+    "review_messages",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("item_id", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -6,7 +6,7 @@ of the session's CSRF token, which every unsafe request made with the cookie mus
 ``X-CSRF-Token``.
 
 Roles: ``editor`` edits FAQ answers, examples, rules and stories; ``reviewer`` reads everything
-and reviews (the review queue is not built yet); ``owner`` does everything, including training,
+and labels the review queue; ``owner`` does everything, including training,
 deploying and rolling back. ``ADMIN_TOKEN`` (the API's bearer token) acts as an owner.
 """
 

@@ -4,8 +4,12 @@
 - ``studio nlu add INTENT [--zh EXAMPLE]... [--en EXAMPLE]...``
 - ``studio policies list`` / ``studio policies set NAME=VALUE...`` (return_days=10, ...): the
   shop policies the FAQ answers quote, saved into the overlay over config.yml
+- ``studio faq add KEY --zh TEXT --en TEXT --zh-example ... --en-example ...``: a new FAQ key
+- ``studio review list [--status open] [--kind KIND] [--limit N]``,
+  ``studio review label ID INTENT`` (``out_of_scope`` too), ``studio review dismiss ID``
 - ``studio render-faq``: render the FAQ answers' placeholders from config.yml (``make train``)
-- ``studio train [--no-activate]``: one training job in this process, behind the deploy gate
+- ``studio train [--no-activate]``: queue one training job behind the deploy gate and wait for
+  it (this process's job worker runs it unless a gateway's claims it first)
 - ``studio rollback`` / ``studio status``
 - ``admin add-user NAME --role editor|reviewer|owner`` (password from a prompt or stdin)
 
@@ -26,13 +30,15 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, load_config
+from bot.services import review
 from bot.storage.db import create_engine, create_schema
 from bot.studio import accounts
 from bot.studio.deploy import Busy, Deployer
-from bot.studio.editing import Editor
+from bot.studio.editing import Editor, Exists
 from bot.studio.model_versions import NoPrevious
 from bot.studio.policies import RANGES
 from bot.studio.project import NotFound
+from bot.studio.review import ReviewError, decide
 from bot.studio.validate import Invalid
 
 T = TypeVar("T")
@@ -88,6 +94,28 @@ def add_studio(subparsers: Any) -> None:
     faq_set.add_argument("--zh", required=True)
     faq_set.add_argument("--en", required=True)
     faq_set.set_defaults(handler=_faq_set)
+    faq_add = faq.add_parser("add", help="a new FAQ key: answers and examples in both languages")
+    faq_add.add_argument("key")
+    faq_add.add_argument("--zh", required=True, help="the answer in Chinese")
+    faq_add.add_argument("--en", required=True, help="the answer in English")
+    faq_add.add_argument("--zh-example", action="append", default=[], help="repeat, 2 or more")
+    faq_add.add_argument("--en-example", action="append", default=[], help="repeat, 2 or more")
+    faq_add.set_defaults(handler=_faq_add)
+    rev = sub.add_parser("review", help="the review queue of failed turns").add_subparsers(
+        dest="review_command", required=True
+    )
+    rev_list = rev.add_parser("list", help="items, the most frequent first")
+    rev_list.add_argument("--status", choices=review.STATUSES, default="open")
+    rev_list.add_argument("--kind", choices=review.KINDS, default=None)
+    rev_list.add_argument("--limit", type=int, default=50)
+    rev_list.set_defaults(handler=_review_list)
+    rev_label = rev.add_parser("label", help="add the item's text to an intent's examples")
+    rev_label.add_argument("id", type=int)
+    rev_label.add_argument("intent", help="an intent, faq/<key>, or out_of_scope")
+    rev_label.set_defaults(handler=_review_label)
+    rev_dismiss = rev.add_parser("dismiss", help="close an item without training on it")
+    rev_dismiss.add_argument("id", type=int)
+    rev_dismiss.set_defaults(handler=_review_dismiss)
     nlu = sub.add_parser("nlu", help="training examples").add_subparsers(
         dest="nlu_command", required=True
     )
@@ -137,6 +165,65 @@ def _faq_set(args: argparse.Namespace) -> int:
     except NotFound:
         raise StudioCommandError(f"there is no FAQ answer {args.key!r}") from None
     print(f"Saved {args.key}{'' if saved['changed'] else ' (unchanged)'}; train to make it live.")
+    return 0
+
+
+def _faq_add(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    editor = Editor.from_config(cfg)
+    body = {
+        "key": args.key,
+        "zh": args.zh,
+        "en": args.en,
+        "examples": {"zh": args.zh_example, "en": args.en_example},
+    }
+    try:
+        _with_engine(cfg, lambda engine: editor.add_faq(engine, body, author=_author(args)))
+    except Invalid as exc:
+        raise _problems(exc) from None
+    except Exists:
+        raise StudioCommandError(f"there is already an FAQ answer {args.key!r}") from None
+    print(f"Added the FAQ answer {args.key}; train to make it live.")
+    return 0
+
+
+def _review_list(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    if not 1 <= args.limit <= 500:
+        raise StudioCommandError("--limit must be from 1 to 500")
+    found, total = _with_engine(
+        cfg,
+        lambda engine: review.items(engine, status=args.status, kind=args.kind, limit=args.limit),
+    )
+    _print({"items": found, "total": total})
+    return 0
+
+
+def _review_decide(args: argparse.Namespace, body: dict[str, Any]) -> dict[str, Any]:
+    cfg = _config(args)
+    editor = Editor.from_config(cfg)
+    try:
+        return _with_engine(
+            cfg, lambda engine: decide(editor, engine, args.id, body, reviewer=_author(args))
+        )
+    except ReviewError as exc:
+        raise StudioCommandError(str(exc)) from None
+    except Invalid as exc:
+        raise _problems(exc) from None
+
+
+def _review_label(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = (
+        {"out_of_scope": True} if args.intent == "out_of_scope" else {"intent": args.intent}
+    )
+    done = _review_decide(args, body)
+    print(f"Labelled item {args.id} as {done['label']} (closed: {done['closed']}); train next.")
+    return 0
+
+
+def _review_dismiss(args: argparse.Namespace) -> int:
+    done = _review_decide(args, {"dismiss": True})
+    print(f"Dismissed item {args.id} (closed: {done['closed']}).")
     return 0
 
 
@@ -206,18 +293,19 @@ def _train(args: argparse.Namespace) -> int:
         except Busy as exc:
             raise StudioCommandError(str(exc)) from None
         last = None
-        while deployer._tasks:
-            await asyncio.sleep(2)
-            job = await deployer.job(job_id)
-            assert job is not None
-            line = f"job {job_id}: {job['status']} {job['stage'] or ''} {job['progress']:.0%}"
-            if line != last:
-                print(line, file=sys.stderr)
-                last = line
-        await deployer.wait()
-        found = await deployer.job(job_id)
-        assert found is not None
-        return found
+        try:
+            while True:  # this process's worker or a gateway's runs it
+                job = await deployer.job(job_id)
+                assert job is not None
+                line = f"job {job_id}: {job['status']} {job['stage'] or ''} {job['progress']:.0%}"
+                if line != last:
+                    print(line, file=sys.stderr)
+                    last = line
+                if job["status"] not in ("queued", "running"):
+                    return job
+                await asyncio.sleep(2)
+        finally:
+            await deployer.close()
 
     job = _with_engine(cfg, work)
     _print(job)

@@ -1,8 +1,9 @@
 """Safe deploys: train a new model version, gate it on the held-out set and the test stories,
 hot-swap it into every Rasa server, roll back.
 
-One job at a time, in the process that accepted it (the gateway or the CLI), with a row per
-job in ``studio_jobs``:
+One job at a time over all gateways: ``studio_jobs`` is a shared queue (bot/studio/job_queue.py);
+the job worker of any gateway (or of the CLI) claims a queued job with a lease, renews it while
+the job runs, and fails a job whose lease ran out (its gateway died). A job:
 
 1. the FAQ answers are rendered from the current config (``{return_days}``, ...);
 2. the project is copied into a work folder (``<model_dir>/work``; Rasa's training cache lives
@@ -24,17 +25,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 import shutil
+import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, resolve_repo_path
 from bot.storage.studio_schema import studio_jobs, studio_models
+from bot.studio.job_queue import Busy, JobQueue
 from bot.studio.model_versions import ModelVersions, iso_utc, utc_now
 from bot.studio.project import ProjectStore
 from bot.studio.rasa_cli import DeployError, Evaluator, ModelServers, RasaCli, RasaServers, Trainer
@@ -44,12 +49,12 @@ logger = logging.getLogger(__name__)
 JOB_STATES = ("queued", "running", "succeeded", "failed", "rejected")
 
 
-class Busy(Exception):
-    """Another training job is queued or running."""
+__all__ = ["Busy", "Deployer", "sync_project"]
 
-    def __init__(self, job_id: int) -> None:
-        super().__init__(f"training job {job_id} is still queued or running")
-        self.job_id = job_id
+
+def worker_name() -> str:
+    """This process's name as a lease owner: host, process id and a random part."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 _COPY_IGNORE = shutil.ignore_patterns("models", "results", ".rasa", "__pycache__", "*.tar.gz")
@@ -84,8 +89,17 @@ class Deployer(ModelVersions):
     servers: ModelServers
     max_accuracy_drop: float = 0.02
     baseline_model: Path | None = None  # the model Rasa runs before the studio's first deploy
+    lease_s: float = 60.0  # a job's lease, renewed every third of it while the job runs
+    poll_s: float = 2.0  # how often the job worker looks for queued jobs and expired leases
+    owner: str = field(default_factory=worker_name)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _worker: asyncio.Task[None] | None = field(default=None, repr=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _closing: bool = field(default=False, repr=False)
+
+    @property
+    def queue(self) -> JobQueue:
+        return JobQueue(self.engine, self.owner, self.lease_s)
 
     @classmethod
     def from_config(
@@ -111,21 +125,15 @@ class Deployer(ModelVersions):
             servers=servers or RasaServers(urls, cfg.secrets.rasa_auth_token),
             max_accuracy_drop=cfg.studio.max_accuracy_drop,
             baseline_model=resolve_repo_path(cfg.rasa.model_dir) / "shop.tar.gz",
+            lease_s=cfg.studio.job_lease_s,
         )
 
     # --- jobs ------------------------------------------------------------------------------
     async def recover(self) -> None:
-        """Jobs a stopped process left queued or running are failed (nothing runs them)."""
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(studio_jobs)
-                .where(studio_jobs.c.status.in_(("queued", "running")))
-                .values(
-                    status="failed",
-                    error="interrupted: the process running it stopped",
-                    finished_at=utc_now(),
-                )
-            )
+        """At start: fail running jobs whose gateway died (their lease ran out); queued jobs
+        stay queued for the job worker. Record the baseline version."""
+        for job_id in await self.queue.expire():
+            logger.warning("training job %s failed: its gateway stopped", job_id)
         await self.ensure_baseline()
 
     async def ensure_baseline(self) -> None:
@@ -152,49 +160,106 @@ class Deployer(ModelVersions):
             logger.info("the baseline model version was recorded by another gateway")
 
     async def submit(self, *, author: str, activate: bool = True) -> int:
-        """Queue a training job and start it in the background; its id. :class:`Busy` when
-        another job is queued or running."""
-        job_id = await self._create(author=author, activate=activate)
-        task = asyncio.create_task(self.run(job_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Queue a training job (any gateway's job worker runs it; this process's worker is
+        started if it is not running); its id. :class:`Busy` when another job is queued or
+        running."""
+        job_id = await self.queue.create(author=author, activate=activate)
+        self.start()
+        self._wake.set()
         return job_id
 
-    async def _create(self, *, author: str, activate: bool) -> int:
-        async with self._lock, self.engine.begin() as conn:
-            busy = (
-                await conn.execute(
-                    select(studio_jobs.c.id).where(studio_jobs.c.status.in_(("queued", "running")))
-                )
-            ).first()
-            if busy is not None:
-                raise Busy(int(busy[0]))
-            result = await conn.execute(
-                insert(studio_jobs).values(
-                    created_at=utc_now(),
-                    author=author,
-                    status="queued",
-                    progress=0.0,
-                    activate=activate,
-                )
-            )
-            return int(result.inserted_primary_key[0])
+    def start(self) -> None:
+        """Start this process's job worker (once)."""
+        if self._worker is None or self._worker.done():
+            self._closing = False
+            self._worker = asyncio.create_task(self._work(), name="studio-job-worker")
+
+    async def _work(self) -> None:
+        """Claim queued jobs one at a time; fail jobs whose lease ran out."""
+        while not self._closing:
+            self._wake.clear()
+            try:
+                if await self.queue.active():  # idle rounds only read
+                    await self._round()
+            except Exception:
+                if self._closing:  # a cancelled database call may surface as another error
+                    return
+                logger.exception("the studio's job worker failed a round; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+
+    async def _round(self) -> None:
+        """Fail the jobs whose lease ran out; claim a queued job when none runs here."""
+        for expired in await self.queue.expire():
+            logger.warning("training job %s failed: its gateway stopped", expired)
+        if self._tasks:
+            return
+        claimed = await self.queue.claim()
+        if claimed is not None:
+            logger.info("training job %s runs here (%s)", claimed, self.owner)
+            task = asyncio.create_task(self._run_leased(claimed))
+            self._tasks.add(task)
+            task.add_done_callback(self._job_done)
+
+    def _job_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()  # look for the next queued job at once
+
+    async def _run_leased(self, job_id: int) -> None:
+        """Run the job while renewing its lease; stop it when the lease is lost."""
+        job = asyncio.create_task(self.run(job_id))
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.lease_s / 3)
+                try:
+                    held = await self.queue.heartbeat(job_id)
+                except Exception:
+                    logger.exception("training job %s: the heartbeat failed", job_id)
+                    continue  # the lease may still hold; the next beat tries again
+                if not held:
+                    logger.warning("training job %s: lease lost, stopping it here", job_id)
+                    job.cancel()
+                    return
+
+        heart = asyncio.create_task(beat())
+        try:
+            await asyncio.gather(job, return_exceptions=True)
+        finally:
+            heart.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heart
+            if not job.done():
+                job.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
 
     async def wait(self) -> None:
-        """Until the background jobs of this process are done (tests, the CLI)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Until this process's worker has nothing queued or running (tests, the CLI)."""
+        while True:
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+                continue
+            if self._worker is None or self._worker.done() or not await self.queue.pending():
+                return
+            await asyncio.sleep(min(self.poll_s, 0.05))
 
     async def close(self) -> None:
+        self._closing = True
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
         for task in list(self._tasks):
             task.cancel()
-        await self.wait()
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _update(self, job_id: int, **values: Any) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(studio_jobs).where(studio_jobs.c.id == job_id).values(**values)
-            )
+        """Change the job this worker runs; nothing when its lease is gone."""
+        if not await self.queue.update(job_id, **values):
+            logger.warning("training job %s: not ours any more; %s not saved", job_id, values)
 
     async def job(self, job_id: int) -> dict[str, Any] | None:
         return await self._job_where(studio_jobs.c.id == job_id)
@@ -250,14 +315,7 @@ class Deployer(ModelVersions):
         job = await self.job(job_id)
         assert job is not None
         version = f"v{utc_now():%Y%m%d-%H%M%S}-{job_id}"
-        await self._update(
-            job_id,
-            status="running",
-            stage="validate",
-            progress=0.02,
-            started_at=utc_now(),
-            version=version,
-        )
+        await self._update(job_id, stage="validate", progress=0.02, version=version)
         await asyncio.to_thread(self.store.render_faq)
         snapshot = await asyncio.to_thread(self.store.snapshot)
         work = self.model_dir / "work"

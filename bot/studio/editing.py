@@ -21,6 +21,12 @@ from bot.studio.project import NotFound, ProjectStore, split_languages
 MAX_AUTHOR = 100
 _RETRIEVAL = frozenset({"faq"})  # retrieval intents: their examples are under faq/<key>
 
+FAQ_NLU_FILE = "faq.yml"  # where a new FAQ key's examples go (data/nlu/)
+
+
+class Exists(Exception):
+    """The FAQ key (or other name) is taken."""
+
 
 async def record(
     engine: AsyncEngine, *, author: str, kind: str, name: str, before: Any, after: Any
@@ -130,6 +136,31 @@ class Editor:
             "changed": before != after,
             "faq_rendered": rendered,
         }
+
+    async def add_faq(
+        self, engine: AsyncEngine, body: dict[str, Any], *, author: str
+    ) -> dict[str, Any]:
+        """A new FAQ key: its answers (``utter_faq/<key>``) and its examples (``faq/<key>``),
+        validated like edits, audited; :class:`Exists` when the key is taken."""
+        key = body.get("key")
+        if isinstance(key, str) and key in await self.faq():
+            raise Exists(key)
+        key, texts, examples = validate.check_new_faq(
+            body,
+            self.store.values,
+            other_intents=await asyncio.to_thread(self.store.all_examples),
+            held_out=await asyncio.to_thread(self.held_out),
+        )
+        try:
+            await asyncio.to_thread(self.store.add_faq, key, texts)
+        except KeyError:
+            raise Exists(key) from None
+        _, saved = await asyncio.to_thread(
+            self.store.set_nlu, f"faq/{key}", examples, new_in=FAQ_NLU_FILE
+        )
+        after = {**texts, "examples": saved}
+        await record(engine, author=author, kind="faq", name=key, before=None, after=after)
+        return {"key": key, **(await self.faq())[key], "examples": saved, "created": True}
 
     # --- NLU ---------------------------------------------------------------------------------
     async def intents(self) -> list[dict[str, Any]]:

@@ -234,6 +234,28 @@ class ProjectStore:
             self._render_into_domain({key: after})
             return before, after
 
+    def add_faq(self, key: str, texts: Mapping[str, str]) -> dict[str, str]:
+        """A new answer ``utter_faq/<key>`` (an English default and a zh variation) at the end
+        of domain/faq.yml; :class:`KeyError` when the key exists."""
+        with self._lock:
+            if key in self.faq():
+                raise KeyError(key)
+            after = {lang: texts[lang].strip() for lang in LANGS}
+            doc = self._load(self.faq_path) or self._yaml().load('version: "3.1"\nresponses: {}\n')
+            if doc.get("responses") is None:
+                doc["responses"] = {}
+            variations = self._yaml().load(
+                "- text: x\n- condition:\n    - type: slot\n      name: language\n"
+                "      value: zh\n  text: x\n"
+            )
+            variations[0]["text"] = folded(render(after["en"], self.values))
+            variations[1]["text"] = render(after["zh"], self.values)
+            doc["responses"][FAQ_PREFIX + key] = variations
+            self._dump(self.faq_path, doc)
+            if any(placeholders(after[lang]) for lang in LANGS):
+                self._write_templates({**self._templates(), key: after})
+            return after
+
     def _write_templates(self, templates: dict[str, dict[str, str]]) -> None:
         doc = self._load(self.templates_path)
         if doc is None:
@@ -315,9 +337,10 @@ class ProjectStore:
         ]
 
     def set_nlu(
-        self, intent: str, examples: Mapping[str, list[str]]
+        self, intent: str, examples: Mapping[str, list[str]], *, new_in: str = STUDIO_FILE
     ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        """Replace the examples of ``intent`` (zh first, then en); (before, after)."""
+        """Replace the examples of ``intent`` (zh first, then en); (before, after). An intent
+        without examples yet gets its block at the end of ``data/nlu/<new_in>``."""
         with self._lock:
             before = self.nlu(intent) or {lang: [] for lang in LANGS}
             wanted = [*examples.get("zh", []), *examples.get("en", [])]
@@ -348,7 +371,7 @@ class ProjectStore:
                     items[:] = keep
                     self._dump(path, doc)
             if not placed:
-                path = self.root / "data" / "nlu" / STUDIO_FILE
+                path = self.root / "data" / "nlu" / new_in
                 doc = self._load(path) or self._yaml().load('version: "3.1"\nnlu: []\n')
                 doc["nlu"].append({"intent": intent, "examples": block})
                 self._dump(path, doc)

@@ -20,6 +20,8 @@ MAX_EXAMPLE = 300
 MAX_EXAMPLES = 1000
 MAX_STEPS = 100
 FAQ_KEY = re.compile(r"[a-z][a-z0-9_]{0,59}")
+NEW_FAQ_KEY = re.compile(r"[a-z][a-z0-9_]{1,40}")
+MIN_NEW_FAQ_EXAMPLES = 2  # per language
 INTENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}(/[A-Za-z0-9_]{1,60})?")
 STEP_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
@@ -131,6 +133,57 @@ def check_faq(key: str, body: Mapping[str, Any], known_values: Iterable[str]) ->
         )
     _raise(problems)
     return texts
+
+
+def check_new_faq(
+    body: Mapping[str, Any],
+    known_values: Iterable[str],
+    *,
+    other_intents: Iterable[tuple[str, str]],
+    held_out: Iterable[str],
+) -> tuple[str, dict[str, str], dict[str, list[str]]]:
+    """A new FAQ key's (key, answers, examples), or :class:`Invalid` naming every field.
+
+    ``{"key", "zh", "en", "examples": {"zh": [...], "en": [...]}}``: the key like
+    ``gift_wrapping``; the answers as :func:`check_faq`; at least two examples per language,
+    checked as :func:`check_nlu` (no held-out phrasing, none of another intent).
+    """
+    problems: list[Problem] = []
+    unknown = sorted(set(body) - {"key", "zh", "en", "examples"})
+    if unknown:
+        problems.append(Problem(unknown[0], 'unknown field; send {"key", "zh", "en", "examples"}'))
+    key = body.get("key")
+    if not isinstance(key, str) or not NEW_FAQ_KEY.fullmatch(key):
+        problems.append(
+            Problem("key", f"must be 2-41 of a-z, 0-9 and _ starting with a letter, got {key!r}")
+        )
+        key = "new_key"
+    texts: dict[str, str] = {}
+    try:
+        texts = check_faq(key, {lang: body[lang] for lang in LANGS if lang in body}, known_values)
+    except Invalid as exc:
+        problems += exc.problems
+    examples: dict[str, list[str]] = {lang: [] for lang in LANGS}
+    try:
+        examples = check_nlu(
+            f"faq/{key}",
+            {"examples": body.get("examples")},
+            other_intents=other_intents,
+            held_out=held_out,
+        )
+    except Invalid as exc:
+        problems += exc.problems
+    else:
+        for lang in LANGS:
+            if len(examples[lang]) < MIN_NEW_FAQ_EXAMPLES:
+                problems.append(
+                    Problem(
+                        f"examples.{lang}",
+                        f"give at least {MIN_NEW_FAQ_EXAMPLES} examples in this language",
+                    )
+                )
+    _raise(problems)
+    return key, texts, examples
 
 
 def check_intent_exists(intent: str, domain: Domain) -> None:

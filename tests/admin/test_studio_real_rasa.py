@@ -214,12 +214,13 @@ async def test_a_trained_model_is_hot_swapped_while_rasa_answers(
         await deployer.ensure_baseline()
         job_id = await deployer.submit(author="test")
         answered = unanswered = 0
-        while deployer._tasks:
+        while (await deployer.job(job_id) or {}).get("status") in ("queued", "running"):
             if await parse("hello") == "greet":
                 answered += 1
             else:
                 unanswered += 1
             await asyncio.sleep(0.2)
+        await deployer.close()  # this process's job worker
         job = await deployer.job(job_id)
         assert job is not None and job["status"] == "succeeded", job
         assert job["metrics"]["failed_stories"] == []

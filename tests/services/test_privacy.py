@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services import privacy_data, privacy_erase, privacy_export
+from bot.services import privacy_data, privacy_erase, privacy_export, review
 from bot.storage.schema import (
     channel_options,
     conversations,
@@ -300,6 +300,19 @@ async def populate(engine: AsyncEngine, person: Person, media_dir: Path, tag: st
             )
 
 
+async def add_review_item(engine: AsyncEngine, person: Person) -> None:
+    """A review item from the person's chat: redacted, but it still names them."""
+    item = await review.collect(
+        engine,
+        kind="handoff",
+        text=f"I am {person.customer.name}, {person.said}",
+        language="en",
+        conversation_id=person.conversation,
+        message_key=f"{person.conversation}:inbox-1",
+    )
+    assert item is not None
+
+
 async def dump(engine: AsyncEngine) -> str:
     """Every row of every table (the audit aside), as one text."""
     parts = []
@@ -320,6 +333,8 @@ async def people(
     a, b = Person(shop, "a"), Person(shop, "b")
     await populate(shop_engine, a, media, "a")
     await populate(shop_engine, b, media, "b")
+    for person in (a, b):
+        await add_review_item(shop_engine, person)
     return a, b, media
 
 
@@ -348,6 +363,7 @@ async def test_export_holds_every_kind_of_record(
         "handoff_messages",
         "media",
         "tracker_events",
+        "review_items",
     ):
         assert exported[kind], kind
     assert {c["conversation_id"] for c in exported["conversations"]} == {a.conversation, a.telegram}
@@ -413,6 +429,7 @@ async def test_erase_leaves_nothing_personal_and_keeps_orders(
     assert report.kept == {"orders": 1}
     assert report.count("identities") == 2 and report.count("media_files") == 1
     assert report.count("tracker_events") == 6 and report.count("handoff_messages") == 3
+    assert report.count("review_items") == 1 and report.count("review_messages") == 1
     [audit] = await privacy_data.audit_log(shop_engine, a.customer.id)
     assert (audit["action"], audit["actor"]) == ("erase", "customer")
     assert audit["counts"] == dict(report.counts)
