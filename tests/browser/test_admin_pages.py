@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
 from bot.gateway.app import create_app
+from bot.services import review
 from bot.storage.db import create_engine, create_schema
 from bot.studio import accounts
 from bot.studio.deploy import Deployer
@@ -43,7 +44,7 @@ from tests.gateway.helpers import make_config
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 T = TypeVar("T")
 PASSWORD = "correct horse battery"
-PAGES = ["faq", "nlu", "steps", "policies", "model", "audit"]
+PAGES = ["faq", "nlu", "steps", "policies", "model", "audit", "review"]
 
 
 class AdminGateway:
@@ -409,3 +410,84 @@ def test_a_refused_model_shows_the_gates_reasons(chromium: WebDriver, admin: Adm
     wait(chromium).until(
         lambda d: d.find_element(By.CSS_SELECTOR, '#job-status[data-status="rejected"]')
     )
+
+
+def test_a_reviewer_labels_a_missed_message_into_the_training_data(
+    chromium: WebDriver, admin: AdminGateway
+) -> None:
+    assert admin.engine is not None
+    engine = admin.engine
+    missed = "my parcel 260315004217 has gone quiet for ages, ring me on 13912345678"
+    other = "你们的积分能换什么东西吗"
+    item = admin.run(
+        review.collect(
+            engine,
+            kind="low_confidence",
+            text=missed,
+            language="en",
+            conversation_id="web:guest-1",
+            message_key="101",
+            intent="faq",
+            confidence=0.41,
+        )
+    )
+    admin.run(
+        review.collect(
+            engine,
+            kind="nlu_fallback",
+            text=other,
+            language="zh",
+            conversation_id="web:guest-2",
+            message_key="102",
+        )
+    )
+    admin.add_user("wu", "reviewer")
+    log_in(chromium, admin, "wu")
+    faq_card(chromium, "payment_methods")
+    chromium.find_element(By.CSS_SELECTOR, '.nav a[data-page="review"]').click()
+    row = wait(chromium).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, f'article.review-item[data-id="{item}"]')
+    )
+    shown = row.find_element(By.CSS_SELECTOR, ".review-text").text
+    # What the reviewer sees is redacted: the order number stays, the phone does not.
+    assert "260315004217" in shown and "13912345678" not in shown
+    assert "0.41" in row.text
+    Select(row.find_element(By.CSS_SELECTOR, "select")).select_by_value("order_status")
+    row.find_element(By.CSS_SELECTOR, "button.primary").click()
+    wait(chromium).until(
+        lambda d: (
+            row.get_attribute("data-status") == "labelled"
+            and row.find_element(By.CSS_SELECTOR, ".review-result .notice.ok").text
+        )
+    )
+    examples = "".join(
+        path.read_text("utf-8") for path in (admin.project / "data" / "nlu").glob("*.yml")
+    )
+    assert "has gone quiet for ages" in examples and "13912345678" not in examples
+    # The other item: dismissed, nothing trained.
+    second = chromium.find_elements(By.CSS_SELECTOR, 'article.review-item[data-status="open"]')
+    assert len(second) == 1 and other in second[0].text
+    second[0].find_elements(By.CSS_SELECTOR, ".actions button")[-1].click()
+    wait(chromium).until(lambda d: second[0].get_attribute("data-status") == "dismissed")
+    assert other not in "".join(
+        path.read_text("utf-8") for path in (admin.project / "data" / "nlu").glob("*.yml")
+    )
+    # Only the open ones by default after a reload: none left.
+    chromium.refresh()
+    wait(chromium).until(lambda d: d.find_element(By.CSS_SELECTOR, "#review-items p.muted"))
+
+
+def test_an_editor_edits_one_of_the_assistants_own_replies(
+    chromium: WebDriver, admin: AdminGateway
+) -> None:
+    admin.add_user("mei", "editor")
+    log_in(chromium, admin, "mei")
+    card = wait(chromium).until(lambda d: d.find_element(By.ID, "reply-utter_goodbye"))
+    en = card.find_element(By.CSS_SELECTOR, 'textarea[data-lang="en"]')
+    en.clear()
+    en.send_keys("Thank you for shopping with us. Bye for now!")
+    assert preview(card, "en") == "Thank you for shopping with us. Bye for now!"
+    card.find_element(By.CSS_SELECTOR, "button.save").click()
+    wait(chromium).until(lambda d: card.find_element(By.CSS_SELECTOR, ".notice.ok").text)
+    domain = (admin.project / "domain" / "conversation.yml").read_text("utf-8")
+    assert "Thank you for shopping with us. Bye for now!" in domain
