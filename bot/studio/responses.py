@@ -23,6 +23,10 @@ from bot.studio import validate
 from bot.studio.editing import Editor, record
 from bot.studio.project import FAQ_PREFIX, LANGS, NotFound, ProjectStore, folded, placeholders
 
+# Replies whose text code also sends from bot/i18n (tests/i18n/test_domain_texts.py keeps the
+# two equal): editing only the domain's copy would make them differ, so they are edited there.
+CODE_TEXTS = frozenset({"utter_default"})
+
 
 def _files(store: ProjectStore) -> list[Path]:
     return [path for path in store.domain_files() if path != store.faq_path]
@@ -45,7 +49,7 @@ def responses(store: ProjectStore) -> dict[str, dict[str, Any]]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for name, variations in (doc.get("responses") or {}).items():
             texts = _texts(variations)
-            if texts is None or str(name).startswith(FAQ_PREFIX):
+            if texts is None or str(name).startswith(FAQ_PREFIX) or name in CODE_TEXTS:
                 continue
             quoted = sorted(placeholders(texts["en"]) | placeholders(texts["zh"]))
             found[str(name)] = {**texts, "file": path.name, "placeholders": quoted}

@@ -455,7 +455,8 @@ async def test_replies_are_listed_without_the_faq_answers(studio: Studio) -> Non
     response = await studio.client.get("/api/admin/responses", headers=AUTH)
     assert response.status == 200
     replies = (await response.json())["responses"]
-    assert {"utter_greet", "utter_goodbye", "utter_default"} <= set(replies)
+    assert {"utter_greet", "utter_goodbye", "utter_ask_rephrase"} <= set(replies)
+    assert "utter_default" not in replies  # code sends the same text (bot/i18n)
     assert not [name for name in replies if name.startswith("utter_faq")]
     greet = replies["utter_greet"]
     assert greet["file"] == "conversation.yml" and greet["placeholders"] == []
@@ -494,6 +495,7 @@ NEW_SLOT = {
     [
         ("utter_nothing", GREETING, 404, "name"),
         ("utter_faq", GREETING, 404, "name"),
+        ("utter_default", GREETING, 404, "name"),
         ("utter_greet", {"en": GREETING["en"]}, 400, "zh"),
         ("utter_greet", {**GREETING, "zh": "Hello there, in English"}, 400, "zh"),
         (
