@@ -85,6 +85,8 @@ class HandoffConfig:
     staff_language: str = "en"  # en | zh: the language of the Slack side
     # Orders the waiting list (bot/handoff/priority.py); missing: by waiting time only.
     complaint_risk_model: str = "var/models/complaint_risk.pkl"
+    # The waiting list's boost for the highest-spending customer segment (bot/handoff/priority.py)
+    segment_weight: float = 0.15
     member_cache_s: float = 60.0  # how long the support channel's member list is trusted
     cancel_phrases: tuple[str, ...] = (
         "back to bot",

@@ -32,6 +32,7 @@ def _row(h: Handoff, now: Any) -> dict[str, Any]:
         "created_at": h.created_at.isoformat(),
         "wait_s": round((now - h.created_at).total_seconds(), 1),
         "complaint_risk": h.detail.get("complaint_risk"),
+        "segment_boost": h.detail.get("segment_boost"),
         "priority": h.detail.get("priority") if h.status in WAITING else None,
         "staff_user": h.staff_user,
     }

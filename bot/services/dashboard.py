@@ -30,7 +30,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.i18n import variants
 from bot.insight.at_risk import parcels_at_risk
-from bot.storage.schema import customer_segments, handoffs, messages, orders, tickets
+from bot.services.segment_value import segment_spend
+from bot.storage.schema import handoffs, messages, tickets
 from bot.storage.times import as_utc
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ logger = logging.getLogger(__name__)
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 365, 30
 NEGATIVE_AT = -0.3  # a score at or below this is negative (bot.handoff.rules.sentiment_label)
 COMPLAINT_KIND = "complaint"
-UNPAID = ("cancelled", "pending_payment")
 
 
 def window(days: int, now: datetime) -> tuple[datetime, date, date]:
@@ -213,27 +213,7 @@ def _segment_names(summary: Path) -> dict[str, dict[str, Any]]:
 
 
 async def _segments(conn: AsyncConnection, summary: Path) -> dict[str, Any]:
-    spent = (
-        select(orders.c.customer_id, func.sum(orders.c.total_cents).label("cents"))
-        .where(orders.c.status.not_in(UNPAID))
-        .group_by(orders.c.customer_id)
-        .subquery()
-    )
-    cs = customer_segments.c
-    rows = (
-        await conn.execute(
-            select(
-                cs.segment,
-                func.count().label("size"),
-                func.coalesce(func.sum(spent.c.cents), 0).label("cents"),
-                func.max(cs.method).label("method"),
-                func.max(cs.computed_at).label("computed_at"),
-            )
-            .select_from(customer_segments.outerjoin(spent, spent.c.customer_id == cs.customer_id))
-            .group_by(cs.segment)
-            .order_by(func.count().desc(), cs.segment)
-        )
-    ).all()
+    rows = await segment_spend(conn)
     if not rows:
         return {
             "segments": [],
@@ -259,14 +239,14 @@ async def _segments(conn: AsyncConnection, summary: Path) -> dict[str, Any]:
                 },
                 "size": size,
                 "share": round(size / customers, 4),
-                "mean_spend": round(int(r.cents) / size / 100, 2),
+                "mean_spend": round(r.per_customer / 100, 2),
             }
         )
     return {
         "segments": out,
         "customers": customers,
         "method": max(str(r.method) for r in rows),
-        "computed_at": max(as_utc(r.computed_at) for r in rows).isoformat(),
+        "computed_at": max(as_utc(r.computed_at) for r in rows if r.computed_at).isoformat(),
         "hint": None,
     }
 
