@@ -16,7 +16,7 @@ from bot.actions.aftersales.forms import ValidateExchangeRequestForm, ValidateRe
 from bot.actions.conversation import StopForm
 from bot.actions.order_asks import AskOrderId
 from bot.actions.order_forms import ValidateCancelOrderForm, ValidateChangeAddressForm
-from bot.services import tickets
+from tests.actions.helpers import new_tickets
 from tests.factory import Customer, Order, ShopFactory
 
 from .helpers import make_tracker, slot_events, texts
@@ -82,7 +82,7 @@ async def test_a_complaint_naming_another_order_is_about_that_order_and_the_form
     )
     dispatcher = CollectingDispatcher()
     events = await Complaint().run(dispatcher, tracker, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id == other.id and ticket.payload["text"] == text
     assert slot_events(events) == {"order_id": returned.id}  # the form keeps its own order
     said_back = texts(dispatcher)
@@ -130,7 +130,7 @@ async def test_a_form_given_a_complaint_about_another_order_records_it_there_and
     dispatcher = CollectingDispatcher()
     result = await validation.validate_order_id(other.id, dispatcher, tracker, domain)
     assert result == {"order_id": own.id}  # the form keeps its own order
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id == other.id
     said_back = texts(dispatcher)
     assert ticket.id in said_back and resume in said_back
@@ -196,7 +196,7 @@ async def test_a_complaint_during_a_cancellation_keeps_the_cancellations_order(
     )
     dispatcher = CollectingDispatcher()
     events = await Complaint().run(dispatcher, tracker, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id == delivered.id
     assert slot_events(events) == {"order_id": unshipped.id}
     assert resume in texts(dispatcher) and unshipped.id in texts(dispatcher)
@@ -220,7 +220,7 @@ async def test_complaint_details_go_with_the_order_the_customer_named_before(
         active_loop=RETURN_FORM,
     )
     await Complaint().run(CollectingDispatcher(), tracker, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id == other.id  # never the pending return's order
 
 
@@ -248,7 +248,7 @@ async def test_a_complaint_naming_no_order_during_a_form_asks_which_order(
     )
     asked = CollectingDispatcher()
     assert slot_events(await Complaint().run(asked, tracker, {})) == {}
-    assert await tickets.list_tickets(deps.engine, kind="complaint") == []  # not silently Y
+    assert await new_tickets(deps.engine, "complaint") == []  # not silently Y
     assert ask in texts(asked) and RESUME[lang] in texts(asked)
     payloads = [b["payload"] for m in asked.messages for b in m.get("buttons") or []]
     chosen = f'/complaint{{"complaint_order":"{other.id}"}}'
@@ -266,12 +266,12 @@ async def test_a_complaint_naming_no_order_during_a_form_asks_which_order(
     )
     recorded = CollectingDispatcher()
     await Complaint().run(recorded, answer, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id == other.id and ticket.payload["text"] == complaint
     assert ticket.id in texts(recorded) and RESUME[lang] in texts(recorded)
     # Tapping again (or the gateway redelivering the tap) records nothing more.
     await Complaint().run(CollectingDispatcher(), answer, {})
-    assert len(await tickets.list_tickets(deps.engine, kind="complaint")) == 1
+    assert len(await new_tickets(deps.engine, "complaint")) == 1
 
 
 async def test_not_about_an_order_records_the_complaint_without_one(
@@ -288,7 +288,7 @@ async def test_not_about_an_order_records_the_complaint_without_one(
         active_loop=RETURN_FORM,
     )
     await Complaint().run(CollectingDispatcher(), answer, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id is None and ticket.payload["text"] == "your agents are rude"
 
 
@@ -307,7 +307,7 @@ async def test_someone_elses_order_picked_on_a_button_is_not_linked(
         active_loop=RETURN_FORM,
     )
     await Complaint().run(CollectingDispatcher(), answer, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id is None
 
 
@@ -567,7 +567,7 @@ async def test_a_serious_complaint_naming_no_order_goes_to_a_person_without_aski
     )
     dispatcher = CollectingDispatcher()
     await Complaint().run(dispatcher, tracker, {})
-    [ticket] = await tickets.list_tickets(deps.engine, kind="complaint")
+    [ticket] = await new_tickets(deps.engine, "complaint")
     assert ticket.order_id is None and ticket.payload["needs_human"] is True
     assert any(m.get("custom") for m in dispatcher.messages)  # the handoff request
     assert "complaint_order" not in str(dispatcher.messages)
