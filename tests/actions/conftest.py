@@ -48,3 +48,16 @@ def domain() -> dict[str, Any]:
 @pytest.fixture()
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
+
+
+@pytest.fixture(autouse=True)
+def _no_implicit_deps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An action run without the ``deps`` fixture would open the repository's own database
+    (bot.actions._deps.get_deps) and leave its connection thread running, which keeps pytest
+    from exiting: such a test fails instead."""
+    from bot.actions import _deps
+
+    def refuse(url: str, **_: Any) -> Any:
+        raise AssertionError(f"an action ran without the `deps` fixture (it would open {url})")
+
+    monkeypatch.setattr(_deps, "create_engine", refuse)

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions._deps import Deps
 from bot.actions.fallback import AskAffirmation, suggestion_buttons
+from bot.services import review
 
 from .helpers import make_tracker
 
@@ -127,21 +129,26 @@ def _turn(intent: str) -> list[dict[str, Any]]:
     ],
 )
 async def test_default_fallback_hands_off_only_when_the_two_stage_fallback_gave_up(
-    intents: list[str], gave_up: bool
+    deps: Deps, intents: list[str], gave_up: bool
 ) -> None:
     from bot.actions.fallback import DefaultFallback, fallback_gave_up
 
     events = [e for intent in intents for e in _turn(intent)]
     assert fallback_gave_up(events) is gave_up
-    tracker = make_tracker(text="…", intent=intents[-1], events_before=events[:-2])
+    tracker = make_tracker(
+        text="what about the thing i asked", intent=intents[-1], events_before=events[:-2]
+    )
     dispatcher = CollectingDispatcher()
     result = await DefaultFallback().run(dispatcher, tracker, {})
     assert result == [{"event": "rewind", "timestamp": None}]  # the unclear turn is reverted
     [message] = dispatcher.messages
+    collected, _total = await review.items(deps.engine, kind="fallback")
     if gave_up:
         assert message["custom"] == {"type": "handoff", "reason": "two_fallbacks"}
+        assert [i["text"] for i in collected] == ["what about the thing i asked"]
     else:
         assert message["response"] == "utter_default" and not message["custom"]
+        assert collected == []
 
 
 def test_a_reverted_turn_breaks_two_fallbacks_in_a_row() -> None:

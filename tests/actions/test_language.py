@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions._deps import Deps
 from bot.actions.language import ValidateSlotMappings, offer_is_pending
 
 from .helpers import make_tracker, slot_events
@@ -33,7 +34,12 @@ async def extracted(domain: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     ],
 )
 async def test_language_of_the_latest_message(
-    domain: dict[str, Any], text: str, metadata: dict[str, Any], previous: str, expected: str
+    deps: Deps,
+    domain: dict[str, Any],
+    text: str,
+    metadata: dict[str, Any],
+    previous: str,
+    expected: str,
 ) -> None:
     slots = await extracted(domain, text=text, metadata=metadata, slots={"language": previous})
     assert slots["language"] == expected
@@ -84,7 +90,7 @@ USER = {"event": "user", "text": "cancel it"}
     ],
 )
 async def test_an_offer_lasts_one_message(
-    domain: dict[str, Any], before: list[dict[str, Any]], pending: bool
+    deps: Deps, domain: dict[str, Any], before: list[dict[str, Any]], pending: bool
 ) -> None:
     tracker = make_tracker(text="yes", intent="affirm", events_before=before)
     assert offer_is_pending(tracker.events) is pending
