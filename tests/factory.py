@@ -215,8 +215,11 @@ class ShopFactory:
         if named is not None:
             query = query.where(products.c.name_en.contains(named))
         with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(products.c.id)).mappings()
-            template = next((dict(r) for r in rows if len(_json(r["variants"])) >= wanted), None)
+            # Read every row: a result left half-read keeps its statement, and with it an old
+            # snapshot, open on the pooled connection, whose next BEGIN IMMEDIATE then fails
+            # with "database is locked" however long it waits (SQLite's BUSY_SNAPSHOT).
+            rows = conn.execute(query.order_by(products.c.id)).mappings().all()
+        template = next((dict(r) for r in rows if len(_json(r["variants"])) >= wanted), None)
         if template is None:
             raise LookupError(
                 f"the catalogue has no {category} product {named or ''} with {wanted} variants"

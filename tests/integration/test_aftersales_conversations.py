@@ -79,8 +79,20 @@ def click(chat: Chat, messages: list[dict[str, Any]], contains: str) -> list[dic
     """Click the button whose payload contains ``contains``."""
     payloads = [b["payload"] for b in buttons(messages)]
     chosen = next((p for p in payloads if contains in p), None)
+    if chosen is None and PHOTO_SKIP in " ".join(payloads):
+        return click(chat, skip_photo(chat, messages), contains)
     assert chosen is not None, f"no button with {contains!r} in {render(messages)}"
     return chat.send(payload=chosen)
+
+
+PHOTO_SKIP = '"aftersales_photo":"none"'
+
+
+def skip_photo(chat: Chat, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The form asks for an optional photo (web customers can send one): this customer skips
+    it; other answers pass through."""
+    skip = next((b["payload"] for b in buttons(messages) if PHOTO_SKIP in b["payload"]), None)
+    return messages if skip is None else chat.send(payload=skip)
 
 
 def reason(chat: Chat, messages: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
@@ -442,7 +454,7 @@ def test_zh_reason_told_as_a_complaint_is_taken_as_the_reason(
     order_id, sender, _ = delivered(shop)
     chat = new_chat(sender)
     chat.send(text=f"订单{order_id}要退货")
-    summary = chat.send(text="用了两天就坏了，质量太差")
+    summary = skip_photo(chat, chat.send(text="用了两天就坏了，质量太差"))
     assert "/affirm" in render(summary) and "质量问题" in render(summary)
     confirm(chat, summary)
     ticket = one_ticket(stack, order_id, "return")
