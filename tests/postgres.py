@@ -10,6 +10,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -39,3 +40,27 @@ async def scratch_database(prefix: str) -> AsyncIterator[str]:
         yield make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def schema_engine(backend: str, sqlite_path: str, prefix: str) -> AsyncIterator[Any]:
+    """An engine with the schema on ``backend`` ("sqlite": the file ``sqlite_path``;
+    "postgresql": a scratch database, skipped without SHOP_TEST_POSTGRES_URL)."""
+    import pytest
+
+    from bot.storage.db import create_engine, create_schema
+
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{sqlite_path}"
+        scratch: contextlib.AbstractAsyncContextManager[str] = contextlib.nullcontext(url)
+    elif not SERVER_URL:
+        pytest.skip("set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks")
+    else:
+        scratch = scratch_database(prefix)
+    async with scratch as url:
+        db = create_engine(url)
+        try:
+            await create_schema(db)
+            yield db
+        finally:
+            await db.dispose()

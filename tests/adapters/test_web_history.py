@@ -13,9 +13,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.web.history import Cursor, history_page
-from bot.storage.db import create_engine, create_schema
 from bot.storage.schema import inbox, outbox
-from tests.postgres import SERVER_URL, scratch_database
+from tests.postgres import schema_engine
 
 T0 = datetime(2026, 3, 15, 8, 0, 0, 123456, tzinfo=UTC)
 CONVERSATION = "web:u-history"
@@ -23,19 +22,8 @@ CONVERSATION = "web:u-history"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        db = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'history.db'}")
-        await create_schema(db)
+    async with schema_engine(request.param, str(tmp_path / "history.db"), "shop_history") as db:
         yield db
-        await db.dispose()
-        return
-    if not SERVER_URL:
-        pytest.skip("set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks")
-    async with scratch_database("shop_history") as url:
-        db = create_engine(url)
-        await create_schema(db)
-        yield db
-        await db.dispose()
 
 
 async def customer(engine: AsyncEngine, text: str, at: datetime, **extra: Any) -> str:

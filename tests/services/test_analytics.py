@@ -25,7 +25,7 @@ from bot.services.analytics import BadEvent, parse_event, record, report
 from bot.services.analytics_consumer import handle
 from bot.storage.analytics_schema import analytics_conversations, analytics_events
 from bot.storage.db import create_engine, create_schema
-from tests.postgres import SERVER_URL, scratch_database
+from tests.postgres import schema_engine
 
 TOKEN = "analytics-test-token-0123456789"
 T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC).timestamp()
@@ -45,21 +45,8 @@ def user(intent: str, confidence: float, offset: float, sender: str = "web:u1") 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        db = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
-        await create_schema(db)
+    async with schema_engine(request.param, str(tmp_path / "shop.db"), "shop_analytics") as db:
         yield db
-        await db.dispose()
-        return
-    if not SERVER_URL:
-        pytest.skip("set SHOP_TEST_POSTGRES_URL to run the PostgreSQL checks")
-    async with scratch_database("shop_analytics") as url:
-        db = create_engine(url)
-        try:
-            await create_schema(db)
-            yield db
-        finally:
-            await db.dispose()
 
 
 def test_a_user_event_gives_its_intent_confidence_and_day() -> None:
