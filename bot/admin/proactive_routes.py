@@ -13,7 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.admin.routes import require_admin
-from bot.core.http import ENGINE_KEY, RequestError, json_response, read_json_object
+from bot.core.http import ENGINE_KEY, RequestError, json_response, optional_flag
 from bot.core.proactive import PROACTIVE_KEY
 from bot.services.proactive import list_notices
 
@@ -23,18 +23,7 @@ MAX_LIMIT = 1000
 
 async def run(request: web.Request) -> web.Response:
     require_admin(request)
-    dry_run = False
-    if request.can_read_body:
-        body = await read_json_object(request)
-        unknown = sorted(set(body) - {"dry_run"})
-        if unknown:
-            raise RequestError(
-                400, f'unknown field(s) {unknown}; send {{"dry_run"?: bool}}', unknown[0]
-            )
-        value = body.get("dry_run", False)
-        if not isinstance(value, bool):
-            raise RequestError(400, f"`dry_run` must be true or false, got {value!r}", "dry_run")
-        dry_run = value
+    dry_run = await optional_flag(request, "dry_run", default=False)
     scheduler = request.app.get(PROACTIVE_KEY)
     if scheduler is None:
         raise RequestError(503, "the proactive scheduler is not running in this gateway")

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.admin.routes import require_admin
 from bot.config import Config
-from bot.core.http import ENGINE_KEY, RequestError, json_response, read_json_object
+from bot.core.http import ENGINE_KEY, RequestError, json_response, optional_flag, read_json_object
 from bot.services import review
 from bot.studio import accounts
 from bot.studio.deploy import Busy, Deployer
@@ -308,17 +308,7 @@ async def audit(request: web.Request) -> web.Response:
 # --- models ----------------------------------------------------------------------------------
 async def train(request: web.Request) -> web.Response:
     who = await actor(request, "deploy")
-    body: dict[str, Any] = {}
-    if request.can_read_body:
-        body = await read_json_object(request)
-    unknown = sorted(set(body) - {"activate"})
-    if unknown:
-        raise RequestError(
-            400, f'unknown field(s) {unknown}; send {{"activate"?: bool}}', unknown[0]
-        )
-    activate = body.get("activate", True)
-    if not isinstance(activate, bool):
-        raise RequestError(400, "`activate` must be true or false", "activate")
+    activate = await optional_flag(request, "activate", default=True)
     try:
         job_id = await request.app[DEPLOYER_KEY].submit(author=_author(who), activate=activate)
     except Busy as exc:

@@ -97,6 +97,21 @@ def _http_error_text(request: web.Request, exc: web.HTTPException) -> str:
     return exc.reason
 
 
+async def optional_flag(request: web.Request, name: str, *, default: bool) -> bool:
+    """The one boolean field ``name`` of an optional JSON body (``{"name"?: bool}``): no body
+    gives ``default``; an unknown field or a non-boolean value is a 400 naming it."""
+    if not request.can_read_body:
+        return default
+    body = await read_json_object(request)
+    unknown = sorted(set(body) - {name})
+    if unknown:
+        raise RequestError(400, f'unknown field(s) {unknown}; send {{"{name}"?: bool}}', unknown[0])
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise RequestError(400, f"`{name}` must be true or false, got {value!r}", name)
+    return value
+
+
 async def read_json_object(
     request: web.Request, *, max_bytes: int = MAX_BODY_BYTES
 ) -> dict[str, Any]:
