@@ -14,6 +14,7 @@ names must start with a common family name.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 
@@ -134,3 +135,27 @@ def find_recipients(text: str, has_address: bool = False) -> Iterator[Entity]:
                 continue
             start = match.start("name")
             yield Entity("recipient", name, start, start + len(name), name)
+
+
+def private_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of what redaction hides: of a Chinese address its street and unit,
+    of an English one the house number, street, unit and postcode; recipients' names. Spans do
+    not overlap (an address wins over a name inside it)."""
+    spans: list[tuple[int, int, str]] = []
+    for match in _ZH_ADDRESS.finditer(text):
+        end = match.end("unit") if match.group("unit") else match.end("street")
+        spans.append((match.start("street"), end, "address"))
+    for match in _EN_ADDRESS.finditer(text):
+        end = match.end("unit") if match.group("unit") else match.end("street")
+        spans.append((match.start(), end, "address"))
+        if match.group("postcode"):
+            spans.append((*match.span("postcode"), "address"))
+    names = [(e.start, e.end, "recipient") for e in find_recipients(text, bool(spans))]
+    kept: list[tuple[int, int, str]] = []
+    for span in sorted(spans) + sorted(names):  # addresses first, in text order
+        index = bisect.bisect_left(kept, span)
+        before = kept[index - 1] if index else None
+        after = kept[index] if index < len(kept) else None
+        if (before is None or before[1] <= span[0]) and (after is None or span[1] <= after[0]):
+            kept.insert(index, span)
+    return kept

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from bot.entities.numbers import EN_NUM_WORDS, ZH_NUM, parse_number
+from bot.entities.numbers import EN_NUM_WORDS, NUM_START, ZH_NUM, parse_number
 from bot.entities.types import Entity
 
 _ZH_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
@@ -74,7 +74,12 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"(上上|上|这|本|下下|下)?\s*(?:个)?(?:周|星期|礼拜)([一二三四五六日天1-7])"),
         "zh_weekday",
     ),
-    (re.compile(rf"(\d{{1,3}}|{ZH_NUM})\s*(天|日|周|个星期|个礼拜|星期|个月)(?:以)?前"), "zh_ago"),
+    (
+        re.compile(
+            rf"{NUM_START}(\d{{1,3}}|{ZH_NUM})\s*(天|日|周|个星期|个礼拜|星期|个月)(?:以)?前"
+        ),
+        "zh_ago",
+    ),
     (
         re.compile(
             r"\b(the day before yesterday|the day after tomorrow|today|tonight|tomorrow|"

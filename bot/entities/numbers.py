@@ -39,7 +39,10 @@ DIGITS = r"\d+(?:,\d{3})*(?:\.\d+)?"
 EN_NUM_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty"
 )
-NUM = rf"(?:{DIGITS}\s*[kK](?![A-Za-z])|{DIGITS}|{ZH_NUM})"
+# Never starts inside a longer number: one attempt per run of digits or numerals keeps the
+# patterns built on it linear on a line of 5000 digits.
+NUM_START = r"(?<![\d.,零〇一二两俩三四五六七八九十百千万])"
+NUM = rf"{NUM_START}(?:{DIGITS}\s*[kK](?![A-Za-z])|{DIGITS}|{ZH_NUM})"
 
 _DIGITS_RE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*([kK千万])?")
 

@@ -43,6 +43,10 @@ MAX_CHARS = 5000
 COMPONENT = "shop_entities"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+# spaCy's English tokenizer is slow on one very long "word" (3000 "¥"): no product name has a
+# run that long, so such runs become spaces of the same length for the PhraseMatcher (offsets
+# do not move; the rule finders read the text as given).
+_LONG_RUN = re.compile(r"\S{80,}")
 
 
 def language_of(text: str) -> str:
@@ -99,7 +103,7 @@ class ShopEntities:
     def products(self, doc: Doc) -> Iterator[Entity]:
         from spacy.util import filter_spans
 
-        text = doc.text
+        text = doc.user_data.get("text", doc.text)
         spans = []
         for match_id, start, end in self.matcher(doc):
             span = doc[start:end]
@@ -119,7 +123,7 @@ class ShopEntities:
             yield Entity("product", span.text, begin, finish, self.values[span.label_])
 
     def find(self, doc: Doc, today: date) -> list[Entity]:
-        text = doc.text
+        text = doc.user_data.get("text", doc.text)
         found = rule_entities(text, today, self.order_ids)
         products = list(self.products(doc))
         found += products
@@ -184,7 +188,8 @@ class EntityExtractor:
         if not text.strip():
             return []
         nlp = self.pipelines[lang if lang in self.pipelines else language_of(text)]
-        doc = nlp.make_doc(text)
+        doc = nlp.make_doc(_LONG_RUN.sub(lambda m: " " * len(m.group(0)), text))
+        doc.user_data["text"] = text
         doc.user_data["today"] = today or date.today()
         doc = nlp.get_pipe(COMPONENT)(doc)
         entities: list[Entity] = doc.user_data[COMPONENT]

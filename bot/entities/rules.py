@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bot.entities.numbers import DIGITS, EN_NUM_WORDS, NUM, ZH_NUM, parse_number, plain
+from bot.entities.numbers import DIGITS, EN_NUM_WORDS, NUM, NUM_START, ZH_NUM, parse_number, plain
 from bot.entities.types import Entity
 
 DEFAULT_ORDER_ID_PATTERN = "[0-9]{12}"
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 # Mobile numbers of mainland China (+86 / 0086 optional), 138 1234 5678 and 138-1234-5678 too.
 CN_MOBILE = re.compile(
     r"(?<![\d+])(?:(?:\+|00)86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)"
@@ -161,7 +163,7 @@ _SYMBOL_RE = re.compile(_SYMBOL)
 _ZH_CLASSIFIER = "件|个|双|瓶|盒|台|条|只|支|套|包|袋|本|份|箱|把|根|张|副|顶|罐|片|对|部|款"
 # "一个月", "两个星期", "三个小时" are durations, not quantities.
 _ZH_QUANTITY = re.compile(
-    rf"(?<![第\d.])(\d{{1,4}}|{ZH_NUM})\s*(?:{_ZH_CLASSIFIER})"
+    rf"(?<![第\d.]){NUM_START}(\d{{1,4}}|{ZH_NUM})\s*(?:{_ZH_CLASSIFIER})"
     r"(?!月|星期|礼拜|小时|钟头|工作日|多月|半月|多小时|以上|以内|左右)"
 )
 _EN_UNIT = r"pairs?|pieces?|pcs|units?|items?|boxes|box|packs?|sets?|bottles?|bags?|cans?"
