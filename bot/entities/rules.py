@@ -85,7 +85,8 @@ _MONEY_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "range",
         ),
         (
-            r"(?:under|below|less than|cheaper than|at most|up to|no more than|not more than|"
+            r"(?:under|below|(?<!no )(?<!not )less than|cheaper than|at most|up to|no more than|"
+            r"not more than|"
             rf"max(?:imum)?|不超过|不高于|低于|少于|不到|最多|控制在)\s*{_AMOUNT}",
             "max",
         ),
