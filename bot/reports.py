@@ -293,7 +293,8 @@ def entities_rows(data: Json, _directory: Path) -> list[Row]:
         rows.append(
             (
                 f"entities (`make eval-entities`), {lang}: {result['messages']} labelled "
-                f"messages, {overall['gold']} entities",
+                f"messages, {overall['gold']} entities"
+                + (f" ({result['written']})" if result.get("written") else ""),
                 f"span F1 {overall['span']['f1']:.3f}, value F1 {overall['value']['f1']:.3f} "
                 f"(lowest: "
                 + ", ".join(f"{kind} {row['value']['f1']:.3f}" for kind, row in worst)

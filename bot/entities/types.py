@@ -45,11 +45,20 @@ class Entity:
         return self.start < other.end and other.start < self.end
 
 
+# Exact identifiers: kept before any other find that overlaps them, however long ("查不到
+# 260499999999" is an order number, not money "不到 260499999999").
+IDENTIFIERS = frozenset({"email", "order_id", "phone"})
+
+
 def settle(found: list[Entity]) -> list[Entity]:
-    """Non-overlapping entities in text order: the longer find wins, then the type listed first
-    in :data:`TYPES`."""
+    """Non-overlapping entities in text order: identifiers first, then the longer find wins,
+    then the type listed first in :data:`TYPES`."""
     kept: list[Entity] = []
-    for entity in sorted(found, key=lambda e: (-(e.end - e.start), PRIORITY[e.type], e.start)):
+    order = sorted(
+        found,
+        key=lambda e: (e.type not in IDENTIFIERS, -(e.end - e.start), PRIORITY[e.type], e.start),
+    )
+    for entity in order:
         if entity.end > entity.start and not any(entity.overlaps(k) for k in kept):
             kept.append(entity)
     return sorted(kept, key=lambda e: (e.start, e.end))
