@@ -31,6 +31,7 @@ help:
 	@echo "make segments / train-delay / train-complaint-risk - the shop's insight models"
 	@echo "make bench / bench-recsys - latency reports into reports/"
 	@echo "make eval-stories / eval-complaints - test stories and complaint classifier reports"
+	@echo "make eval-entities - entity extraction precision/recall per type (reports/entities.md)"
 	@echo "make reports DATA_DIR=<dir> - regenerate every report (hours), then the README numbers"
 	@echo "make reports-check - README numbers match reports/, every report present and stamped"
 	@echo "make lock   - regenerate requirements.lock and requirements-rasa.lock (deploy/)"
@@ -225,7 +226,7 @@ bench: train
 	$(PY) -m bot.bench --out reports
 
 # --- every report, stamped, and the README's numbers (README "Reports and numbers") ---------
-.PHONY: reports reports-check eval-stories eval-complaints
+.PHONY: reports reports-check eval-stories eval-complaints eval-entities
 # The test stories through `rasa test core` (without failing on a wrong prediction, unlike
 # `make rasa-test`): reports/stories.json and .md.
 eval-stories: train
@@ -239,6 +240,11 @@ eval-stories: train
 eval-complaints: env
 	$(PY) -m bot.services.complaints --report --out reports/complaints.md
 
+# The entity extractor on the labelled messages in tests/data/entities: reports/entities.json
+# and .md (precision, recall and F1 per type and language, spans and values).
+eval-entities: env
+	$(PY) -m bot.eval_entities --out reports/entities.json
+
 # DATA_DIR holds the public data sets that are not in the repository (README "Reports and
 # numbers"): amazon-beauty/Beauty.txt for the recommender evaluation.
 RECSYS_DATA = $(DATA_DIR)/amazon-beauty/Beauty.txt
@@ -247,6 +253,7 @@ reports:
 	@test -d "$(DATA_DIR)" || { echo "make reports: DATA_DIR=$(DATA_DIR) is not a directory"; exit 2; }
 	@test -f "$(RECSYS_DATA)" || { echo "make reports: $(RECSYS_DATA) is missing (DATA_DIR=$(DATA_DIR))"; exit 2; }
 	$(MAKE) eval-complaints eval-sentiment eval-segments eval-delay eval-complaint-risk
+	$(MAKE) eval-entities
 	$(MAKE) eval eval-stories
 	$(MAKE) eval-recsys DATA=$(RECSYS_DATA)
 	$(MAKE) bench-recsys

@@ -249,6 +249,57 @@ def _cmd_sentiment(args: argparse.Namespace) -> int:
     return run_cli(model_path=args.model, retrain=args.retrain)
 
 
+# entities --------------------------------------------------------------------------------------
+def _add_entities(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "entities",
+        help='entities of Chinese or English lines from stdin: one {"entities": [...]} per line',
+        description="Read UTF-8 lines on standard input and print one JSON object per line, "
+        '{"entities": [{"type", "text", "start", "end", "value"}]}: order numbers, phones, '
+        "e-mails, addresses, recipients, dates (resolved against today in shop.timezone), money, "
+        "quantities, sizes and products of the shop's catalogue (its database, else the demo "
+        "catalogue).",
+    )
+    parser.add_argument(
+        "--today",
+        type=_date_arg,
+        default=None,
+        help="reference day for relative dates, YYYY-MM-DD (default: today in shop.timezone)",
+    )
+    parser.set_defaults(handler=_cmd_entities)
+
+
+def _cmd_entities(args: argparse.Namespace) -> int:
+    # spaCy loads only for this command.
+    from bot.entities.pipeline import EntityExtractor
+    from bot.entities.stream import run_cli
+    from bot.shop.entity_catalog import shop_phrases
+    from bot.shop.seed import shop_today
+
+    cfg = _config(args)
+
+    async def phrases() -> list[Any]:
+        url = cfg.database.url
+        if url.startswith("sqlite") and not _sqlite_file_exists(url):
+            return await shop_phrases(None, cfg)  # never create an empty database file
+        engine = create_engine(url)
+        try:
+            return await shop_phrases(engine, cfg)
+        except Exception as exc:
+            print(f"entities: catalogue from the demo shop ({exc})", file=sys.stderr)
+            return await shop_phrases(None, cfg)
+        finally:
+            await engine.dispose()
+
+    extractor = EntityExtractor(asyncio.run(phrases()), cfg.nlu.order_id_pattern)
+    return run_cli(extractor, lambda: args.today or shop_today(cfg))
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return path != ":memory:" and _repo_path(Path(path)).is_file()
+
+
 # segments and insight models ---------------------------------------------------------------------
 DEFAULT_EXPORTS = Path("var/exports")
 
@@ -452,6 +503,7 @@ COMMANDS: list[Registrar] = [
     _add_import,
     _add_prepare_training,
     _add_sentiment,
+    _add_entities,
     _add_segments,
     _add_insight,
     _add_identity,

@@ -229,6 +229,15 @@ SECRET_ENV: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """Personal data in what leaves the conversation (README "PII redaction")."""
+
+    # Phones, e-mails, ID and card numbers, street addresses and recipients' names in log lines
+    # are replaced by markers (<phone>, <address>, ...); order numbers stay.
+    redact_logs: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     shop: ShopConfig = field(default_factory=ShopConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -249,6 +258,7 @@ class Config:
     studio: StudioConfig = field(default_factory=StudioConfig)
     insight: InsightConfig = field(default_factory=InsightConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
     def require_admin_token(self) -> str:
@@ -279,6 +289,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "TELEGRAM_BOT_USERNAME": ("access", "telegram_bot_username"),
     "SHOP_LOG_FORMAT": ("logging", "format"),
     "SHOP_LOG_LEVEL": ("logging", "level"),
+    "SHOP_PRIVACY_REDACT_LOGS": ("privacy", "redact_logs"),
     "SHOP_PROACTIVE_ENABLED": ("proactive", "enabled"),
 }
 
@@ -304,6 +315,7 @@ _SECTIONS: dict[str, type] = {
     "studio": StudioConfig,
     "insight": InsightConfig,
     "logging": LoggingConfig,
+    "privacy": PrivacyConfig,
 }
 
 

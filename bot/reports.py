@@ -285,6 +285,25 @@ def segments_rows(data: Json, _directory: Path) -> list[Row]:
     ]
 
 
+def entities_rows(data: Json, _directory: Path) -> list[Row]:
+    rows: list[Row] = []
+    for lang, result in data.get("languages", {}).items():
+        overall = result["overall"]
+        worst = sorted(result["by_type"].items(), key=lambda item: item[1]["value"]["f1"])[:2]
+        rows.append(
+            (
+                f"entities (`make eval-entities`), {lang}: {result['messages']} labelled "
+                f"messages, {overall['gold']} entities"
+                + (f" ({result['written']})" if result.get("written") else ""),
+                f"span F1 {overall['span']['f1']:.3f}, value F1 {overall['value']['f1']:.3f} "
+                f"(lowest: "
+                + ", ".join(f"{kind} {row['value']['f1']:.3f}" for kind, row in worst)
+                + f"); {result['ms_per_message']:.2f} ms per message",
+            )
+        )
+    return rows
+
+
 REPORTS: tuple[tuple[Report, Callable[[Any, Path], list[Row]]], ...] = (
     (
         Report(
@@ -326,6 +345,7 @@ REPORTS: tuple[tuple[Report, Callable[[Any, Path], list[Row]]], ...] = (
     ),
     (Report("Delivery delay", "delay.json", "delay.md", "make eval-delay"), delay_rows),
     (Report("Segments", "segments.json", "segments.md", "make eval-segments"), segments_rows),
+    (Report("Entities", "entities.json", "entities.md", "make eval-entities"), entities_rows),
 )
 
 

@@ -30,6 +30,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.report_stamp",
         "bot.progress",
     ),
+    # entities in text and personal-data redaction (rules and blank spaCy pipelines; the log
+    # format and every layer above use them)
+    ("bot.entities",),
     # tables and engines
     ("bot.storage",),
     # metrics and log format (read the database at scrape time; used by every process)
@@ -60,6 +63,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.bench",
         "bot.bench_recsys",
         "bot.eval_nlu",
+        "bot.eval_entities",
         "bot.nlu_holdout",
         "bot.reports",
         "bot.report_records",

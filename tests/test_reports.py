@@ -264,6 +264,26 @@ def _all_reports(directory: Path) -> None:
             "dbscan": {"chosen_param": None},
         },
     )
+    prf = {"precision": 0.9, "recall": 0.8, "f1": 0.847}
+    _write(
+        directory,
+        "entities.json",
+        {
+            "stamp": STAMP,
+            "languages": {
+                "zh": {
+                    "messages": 163,
+                    "ms_per_message": 0.58,
+                    "overall": {"gold": 178, "span": prf, "value": prf | {"f1": 0.8}},
+                    "by_type": {
+                        "address": {"span": prf, "value": prf | {"f1": 0.5}},
+                        "money": {"span": prf, "value": prf | {"f1": 0.9}},
+                        "date": {"span": prf, "value": prf | {"f1": 1.0}},
+                    },
+                }
+            },
+        },
+    )
 
 
 def test_every_report_becomes_rows_with_its_stamp(tmp_path: Path) -> None:
@@ -286,6 +306,8 @@ def test_every_report_becomes_rows_with_its_stamp(tmp_path: Path) -> None:
         "ROC AUC 0.628 vs recency/frequency baseline 0.554",
         "olist-orders.csv | ROC AUC 0.874 vs slack rule 0.885",
         "kmeans k=3: silhouette 0.321, Davies-Bouldin 1.146, stability 0.887; dbscan: no stable",
+        "entities (`make eval-entities`), zh: 163 labelled messages, 178 entities | span F1 "
+        "0.847, value F1 0.800 (lowest: address 0.500, money 0.900); 0.58 ms per message",
         "[bench.md](reports/bench.md), 2026-12-06 at abc1234, 2 cores, Test CPU",
     ):
         assert expected in block, expected

@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from bot.entities.answers import address_text, phone_text
 from bot.i18n import Lang, t
 from bot.services import attempts, customers, linking, orders
 from bot.services.aftersales_answers import is_bare_number
@@ -341,7 +342,11 @@ class OrderFormValidation(FormValidationAction, ABC):
         domain: DomainDict,
     ) -> dict[str, Any]:
         lang = lang_of(tracker)
-        digits = orders.normalise_phone(str(slot_value or ""))
+        answer = str(slot_value or "")
+        # The number itself when the answer says more ("手机13812345678，订单..."): the entity
+        # finders pick it out; otherwise every digit of the answer, as before.
+        pattern = get_deps().config.nlu.order_id_pattern
+        digits = orders.normalise_phone(phone_text(answer, pattern) or answer)
         if not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS:
             dispatcher.utter_message(text=t("order.bad_phone", lang))
             return {"phone": None}
@@ -452,7 +457,11 @@ class ValidateChangeAddressForm(OrderFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = strip_address_lead_in(str(slot_value or ""))
+        answer = str(slot_value or "")
+        # The address the entity finders see, without lead-in or chatter around it; otherwise
+        # the answer without its lead-in, as before.
+        pattern = get_deps().config.nlu.order_id_pattern
+        text = address_text(answer, pattern) or strip_address_lead_in(answer)
         check = orders.validate_address(text)
         if not check.ok:
             key = f"address.{check.problem}"

@@ -35,6 +35,7 @@ from bot.i18n import Lang, customer_text, t
 from bot.observability import metrics
 from bot.services import tickets
 from bot.services.orders import get_order, list_orders
+from bot.services.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +230,13 @@ class HandoffStarter:
                         ],
                     }
                 )
-        snapshot["turns"] = await ctx.store.recent_turns(turn.conversation_id, SNAPSHOT_TURNS)
+        # The transcript staff see is kept in the handoff record and posted to Slack: personal
+        # data (phones, e-mails, addresses, names, ID and card numbers) is replaced by markers.
+        # What the customer writes during the handoff reaches staff as written: they need it.
+        snapshot["turns"] = [
+            {**t, "text": redact(t["text"])} if isinstance(t.get("text"), str) else t
+            for t in await ctx.store.recent_turns(turn.conversation_id, SNAPSHOT_TURNS)
+        ]
         last_end = await ctx.store.last_ended_at(turn.conversation_id)
         scores = await self.sentiment.recent(turn.conversation_id, since=last_end)
         window = ctx.settings.sentiment_window

@@ -7,7 +7,10 @@ them, in the task that handles it and in the tasks it starts. :func:`configure_l
 the format chosen by ``logging.format`` (``SHOP_LOG_FORMAT``) on the root logger.
 
 Secret values (tokens, passwords: :data:`bot.config.SECRET_ENV`) are replaced by ``***`` in
-every line, in both formats, before it is written.
+every line, in both formats, before it is written. With ``privacy.redact_logs`` (on by default)
+personal data in the message and the traceback (phones, e-mails, ID and card numbers, street
+addresses, recipients' names) is replaced by markers (:func:`bot.entities.redact.redact`);
+order numbers stay.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from bot.config import LOG_FORMATS, LOG_LEVELS, Config, ConfigError
+from bot.entities.redact import redact as redact_personal
 
 REDACTED = "***"
 MIN_SECRET_LENGTH = 8  # shorter values are not worth matching (and would mangle lines)
@@ -57,23 +61,49 @@ class MessageContext(logging.Filter):
 
 
 class _Redacting(logging.Formatter):
-    def __init__(self, secrets: Iterable[str | None] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, secrets: Iterable[str | None] = (), personal: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.secrets = sorted(
             {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
         )
+        self.personal = personal
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
         return text
 
+    def private(self, text: str) -> str:
+        """Personal data out of a message or traceback (when ``personal``)."""
+        return redact_personal(text) if self.personal else text
+
+    def formatException(self, ei: Any) -> str:
+        return self.private(super().formatException(ei))
+
+    def with_private_message(self, record: logging.LogRecord) -> logging.LogRecord:
+        """A copy of ``record`` whose message has its personal data replaced."""
+        if not self.personal:
+            return record
+        exc_text = None if record.exc_info else record.exc_text  # formatted again, redacted
+        return logging.makeLogRecord(
+            {
+                **record.__dict__,
+                "msg": self.private(record.getMessage()),
+                "args": None,
+                "exc_text": self.private(exc_text) if exc_text else None,
+            }
+        )
+
 
 class TextFormatter(_Redacting):
     """``time LEVEL logger [conversation #inbox]: message`` (the ids only while one is handled)."""
 
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        super().__init__(secrets, fmt="%(asctime)s %(levelname)s %(name)s%(ids)s: %(message)s")
+    def __init__(self, secrets: Iterable[str | None] = (), personal: bool = True) -> None:
+        super().__init__(
+            secrets, personal, fmt="%(asctime)s %(levelname)s %(name)s%(ids)s: %(message)s"
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         conversation_id = getattr(record, "conversation_id", None) or conversation_var.get()
@@ -82,7 +112,7 @@ class TextFormatter(_Redacting):
         if inbox_id is not None:
             parts.append(f"#{inbox_id}")
         record.ids = f" [{' '.join(parts)}]" if parts else ""
-        return self.redact(super().format(record))
+        return self.redact(super().format(self.with_private_message(record)))
 
 
 class JsonFormatter(_Redacting):
@@ -96,25 +126,28 @@ class JsonFormatter(_Redacting):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": self.redact(record.getMessage()),
+            "message": self.redact(self.private(record.getMessage())),
             "conversation_id": conversation_id,
             "inbox_id": inbox_id,
         }
         if record.exc_info:
             entry["exception"] = self.redact(self.formatException(record.exc_info))
         elif record.exc_text:
-            entry["exception"] = self.redact(record.exc_text)
+            entry["exception"] = self.redact(self.private(record.exc_text))
         if record.stack_info:
             entry["stack"] = self.redact(self.formatStack(record.stack_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def make_formatter(fmt: str, secrets: Iterable[str | None] = ()) -> logging.Formatter:
-    """The formatter for ``logging.format`` (``text`` or ``json``)."""
+def make_formatter(
+    fmt: str, secrets: Iterable[str | None] = (), personal: bool = True
+) -> logging.Formatter:
+    """The formatter for ``logging.format`` (``text`` or ``json``); ``personal``: replace
+    personal data in messages (``privacy.redact_logs``)."""
     if fmt == "json":
-        return JsonFormatter(secrets)
+        return JsonFormatter(secrets, personal)
     if fmt == "text":
-        return TextFormatter(secrets)
+        return TextFormatter(secrets, personal)
     raise ValueError(f"`logging.format` must be one of {', '.join(LOG_FORMATS)}, got {fmt!r}")
 
 
@@ -129,7 +162,7 @@ def configure_logging(
         raise ConfigError(f"the log level must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
     secrets = [getattr(cfg.secrets, name) for name in cfg.secrets.__dataclass_fields__]
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(make_formatter(cfg.logging.format, secrets))
+    handler.setFormatter(make_formatter(cfg.logging.format, secrets, cfg.privacy.redact_logs))
     handler.addFilter(MessageContext())
     root = logging.getLogger()
     for old in list(root.handlers):

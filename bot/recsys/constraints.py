@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.entities.answers import money_amounts
+
 # Words for a whole category; checked in this order (the first words are the most specific).
 CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("underwear", ("underwear", "lingerie", "bra", "内衣", "内裤", "文胸")),
@@ -188,9 +190,35 @@ _PRICE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _AROUND_TAIL = re.compile(r"^\s*(?:左右|上下|or so|ish)")
 
 
+def _cents_of(value: object) -> int | None:
+    return round(float(value) * 100) if isinstance(value, int | float) and value > 0 else None
+
+
 def parse_price(text: str) -> tuple[int | None, int | None]:
-    """(min_cents, max_cents) named in ``text``; None where not named."""
+    """(min_cents, max_cents) named in ``text``; None where not named.
+
+    The entity extractor's money finder reads it first ("两百以内", "between 50 and 80",
+    "¥100-200", "一百块左右"); a single amount ("a 200 yuan gift") means about that (±25%).
+    What it does not see ("budget 300", "300 or less") the patterns below read.
+    """
     norm = _normalise(text)
+    found = [
+        (_cents_of(e.value.get("min")), _cents_of(e.value.get("max")))
+        for e in money_amounts(norm)
+        if isinstance(e.value, dict)
+    ]
+    bounds = [(low, high) for low, high in found if low != high]
+    if bounds:  # "100块以上200块以下": the first lower and the first upper bound
+        low = next((b[0] for b in bounds if b[0] is not None), None)
+        high = next((b[1] for b in bounds if b[1] is not None), None)
+        return (min(low, high), max(low, high)) if low and high else (low, high)
+    if found and found[0][0] is not None:
+        amount = found[0][0]
+        return round(amount * 0.75), round(amount * 1.25)
+    return _parse_price_patterns(norm)
+
+
+def _parse_price_patterns(norm: str) -> tuple[int | None, int | None]:
     low: int | None = None
     high: int | None = None
     for pattern, kind in _PRICE_PATTERNS:

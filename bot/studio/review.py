@@ -1,6 +1,8 @@
 """Reviewing the queue of failed turns (bot/services/review.py): label or dismiss an item.
 
 Labelling an item with an intent adds its (redacted) text to that intent's training examples
+(redacted again with the current rules when it is labelled: an item queued before they found
+names or addresses leaves none in the training data)
 through the studio's NLU editing path (:meth:`bot.studio.editing.Editor.add_examples`): the
 same validation, the held-out overlap refusal and an audit row. ``out_of_scope`` adds it to the
 ``out_of_scope`` intent. The item, and open items of other kinds with the same text, are then
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import detect_language
 from bot.services import review
+from bot.services.redact import redact
 from bot.studio.editing import Editor, record
 from bot.studio.validate import INTENT_NAME, Invalid, Problem
 
@@ -88,7 +91,8 @@ async def decide(
             raise ReviewError(404, exc.problems[0].error, "intent") from None
         lang = detect_language(item["text"], item["language"])
         try:
-            await editor.add_examples(engine, intent, {lang: [item["text"]]}, author=reviewer)
+            example = redact(item["text"])
+            await editor.add_examples(engine, intent, {lang: [example]}, author=reviewer)
         except Invalid as exc:
             mine = [p for p in exc.problems if p.field.startswith(f"examples.{lang}")]
             raise Invalid([Problem("text", p.error) for p in mine] or exc.problems) from None

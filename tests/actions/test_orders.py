@@ -176,7 +176,17 @@ async def test_bad_or_unknown_order_number_is_asked_again(
     assert expected_text in texts(dispatcher)
 
 
-@pytest.mark.parametrize("phone", ["+44 7700 900123", "07700 900123", "447700900123"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+44 7700 900123",
+        "07700 900123",
+        "447700900123",
+        # The entity finders take the number out of a longer answer (the order number's digits
+        # are not read as part of it).
+        f"it's +44 7700 900123, for order {EMMA}",
+    ],
+)
 async def test_right_phone_shows_someone_elses_order(
     deps: Deps, domain: dict[str, Any], phone: str
 ) -> None:
@@ -573,6 +583,12 @@ async def test_address_change_after_shipping_is_explained(
             "Room 804, 18 Xinhua Road, Changning District, Shanghai",
         ),
         ("新地址是杭州市西湖区文三路478号", "change_address", "杭州市西湖区文三路478号"),
+        # The entity finders keep the address and drop what is around it.
+        (
+            "地址改成上海市浦东新区张江路100号阳光花园3栋502室，谢谢，电话13812345678",
+            "change_address",
+            "上海市浦东新区张江路100号阳光花园3栋502室",
+        ),
         # A question interrupts the form (nothing extracted, so Rasa lets the FAQ rule answer).
         ("is shipping free over 99?", "faq", None),
         ("no, leave it", "deny", None),

@@ -373,6 +373,27 @@ async def test_telegram_customer_to_slack_staff_and_back_to_the_bot(
     assert "anything else?" not in " ".join(tg.sent_texts())
 
 
+async def test_the_transcript_staff_see_has_no_personal_data(
+    gateway: Gateway, tg: FakeTelegram, slack: FakeSlack
+) -> None:
+    client = await gateway()
+    said = "call me on 13812345678 or mail jo.doe@example.com, I moved to 42 Elm Street"
+    await telegram(client, text_update(1, 502, said))
+    await eventually(lambda: tg.sent_texts(), "the bot's first answer")
+    await telegram(client, text_update(2, 502, "收件人 张三 要转人工"))
+    await eventually(lambda: slack.called("chat.postMessage"), "the opening message")
+    shown = blocks_text(opening(slack))
+    for private in ("13812345678", "jo.doe@example.com", "42 Elm Street", "张三"):
+        assert private not in shown, private
+    for marker in ("phone", "email", "address", "name"):
+        assert f"&lt;{marker}&gt;" in shown or f"<{marker}>" in shown, marker
+    # What the customer writes during the handoff reaches staff as written.
+    thread_ts = opening(slack)["ts"]
+    await telegram(client, text_update(3, 502, "my number is 13812345678"))
+    await eventually(lambda: in_thread(slack, thread_ts), "the relayed message")
+    assert in_thread(slack, thread_ts) == ["👤 *Customer:* my number is 13812345678"]
+
+
 async def test_chinese_customer_and_back_to_the_bot(
     gateway: Gateway, tg: FakeTelegram, slack: FakeSlack, fake_rasa: FakeRasa, engine: AsyncEngine
 ) -> None:

@@ -117,6 +117,27 @@ async def test_labelling_adds_the_phrase_to_the_intent_and_audits(studio: Studio
     assert again.status == 409 and (await again.json())["field"] == "id"
 
 
+async def test_an_item_queued_unredacted_is_redacted_when_it_becomes_training_data(
+    studio: Studio,
+) -> None:
+    # Queued by older code (before names and addresses were redacted): written straight in.
+    item_id = await _item(studio, "placeholder")
+    from sqlalchemy import update
+
+    from bot.storage.studio_schema import review_items
+
+    raw = "收件人 王小明，地址改成浙江省杭州市西湖区文三路259号3栋201室，包裹到哪了"
+    async with studio.engine.begin() as conn:
+        await conn.execute(
+            update(review_items).where(review_items.c.id == item_id).values(text=raw)
+        )
+    response = await _decide(studio, item_id, {"intent": "order_status"})
+    assert response.status == 200, await response.text()
+    examples = _examples(studio, "order_status")
+    assert "收件人 <name>，地址改成浙江省杭州市西湖区<address>，包裹到哪了" in examples
+    assert not any("王小明" in e or "文三路" in e for e in examples)
+
+
 async def test_a_chinese_phrase_goes_to_the_chinese_examples(studio: Studio) -> None:
     item_id = await _item(studio, "包裹好几天没动静了帮忙看看")
     response = await _decide(studio, item_id, {"intent": "order_status"})

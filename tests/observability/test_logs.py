@@ -207,3 +207,36 @@ def test_text_is_the_default(tmp_path: Path) -> None:
     assert (cfg.logging.format, cfg.logging.level) == ("text", "INFO")
     shipped = load_config(env={})  # the repository's config.yml
     assert shipped.logging.format == "text"
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_personal_data_never_appears_in_a_line(tmp_path: Path, fmt: str) -> None:
+    stream = configured(tmp_path, fmt)
+    log = logging.getLogger("shop.test.pii")
+    log.info("customer said: %s", "收件人 张三，电话13812345678，寄到上海市浦东新区张江路100号")
+    log.warning("order 260315004217 for jane.doe@example.com, call +1 415 555 0132")
+    try:
+        raise ValueError("card 4111 1111 1111 1111 declined")
+    except ValueError:
+        log.exception("payment failed for 221B Baker Street")
+    text = stream.getvalue()
+    for private in (
+        "张三",
+        "13812345678",
+        "张江路100号",
+        "jane.doe@example.com",
+        "415 555 0132",
+        "4111 1111 1111 1111",
+        "221B Baker Street",
+    ):
+        assert private not in text
+    for marker in ("<name>", "<phone>", "<address>", "<email>", "<card>"):
+        assert marker in text
+    assert "260315004217" in text  # order numbers stay
+    assert "上海市浦东新区" in text  # the city and district stay
+
+
+def test_privacy_redact_logs_off_keeps_the_text(tmp_path: Path) -> None:
+    stream = configured(tmp_path, "json", SHOP_PRIVACY_REDACT_LOGS="false")
+    logging.getLogger("shop.test.pii").info("call me on 13812345678")
+    assert json_lines(stream)[-1]["message"] == "call me on 13812345678"

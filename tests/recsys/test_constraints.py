@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.recsys.constraints import Constraints, parse_constraints, parse_number
+from bot.recsys.constraints import Constraints, parse_constraints, parse_number, parse_price
 
 TYPES = ("耳机", "无线耳机", "earbuds", "headphones", "speaker", "吹风机", "t恤")
 Y = 100  # cents per yuan
@@ -128,3 +128,21 @@ def test_price_range(price: int, ok: bool, distance: int) -> None:
     constraints = Constraints(min_price_cents=150 * Y, max_price_cents=300 * Y)
     assert constraints.price_ok(price) is ok
     assert constraints.price_distance(price) == distance
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        # Read by the entity extractor's money finder: thousands separators, both bounds.
+        ("under 1,299 yuan", None, 129900),
+        ("¥1,000-2,000的手表", 100000, 200000),
+        ("between 1,000 and 2,000", 100000, 200000),
+        ("100块以上200块以下", 10000, 20000),
+        ("no less than 300 yuan", 30000, None),
+        ("三千五以内的平板", None, 350000),
+        # Not money: a quantity.
+        ("送礼3个以内", None, None),
+    ],
+)
+def test_parse_price_with_the_entity_finder(text: str, low: int | None, high: int | None) -> None:
+    assert parse_price(text) == (low, high)

@@ -369,6 +369,9 @@ async def test_export_holds_every_kind_of_record(
     assert {c["conversation_id"] for c in exported["conversations"]} == {a.conversation, a.telegram}
     assert f"/media/{photo_name(PHOTO)}" in exported["media"]
     assert b.customer.phone not in json.dumps(exported, ensure_ascii=False)
+    # The customer's own data is not redacted: their messages come back as they wrote them.
+    assert a.said in [m["text"] for m in exported["messages"]]
+    assert a.customer.phone in json.dumps(exported["messages"], ensure_ascii=False)
     [audit] = await privacy_data.audit_log(shop_engine, a.customer.id)
     assert (audit["action"], audit["actor"]) == ("export", "staff:Ann")
     assert audit["counts"]["messages"] == 4

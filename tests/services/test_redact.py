@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.redact import ADDRESS, CARD, EMAIL, ID_NUMBER, PHONE, redact
+from bot.services.redact import ADDRESS, CARD, EMAIL, ID_NUMBER, NAME, PHONE, redact
 
 
 @pytest.mark.parametrize(
@@ -94,3 +94,47 @@ def test_a_number_that_fails_its_check_stays() -> None:
     assert redact("4111 1111 1111 1112") == "4111 1111 1111 1112"  # Luhn fails
     assert redact("110105194912310021") == "110105194912310021"  # wrong check digit
     assert redact("110105194913310029") == "110105194913310029"  # month 13
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Recipients' names and the private parts of addresses, found by the entity finders.
+        ("收件人 张三，电话13800001234", f"收件人 {NAME}，电话{PHONE}"),
+        ("收货人：李小龙", f"收货人：{NAME}"),
+        (
+            "新地址：广东省深圳市南山区科技园路18号3栋502室",
+            f"新地址：广东省深圳市南山区{ADDRESS}",
+        ),
+        ("地址是武汉市洪山区珞喻路1037号", f"地址是武汉市洪山区{ADDRESS}"),
+        ("recipient: Mary Jones", f"recipient: {NAME}"),
+        (
+            "ship it to John Smith at 221B Baker Street, London NW1 6XE",
+            f"ship it to {NAME} at {ADDRESS}, London {ADDRESS}",
+        ),
+        (
+            "350 Fifth Avenue, New York, NY 10118",
+            f"{ADDRESS}, New York, NY {ADDRESS}",
+        ),
+    ],
+)
+def test_names_and_addresses_found_by_the_extractor(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我想投诉快递员态度差", "send it to my mom", "do you ship to London?", "你们在北京有门店吗"],
+)
+def test_no_names_or_addresses_where_there_are_none(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_long_text_is_redacted_in_linear_time() -> None:
+    import time
+
+    text = "路1号收件人 王五 13812345678 " * 3000
+    started = time.perf_counter()
+    out = redact(text)
+    assert time.perf_counter() - started < 10
+    assert "13812345678" not in out and "王五" not in out

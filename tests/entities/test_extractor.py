@@ -1,0 +1,266 @@
+"""The entity extractor: every type in both languages, offsets into the text, normalised values,
+relative dates against a given day, and the tricky negatives (an order number that looks like a
+phone, a price inside a product name, durations that look like quantities)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.entities import EntityExtractor, extract_rules
+from bot.entities.numbers import parse_number
+
+WEDNESDAY = date(2026, 3, 18)
+
+
+def found(
+    extractor: EntityExtractor, text: str, day: date = WEDNESDAY
+) -> list[tuple[str, str, Any]]:
+    entities = extractor.extract(text, day)
+    for e in entities:
+        assert text[e.start : e.end] == e.text  # offsets are into the text as given
+    return [(e.type, e.text, e.value) for e in entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("两百", 200),
+        ("三千五", 3500),
+        ("十二", 12),
+        ("一百五十", 150),
+        ("一千二", 1200),
+        ("3万", 30000),
+        ("1,299", 1299),
+        ("1.5k", 1500),
+        ("twelve", 12),
+        ("两", 2),
+    ],
+)
+def test_numbers(text: str, number: float) -> None:
+    assert parse_number(text) == number
+
+
+def test_not_numbers() -> None:
+    assert parse_number("一二") is None
+    assert parse_number("abc") is None
+    assert parse_number("") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("上周二买的", ("上周二", "2026-03-10")),
+        ("last Tuesday", ("last Tuesday", "2026-03-17")),
+        ("昨天", ("昨天", "2026-03-17")),
+        ("大前天到的", ("大前天", "2026-03-15")),
+        ("3 days ago", ("3 days ago", "2026-03-15")),
+        ("三天前", ("三天前", "2026-03-15")),
+        ("两周前", ("两周前", "2026-03-04")),
+        ("before May 5", ("May 5", "2026-05-05")),
+        ("5月5号", ("5月5号", "2026-05-05")),
+        ("下周一", ("下周一", "2026-03-23")),
+        ("next Monday", ("next Monday", "2026-03-23")),
+        ("this Saturday", ("this Saturday", "2026-03-21")),
+        ("the 5th of March", ("5th of March", "2026-03-05")),
+        ("2026年2月14日", ("2026年2月14日", "2026-02-14")),
+        ("a month ago", ("a month ago", "2026-02-18")),
+    ],
+)
+def test_dates_resolve_against_the_given_day(
+    extractor: EntityExtractor, text: str, expected: tuple[str, str]
+) -> None:
+    assert found(extractor, text) == [("date", *expected)]
+
+
+def test_dates_follow_the_reference_day(extractor: EntityExtractor) -> None:
+    assert found(extractor, "昨天", date(2026, 3, 1)) == [("date", "昨天", "2026-02-28")]
+    assert found(extractor, "yesterday", date(2024, 3, 1)) == [("date", "yesterday", "2024-02-29")]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value"),
+    [
+        ("两百以内的", "两百以内", {"min": None, "max": 200, "currency": "CNY"}),
+        ("under 200", "under 200", {"min": None, "max": 200, "currency": "CNY"}),
+        ("¥100-200之间", "¥100-200", {"min": 100, "max": 200, "currency": "CNY"}),
+        (
+            "between 50 and 80 dollars",
+            "between 50 and 80 dollars",
+            {"min": 50, "max": 80, "currency": "USD"},
+        ),
+        ("一百块左右", "一百块左右", {"min": 75, "max": 125, "currency": "CNY"}),
+        ("三千五以内", "三千五以内", {"min": None, "max": 3500, "currency": "CNY"}),
+        ("over 1000 yuan", "over 1000 yuan", {"min": 1000, "max": None, "currency": "CNY"}),
+        ("it cost $19.99", "$19.99", {"min": 19.99, "max": 19.99, "currency": "USD"}),
+    ],
+)
+def test_money(extractor: EntityExtractor, text: str, span: str, value: dict[str, Any]) -> None:
+    assert found(extractor, text) == [("money", span, value)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-05",  # a date, not a range of money
+        "more than 3 days",
+        "socks 36-40",
+        "等了10天以内",
+        "I'm 5 foot 9",
+    ],
+)
+def test_numbers_that_are_not_money(extractor: EntityExtractor, text: str) -> None:
+    assert [f for f in found(extractor, text) if f[0] == "money"] == []
+
+
+def test_order_number_is_not_a_phone(extractor: EntityExtractor) -> None:
+    assert found(extractor, "订单138123456789怎么还没到") == [
+        ("order_id", "138123456789", "138123456789")
+    ]
+    assert found(extractor, "电话1381234567少了一位") == []
+    assert found(extractor, "SF1234567890123") == []
+
+
+def test_phones_and_emails(extractor: EntityExtractor) -> None:
+    assert found(extractor, "联系电话：+86 138-0013-8000，邮箱 Li.Na@QQ.com") == [
+        ("phone", "+86 138-0013-8000", "13800138000"),
+        ("email", "Li.Na@QQ.com", "li.na@qq.com"),
+    ]
+    assert found(extractor, "call +1 415 555 0132") == [
+        ("phone", "+1 415 555 0132", "+14155550132")
+    ]
+
+
+def test_chinese_address_is_structured(extractor: EntityExtractor) -> None:
+    text = "收件人 赵敏，新地址：广东省深圳市南山区科技园路18号3栋502室，电话18611112222"
+    assert found(extractor, text) == [
+        ("recipient", "赵敏", "赵敏"),
+        (
+            "address",
+            "广东省深圳市南山区科技园路18号3栋502室",
+            {
+                "province": "广东省",
+                "city": "深圳市",
+                "district": "南山区",
+                "street": "科技园路18号",
+                "unit": "3栋502室",
+            },
+        ),
+        ("phone", "18611112222", "18611112222"),
+    ]
+
+
+def test_address_after_a_verb_starts_at_the_place(extractor: EntityExtractor) -> None:
+    assert found(extractor, "地址改成成都市武侯区人民南路四段12号")[0][2] == {
+        "city": "成都市",
+        "district": "武侯区",
+        "street": "人民南路四段12号",
+    }
+
+
+def test_english_address_and_recipient(extractor: EntityExtractor) -> None:
+    text = "ship it to John Smith at 1600 Pennsylvania Ave NW, Apt 4, Washington, DC 20500"
+    assert found(extractor, text) == [
+        ("recipient", "John Smith", "John Smith"),
+        (
+            "address",
+            "1600 Pennsylvania Ave NW, Apt 4, Washington, DC 20500",
+            {
+                "number": "1600",
+                "street": "Pennsylvania Ave NW",
+                "unit": "Apt 4",
+                "city": "Washington",
+                "state": "DC",
+                "postcode": "20500",
+            },
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["上海哪个仓库发货", "do you ship to London?", "send it to my mom"]
+)
+def test_places_and_relations_are_not_addresses_or_names(
+    extractor: EntityExtractor, text: str
+) -> None:
+    assert found(extractor, text) == []
+
+
+def test_products_link_to_the_catalogue(extractor: EntityExtractor) -> None:
+    # A full name is one product, even with a "price" (65W) inside; a short name is its type.
+    assert found(extractor, "沃特斯 氮化镓 65W 快充充电器有货吗") == [
+        ("product", "沃特斯 氮化镓 65W 快充充电器", "T001")
+    ]
+    assert found(extractor, "is the Voltix GaN 65W Fast Charger in stock") == [
+        ("product", "Voltix GaN 65W Fast Charger", "T001")
+    ]
+    assert found(extractor, "充电器发烫") == [("product", "充电器", "charger")]
+    # One product has this short name: the product itself.
+    assert found(extractor, "亲 耳机到了") == [("product", "耳机", "T003")]
+    # Plurals, Latin inside Chinese, never inside a longer word.
+    assert found(extractor, "buy four T-shirts") == [
+        ("quantity", "four", 4),
+        ("product", "T-shirts", "T004"),
+    ]
+    assert found(extractor, "我要两件T恤") == [("quantity", "两件", 2), ("product", "T恤", "T004")]
+    assert found(extractor, "my teacher said") == []
+
+
+def test_quantities_and_sizes(extractor: EntityExtractor) -> None:
+    assert found(extractor, "昨天买的两件，L码，能换成XL吗") == [
+        ("date", "昨天", "2026-03-17"),
+        ("quantity", "两件", 2),
+        ("size", "L码", "L"),
+        ("size", "XL", "XL"),
+    ]
+    assert found(extractor, "send 5 pairs in size 9") == [
+        ("quantity", "5 pairs", 5),
+        ("size", "size 9", "9"),
+    ]
+    assert found(extractor, "I want two of them") == [("quantity", "two", 2)]
+    assert found(extractor, "42码的") == [("size", "42码", "42")]
+
+
+@pytest.mark.parametrize(
+    "text", ["买了一个月就坏了", "第2件半价吗", "I've waited 15 days", "I'm fine"]
+)
+def test_durations_and_ordinals_are_not_quantities(extractor: EntityExtractor, text: str) -> None:
+    assert found(extractor, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\x00\x01\ufffd\ufffd",
+        "😂" * 500,
+        "a" * 100_000,
+        "1" * 5000,
+        "¥" * 3000,
+        "收件人" * 2000,
+        "上周" * 3000,
+        "1-" * 4000,
+    ],
+)
+def test_any_text_is_answered_quickly(extractor: EntityExtractor, text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    extractor.extract(text, WEDNESDAY)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_rules_without_spacy_agree_with_the_extractor(extractor: EntityExtractor) -> None:
+    text = "订单260315004217，两百以内，上周二，收件人 张三"
+    with_products = [e for e in extractor.extract(text, WEDNESDAY) if e.type != "product"]
+    assert extract_rules(text, WEDNESDAY) == with_products
+
+
+def test_a_configured_order_number_pattern() -> None:
+    assert [
+        e.value
+        for e in extract_rules("订单 AB-1234 和 260315004217", order_id_pattern="AB-[0-9]{4}")
+    ] == ["AB-1234"]
