@@ -219,8 +219,8 @@ class LlmConfig:
     long_tail: bool = True
     facts: int = 3  # facts retrieved for a question (and numbered in the prompt)
     # The best fact's BM25 score must reach this for the question to count as shop-related;
-    # below it the assistant answers as without the model.
-    min_score: float = 3.0
+    # below it the assistant answers as without the model (`make eval-llm` sweeps it).
+    min_score: float = 5.0
 
     def __post_init__(self) -> None:
         if self.base_url and not re.match(r"https?://[^\s/]+", self.base_url):

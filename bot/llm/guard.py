@@ -171,6 +171,16 @@ POLICY_TERMS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Phrasings of a term that a word list misses ("shipping to Xinjiang is always free").
+TERM_PATTERNS: dict[str, re.Pattern[str]] = {
+    "free shipping": re.compile(
+        r"\b(?:shipping|delivery|postage|freight)\b[^.;!?]{0,40}\bfree\b"
+        r"|\bfree\b[^.;!?]{0,15}\b(?:shipping|delivery|postage)\b"
+        r"|(?:运费|邮费|快递费)[^。；！？]{0,10}(?:全免|免费|免)"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Claims:
     money: frozenset[str]
@@ -214,6 +224,7 @@ def claims(text: str) -> Claims:
         dates.add((_MONTHS[month[:3].lower()], int(day)))
     numbers = {_num(n) for n in re.findall(r"\d+(?:\.\d+)?", norm)}
     terms = {g for g, words in POLICY_TERMS.items() if any(w in low for w in words)}
+    terms |= {g for g, pattern in TERM_PATTERNS.items() if pattern.search(low)}
     return Claims(
         frozenset(money),
         frozenset(percent),
