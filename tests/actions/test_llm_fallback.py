@@ -169,7 +169,7 @@ async def test_an_out_of_scope_shop_question_is_answered_from_the_facts(
 
 
 def _second_out_of_scope(text: str) -> Any:
-    before = [
+    before: list[dict[str, Any]] = [
         {"event": "action", "name": "action_listen"},
         {
             "event": "user",
