@@ -32,6 +32,7 @@ help:
 	@echo "make bench / bench-recsys - latency reports into reports/"
 	@echo "make eval-stories / eval-complaints - test stories and complaint classifier reports"
 	@echo "make eval-entities - entity extraction precision/recall per type (reports/entities.md)"
+	@echo "make eval-llm - large-model assist: fact retrieval and the answer guard (reports/llm-assist.md)"
 	@echo "make reports DATA_DIR=<dir> - regenerate every report (hours), then the README numbers"
 	@echo "make reports-check - README numbers match reports/, every report present and stamped"
 	@echo "make lock   - regenerate requirements.lock and requirements-rasa.lock (deploy/)"
@@ -226,7 +227,7 @@ bench: train
 	$(PY) -m bot.bench --out reports
 
 # --- every report, stamped, and the README's numbers (README "Reports and numbers") ---------
-.PHONY: reports reports-check eval-stories eval-complaints eval-entities
+.PHONY: reports reports-check eval-stories eval-complaints eval-entities eval-llm
 # The test stories through `rasa test core` (without failing on a wrong prediction, unlike
 # `make rasa-test`): reports/stories.json and .md.
 eval-stories: train
@@ -235,6 +236,11 @@ eval-stories: train
 	  --out results/stories
 	$(PY) -m bot.reports stories --results $(RASA_DIR)/results/stories \
 	  --stories $(RASA_DIR)/tests/test_stories.yml --out reports/stories.json
+
+# The large-model assist without a live model: fact retrieval recall@3, the shop-related
+# threshold and the guard's catch rate (reports/llm-assist.md and .json).
+eval-llm: env
+	$(PY) -m bot.llm.evaluate --out reports/llm-assist.md
 
 # The complaint type classifier against the keyword baseline: reports/complaints.json and .md.
 eval-complaints: env
@@ -254,6 +260,7 @@ reports:
 	@test -f "$(RECSYS_DATA)" || { echo "make reports: $(RECSYS_DATA) is missing (DATA_DIR=$(DATA_DIR))"; exit 2; }
 	$(MAKE) eval-complaints eval-sentiment eval-segments eval-delay eval-complaint-risk
 	$(MAKE) eval-entities
+	$(MAKE) eval-llm
 	$(MAKE) eval eval-stories
 	$(MAKE) eval-recsys DATA=$(RECSYS_DATA)
 	$(MAKE) bench-recsys

@@ -304,6 +304,29 @@ def entities_rows(data: Json, _directory: Path) -> list[Row]:
     return rows
 
 
+def llm_rows(data: Json, _directory: Path) -> list[Row]:
+    r, g = data["retrieval"], data["guard"]
+    langs = ("zh", "en")
+    return [
+        (
+            "large-model assist, fact retrieval recall@3 on held-out questions "
+            f"(`make eval-llm`, BM25 over {data['facts']} facts)",
+            "; ".join(
+                f"{lang} {_pct(r[lang]['recall_at_3'])} ({r[lang]['questions']})" for lang in langs
+            ),
+        ),
+        (
+            "large-model assist, guard on labelled answers (`make eval-llm`): bad answers "
+            "caught / good answers passed",
+            "; ".join(
+                f"{lang} {_pct(g[lang]['bad_caught'])} of {g[lang]['bad']} / "
+                f"{_pct(g[lang]['good_passed'])} of {g[lang]['good']}"
+                for lang in langs
+            ),
+        ),
+    ]
+
+
 REPORTS: tuple[tuple[Report, Callable[[Any, Path], list[Row]]], ...] = (
     (
         Report(
@@ -346,6 +369,7 @@ REPORTS: tuple[tuple[Report, Callable[[Any, Path], list[Row]]], ...] = (
     (Report("Delivery delay", "delay.json", "delay.md", "make eval-delay"), delay_rows),
     (Report("Segments", "segments.json", "segments.md", "make eval-segments"), segments_rows),
     (Report("Entities", "entities.json", "entities.md", "make eval-entities"), entities_rows),
+    (Report("Large-model assist", "llm-assist.json", "llm-assist.md", "make eval-llm"), llm_rows),
 )
 
 

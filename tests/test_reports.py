@@ -284,6 +284,18 @@ def _all_reports(directory: Path) -> None:
             },
         },
     )
+    scores = {"questions": 66, "recall_at_3": 0.9091}
+    checked = {"good": 20, "bad": 26, "good_passed": 1.0, "bad_caught": 0.9615}
+    _write(
+        directory,
+        "llm-assist.json",
+        {
+            "stamp": STAMP,
+            "facts": 430,
+            "retrieval": {"zh": scores, "en": scores | {"recall_at_3": 0.8333}},
+            "guard": {"zh": checked, "en": checked},
+        },
+    )
 
 
 def test_every_report_becomes_rows_with_its_stamp(tmp_path: Path) -> None:
@@ -308,6 +320,8 @@ def test_every_report_becomes_rows_with_its_stamp(tmp_path: Path) -> None:
         "kmeans k=3: silhouette 0.321, Davies-Bouldin 1.146, stability 0.887; dbscan: no stable",
         "entities (`make eval-entities`), zh: 163 labelled messages, 178 entities | span F1 "
         "0.847, value F1 0.800 (lowest: address 0.500, money 0.900); 0.58 ms per message",
+        "BM25 over 430 facts) | zh 90.9 % (66); en 83.3 % (66) |",
+        "zh 96.2 % of 26 / 100.0 % of 20; en 96.2 % of 26 / 100.0 % of 20 |",
         "[bench.md](reports/bench.md), 2026-12-06 at abc1234, 2 cores, Test CPU",
     ):
         assert expected in block, expected

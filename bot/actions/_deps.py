@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, load_config
+from bot.llm.answer import FactsCache, LongTail
+from bot.llm.client import LlmClient, llm_client
+from bot.llm.facts import FactIndex, build_index
 from bot.services.aftersales_policy import AftersalesPolicy
 from bot.storage.db import create_engine
 
@@ -35,6 +38,21 @@ class Deps:
     def aftersales(self) -> AftersalesPolicy:
         """The shop's after-sales rules (return windows, refunds), built once from config."""
         return AftersalesPolicy.from_config(self.config)
+
+    @functools.cached_property
+    def llm(self) -> LlmClient:
+        """The large-model client (off while ``llm.base_url`` is empty), its token budget
+        counted in the shop's database."""
+        return llm_client(self.config, self.engine)
+
+    @functools.cached_property
+    def long_tail(self) -> LongTail:
+        """Grounded long-tail answers from the shop's facts (bot/llm/answer.py)."""
+
+        async def load() -> FactIndex:
+            return await build_index(self.config, self.engine)
+
+        return LongTail(self.config.llm, self.llm, FactsCache(load))
 
 
 _current: Deps | None = None

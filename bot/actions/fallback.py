@@ -3,6 +3,7 @@ not understood, ask the gateway to hand the conversation to a person."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,9 +15,11 @@ from bot.handoff.rules import handoff_request
 from bot.i18n import Lang, faq_title, intent_title, t
 from bot.payloads import payload as build_payload
 
-from ._common import lang_of
+from ._common import lang_of, latest_text
+from ._deps import get_deps
 from .review import collect_gave_up
 
+log = logging.getLogger(__name__)
 MAX_SUGGESTIONS = 3
 MIN_CONFIDENCE = 0.02
 # Entities worth carrying from the unclear message into the suggested intent's payload.
@@ -66,8 +69,27 @@ def suggestion_buttons(message: dict[str, Any], lang: Lang) -> list[dict[str, st
     return buttons
 
 
+async def grounded_answer(tracker: Tracker, lang: Lang) -> str | None:
+    """The large model's answer to the customer's latest message from the shop's facts
+    (bot/llm/answer.py), or None: the assist is off, the question is not about the shop, the
+    model failed or timed out, or the guard blocked its answer."""
+    long_tail = get_deps().long_tail
+    if not long_tail.enabled:
+        return None
+    try:
+        found = await long_tail.answer(latest_text(tracker), lang)
+    except Exception:  # the assist must never break the fallback
+        log.exception("llm long tail failed; answering without it")
+        return None
+    return None if found is None else found.text
+
+
 class AskAffirmation(Action):
-    """Replaces Rasa's default "Did you mean 'intent'?" with buttons in the customer's language."""
+    """Replaces Rasa's default "Did you mean 'intent'?" with buttons in the customer's language.
+
+    With the large-model assist on, a question the shop's facts answer is answered from them
+    instead (README "Large-model assist (optional)").
+    """
 
     def name(self) -> str:
         return "action_default_ask_affirmation"
@@ -76,6 +98,10 @@ class AskAffirmation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         lang = lang_of(tracker)
+        answer = await grounded_answer(tracker, lang)
+        if answer is not None:
+            dispatcher.utter_message(text=answer)
+            return []
         buttons = suggestion_buttons(tracker.latest_message, lang)
         if not buttons:
             dispatcher.utter_message(response="utter_ask_rephrase")
@@ -87,6 +113,42 @@ class AskAffirmation(Action):
 
 NLU_FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
+
+
+def previous_action(events: list[dict[str, Any]]) -> str | None:
+    """The bot's last action before the customer's latest message (action_listen aside)."""
+    seen_user = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action":
+            name = event.get("name")
+            if name != "action_listen":
+                return str(name)
+    return None
+
+
+class OutOfScope(Action):
+    """Answers a message NLU reads as out of scope: from the shop's facts when the large-model
+    assist is on and the question is about the shop; else as before, ``utter_out_of_scope``,
+    and ``utter_default`` (which offers a person) for a second one in a row."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        answer = await grounded_answer(tracker, lang_of(tracker))
+        if answer is not None:
+            dispatcher.utter_message(text=answer)
+        elif previous_action(tracker.events) == self.name():
+            dispatcher.utter_message(response="utter_default")
+        else:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        return []
 
 
 def last_intents(events: list[dict[str, Any]], count: int) -> list[str | None]:

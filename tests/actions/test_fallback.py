@@ -92,7 +92,7 @@ def test_faq_without_a_selected_answer_is_skipped() -> None:
 
 
 @pytest.mark.parametrize(("lang", "question"), [("en", "Did you mean"), ("zh", "哪一项")])
-async def test_ask_affirmation_adds_something_else(lang: str, question: str) -> None:
+async def test_ask_affirmation_adds_something_else(lang: str, question: str, deps: Deps) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(
         slots={"language": lang},
@@ -104,7 +104,7 @@ async def test_ask_affirmation_adds_something_else(lang: str, question: str) -> 
     assert [b["payload"] for b in message["buttons"]] == ["/product_inquiry", "/out_of_scope"]
 
 
-async def test_nothing_likely_asks_to_rephrase() -> None:
+async def test_nothing_likely_asks_to_rephrase(deps: Deps) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(extra=unclear_message([("nlu_fallback", 0.9)], faq=None))
     await AskAffirmation().run(dispatcher, tracker, {})
