@@ -26,6 +26,9 @@ from bot.config_sections import (
     InsightConfig as InsightConfig,
 )
 from bot.config_sections import (
+    LlmConfig as LlmConfig,
+)
+from bot.config_sections import (
     ProactiveConfig as ProactiveConfig,
 )
 from bot.config_sections import (
@@ -206,6 +209,7 @@ class Secrets:
     web_identity_secret: str | None = None
     link_secret: str | None = None
     metrics_token: str | None = None  # bearer token GET /metrics asks for; None: open
+    llm_api_key: str | None = None  # the large-model server's key (llm.base_url); None: "none"
 
 
 # Secrets field -> environment variable (the README's channel table).
@@ -225,6 +229,7 @@ SECRET_ENV: dict[str, str] = {
     "web_identity_secret": "WEB_IDENTITY_SECRET",
     "link_secret": "LINK_SECRET",
     "metrics_token": "METRICS_TOKEN",
+    "llm_api_key": "LLM_API_KEY",
 }
 
 
@@ -248,6 +253,7 @@ class Config:
     access: AccessConfig = field(default_factory=AccessConfig)
     studio: StudioConfig = field(default_factory=StudioConfig)
     insight: InsightConfig = field(default_factory=InsightConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
@@ -280,6 +286,8 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "SHOP_LOG_FORMAT": ("logging", "format"),
     "SHOP_LOG_LEVEL": ("logging", "level"),
     "SHOP_PROACTIVE_ENABLED": ("proactive", "enabled"),
+    "LLM_BASE_URL": ("llm", "base_url"),
+    "LLM_MODEL": ("llm", "model"),
 }
 
 _ENV_LISTS = frozenset({"RASA_URLS", "ACTION_SERVER_URLS"})
@@ -303,6 +311,7 @@ _SECTIONS: dict[str, type] = {
     "access": AccessConfig,
     "studio": StudioConfig,
     "insight": InsightConfig,
+    "llm": LlmConfig,
     "logging": LoggingConfig,
 }
 

@@ -198,3 +198,52 @@ class InsightConfig:
     delay_model: str = "var/models/delay.pkl"  # `python -m bot insight train-delay`; else slack
     segments_summary: str = "var/models/segments.json"  # `python -m bot segments`: zh/en names
     promise_days: int = 3  # an order without an ETA was promised its purchase day + this
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    """The optional large-model assist (bot/llm, README "Large-model assist (optional)"): any
+    OpenAI-compatible server; the key is the secret ``LLM_API_KEY`` (environment only)."""
+
+    base_url: str = ""  # env LLM_BASE_URL, e.g. http://127.0.0.1:8001/v1; empty: the assist is off
+    model: str = ""  # env LLM_MODEL: the served model's name (required with base_url)
+    timeout_s: float = 10.0  # one request, then it counts as failed (and may be retried)
+    max_retries: int = 1  # retries of a timed-out or failed request (the SDK backs off)
+    # Tokens (prompt + completion) all replicas together may spend per shop-local day, counted
+    # in the database; 0: no limit.
+    daily_token_budget: int = 200_000
+    max_tokens: int = 300  # completion tokens a long-tail answer may use
+    temperature: float = 0.2
+    # Long-tail answers when NLU is unsure or the message is out of scope; off: the model is
+    # only used where other features ask for it.
+    long_tail: bool = True
+    facts: int = 3  # facts retrieved for a question (and numbered in the prompt)
+    # The best fact's BM25 score must reach this for the question to count as shop-related;
+    # below it the assistant answers as without the model.
+    min_score: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.base_url and not re.match(r"https?://[^\s/]+", self.base_url):
+            raise ConfigError(
+                f"`llm.base_url` must be an http(s) URL such as http://127.0.0.1:8001/v1 "
+                f"(or empty to switch the assist off), got {self.base_url!r}"
+            )
+        if self.base_url and not self.model.strip():
+            raise ConfigError("`llm.model` is required when `llm.base_url` is set")
+        if self.timeout_s <= 0:
+            raise ConfigError(f"`llm.timeout_s` must be > 0, got {self.timeout_s!r}")
+        if self.max_retries < 0 or self.max_retries > 5:
+            raise ConfigError(f"`llm.max_retries` must be 0 to 5, got {self.max_retries!r}")
+        if self.daily_token_budget < 0:
+            raise ConfigError(
+                f"`llm.daily_token_budget` must be >= 0 (0: no limit), "
+                f"got {self.daily_token_budget!r}"
+            )
+        if self.max_tokens < 1:
+            raise ConfigError(f"`llm.max_tokens` must be >= 1, got {self.max_tokens!r}")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ConfigError(f"`llm.temperature` must be 0 to 2, got {self.temperature!r}")
+        if not 1 <= self.facts <= 10:
+            raise ConfigError(f"`llm.facts` must be 1 to 10, got {self.facts!r}")
+        if self.min_score < 0:
+            raise ConfigError(f"`llm.min_score` must be >= 0, got {self.min_score!r}")

@@ -4,6 +4,7 @@
 - ``engine``: an empty SQLite file with the schema (function scope).
 - ``shop``: the factory of the records a test needs (tests/factory.py) in its ``shop_engine``
   copy, dated noon of ``SHOP_TODAY`` in the shop's timezone.
+- ``fake_llm``: a local OpenAI-compatible server with scripted completions (tests/llm_fake.py).
 - ``shop_engine``: a private copy of the demo shop seeded for ``SHOP_TODAY`` (function scope;
   the shop is generated once per session, each test gets its own copy of the file, so tests
   may change it freely).
@@ -30,6 +31,7 @@ from bot.config import Config, load_config
 from bot.shop.seed import seed_demo_shop
 from bot.storage.db import create_engine, create_schema
 from tests.factory import ShopFactory
+from tests.llm_fake import FakeLlm
 
 # The day the test shop is seeded; demo dates are relative to it.
 SHOP_TODAY = date(2026, 4, 21)
@@ -126,3 +128,10 @@ def shop(shop_engine: AsyncEngine, cfg: Config) -> Iterator[ShopFactory]:
         yield factory
     finally:
         factory.close()
+
+
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[FakeLlm]:
+    """A local OpenAI-compatible server (tests/llm_fake.py); ``fake_llm.base_url`` is its URL."""
+    async with FakeLlm() as server:
+        yield server

@@ -39,8 +39,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the domain: orders, catalog, after-sales, tickets, complaints; the handoff rules
     ("bot.services", "bot.handoff.rules"),
     # the demo shop's seeder and the catalog importer (tools over the domain); the admin
-    # studio's project store, deploy gate and accounts
-    ("bot.shop", "bot.studio"),
+    # studio's project store, deploy gate and accounts; the large-model assist (client, facts
+    # index over the FAQ answers and the catalog, guard)
+    ("bot.shop", "bot.studio", "bot.llm"),
     # the gateway's message pipeline and the Rasa custom actions (two processes)
     ("bot.core", "bot.actions"),
     # handing a conversation to staff

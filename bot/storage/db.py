@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.config import REPO_ROOT
 from bot.storage import (
     analytics_schema,  # noqa: F401 - registers the analytics tables
+    llm_schema,  # noqa: F401 - registers the large-model assist's token count
     shared_schema,  # noqa: F401 - registers the replicas' shared tables
     studio_schema,  # noqa: F401 - registers the studio's tables
 )
