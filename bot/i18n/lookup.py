@@ -16,6 +16,7 @@ from bot.i18n import (
     accounts,
     admin,
     aftersales,
+    assist,
     channels,
     conversation,
     dashboard,
@@ -37,6 +38,7 @@ _MODULES: Final = (
     dashboard,
     admin,
     proactive,
+    assist,
 )
 
 
