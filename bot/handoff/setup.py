@@ -25,8 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Config, resolve_repo_path
 from bot.core.pipeline import Pipeline
 from bot.core.rasa_client import RasaClient
+from bot.handoff.assist import CachedFacts
 from bot.handoff.rules import check_settings
 from bot.handoff.service import HandoffService, LazySentiment, SentimentScorer, StaffDesk
+from bot.llm.client import llm_client
+from bot.llm.facts import build_index
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,9 @@ class HandoffSetup:
         hook, before the pipeline starts)."""
         cfg = self.cfg
         desk = self.parts.desk
+        # The staff assist (summaries, suggested replies) when the large model is on.
+        llm = llm_client(cfg, engine) if desk is not None else None
+        facts = CachedFacts(lambda: build_index(cfg, engine)) if llm and llm.enabled else None
         service = HandoffService(
             engine,
             rasa,
@@ -107,7 +113,11 @@ class HandoffSetup:
             desk=desk,
             # Sentiment only decides handoffs: without a staff desk the model is not needed.
             sentiment=load_sentiment(cfg) if desk is not None else None,
+            llm=llm,
+            facts=facts,
         )
+        if service.assist is not None:
+            logger.info("staff assist on: summaries and suggested replies in handoff threads")
         if desk is not None:
             desk.serve(service)
         pipeline.set_router(service)
