@@ -241,6 +241,16 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
     "admin.review.proposed_for": {"en": "proposed for {intent}", "zh": "建议加入 {intent}"},
     "admin.review.accept": {"en": "Accept into {intent}", "zh": "接受并加入 {intent}"},
     "admin.review.reject": {"en": "Reject", "zh": "拒绝"},
+    "admin.review.propose_for": {
+        "en": "Propose phrasings with the large model for",
+        "zh": "用大模型为以下意图生成候选说法",
+    },
+    "admin.review.propose": {"en": "Propose", "zh": "生成"},
+    "admin.review.proposing": {"en": "Asking the model…", "zh": "正在请求模型…"},
+    "admin.review.proposed": {
+        "en": "{count} candidates to review ({dropped} dropped as known or held-out).",
+        "zh": "{count} 条候选待审核（{dropped} 条因已有或属于保留测试集而丢弃）。",
+    },
     "admin.review.status.open": {"en": "open", "zh": "待处理"},
     "admin.review.status.labelled": {"en": "labelled", "zh": "已标注"},
     "admin.review.status.dismissed": {"en": "dismissed", "zh": "已忽略"},

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from aiohttp import web
 
+from bot.admin.studio_extra_routes import MODEL_KEY
 from bot.cli import main
+from bot.config import LlmConfig
+from bot.llm.client import LlmClient
 from bot.services import review
 from bot.storage.db import create_engine, create_schema
 from bot.studio.editing import history
@@ -172,6 +177,54 @@ async def test_model_off_timeout_and_bad_arguments(
     assert await _cli(*base, "--intent", "thank") == 1  # the model did not answer
     assert "did not answer" in capsys.readouterr().err
     assert await _items(tmp_path, kind="paraphrase") == []
+
+
+@pytest.fixture
+async def model(fake_llm: FakeLlm) -> FakeLlm:
+    return fake_llm
+
+
+@pytest.fixture
+def studio_extras(model: FakeLlm) -> Callable[[web.Application], None]:
+    def extras(app: web.Application) -> None:
+        config = LlmConfig(base_url=model.base_url, model="fake-model", timeout_s=5)
+        app[MODEL_KEY].client = LlmClient(config)
+
+    return extras
+
+
+async def test_propose_through_the_api(studio: Studio, model: FakeLlm) -> None:
+    model.reply(json.dumps({"zh": [NEW_ZH, "这个回答没用"]}, ensure_ascii=False))
+    response = await studio.client.post(
+        "/api/admin/paraphrase", json={"intent": "not_helpful", "count": 2, "lang": "zh"},
+        headers=AUTH,
+    )  # fmt: skip
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert [(i["kind"], i["text"], i["intent"]) for i in body["items"]] == [
+        ("paraphrase", NEW_ZH, "not_helpful")
+    ]
+    assert body["dropped"][0]["text"] == "这个回答没用"
+    assert '"new_per_language": {"zh": 2}}' in model.last_prompt()
+    for bad, field in (
+        ({}, "intent"),
+        ({"intent": "not_helpful", "count": 0}, "count"),
+        ({"intent": "not_helpful", "count": True}, "count"),
+        ({"intent": "not_helpful", "lang": "fr"}, "lang"),
+        ({"intent": "not_helpful", "colour": 1}, "colour"),
+    ):
+        response = await studio.client.post("/api/admin/paraphrase", json=bad, headers=AUTH)
+        assert response.status == 400, bad
+        assert (await response.json())["field"] == field
+    response = await studio.client.post(
+        "/api/admin/paraphrase", json={"intent": "no_such_intent"}, headers=AUTH
+    )
+    assert (response.status, (await response.json())["field"]) == (404, "intent")
+    model.fail_status = 500
+    response = await studio.client.post(
+        "/api/admin/paraphrase", json={"intent": "not_helpful"}, headers=AUTH
+    )
+    assert (response.status, (await response.json())["field"]) == (503, "llm")
 
 
 async def test_accept_through_the_api(studio: Studio) -> None:

@@ -145,6 +145,44 @@ Admin.page("review", async (main) => {
       load();
     });
   }
+  // The large model proposes phrasings of an intent (POST /api/admin/paraphrase); they are
+  // listed as "paraphrase" items to accept or reject. 503 when the model is off.
+  let propose = "";
+  if (canLabel) {
+    const target = h(
+      "select",
+      { id: "paraphrase-intent", "data-field": "intent" },
+      h("option", { value: "", text: Admin.t("review.choose") }),
+      intents.map((name) => h("option", { value: name, text: name })),
+    );
+    const result = h("div", { class: "review-result", id: "paraphrase-result" });
+    const button = h("button", { type: "button", text: Admin.t("review.propose") });
+    button.addEventListener("click", async () => {
+      if (!target.value) {
+        Admin.notice(result, "error", Admin.t("review.choose"));
+        return;
+      }
+      button.disabled = true;
+      Admin.notice(result, "ok", Admin.t("review.proposing"));
+      const done = await Admin.api("POST", "/api/admin/paraphrase", { intent: target.value });
+      button.disabled = false;
+      if (!done.ok) {
+        Admin.notice(result, "error", done.data.error);
+        return;
+      }
+      Admin.notice(result, "ok", Admin.t("review.proposed", { count: done.data.items.length, dropped: done.data.dropped.length }));
+      kindPicker.value = "paraphrase";
+      statusPicker.value = "open";
+      offset = 0;
+      await load();
+    });
+    propose = h(
+      "div",
+      { class: "card" },
+      h("div", { class: "actions" }, h("label", { for: "paraphrase-intent", text: Admin.t("review.propose_for") }), target, button),
+      result,
+    );
+  }
   main.replaceChildren(
     h("h1", { text: Admin.t("nav.review") }),
     h("p", { class: "muted", text: Admin.t("review.intro") }),
@@ -156,6 +194,7 @@ Admin.page("review", async (main) => {
       h("label", { for: "review-status", text: Admin.t("review.status") }),
       statusPicker,
     ),
+    propose,
     list,
     pager,
   );
