@@ -4,6 +4,7 @@ facts index cache, and that a suggestion is not sent after the handoff ended."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,7 +17,7 @@ from tests.handoff.harness import STAFF, MakeHarness
 
 
 def test_the_transcript_is_redacted_and_leaves_out_payloads() -> None:
-    turns = [
+    turns: list[dict[str, Any]] = [
         {"direction": "in", "text": "call me on 13812345678 or a@b.cn, order 260315004217"},
         {"direction": "out", "text": "Which order?"},
         {"direction": "in", "text": '/order_status{"order_id": "260315004217"}'},
