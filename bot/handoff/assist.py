@@ -173,6 +173,13 @@ class StaffAssist:
         task.add_done_callback(lambda _: self._running.pop(handoff_id, None))
         return True
 
+    async def warm_up(self) -> None:
+        """Build the facts index now (start-up), so the first handoff does not wait for it."""
+        try:
+            await self.facts()
+        except Exception:  # the assist never holds up the gateway; the first use retries
+            logger.exception("the staff assist's facts index could not be built")
+
     async def idle(self) -> None:
         """Wait for the suggestions being written (tests)."""
         while self._running:
