@@ -320,15 +320,18 @@ class SlackStaffDesk:
             elif not service.request_suggestion(value, staff):
                 await self._ephemeral(user_id, staff_text("assist.busy", self.lang), reply_ts)
             return
-        result, handoff = await service.send_suggestion(value, staff)
-        if result == "already":
-            await self._ephemeral(user_id, staff_text("assist.already", self.lang), reply_ts)
+        sent = await service.send_suggestion(value, staff)
+        result, handoff = sent.result, sent.handoff
+        if result in ("already", "blocked"):
+            problems = "; ".join(sent.problems)
+            notice = staff_text(f"assist.{result}", self.lang, problems=problems)
+            await self._ephemeral(user_id, notice, reply_ts)
             return
         if result != "sent" or handoff is None:
             outcome = StaffOutcome("unknown" if handoff is None else "ended", handoff)
-            text = self._outcome_text(outcome, handoff.id if handoff else 0)
-            if text is not None:
-                await self._ephemeral(user_id, text, reply_ts)
+            refusal = self._outcome_text(outcome, handoff.id if handoff else 0)
+            if refusal is not None:
+                await self._ephemeral(user_id, refusal, reply_ts)
             return
         suggestion = await service.store.message(value)
         channel, ts = action_channel(body), message.get("ts")

@@ -49,7 +49,7 @@ MAX_LINE = 400
 FACTS_TTL_S = 600.0
 SUGGESTION_KEY = "suggestion:{id}"  # the staff reply's key: one relay per suggestion
 
-SendResult = Literal["sent", "already", "unknown", "ended"]
+SendResult = Literal["sent", "already", "blocked", "unknown", "ended"]
 StaffReply = Callable[..., Awaitable[StaffOutcome]]
 
 
@@ -98,6 +98,16 @@ class Draft:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What pressing "Send suggestion" did: ``sent``, ``already`` sent, ``blocked`` by the
+    guard now (``problems``), or not sent because the handoff is ``unknown`` or ``ended``."""
+
+    result: SendResult
+    handoff: Handoff | None = None
+    problems: tuple[str, ...] = ()
 
 
 def transcript(turns: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -248,18 +258,46 @@ class StaffAssist:
         return Draft(summary, reply, tuple(str(p) for p in verdict.problems), ids)
 
     # --- sending ------------------------------------------------------------------------------
-    async def send(self, message_id: int, staff: StaffMember) -> tuple[SendResult, Handoff | None]:
-        """Relay suggestion ``message_id`` to the customer as ``staff``'s reply, once."""
+    async def send(self, message_id: int, staff: StaffMember) -> Sent:
+        """Relay suggestion ``message_id`` to the customer as ``staff``'s reply, once, if it
+        still passes the guard against the facts as they are now (a policy may have changed
+        since it was written)."""
         store = self.ctx.store
         suggestion = await store.message(message_id)
         if suggestion is None or suggestion.direction != "suggestion" or not suggestion.text:
-            return "unknown", None
+            return Sent("unknown")
         key = SUGGESTION_KEY.format(id=message_id)
         handoff_id = suggestion.handoff_id
+        handoff = await store.get(handoff_id)
+        if handoff is None:
+            return Sent("unknown")
         if await store.message_by_slack_ts(handoff_id, key) is not None:
-            return "already", await store.get(handoff_id)
+            return Sent("already", handoff)
+        problems = await self.recheck(handoff, suggestion.text)
+        if problems:
+            logger.info("handoff #%d: suggestion #%d blocked now: %s", handoff_id, message_id,
+                        "; ".join(problems))  # fmt: skip
+            return Sent("blocked", handoff, problems)
         outcome = await self.reply(handoff_id, staff, text=suggestion.text, slack_ts=key)
         if outcome.result != "ok":
-            return ("unknown" if outcome.result == "unknown" else "ended"), outcome.handoff
+            return Sent("unknown" if outcome.result == "unknown" else "ended", outcome.handoff)
         logger.info("handoff #%d: suggestion #%d sent by %s", handoff_id, message_id, staff.user_id)
-        return "sent", outcome.handoff
+        return Sent("sent", outcome.handoff)
+
+    async def recheck(self, handoff: Handoff, reply: str) -> tuple[str, ...]:
+        """The guard's problems with ``reply`` now: against the facts retrieved for the
+        customer's latest messages and for the reply itself, and the conversation."""
+        turns = await self.ctx.store.recent_turns(handoff.conversation_id, ASSIST_TURNS)
+        lines = transcript(turns)
+        asked = [line.partition(": ")[2] for line in lines if line.startswith("Customer: ")]
+        index = await self.facts()
+        lang = handoff.language
+        facts = {}
+        for query in (" ".join(asked[-QUERY_MESSAGES:]), reply):
+            if query.strip():
+                for fact in await asyncio.to_thread(index.search, query, lang, FACTS):
+                    facts[(fact.id, fact.lang)] = fact
+        verdict = check_answer(
+            reply, list(facts.values()), lang=lang, allowed_text="\n".join(lines)
+        )
+        return tuple(str(p) for p in verdict.problems)

@@ -43,14 +43,14 @@ from bot.core.message import OutgoingMessage
 from bot.core.outbox import utcnow
 from bot.core.pipeline import Pipeline, Turn
 from bot.core.rasa_client import RasaClient
-from bot.handoff.assist import FactsProvider, SendResult, StaffAssist
+from bot.handoff.assist import FactsProvider, Sent, StaffAssist
 from bot.handoff.context import HandoffContext, StaffDesk
 from bot.handoff.router import HandoffRouting
 from bot.handoff.rules import ServiceHours
 from bot.handoff.sentiment import LazySentiment, RecentSentiment, SentimentScorer
 from bot.handoff.staff import StaffActions, StaffOutcome
 from bot.handoff.starting import HandoffStarter
-from bot.handoff.store import Handoff, HandoffStore, StaffMember
+from bot.handoff.store import HandoffStore, StaffMember
 from bot.handoff.worker import HandoffWorker
 from bot.i18n import Lang
 from bot.llm.client import LlmClient
@@ -166,18 +166,17 @@ class HandoffService(StaffActions):
 
     # --- the staff assist (large model) -------------------------------------------------------
     def request_suggestion(self, handoff_id: int, staff: StaffMember) -> bool:
-        """ "Suggest reply": a fresh summary and suggestion in the thread (in the background);
+        """A fresh summary and suggestion in the thread ("Suggest reply"), in the background;
         False when the assist is off or one is being written."""
         if self.assist is None:
             return False
         return self.assist.request(handoff_id, asked_by=f"<@{staff.user_id}>")
 
-    async def send_suggestion(
-        self, message_id: int, staff: StaffMember
-    ) -> tuple[SendResult, Handoff | None]:
-        """ "Send suggestion": the suggested reply to the customer as ``staff``'s, once."""
+    async def send_suggestion(self, message_id: int, staff: StaffMember) -> Sent:
+        """The suggested reply to the customer as ``staff``'s ("Send suggestion"), once, if it
+        still passes the guard."""
         if self.assist is None:
-            return "unknown", None
+            return Sent("unknown")
         return await self.assist.send(message_id, staff)
 
     # --- the pipeline's router ----------------------------------------------------------------

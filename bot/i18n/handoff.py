@@ -165,6 +165,11 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "en": "This suggestion was already sent to the customer.",
         "zh": "这条建议已经发送给客户了。",
     },
+    "staff.assist.blocked": {
+        "en": "Not sent: the suggestion no longer passes the fact check ({problems}). Please "
+        "answer yourself or ask for a new suggestion.",
+        "zh": "未发送：这条建议已无法通过事实核对（{problems}）。请自行回复，或重新生成建议。",
+    },
     "staff.assist.busy": {
         "en": "A suggestion is being written; it appears in the thread shortly.",
         "zh": "正在生成建议回复，稍后会出现在本话题中。",

@@ -75,7 +75,7 @@ async def test_a_suggestion_is_not_sent_once_the_handoff_ended(
     )
     # No large model in this harness: the assist is off and sends nothing.
     assert h.service.assist is None
-    assert await h.service.send_suggestion(stored.id, STAFF) == ("unknown", None)
+    assert (await h.service.send_suggestion(stored.id, STAFF)).result == "unknown"
     assert not h.service.request_suggestion(record.id, STAFF)
 
     async def no_facts() -> FactIndex:
@@ -84,8 +84,42 @@ async def test_a_suggestion_is_not_sent_once_the_handoff_ended(
     llm = LlmClient(LlmConfig(base_url="http://127.0.0.1:9/v1", model="unused"))
     assist = StaffAssist(h.service.context, llm, no_facts, reply=h.service.staff_reply)
     assert (await h.service.resolve(record.id, STAFF)).result == "ok"
-    result, handoff = await assist.send(stored.id, STAFF)
-    assert result == "ended" and handoff is not None and handoff.status == "resolved"
-    assert await assist.send(stored.id + 100, STAFF) == ("unknown", None)
+    sent = await assist.send(stored.id, STAFF)
+    assert sent.result == "ended" and sent.handoff is not None
+    assert sent.handoff.status == "resolved"
+    assert (await assist.send(stored.id + 100, STAFF)).result == "unknown"
     await asyncio.sleep(0.1)
     assert "I am checking it." not in " ".join(t or "" for t in h.sender.texts())
+
+
+async def test_a_suggestion_is_checked_again_when_sent(
+    make_harness: MakeHarness, engine: AsyncEngine
+) -> None:
+    h = await make_harness()
+    await h.say("real person")
+    record = await h.record()
+    store = HandoffStore(engine)
+    # The policy changed after the suggestion was written: returns are now 10 days.
+    returns = Fact("policy.returns", "policy", "Returns are accepted within 10 days.", "en")
+
+    async def facts() -> FactIndex:
+        return FactIndex([returns])
+
+    llm = LlmClient(LlmConfig(base_url="http://127.0.0.1:9/v1", model="unused"))
+    assist = StaffAssist(h.service.context, llm, facts, reply=h.service.staff_reply)
+    stale, _ = await store.add_message(
+        record.id, "suggestion", now=record.created_at, text="Returns: within 7 days.",
+        status="kept",
+    )  # fmt: skip
+    sent = await assist.send(stale.id, STAFF)
+    assert sent.result == "blocked" and "7 day(s) is not in the facts" in sent.problems[0]
+    fresh, _ = await store.add_message(
+        record.id, "suggestion", now=record.created_at, text="Returns: within 10 days.",
+        status="kept",
+    )  # fmt: skip
+    assert (await assist.send(fresh.id, STAFF)).result == "sent"
+    assert (await assist.send(fresh.id, STAFF)).result == "already"
+    await asyncio.sleep(0.2)
+    texts = [t or "" for t in h.sender.texts()]
+    assert texts.count("Anna: Returns: within 10 days.") == 1
+    assert not any("7 days" in t for t in texts)
