@@ -5,8 +5,10 @@ the customer, channel, language, latest orders, sentiment, why it was handed off
 messages, and the buttons Claim / Resolve (back to the bot) / Close (rendered by
 :mod:`adapters.slack.staff_render`). The customer's messages follow in the thread; staff
 replies in the thread go to the customer on their own channel, except replies starting with
-``note:``. ``/handoff`` lists waiting and active conversations. Only members of the support
-channel may claim, reply or resolve; others get an ephemeral refusal.
+``note:``. With the large-model assist on, a summary and a suggested reply follow in the thread
+(:mod:`bot.handoff.assist`): "Send suggestion" sends it as the colleague's reply, "Suggest
+reply" asks for a fresh one. ``/handoff`` lists waiting and active conversations. Only members
+of the support channel may claim, reply or resolve; others get an ephemeral refusal.
 
 This module only speaks Slack: what happens is decided by
 :class:`~bot.handoff.service.HandoffService`, and the Slack calls are made through the channel
@@ -74,6 +76,7 @@ class SlackStaffDesk:
     def serve(self, service: HandoffService) -> None:
         """Take staff actions (claims, replies, ``/handoff``) to ``service`` from now on."""
         self.service = service
+        self.renderer.assist = service.assist is not None
 
     @property
     def client(self) -> Any:
@@ -113,6 +116,18 @@ class SlackStaffDesk:
         channel, thread_ts = handoff.slack_channel, handoff.thread_ts
         if channel is None or thread_ts is None:
             raise DeliveryError(f"handoff #{handoff.id} has no thread yet")
+        if message.direction == "suggestion":
+            text, blocks = self.renderer.suggestion(handoff, message.id, message.text or "")
+            await self._call(
+                "chat_postMessage",
+                channel=channel,
+                thread_ts=thread_ts,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            return
         if message.direction == "system":
             await self._call(
                 "chat_postMessage",
@@ -279,6 +294,9 @@ class SlackStaffDesk:
         staff = await self.staff_member(user_id)
         service, handoff_id = self._service(), int(value)
         verb = match.group(1)
+        if verb in ("suggest", "send_suggestion"):
+            await self._assist_button(body, verb, int(value), staff, thread_ts)
+            return
         if verb == "claim":
             outcome = await service.claim(handoff_id, staff)
         elif verb == "resolve":
@@ -288,6 +306,44 @@ class SlackStaffDesk:
         text = self._outcome_text(outcome, handoff_id)
         if text is not None:
             await self._ephemeral(user_id, text, thread_ts)
+
+    async def _assist_button(
+        self, body: Mapping[str, Any], verb: str, value: int, staff: StaffMember, thread_ts: Any
+    ) -> None:
+        """ "Suggest reply" (``value``: the handoff) or "Send suggestion" (the suggestion)."""
+        service, user_id = self._service(), staff.user_id
+        message = body.get("message") or {}
+        reply_ts = message.get("thread_ts") or thread_ts
+        if verb == "suggest":
+            if service.assist is None:
+                await self._ephemeral(user_id, staff_text("assist.off", self.lang), reply_ts)
+            elif not service.request_suggestion(value, staff):
+                await self._ephemeral(user_id, staff_text("assist.busy", self.lang), reply_ts)
+            return
+        sent = await service.send_suggestion(value, staff)
+        result, handoff = sent.result, sent.handoff
+        if result in ("already", "blocked"):
+            problems = "; ".join(sent.problems)
+            notice = staff_text(f"assist.{result}", self.lang, problems=problems)
+            await self._ephemeral(user_id, notice, reply_ts)
+            return
+        if result != "sent" or handoff is None:
+            outcome = StaffOutcome("unknown" if handoff is None else "ended", handoff)
+            refusal = self._outcome_text(outcome, handoff.id if handoff else 0)
+            if refusal is not None:
+                await self._ephemeral(user_id, refusal, reply_ts)
+            return
+        suggestion = await service.store.message(value)
+        channel, ts = action_channel(body), message.get("ts")
+        if suggestion is None or not isinstance(ts, str):
+            return
+        text, blocks = self.renderer.suggestion(
+            handoff, value, suggestion.text or "", sent_by=user_id
+        )
+        try:
+            await self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+        except DeliveryError as exc:
+            logger.warning("could not mark suggestion #%d sent: %s", value, exc)
 
     async def on_support_message(self, event: Mapping[str, Any]) -> None:
         """A message in the support channel: a staff reply when it is in a handoff thread."""

@@ -1,7 +1,9 @@
 """What the staff read in Slack: the opening message of a handoff thread (customer, channel,
 language, latest orders, sentiment, why it was handed off, the last messages, and the buttons
-Claim / Resolve / Close) rendered by :class:`OpeningRenderer`, and the ``/handoff`` listing of
-open handoffs (:func:`render_listing`)."""
+Claim / Resolve / Close, and "Suggest reply" with the large-model assist) rendered by
+:class:`OpeningRenderer`, the assist's suggested reply with its "Send suggestion" button
+(:meth:`OpeningRenderer.suggestion`), and the ``/handoff`` listing of open handoffs
+(:func:`render_listing`)."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from bot.handoff.store import Handoff
 from bot.i18n import Lang, age_text, language_name, money, staff_text, status_name
 
 ACTION_PREFIX = "handoff:"  # action ids of the staff buttons (customer buttons use "cs:")
-ACTION_RE = re.compile(r"^handoff:(claim|resolve|close)$")
+ACTION_RE = re.compile(r"^handoff:(claim|resolve|close|suggest|send_suggestion)$")
 MAX_TURN_CHARS = 300  # one message in the opening message's history
 
 
@@ -43,6 +45,7 @@ class OpeningRenderer:
     def __init__(self, lang: Lang, timezone: str) -> None:
         self.lang = lang
         self.zone = ZoneInfo(timezone)
+        self.assist = False  # the large-model assist is on: offer "Suggest reply"
 
     def status_line(self, handoff: Handoff) -> str:
         lang = self.lang
@@ -193,7 +196,32 @@ class OpeningRenderer:
         buttons = [self._button(handoff, "resolve"), self._button(handoff, "close", "danger")]
         if handoff.status != "active":
             buttons.insert(0, self._button(handoff, "claim", "primary"))
+        if self.assist:
+            buttons.append(self._button(handoff, "suggest"))
         return buttons
+
+    def suggestion(
+        self, handoff: Handoff, message_id: int, text: str, *, sent_by: str | None = None
+    ) -> tuple[str, list[Block]]:
+        """(notification text, blocks) of a suggested reply: the text quoted, "Send
+        suggestion" (the message id) and "Suggest reply"; once sent, who sent it instead."""
+        lang = self.lang
+        intro = staff_text("assist.suggestion", lang, language=language_name(handoff.language))
+        quoted = "\n".join(f"> {line}" for line in escape(text).splitlines() or [""])
+        blocks: list[Block] = [section(clip(f"{intro}\n{quoted}", MAX_SECTION_TEXT))]
+        if sent_by is not None:
+            done = staff_text("assist.sent", lang, staff=f"<@{sent_by}>")
+            blocks.append({"type": "context", "elements": [mrkdwn(done)]})
+        elif handoff.status in OPEN_STATUSES:
+            send = button(
+                staff_text("send_suggestion", lang),
+                f"{ACTION_PREFIX}send_suggestion",
+                str(message_id),
+                "primary",
+            )
+            again = self._button(handoff, "suggest")
+            blocks.append(actions([send, again], block_id=f"suggestion-{message_id}"))
+        return clip(f"{intro} {text}", 300), blocks
 
     def _button(self, handoff: Handoff, action: str, style: str | None = None) -> Block:
         title = staff_text(action, self.lang)

@@ -15,6 +15,11 @@ and the NLU preview ("how would the running model read this?").
   the gateway's Rasa client: ``intent``, ``confidence``, the top-3 ``ranking``, ``entities``
   (and the FAQ key for a FAQ question); 400 naming ``text`` when it is empty or too long, 503
   when Rasa is down.
+- ``POST /api/admin/paraphrase`` (reviewer or owner) with ``{"intent", "count"?: 1-20 (5),
+  "lang"?: "zh" | "en" (both)}``: the large model proposes phrasings of the intent, queued as
+  ``paraphrase`` review items (:mod:`bot.studio.paraphrase`); the answer is ``{"intent",
+  "items": [review items], "dropped": [{"text", "why"}]}``. 400 naming the field, 404 for an
+  unknown intent, 503 (``field: "llm"``) when the large model is off or did not answer.
 """
 
 from __future__ import annotations
@@ -23,14 +28,34 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.admin.studio_routes import EDITOR_KEY, actor
+from bot.admin.studio_routes import EDITOR_KEY, STUDIO_CONFIG_KEY, actor
 from bot.core.http import ENGINE_KEY, RequestError, json_response, read_json_object
 from bot.core.rasa_client import RASA_KEY, RasaBadResponse, RasaUnavailable
+from bot.llm.client import LlmClient, llm_client
+from bot.services import review
+from bot.studio import paraphrase
 from bot.studio.project import NotFound
 from bot.studio.responses import edit_response, list_responses
 from bot.studio.validate import MAX_EXAMPLE, Invalid
 
 MAX_PREVIEW = MAX_EXAMPLE
+PARAPHRASE_FIELDS = frozenset({"intent", "count", "lang"})
+
+
+class ModelHolder:
+    """The large-model client of the paraphrase route, made on first use (``client`` may be
+    set beforehand, e.g. by tests)."""
+
+    def __init__(self) -> None:
+        self.client: LlmClient | None = None
+
+    def get(self, request: web.Request) -> LlmClient:
+        if self.client is None:
+            self.client = llm_client(request.app[STUDIO_CONFIG_KEY], request.app[ENGINE_KEY])
+        return self.client
+
+
+MODEL_KEY = web.AppKey("studio_llm", ModelHolder)
 
 
 def _invalid(exc: Invalid) -> web.Response:
@@ -142,9 +167,52 @@ async def nlu_preview(request: web.Request) -> web.Response:
     return json_response(read_parse(data))
 
 
+async def paraphrase_post(request: web.Request) -> web.Response:
+    await actor(request, "review")
+    body = await read_json_object(request)
+    unknown = sorted(set(body) - PARAPHRASE_FIELDS)
+    if unknown:
+        raise RequestError(400, f"unknown field(s) {unknown}; send intent, count, lang", unknown[0])
+    intent, count, lang = body.get("intent"), body.get("count", 5), body.get("lang")
+    if not isinstance(intent, str) or not intent.strip():
+        raise RequestError(
+            400, "`intent` is required: the intent to propose phrasings for", "intent"
+        )
+    if (
+        isinstance(count, bool)
+        or not isinstance(count, int)
+        or not 1 <= count <= paraphrase.MAX_COUNT
+    ):
+        raise RequestError(400, f"`count` must be 1 to {paraphrase.MAX_COUNT}", "count")
+    if lang is not None and lang not in paraphrase.LANGS:
+        raise RequestError(400, "`lang` must be zh or en (or left out: both)", "lang")
+    llm = request.app[MODEL_KEY].get(request)
+    if not llm.enabled:
+        raise RequestError(503, "the large model is off (llm.base_url in config.yml)", "llm")
+    engine = request.app[ENGINE_KEY]
+    try:
+        found = await paraphrase.propose(
+            request.app[EDITOR_KEY],
+            engine,
+            llm,
+            intent.strip(),
+            count=count,
+            langs=[lang] if lang else paraphrase.LANGS,
+        )
+    except Invalid as exc:
+        raise RequestError(404, exc.problems[0].error, "intent") from None
+    if not found.answered:
+        raise RequestError(503, "the large model did not answer; try again later", "llm")
+    items = [item for i in found.items if (item := await review.get(engine, i)) is not None]
+    dropped = [{"text": text, "why": why} for text, why in found.dropped]
+    return json_response({"intent": found.intent, "items": items, "dropped": dropped})
+
+
 def setup(app: web.Application) -> None:
     """Register the routes (after :func:`bot.admin.studio_routes.setup`, which makes the
     editor)."""
+    app[MODEL_KEY] = ModelHolder()
+    app.router.add_post("/api/admin/paraphrase", paraphrase_post)
     app.router.add_get("/api/admin/policies", policies_get)
     app.router.add_put("/api/admin/policies", policies_put)
     app.router.add_post("/api/admin/nlu/preview", nlu_preview)

@@ -48,6 +48,15 @@ class StaffDesk(Protocol):
         ...
 
 
+class ThreadHelper(Protocol):
+    """Writes a summary and suggested reply into a handoff's thread (the optional staff
+    assist, :class:`bot.handoff.assist.StaffAssist`)."""
+
+    def request(self, handoff_id: int, *, asked_by: str | None = None) -> bool:
+        """Start writing one in the background; False when one is being written."""
+        ...
+
+
 def relay_status(handoff: Handoff) -> str:
     """``pending`` for the thread; ``kept`` (stored only) when the handoff has no thread and
     will get none (outside service hours, staff channel unreachable)."""
@@ -82,6 +91,7 @@ class HandoffContext:
         self.clock = clock
         self.store = HandoffStore(engine)
         self.delivery = cfg.delivery
+        self.assist: ThreadHelper | None = None  # the staff assist, when the large model is on
         self.woken = asyncio.Event()  # the worker waits on it between polls
         self._rasa_busy: set[int] = set()  # handoffs whose pause/resume is in flight here
 

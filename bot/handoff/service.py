@@ -16,6 +16,8 @@ composed of the parts that do the work:
 - :mod:`bot.handoff.worker`: posting the Slack thread, relaying the customer's messages to it
   (retrying while Slack is down), updating the opening message, timing out unclaimed handoffs
   and retrying Rasa pause/resume;
+- :mod:`bot.handoff.assist`: with the large model on, a summary and a suggested reply in each
+  new thread and on request; the suggestion reaches the customer as a staff reply, once;
 - :mod:`bot.handoff.context`: the dependencies they share (the staff desk, :class:`StaffDesk`)
   and the steps they share (ending a handoff, notices for staff, pausing and resuming Rasa).
 
@@ -41,15 +43,17 @@ from bot.core.message import OutgoingMessage
 from bot.core.outbox import utcnow
 from bot.core.pipeline import Pipeline, Turn
 from bot.core.rasa_client import RasaClient
+from bot.handoff.assist import FactsProvider, Sent, StaffAssist
 from bot.handoff.context import HandoffContext, StaffDesk
 from bot.handoff.router import HandoffRouting
 from bot.handoff.rules import ServiceHours
 from bot.handoff.sentiment import LazySentiment, RecentSentiment, SentimentScorer
 from bot.handoff.staff import StaffActions, StaffOutcome
 from bot.handoff.starting import HandoffStarter
-from bot.handoff.store import HandoffStore
+from bot.handoff.store import HandoffStore, StaffMember
 from bot.handoff.worker import HandoffWorker
 from bot.i18n import Lang
+from bot.llm.client import LlmClient
 
 __all__ = ["HandoffService", "LazySentiment", "SentimentScorer", "StaffDesk", "StaffOutcome"]
 
@@ -71,12 +75,18 @@ class HandoffService(StaffActions):
         desk: StaffDesk | None = None,
         sentiment: SentimentScorer | None = None,
         clock: Callable[[], datetime] = utcnow,
+        llm: LlmClient | None = None,
+        facts: FactsProvider | None = None,
     ) -> None:
         self.context = HandoffContext(engine, rasa, pipeline, cfg, desk=desk, clock=clock)
         self.scores = RecentSentiment(self.context.store, sentiment, cfg.handoff.sentiment_window)
         self.router = HandoffRouting(self.context, HandoffStarter(self.context, self.scores))
         super().__init__(self.context)
         self.worker = HandoffWorker(self.context)
+        self.assist: StaffAssist | None = None
+        if desk is not None and llm is not None and llm.enabled and facts is not None:
+            self.assist = StaffAssist(self.context, llm, facts, reply=self.staff_reply)
+            self.context.assist = self.assist
 
     # --- the parts' dependencies --------------------------------------------------------------
     @property
@@ -144,6 +154,8 @@ class HandoffService(StaffActions):
 
     async def close(self) -> None:
         await self.worker.close()
+        if self.assist is not None:
+            await self.assist.close()
 
     def wake(self) -> None:
         self.context.wake()
@@ -151,6 +163,21 @@ class HandoffService(StaffActions):
     async def tick(self) -> None:
         """One round of the worker (tests call it directly)."""
         await self.worker.tick()
+
+    # --- the staff assist (large model) -------------------------------------------------------
+    def request_suggestion(self, handoff_id: int, staff: StaffMember) -> bool:
+        """A fresh summary and suggestion in the thread ("Suggest reply"), in the background;
+        False when the assist is off or one is being written."""
+        if self.assist is None:
+            return False
+        return self.assist.request(handoff_id, asked_by=f"<@{staff.user_id}>")
+
+    async def send_suggestion(self, message_id: int, staff: StaffMember) -> Sent:
+        """The suggested reply to the customer as ``staff``'s ("Send suggestion"), once, if it
+        still passes the guard."""
+        if self.assist is None:
+            return Sent("unknown")
+        return await self.assist.send(message_id, staff)
 
     # --- the pipeline's router ----------------------------------------------------------------
     async def before_rasa(self, turn: Turn) -> list[OutgoingMessage] | None:

@@ -25,8 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Config, resolve_repo_path
 from bot.core.pipeline import Pipeline
 from bot.core.rasa_client import RasaClient
+from bot.handoff.assist import CachedFacts
 from bot.handoff.rules import check_settings
 from bot.handoff.service import HandoffService, LazySentiment, SentimentScorer, StaffDesk
+from bot.llm.client import llm_client
+from bot.llm.facts import FactIndex, load_facts
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,9 @@ class HandoffSetup:
         hook, before the pipeline starts)."""
         cfg = self.cfg
         desk = self.parts.desk
+        # The staff assist (summaries, suggested replies) when the large model is on.
+        llm = llm_client(cfg, engine) if desk is not None else None
+        facts = CachedFacts(lambda: build_facts(cfg, engine)) if llm and llm.enabled else None
         service = HandoffService(
             engine,
             rasa,
@@ -107,7 +113,11 @@ class HandoffSetup:
             desk=desk,
             # Sentiment only decides handoffs: without a staff desk the model is not needed.
             sentiment=load_sentiment(cfg) if desk is not None else None,
+            llm=llm,
+            facts=facts,
         )
+        if service.assist is not None:
+            logger.info("staff assist on: summaries and suggested replies in handoff threads")
         if desk is not None:
             desk.serve(service)
         pipeline.set_router(service)
@@ -123,13 +133,26 @@ class HandoffSetup:
                 # Loaded in the background, so the first customer message does not wait for
                 # torch (without a staff desk nothing is scored, and nothing is loaded).
                 warm_up = asyncio.create_task(_load_sentiment(service, service.sentiment))
+        facts: asyncio.Task[None] | None = None
+        if service is not None and service.assist is not None:
+            facts = asyncio.create_task(service.assist.warm_up())
         try:
             yield
         finally:
             if service is not None:
                 await service.close()
-            if warm_up is not None and not warm_up.done():
-                await asyncio.gather(warm_up, return_exceptions=True)
+            for task in (warm_up, facts):
+                if task is not None and not task.done():
+                    await asyncio.gather(task, return_exceptions=True)
+
+
+async def build_facts(cfg: Config, engine: AsyncEngine) -> FactIndex:
+    """The shop's facts index for the staff assist; built in a thread (loading jieba and
+    tokenizing the catalog takes seconds, which the gateway's event loop must not wait for)."""
+    facts = await load_facts(cfg, engine)
+    index = await asyncio.to_thread(FactIndex, facts)
+    logger.info("staff assist: facts index built (%d facts)", len(index))
+    return index
 
 
 def load_sentiment(cfg: Config) -> SentimentScorer | None:

@@ -23,7 +23,9 @@ from bot.handoff.rules import OPEN_STATUSES, Reason, Status, sources_of
 from bot.i18n import Lang, as_lang
 from bot.storage.schema import handoff_messages, handoffs, messages
 
-Direction = Literal["customer", "staff", "note", "system"]
+# suggestion: a reply the large model drafted for staff (bot/handoff/assist.py), posted in the
+# thread with a "Send suggestion" button; sent to the customer only as a staff reply.
+Direction = Literal["customer", "staff", "note", "system", "suggestion"]
 RasaState = Literal["pause_pending", "paused", "resume_pending", "running"]
 CLAIM_HISTORY_COUNT = 20  # recent claims the expected wait is estimated from
 # The relay of customer messages and notices to the Slack thread: one round at a time in one
@@ -385,6 +387,15 @@ class HandoffStore:
             row = (await conn.execute(select(handoff_messages).where(where))).first()
         return _message(row) if row is not None else None
 
+    async def message(self, message_id: int) -> HandoffMessage | None:
+        return await self._find_message(handoff_messages.c.id == message_id)
+
+    async def message_by_slack_ts(self, handoff_id: int, slack_ts: str) -> HandoffMessage | None:
+        return await self._find_message(
+            (handoff_messages.c.handoff_id == handoff_id)
+            & (handoff_messages.c.slack_ts == slack_ts)
+        )
+
     async def messages_of(self, handoff_id: int) -> list[HandoffMessage]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(
@@ -403,7 +414,7 @@ class HandoffStore:
         rows = await self.relays.due_heads(
             now,
             where=(
-                handoff_messages.c.direction.in_(("customer", "system")),
+                handoff_messages.c.direction.in_(("customer", "system", "suggestion")),
                 handoff_messages.c.handoff_id.in_(with_thread),
             ),
             limit=limit,

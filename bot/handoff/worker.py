@@ -5,7 +5,9 @@ retries Rasa pause/resume calls that failed, moves unclaimed handoffs past their
 to the offer to leave a message, lets lapsed offers expire, and, with a staff desk
 (:class:`~bot.handoff.context.StaffDesk`), opens the Slack threads, relays the customer's
 messages and notices to them in order (retrying with backoff while Slack is down) and updates
-the opening messages. All of it is read from the database, so a restart loses nothing.
+the opening messages; a new thread gets the staff assist's summary and suggested reply when the
+large model is on (:mod:`bot.handoff.assist`). All of it is read from the database, so a
+restart loses nothing.
 
 Gateway replicas on one PostgreSQL database each run this worker, but a round runs in one of
 them at a time (the cluster lock :data:`TICK_LOCK`): a handoff gets one Slack thread and each
@@ -129,6 +131,8 @@ class HandoffWorker:
                 handoff.id, slack_channel=channel, thread_ts=thread_ts, **desk_synced(handoff)
             )
             logger.info("handoff #%d: staff thread %s/%s", handoff.id, channel, thread_ts)
+            if self.ctx.assist is not None:
+                self.ctx.assist.request(handoff.id)  # summary and suggested reply, if on
 
     async def _update_threads(self, desk: StaffDesk, now: datetime) -> None:
         store = self.ctx.store

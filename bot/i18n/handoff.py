@@ -135,6 +135,49 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "internal note.",
         "zh": "在本话题中回复即发给客户；以 `note:` 开头的回复只留作内部备注。",
     },
+    # The staff assist (large model, bot/handoff/assist.py).
+    "staff.suggest": {"en": "Suggest reply", "zh": "建议回复"},
+    "staff.send_suggestion": {"en": "Send suggestion", "zh": "发送建议"},
+    "staff.assist.summary": {
+        "en": "🧾 Summary (large model, from the conversation without personal data): {text}",
+        "zh": "🧾 摘要（大模型，依据已隐去个人信息的对话）：{text}",
+    },
+    "staff.assist.suggestion": {
+        "en": "💡 *Suggested reply* ({language}), checked against the shop's facts. Read it, "
+        "then send it or write your own:",
+        "zh": "💡 *建议回复*（{language}），已与店铺资料核对。请阅读后发送，或自行回复：",
+    },
+    "staff.assist.withheld": {
+        "en": "No suggested reply this time: the model's draft failed the fact check "
+        "({problems}). Please answer yourself.",
+        "zh": "本次没有建议回复：模型的草稿未通过事实核对（{problems}）。请自行回复。",
+    },
+    "staff.assist.none": {
+        "en": "{staff} asked for a suggestion, but the large model did not answer (off, over "
+        "its budget or timed out).",
+        "zh": "{staff} 请求了建议回复，但大模型没有回应（未开启、超出额度或超时）。",
+    },
+    "staff.assist.sent": {
+        "en": "✅ Sent to the customer by {staff}.",
+        "zh": "✅ 已由 {staff} 发送给客户。",
+    },
+    "staff.assist.already": {
+        "en": "This suggestion was already sent to the customer.",
+        "zh": "这条建议已经发送给客户了。",
+    },
+    "staff.assist.blocked": {
+        "en": "Not sent: the suggestion no longer passes the fact check ({problems}). Please "
+        "answer yourself or ask for a new suggestion.",
+        "zh": "未发送：这条建议已无法通过事实核对（{problems}）。请自行回复，或重新生成建议。",
+    },
+    "staff.assist.busy": {
+        "en": "A suggestion is being written; it appears in the thread shortly.",
+        "zh": "正在生成建议回复，稍后会出现在本话题中。",
+    },
+    "staff.assist.off": {
+        "en": "The large-model assist is off (llm.base_url).",
+        "zh": "大模型辅助未开启（llm.base_url）。",
+    },
     "staff.from_customer": {"en": "Customer", "zh": "客户"},
     "staff.photo": {"en": "Customer photo", "zh": "客户图片"},
     "staff.note.claimed": {

@@ -1,7 +1,9 @@
 """The review queue: customer messages the assistant failed on, kept for a reviewer to label.
 
 Collected by the action server (NLU fallbacks, the two-stage fallback giving up, low-confidence
-turns, "that did not help") and by the gateway's handoff code (handoffs, ratings of 1-2).
+turns, "that did not help") and by the gateway's handoff code (handoffs, ratings of 1-2); the
+studio adds phrasings the large model proposed for an intent with few examples (``paraphrase``,
+``intent`` = the intent they are for), which enter training only when a reviewer accepts them.
 Only the redacted text is stored (:func:`bot.services.redact.redact`). One customer message is
 collected once per kind (``review_messages``, keyed on sender + message id), and identical
 redacted texts of one kind are one item whose ``count`` goes up.
@@ -23,7 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.services.redact import redact
 from bot.storage.studio_schema import review_items, review_messages
 
-KINDS = ("nlu_fallback", "fallback", "low_confidence", "handoff", "low_rating", "not_helpful")
+KINDS = (
+    "nlu_fallback",
+    "fallback",
+    "low_confidence",
+    "handoff",
+    "low_rating",
+    "not_helpful",
+    "paraphrase",  # a phrasing the large model proposed for ``intent`` (bot/studio/paraphrase.py)
+)
 STATUSES = ("open", "labelled", "dismissed")
 MAX_TEXT = 1000
 MAX_KEY = 300

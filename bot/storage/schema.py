@@ -409,7 +409,8 @@ handoff_messages = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("handoff_id", Integer, ForeignKey("handoffs.id"), nullable=False),
-    Column("direction", String(10), nullable=False),  # customer | staff | note | system
+    # customer | staff | note | system | suggestion (the large model's draft for staff)
+    Column("direction", String(10), nullable=False),
     Column("text", Text, nullable=True),
     Column("attachments", JSON, nullable=False, default=list),
     Column("staff_user", String(40), nullable=True),

@@ -107,7 +107,7 @@ review_items = Table(
     "review_items",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    # nlu_fallback | fallback | low_confidence | handoff | low_rating | not_helpful
+    # nlu_fallback | fallback | low_confidence | handoff | low_rating | not_helpful | paraphrase
     Column("kind", String(20), nullable=False),
     Column("text", Text, nullable=False),  # redacted
     Column("text_hash", String(64), nullable=False),  # sha256 of the normalised redacted text

@@ -6,7 +6,11 @@
   shop policies the FAQ answers quote, saved into the overlay over config.yml
 - ``studio faq add KEY --zh TEXT --en TEXT --zh-example ... --en-example ...``: a new FAQ key
 - ``studio review list [--status open] [--kind KIND] [--limit N]``,
-  ``studio review label ID INTENT`` (``out_of_scope`` too), ``studio review dismiss ID``
+  ``studio review label ID INTENT`` (``out_of_scope`` too), ``studio review accept ID`` (a
+  paraphrase, into its intent), ``studio review dismiss ID``
+- ``studio paraphrase --intent INTENT [--count N] [--lang zh|en]`` or ``studio paraphrase
+  --few-shot [--threshold N]``: the large model proposes phrasings, queued as ``paraphrase``
+  review items (accepted with ``studio review accept ID``); needs ``llm.base_url``
 - ``studio render-faq``: render the FAQ answers' placeholders from config.yml (``make train``)
 - ``studio train [--no-activate]``: queue one training job behind the deploy gate and wait for
   it (this process's job worker runs it unless a gateway's claims it first)
@@ -30,9 +34,10 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, load_config
+from bot.llm.client import llm_client
 from bot.services import review
 from bot.storage.db import create_engine, create_schema
-from bot.studio import accounts
+from bot.studio import accounts, paraphrase
 from bot.studio.deploy import Busy, Deployer
 from bot.studio.editing import Editor, Exists
 from bot.studio.model_versions import NoPrevious
@@ -113,6 +118,9 @@ def add_studio(subparsers: Any) -> None:
     rev_label.add_argument("id", type=int)
     rev_label.add_argument("intent", help="an intent, faq/<key>, or out_of_scope")
     rev_label.set_defaults(handler=_review_label)
+    rev_accept = rev.add_parser("accept", help="add a paraphrase item to the intent it is for")
+    rev_accept.add_argument("id", type=int)
+    rev_accept.set_defaults(handler=_review_accept)
     rev_dismiss = rev.add_parser("dismiss", help="close an item without training on it")
     rev_dismiss.add_argument("id", type=int)
     rev_dismiss.set_defaults(handler=_review_dismiss)
@@ -133,6 +141,23 @@ def add_studio(subparsers: Any) -> None:
     policies_set = policies.add_parser("set", help="save policies (over config.yml)")
     policies_set.add_argument("values", nargs="+", metavar="NAME=VALUE")
     policies_set.set_defaults(handler=_policies_set)
+    para = sub.add_parser(
+        "paraphrase", help="the large model proposes phrasings of few-shot intents, for review"
+    )
+    which = para.add_mutually_exclusive_group(required=True)
+    which.add_argument("--intent", help="the intent to propose phrasings for")
+    which.add_argument(
+        "--few-shot", action="store_true", help="every intent with few examples in a language"
+    )
+    para.add_argument("--count", type=int, default=5, help="candidates per language (1-20)")
+    para.add_argument("--lang", choices=paraphrase.LANGS, default=None, help="one language only")
+    para.add_argument(
+        "--threshold",
+        type=int,
+        default=paraphrase.FEW_SHOT,
+        help="--few-shot: fewer examples than this in a language",
+    )
+    para.set_defaults(handler=_paraphrase)
     sub.add_parser(
         "render-faq", help="render the FAQ answers' {placeholders} from config into the domain"
     ).set_defaults(handler=_render_faq)
@@ -221,6 +246,12 @@ def _review_label(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review_accept(args: argparse.Namespace) -> int:
+    done = _review_decide(args, {"accept": True})
+    print(f"Accepted item {args.id} into {done['label']} (closed: {done['closed']}); train next.")
+    return 0
+
+
 def _review_dismiss(args: argparse.Namespace) -> int:
     done = _review_decide(args, {"dismiss": True})
     print(f"Dismissed item {args.id} (closed: {done['closed']}).")
@@ -242,6 +273,49 @@ def _nlu_add(args: argparse.Namespace) -> int:
     counts = {lang: len(v) for lang, v in saved["examples"].items()}
     print(f"Saved {args.intent}: {counts['zh']} zh and {counts['en']} en examples.")
     return 0
+
+
+def _paraphrase(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    if not 1 <= args.count <= paraphrase.MAX_COUNT:
+        raise StudioCommandError(f"--count must be from 1 to {paraphrase.MAX_COUNT}")
+    if args.threshold < 1:
+        raise StudioCommandError("--threshold must be 1 or more")
+    editor = Editor.from_config(cfg)
+
+    async def work(engine: AsyncEngine) -> list[dict[str, Any]]:
+        llm = llm_client(cfg, engine)
+        if not llm.enabled:
+            raise StudioCommandError("the large model is off: set llm.base_url in config.yml")
+        if args.intent:
+            targets = [(args.intent, list(paraphrase.LANGS))]
+        else:
+            targets = await paraphrase.few_shot_intents(editor, args.threshold)
+        done = []
+        for intent, langs in targets:
+            wanted = [args.lang] if args.lang else langs
+            if args.lang and args.lang not in langs:
+                continue
+            try:
+                found = await paraphrase.propose(
+                    editor, engine, llm, intent, count=args.count, langs=wanted
+                )
+            except Invalid as exc:
+                raise _problems(exc) from None
+            done.append(found.json())
+        return done
+
+    done = _with_engine(cfg, work)
+    _print({"proposals": done})
+    queued = sum(len(p["items"]) for p in done)
+    silent = [p["intent"] for p in done if not p["answered"]]
+    print(
+        f"{queued} candidate(s) queued for review ({len(done)} intent(s)); accept with "
+        "`studio review accept ID`, reject with `studio review dismiss ID`."
+        + (f" The model did not answer for: {', '.join(silent)}." if silent else ""),
+        file=sys.stderr,
+    )
+    return 0 if not silent else 1
 
 
 def _policies_list(args: argparse.Namespace) -> int:

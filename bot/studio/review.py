@@ -5,9 +5,11 @@ Labelling an item with an intent adds its (redacted) text to that intent's train
 names or addresses leaves none in the training data)
 through the studio's NLU editing path (:meth:`bot.studio.editing.Editor.add_examples`): the
 same validation, the held-out overlap refusal and an audit row. ``out_of_scope`` adds it to the
-``out_of_scope`` intent. The item, and open items of other kinds with the same text, are then
-closed as ``labelled`` (or ``dismissed``) with the reviewer's name; the next training picks the
-example up.
+``out_of_scope`` intent. A ``paraphrase`` item (a phrasing the large model proposed for an intent,
+:mod:`bot.studio.paraphrase`) is accepted into the intent it was proposed for (``accept``) or
+rejected (``dismiss``); nothing it proposes enters training otherwise. The item, and open items
+of other kinds with the same text, are then closed as ``labelled`` (or ``dismissed``) with the
+reviewer's name; the next training picks the example up.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from bot.studio.editing import Editor, record
 from bot.studio.validate import INTENT_NAME, Invalid, Problem
 
 OUT_OF_SCOPE = "out_of_scope"
-ACTIONS = ("intent", "out_of_scope", "dismiss")
+ACTIONS = ("intent", "out_of_scope", "dismiss", "accept")
+ACCEPT = "\x00accept"  # the decision "label with the item's own intent" (a paraphrase)
 
 
 @dataclass
@@ -45,15 +48,16 @@ def parse_decision(body: dict[str, Any]) -> tuple[str, str | None]:
     if unknown:
         raise ReviewError(
             400,
-            f'unknown field(s) {unknown}; send {{"intent": ...}}, {{"out_of_scope": true}} '
-            'or {"dismiss": true}',
+            f'unknown field(s) {unknown}; send {{"intent": ...}}, {{"out_of_scope": true}}, '
+            '{"accept": true} (a paraphrase) or {"dismiss": true}',
             unknown[0],
         )
     given = [name for name in ACTIONS if name in body]
     if len(given) != 1:
         raise ReviewError(
             400,
-            'send exactly one of {"intent": "<intent>"}, {"out_of_scope": true}, {"dismiss": true}',
+            'send exactly one of {"intent": "<intent>"}, {"out_of_scope": true}, '
+            '{"accept": true}, {"dismiss": true}',
             given[1] if len(given) > 1 else "intent",
         )
     name = given[0]
@@ -68,6 +72,8 @@ def parse_decision(body: dict[str, Any]) -> tuple[str, str | None]:
         return "label", intent
     if body[name] is not True:
         raise ReviewError(400, f"`{name}` must be true", name)
+    if name == "accept":
+        return "label", ACCEPT
     return ("label", OUT_OF_SCOPE) if name == "out_of_scope" else ("dismiss", None)
 
 
@@ -83,6 +89,12 @@ async def decide(
         raise ReviewError(
             409, f"review item {item_id} is already {item['status']} by {item['reviewer']}", "id"
         )
+    if intent == ACCEPT:
+        if item["kind"] != "paraphrase" or not item["intent"]:
+            raise ReviewError(
+                400, '{"accept": true} is for paraphrase items; send {"intent": ...}', "accept"
+            )
+        intent = str(item["intent"])
     if action == "label":
         assert intent is not None
         try:

@@ -1,11 +1,12 @@
 /* The review queue: turns where the assistant failed (PII already redacted by the server).
  * A reviewer labels the intent (the phrase joins its training examples for the next
- * training), marks it out of scope, or dismisses it. */
+ * training), marks it out of scope, or dismisses it. A "paraphrase" item (a phrasing the large
+ * model proposed for an intent with few examples) is accepted into that intent or rejected. */
 "use strict";
 
 Admin.page("review", async (main) => {
   const h = Admin.h;
-  const kinds = ["", "nlu_fallback", "low_confidence", "fallback", "not_helpful", "handoff", "low_rating"];
+  const kinds = ["", "nlu_fallback", "low_confidence", "fallback", "not_helpful", "handoff", "low_rating", "paraphrase"];
   const statuses = ["open", "labelled", "dismissed", ""];
   const PAGE = 50;
   let offset = 0;
@@ -57,7 +58,8 @@ Admin.page("review", async (main) => {
     const meta = [
       Admin.label("review.kind." + item.kind, item.kind),
       item.language,
-      item.intent ? Admin.t("review.predicted", { intent: item.intent, confidence: Number(item.confidence || 0).toFixed(2) }) : "",
+      item.kind === "paraphrase" ? Admin.t("review.proposed_for", { intent: item.intent || "-" }) : "",
+      item.intent && item.kind !== "paraphrase" ? Admin.t("review.predicted", { intent: item.intent, confidence: Number(item.confidence || 0).toFixed(2) }) : "",
       item.count > 1 ? Admin.t("review.count", { count: item.count }) : "",
       when(item.last_seen_at || item.created_at),
     ].filter(Boolean);
@@ -72,7 +74,16 @@ Admin.page("review", async (main) => {
       row.append(h("p", { class: "muted", text: Admin.t("review.decided", { status: Admin.label("review.status." + item.status, item.status), label: item.label || "-", reviewer: item.reviewer || "-" }) }));
       return row;
     }
-    if (canLabel) {
+    if (canLabel && item.kind === "paraphrase") {
+      row.append(
+        h(
+          "div",
+          { class: "actions" },
+          h("button", { type: "button", class: "primary", text: Admin.t("review.accept", { intent: item.intent || "" }), onclick: decide(item, row, { accept: true }) }),
+          h("button", { type: "button", text: Admin.t("review.reject"), onclick: decide(item, row, { dismiss: true }) }),
+        ),
+      );
+    } else if (canLabel) {
       const id = "intent-" + item.id;
       const picker = h(
         "select",
@@ -134,6 +145,44 @@ Admin.page("review", async (main) => {
       load();
     });
   }
+  // The large model proposes phrasings of an intent (POST /api/admin/paraphrase); they are
+  // listed as "paraphrase" items to accept or reject. 503 when the model is off.
+  let propose = "";
+  if (canLabel) {
+    const target = h(
+      "select",
+      { id: "paraphrase-intent", "data-field": "intent" },
+      h("option", { value: "", text: Admin.t("review.choose") }),
+      intents.map((name) => h("option", { value: name, text: name })),
+    );
+    const result = h("div", { class: "review-result", id: "paraphrase-result" });
+    const button = h("button", { type: "button", text: Admin.t("review.propose") });
+    button.addEventListener("click", async () => {
+      if (!target.value) {
+        Admin.notice(result, "error", Admin.t("review.choose"));
+        return;
+      }
+      button.disabled = true;
+      Admin.notice(result, "ok", Admin.t("review.proposing"));
+      const done = await Admin.api("POST", "/api/admin/paraphrase", { intent: target.value });
+      button.disabled = false;
+      if (!done.ok) {
+        Admin.notice(result, "error", done.data.error);
+        return;
+      }
+      Admin.notice(result, "ok", Admin.t("review.proposed", { count: done.data.items.length, dropped: done.data.dropped.length }));
+      kindPicker.value = "paraphrase";
+      statusPicker.value = "open";
+      offset = 0;
+      await load();
+    });
+    propose = h(
+      "div",
+      { class: "card" },
+      h("div", { class: "actions" }, h("label", { for: "paraphrase-intent", text: Admin.t("review.propose_for") }), target, button),
+      result,
+    );
+  }
   main.replaceChildren(
     h("h1", { text: Admin.t("nav.review") }),
     h("p", { class: "muted", text: Admin.t("review.intro") }),
@@ -145,6 +194,7 @@ Admin.page("review", async (main) => {
       h("label", { for: "review-status", text: Admin.t("review.status") }),
       statusPicker,
     ),
+    propose,
     list,
     pager,
   );
