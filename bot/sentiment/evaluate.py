@@ -340,7 +340,10 @@ def render(
         "bag of hashed features (Chinese character 1-3-grams, English words and bigrams with",
         "negation scope, punctuation, emoji) plus VADER's lexicon scores as dense features,",
         "trained with soft targets (neutral requests from CLINC150, the People's Daily corpus",
-        "and the assistant's Rasa NLU examples count as 0.5). See `bot/sentiment/`.",
+        "and the assistant's Rasa NLU examples count as 0.5). English texts add the logit of",
+        'a logistic head over all-MiniLM-L6-v2 sentence embeddings ("model without the',
+        'embedding head" is the hashed model alone). The UCI Yelp sentences are never trained',
+        "on. See `bot/sentiment/`.",
     ]
     if extra_note:
         lines += ["", extra_note]

@@ -8,7 +8,9 @@ The gateway and the action server load the trained model once and call :meth:`sc
     model.score_batch(["谢谢，很满意", "not good"])
 
 Scores are ``2 * P(positive) - 1`` from a bag-of-hashed-features model (see
-:mod:`bot.sentiment.model`); questions and requests without sentiment score near 0.
+:mod:`bot.sentiment.model`), plus, for English text, the logit of a head over
+all-MiniLM-L6-v2 sentence embeddings (:mod:`bot.sentiment.embedding`) when the model file has
+one; questions and requests without sentiment score near 0.
 """
 
 from __future__ import annotations
