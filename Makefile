@@ -39,11 +39,12 @@ help:
 	@echo "make k8s-config - rewrite deploy/k8s/configmap.yaml from config.yml"
 
 # --- environments: rebuilt only when their requirements change ---------------------------
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-nodeps.txt
 	@command -v $(PYTHON311) >/dev/null || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
 	$(PYTHON311) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	touch $@
 
 $(RASA_VENV)/.installed: requirements-rasa.txt
@@ -98,7 +99,8 @@ train: prepare-training rasa-env train-sentiment train-recsys
 SENTIMENT_MODEL := var/models/sentiment.pt
 SENTIMENT_INPUTS := $(wildcard bot/sentiment/*.py) \
   $(wildcard $(RASA_DIR)/data/nlu/*.yml) \
-  data/uci-sentiment/amazon_cells_labelled.txt data/clinc150/data_full.json
+  data/uci-sentiment/amazon_cells_labelled.txt data/clinc150/data_full.json \
+  requirements-nodeps.txt
 
 $(SENTIMENT_MODEL): $(VENV)/.installed $(SENTIMENT_INPUTS)
 	$(PY) -m bot.sentiment.train --out $@

@@ -74,6 +74,12 @@ class HandoffConfig:
     sentiment_window: int = 3  # how many recent customer messages the mean takes
     sentiment_min_messages: int = 2  # fewer scored messages than this never trigger
     sentiment_model: str = "var/models/sentiment.pt"  # empty or missing: no sentiment trigger
+    # Emotion-aware replies (bot/services/emotion.py): an upset customer gets an apology first
+    # and no recommendations, and a "talk to a person" button on the first upset turn.
+    emotion_replies: bool = True
+    offer_person_when_upset: bool = True
+    emotion_upset_at: float = -0.35  # a judged sentiment at or below this: annoyed
+    emotion_angry_at: float = -0.7  # at or below this: angry
     on_severe_complaint: bool = True
     severe_complaint_levels: tuple[str, ...] = ("high", "critical")
     vip_segments: tuple[str, ...] = ()  # customers in these segments go to a person at once

@@ -40,6 +40,7 @@ from bot.handoff.rules import staff_note
 from bot.handoff.service import HandoffService, StaffOutcome
 from bot.handoff.store import Handoff, HandoffMessage, StaffMember
 from bot.i18n import Lang, staff_text
+from bot.services.emotion import Thresholds
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,11 @@ class SlackStaffDesk:
         self.member_cache_s = cfg.handoff.member_cache_s
         self.public_url = cfg.channels.public_url.rstrip("/")
         self.media = media
-        self.renderer = OpeningRenderer(self.lang, cfg.shop.timezone)
+        self.renderer = OpeningRenderer(
+            self.lang,
+            cfg.shop.timezone,
+            Thresholds(cfg.handoff.emotion_upset_at, cfg.handoff.emotion_angry_at),
+        )
         self.service: HandoffService | None = None
         self._members: tuple[float, frozenset[str]] | None = None
         self._names: dict[str, tuple[float, str]] = {}

@@ -27,6 +27,7 @@ from adapters.slack.blocks import (
 from bot.handoff.rules import OPEN_STATUSES, sentiment_label, stars
 from bot.handoff.store import Handoff
 from bot.i18n import Lang, age_text, language_name, money, staff_text, status_name
+from bot.services.emotion import Thresholds, trend_line
 
 ACTION_PREFIX = "handoff:"  # action ids of the staff buttons (customer buttons use "cs:")
 ACTION_RE = re.compile(r"^handoff:(claim|resolve|close|suggest|send_suggestion)$")
@@ -42,10 +43,11 @@ def thread_link(base_url: str, channel: str, ts: str) -> str:
 class OpeningRenderer:
     """The opening message of a handoff thread, in the staff's language."""
 
-    def __init__(self, lang: Lang, timezone: str) -> None:
+    def __init__(self, lang: Lang, timezone: str, thresholds: Thresholds | None = None) -> None:
         self.lang = lang
         self.zone = ZoneInfo(timezone)
         self.assist = False  # the large-model assist is on: offer "Suggest reply"
+        self.thresholds = thresholds or Thresholds()  # where a score turns annoyed, angry
 
     def status_line(self, handoff: Handoff) -> str:
         lang = self.lang
@@ -85,13 +87,19 @@ class OpeningRenderer:
         score = handoff.snapshot.get("sentiment")
         if not isinstance(score, int | float):
             return staff_text("sentiment.none", self.lang)
-        return staff_text(
+        text = staff_text(
             "sentiment.value",
             self.lang,
             score=f"{score:+.2f}",
             label=sentiment_label(float(score)),
             n=handoff.snapshot.get("sentiment_n", 1),
         )
+        scores = handoff.snapshot.get("sentiment_scores")
+        if isinstance(scores, list) and scores:
+            # The mood trend of the recent messages, oldest first (bot/services/emotion.py).
+            values = [float(x) for x in scores if isinstance(x, int | float)]
+            text += "\n" + trend_line(values, self.lang, self.thresholds)
+        return text
 
     def orders(self, handoff: Handoff) -> str:
         lang = self.lang

@@ -266,6 +266,28 @@ class RasaClient:
             raise RasaBadResponse(f"unusable tracker from {url}: {exc}") from exc
         return replies_after(events, inbox_id)
 
+    async def latest_intent(self, sender: str) -> str | None:
+        """The intent Rasa read in the conversation's latest message (the tracker's
+        ``latest_message``), or None when it cannot tell. Never raises: it only informs the
+        emotion-aware replies, which go on without it."""
+        try:
+            _url, status, raw = await self._tracker_call(
+                sender, "", "NONE", doing="read the latest intent"
+            )
+            tracker = json.loads(raw) if status == 200 else {}
+        except (RasaClientError, ValueError):
+            return None
+        if not isinstance(tracker, dict):
+            return None
+        latest = tracker.get("latest_message")
+        if not isinstance(latest, dict):  # an older Rasa, or a stand-in: the last user event
+            users = [e for e in tracker.get("events") or [] if isinstance(e, dict)]
+            users = [e for e in users if e.get("event") == "user"]
+            latest = users[-1].get("parse_data") if users else None
+        intent = latest.get("intent") if isinstance(latest, dict) else None
+        name = intent.get("name") if isinstance(intent, dict) else None
+        return name if isinstance(name, str) and name else None
+
     async def pause(self, sender: str) -> None:
         """Pause the conversation: Rasa keeps logging its messages but stops answering
         (while a person has it). Raises like :meth:`append_event`."""

@@ -7,7 +7,9 @@
   finished handoff's Rasa resume is made sure of, a 1-5 rating of a resolved handoff is taken,
   and an automatic trigger may start a handoff (:class:`~bot.handoff.starting.HandoffStarter`);
 - after Rasa: the handoff requests among Rasa's replies (custom ``{"type": "handoff"}``
-  messages from actions) start a handoff and are never shown to the customer.
+  messages from actions) start a handoff and are never shown to the customer; an upset
+  customer's answer gets an apology, no recommendations and a "talk to a person" button
+  (:mod:`bot.handoff.emotion_replies`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.pipeline import Turn
 from bot.handoff.context import HandoffContext, relay_status
+from bot.handoff.emotion_replies import EmotionReplies
 from bot.handoff.review_items import low_rating
 from bot.handoff.rules import (
     RATINGS,
@@ -46,9 +49,12 @@ def reply(key: str, lang: Lang, **values: object) -> list[OutgoingMessage]:
 class HandoffRouting:
     """Routes customer messages around Rasa while handoffs start, run and are rated."""
 
-    def __init__(self, ctx: HandoffContext, starter: HandoffStarter) -> None:
+    def __init__(
+        self, ctx: HandoffContext, starter: HandoffStarter, emotions: EmotionReplies | None = None
+    ) -> None:
         self.ctx = ctx
         self.starter = starter
+        self.emotions = emotions
 
     async def before_rasa(self, turn: Turn) -> list[OutgoingMessage] | None:
         """Take the message when the conversation is with a person or it is a rating or
@@ -77,16 +83,18 @@ class HandoffRouting:
         return None
 
     async def after_rasa(self, turn: Turn, replies: list[OutgoingMessage]) -> list[OutgoingMessage]:
-        """Act on the handoff requests among Rasa's replies; the customer never sees them."""
+        """Act on the handoff requests among Rasa's replies (the customer never sees them),
+        then shape the answer for an upset customer (:mod:`bot.handoff.emotion_replies`)."""
         requests = [parse_request(r.custom) for r in replies if is_handoff_message(r.custom)]
-        if not requests:
+        started = None
+        if requests:
+            kept = [r for r in replies if not is_handoff_message(r.custom)]
+            request = next(r for r in requests if r is not None)
+            started = await self.starter.start(turn, request)
+            replies = kept + (not_started(request, turn.language) if started is None else started)
+        if self.emotions is None:
             return replies
-        kept = [r for r in replies if not is_handoff_message(r.custom)]
-        request = next(r for r in requests if r is not None)
-        started = await self.starter.start(turn, request)
-        if started is None:
-            return kept + not_started(request, turn.language)
-        return kept + started
+        return await self.emotions.shape(turn, replies, handed_off=started is not None)
 
     def _is_cancel(self, message: IncomingMessage) -> bool:
         return is_cancel(message.text, message.payload, self.ctx.settings.cancel_phrases)

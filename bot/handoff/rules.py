@@ -314,6 +314,11 @@ def check_settings(cfg: Config) -> ServiceHours:
             "`handoff.sentiment_window` must be at least 1 and `handoff.sentiment_min_messages` "
             f"between 1 and it, got {h.sentiment_window} and {h.sentiment_min_messages}"
         )
+    if not -1.0 <= h.emotion_angry_at < h.emotion_upset_at <= 1.0:
+        raise ConfigError(
+            "`handoff.emotion_angry_at` must be below `handoff.emotion_upset_at`, both in "
+            f"[-1, 1], got {h.emotion_angry_at} and {h.emotion_upset_at}"
+        )
     levels = ("low", "medium", "high", "critical")
     unknown = [lv for lv in h.severe_complaint_levels if lv not in levels]
     if unknown:

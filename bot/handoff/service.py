@@ -45,6 +45,7 @@ from bot.core.pipeline import Pipeline, Turn
 from bot.core.rasa_client import RasaClient
 from bot.handoff.assist import FactsProvider, Sent, StaffAssist
 from bot.handoff.context import HandoffContext, StaffDesk
+from bot.handoff.emotion_replies import EmotionReplies
 from bot.handoff.router import HandoffRouting
 from bot.handoff.rules import ServiceHours
 from bot.handoff.sentiment import LazySentiment, RecentSentiment, SentimentScorer
@@ -80,7 +81,10 @@ class HandoffService(StaffActions):
     ) -> None:
         self.context = HandoffContext(engine, rasa, pipeline, cfg, desk=desk, clock=clock)
         self.scores = RecentSentiment(self.context.store, sentiment, cfg.handoff.sentiment_window)
-        self.router = HandoffRouting(self.context, HandoffStarter(self.context, self.scores))
+        self.emotions = EmotionReplies(self.context, self.scores)
+        self.router = HandoffRouting(
+            self.context, HandoffStarter(self.context, self.scores), self.emotions
+        )
         super().__init__(self.context)
         self.worker = HandoffWorker(self.context)
         self.assist: StaffAssist | None = None

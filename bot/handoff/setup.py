@@ -111,8 +111,9 @@ class HandoffSetup:
             pipeline,
             cfg,
             desk=desk,
-            # Sentiment only decides handoffs: without a staff desk the model is not needed.
-            sentiment=load_sentiment(cfg) if desk is not None else None,
+            # Sentiment decides handoffs and the emotion-aware replies; without a staff desk
+            # and with those replies off the model is not needed.
+            sentiment=load_sentiment(cfg) if desk is not None or emotion_on(cfg) else None,
             llm=llm,
             facts=facts,
         )
@@ -129,9 +130,10 @@ class HandoffSetup:
         warm_up: asyncio.Task[None] | None = None
         if service is not None:
             await service.start()
-            if service.available and isinstance(service.sentiment, LazySentiment):
+            scored = service.available or emotion_on(self.cfg)
+            if scored and isinstance(service.sentiment, LazySentiment):
                 # Loaded in the background, so the first customer message does not wait for
-                # torch (without a staff desk nothing is scored, and nothing is loaded).
+                # torch (nothing is scored without a staff desk and emotion-aware replies).
                 warm_up = asyncio.create_task(_load_sentiment(service, service.sentiment))
         facts: asyncio.Task[None] | None = None
         if service is not None and service.assist is not None:
@@ -153,6 +155,11 @@ async def build_facts(cfg: Config, engine: AsyncEngine) -> FactIndex:
     index = await asyncio.to_thread(FactIndex, facts)
     logger.info("staff assist: facts index built (%d facts)", len(index))
     return index
+
+
+def emotion_on(cfg: Config) -> bool:
+    """Whether the emotion-aware replies need the sentiment model."""
+    return cfg.handoff.emotion_replies or cfg.handoff.offer_person_when_upset
 
 
 def load_sentiment(cfg: Config) -> SentimentScorer | None:

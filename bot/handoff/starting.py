@@ -243,4 +243,6 @@ class HandoffStarter:
         mean = sentiment_mean(scores, window, 1)
         snapshot["sentiment"] = round(mean, 3) if mean is not None else None
         snapshot["sentiment_n"] = len(scores[-window:])
+        # Each recent message's score, oldest first: staff see the mood trend.
+        snapshot["sentiment_scores"] = [round(x, 3) for x in scores[-window:]]
         return snapshot

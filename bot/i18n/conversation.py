@@ -106,6 +106,32 @@ TEXTS: Final[dict[str, dict[Lang, str]]] = {
         "可以换个说法再问一次，或者联系人工客服。",
     },
     "review.talk_to_person": {"en": "Talk to a person", "zh": "转人工客服"},
+    # --- emotion-aware replies (bot/services/emotion.py, bot/handoff/emotion_replies.py) ----
+    "emotion.apology.1": {
+        "en": "I'm sorry about this, and sorry for the trouble it has caused you.",
+        "zh": "非常抱歉，给您添麻烦了。",
+    },
+    "emotion.apology.2": {
+        "en": "I'm really sorry you've had to deal with this.",
+        "zh": "真的很抱歉让您遇到这样的情况。",
+    },
+    "emotion.apology.3": {
+        "en": "Sorry for the frustration, I understand this isn't what you expected.",
+        "zh": "抱歉让您不愉快了，这确实不是您期待的体验。",
+    },
+    "emotion.apology.4": {
+        "en": "I apologise, let me sort this out for you right away.",
+        "zh": "很抱歉，我马上为您处理。",
+    },
+    "emotion.offer_person": {
+        "en": "If you'd rather, a colleague can take over this conversation.",
+        "zh": "如果您愿意，可以随时转接人工客服为您处理。",
+    },
+    "emotion.mood.calm": {"en": "calm", "zh": "平静"},
+    "emotion.mood.annoyed": {"en": "annoyed", "zh": "不满"},
+    "emotion.mood.angry": {"en": "angry", "zh": "愤怒"},
+    "emotion.trend": {"en": "mood: {moods} ({scores})", "zh": "情绪：{moods}（{scores}）"},
+    "emotion.trend.none": {"en": "mood: not scored", "zh": "情绪：未评分"},
 }
 
 # Button titles for the fallback clarification: what each intent is about.

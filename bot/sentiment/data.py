@@ -30,6 +30,7 @@ from bot.config import REPO_ROOT
 
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 UCI_AMAZON = Path("uci-sentiment") / "amazon_cells_labelled.txt"
+UCI_YELP = Path("uci-sentiment") / "yelp_labelled.txt"  # evaluation only, never trained on
 CLINC = Path("clinc150") / "data_full.json"
 
 # CLINC intents whose examples quote or express feelings rather than ask for something.

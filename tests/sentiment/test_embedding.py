@@ -1,0 +1,85 @@
+"""The English embedding head: the plain-torch all-MiniLM-L6-v2 encoder, its tokenizer, the
+head's fit, and a model file that carries a head (bot/sentiment/embedding.py, model.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bot.sentiment.data import traditional_to_simplified
+from bot.sentiment.embedding import DIM, MiniLM, WordPiece, model_dir
+from bot.sentiment.features import FeatureExtractor
+from bot.sentiment.model import EmbeddingHead, SentimentNet, TrainConfig, fit_head
+from bot.sentiment.scoring import SentimentModel, save_model
+
+
+@pytest.fixture(scope="module")
+def encoder() -> MiniLM:
+    return MiniLM.load()
+
+
+def test_wordpiece_splits_like_bert() -> None:
+    tokenizer = WordPiece.load(model_dir() / "vocab.txt")
+    assert tokenizer.words("Don't go there!! Café 你好") == [
+        "don", "'", "t", "go", "there", "!", "!", "cafe", "你", "好",
+    ]  # fmt: skip
+    ids = tokenizer.encode("unaffordable")
+    assert ids[0] == tokenizer.cls and ids[-1] == tokenizer.sep
+    assert len(ids) > 3  # split into word pieces, not [UNK]
+    assert tokenizer.unk not in ids
+    assert len(tokenizer.encode("word " * 1000)) == 256  # truncated to the model's length
+
+
+def test_embeddings_match_the_published_model(encoder: MiniLM) -> None:
+    vectors = encoder.embed(
+        ["A man is eating food.", "A man is eating a piece of bread.", "The sky is blue."]
+    )
+    assert vectors.shape == (3, DIM)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # sentence-transformers documents 0.7553 for this pair with all-MiniLM-L6-v2.
+    assert float(vectors[0] @ vectors[1]) == pytest.approx(0.7553, abs=0.005)
+    assert float(vectors[0] @ vectors[2]) < 0.3
+
+
+def test_batching_does_not_change_embeddings(encoder: MiniLM) -> None:
+    texts = ["short", "a much longer sentence with many more words in it", "mid length text"]
+    together = encoder.embed(texts)
+    alone = np.vstack([encoder.embed([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_fit_head_learns_soft_targets() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(float)
+    head = fit_head(x, list(y), [1.0] * len(y), l2=1e-4)
+    assert np.mean((head.logits(x) >= 0) == (y == 1)) > 0.95
+    with pytest.raises(ValueError, match="one length"):
+        fit_head(x, [1.0], [1.0])
+
+
+def test_a_saved_head_scores_english_only(tmp_path: Path, encoder: MiniLM) -> None:
+    config = TrainConfig(n_buckets=64)
+    net = SentimentNet(config.n_buckets)
+    torch.nn.init.zeros_(net.dense.bias)  # all weights zero: every text scores 0 without a head
+    extractor = FeatureExtractor(64, char_map=traditional_to_simplified())
+    head = EmbeddingHead(np.zeros(DIM, dtype=np.float32), bias=2.0)
+    path = tmp_path / "with-head.pt"
+    save_model(
+        path, net, config, extractor, lexicon=False, fingerprint="t", trained_seconds=0.0,
+        n_examples=0, head=head,
+    )  # fmt: skip
+    model = SentimentModel.load(path)
+    assert model.head is not None
+    english, chinese = model.score_batch(["fine", "还行"])
+    assert english == pytest.approx(np.tanh(1.0), abs=1e-4)  # the head's bias, logit 2
+    assert chinese == 0.0
+    plain = tmp_path / "plain.pt"
+    save_model(
+        plain, net, config, extractor, lexicon=False, fingerprint="t", trained_seconds=0.0,
+        n_examples=0,
+    )  # fmt: skip
+    assert SentimentModel.load(plain).score("fine") == 0.0
