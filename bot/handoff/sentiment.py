@@ -44,7 +44,14 @@ class LazySentiment:
         if self._model is None:
             with self._lock:
                 if self._model is None:
+                    import torch
+
                     from bot.sentiment.scoring import SentimentModel
+
+                    # One message at a time: torch's default of one thread per core makes
+                    # each English score (the sentence encoder) 10-20x slower when the
+                    # event loop, Rasa and the action server want the same cores.
+                    torch.set_num_threads(1)
 
                     self._model = SentimentModel.load(self.path)
                     logger.info("sentiment model loaded from %s", self.path)
