@@ -76,9 +76,11 @@ def test_render_is_stamped_and_shows_the_numbers() -> None:
         "intents": 151,
         "pipeline": ["MixedTokenizer", "LinearIntentClassifier"],
         "training_seconds": 95.4,
+        "training_cpu_seconds": 80.2,
         "total_seconds": 130.0,
+        "load_average": 1.5,
         "scores": score(["a", "out_of_scope"], [("a", 0.9), ("out_of_scope", 0.5)], 0.3),
     }
     text = render(summary)
     assert text.startswith("# CLINC150") and "Generated " in text
-    assert "**95 s**" in text and "**100.0 %**" in text
+    assert "**95 s**" in text and "| 80 s |" in text and "**100.0 %**" in text

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -56,9 +57,9 @@ class Parser(Protocol):
 
 
 class Sender(Protocol):
-    async def send(
+    def send(
         self, sender: str, message: str, metadata: RasaMetadata
-    ) -> list[OutgoingMessage]: ...
+    ) -> Awaitable[list[OutgoingMessage]]: ...
 
     async def require_actions(self) -> None: ...
 
