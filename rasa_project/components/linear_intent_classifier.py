@@ -3,7 +3,9 @@
 A drop-in for Rasa's LogisticRegressionClassifier (same features, same output: ``intent`` and
 ``intent_ranking``) that trains in seconds at CLINC150's size (see
 :mod:`components.linear_model`). Options: ``C`` (the SVMs' regularisation), ``calibration_folds``
-(out-of-fold scores for the sigmoids), ``sublinear_tf``, ``random_state``, ``ranking_length``.
+(out-of-fold scores for the sigmoids), ``normalise_floor`` (the sigmoids are divided by their
+sum, or by this floor when the sum is smaller: 0 always sums to one; 0.3 keeps off-topic
+messages under the fallback threshold), ``sublinear_tf``, ``random_state``, ``ranking_length``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return {
             "C": 0.5,
             "calibration_folds": 3,
+            "normalise_floor": 0.3,
             "sublinear_tf": True,
             "random_state": 42,
             RANKING_LENGTH: LABEL_RANKING_LENGTH,
@@ -109,7 +112,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         if self.model is None or not messages:
             return messages
-        probabilities = self.model.predict_proba(self._features(messages))
+        probabilities = self.model.predict_proba(
+            self._features(messages), float(self.config["normalise_floor"])
+        )
         names = [str(name) for name in self.model.classes]
         limit = int(self.config[RANKING_LENGTH])
         for message, row in zip(messages, probabilities, strict=True):

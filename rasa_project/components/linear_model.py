@@ -5,7 +5,9 @@ on CLINC150's 15,000 examples (150 intents, ~60,000 word and character n-grams) 
 of a 19-minute training run. Here the counts are scaled sublinearly (1 + log count) and each row
 is L2-normalised, one-vs-rest linear SVMs (liblinear's dual coordinate descent) give the scores,
 and a sigmoid per intent (Platt scaling), fitted on out-of-fold scores, turns them into
-probabilities that sum to one, so the FallbackClassifier's threshold keeps its meaning.
+probabilities, normalised to sum to one unless no intent claims the message (see
+:meth:`CalibratedLinearModel.predict_proba`), so the FallbackClassifier's threshold keeps its
+meaning and also catches off-topic messages.
 
 Only numpy, scipy and scikit-learn (no Rasa): the Rasa component
 (:mod:`components.linear_intent_classifier`) wraps it, and the tests use it directly. The model
@@ -89,21 +91,21 @@ class CalibratedLinearModel:
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(f"need examples of two or more intents, got {list(classes)}")
-        svm = _svm(c, random_state, max_iter).fit(features, y)
-        coef = svm.coef_ if len(classes) > 2 else np.vstack([-svm.coef_, svm.coef_])
-        intercept = (
-            svm.intercept_ if len(classes) > 2 else np.hstack([-svm.intercept_, svm.intercept_])
-        )
         splits = min(folds, min(Counter(y.tolist()).values()))
         scores = np.zeros((len(y), len(classes)))
+        models: list[LinearSVC] = []
         if splits >= 2:
             kfold = StratifiedKFold(n_splits=splits, shuffle=True, random_state=random_state)
             for train, held in kfold.split(np.zeros(len(y)), y):
-                part = _svm(c, random_state, max_iter).fit(features[train], y[train])
-                scores[held] = _decision(part, features[held], len(classes))
+                models.append(_svm(c, random_state, max_iter).fit(features[train], y[train]))
+                scores[held] = _decision(models[-1], features[held], len(classes))
+            models = [_svm(c, random_state, max_iter).fit(features, y)]
         else:  # an intent with a single example: calibrate on the training scores
             logger.warning("an intent has one example; calibrating on the training data")
-            scores = _decision(svm, features, len(classes))
+            models = [_svm(c, random_state, max_iter).fit(features, y)]
+            scores = _decision(models[0], features, len(classes))
+        coef = np.mean([_coef(m) for m in models], axis=0)
+        intercept = np.mean([_intercept(m) for m in models], axis=0)
         slope, offset = zip(
             *(_platt(scores[:, k], y == name) for k, name in enumerate(classes)), strict=True
         )
@@ -112,13 +114,18 @@ class CalibratedLinearModel:
     def decision(self, features: Any) -> np.ndarray:
         return np.asarray(features @ self.coef.T) + self.intercept
 
-    def predict_proba(self, features: Any) -> np.ndarray:
-        """Per-class probabilities (rows sum to one), columns in the order of ``classes``."""
+    def predict_proba(self, features: Any, floor: float = 0.0) -> np.ndarray:
+        """Per-class confidences, columns in the order of ``classes``: each intent's sigmoid,
+        divided by their sum when it is at least ``floor`` (then they sum to one), else by
+        ``floor``. With a floor, a message no intent claims (an off-topic one) keeps low
+        confidences, so the fallback threshold catches it instead of the least unlikely intent
+        being blown up to a confident answer."""
         z = np.clip(self.slope * self.decision(features) + self.offset, -500, 500)
         proba = 1.0 / (1.0 + np.exp(z))
         total = proba.sum(axis=1, keepdims=True)
+        divisor = np.maximum(total, floor)
         uniform = np.full_like(proba, 1.0 / max(len(self.classes), 1))
-        return np.where(total > 0, proba / np.where(total > 0, total, 1.0), uniform)
+        return np.where(divisor > 0, proba / np.where(divisor > 0, divisor, 1.0), uniform)
 
     def save(self, path: Path) -> None:
         np.savez(path, **{name: getattr(self, name) for name in ARRAYS})
@@ -127,6 +134,15 @@ class CalibratedLinearModel:
     def load(cls, path: Path) -> CalibratedLinearModel:
         with np.load(path, allow_pickle=False) as data:
             return cls(*(data[name] for name in ARRAYS))
+
+
+def _coef(svm: LinearSVC) -> np.ndarray:
+    return svm.coef_ if svm.coef_.shape[0] > 1 else np.vstack([-svm.coef_, svm.coef_])
+
+
+def _intercept(svm: LinearSVC) -> np.ndarray:
+    value = np.atleast_1d(svm.intercept_)
+    return value if value.shape[0] > 1 else np.hstack([-value, value])
 
 
 def _decision(svm: LinearSVC, features: Any, n_classes: int) -> np.ndarray:

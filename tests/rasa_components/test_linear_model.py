@@ -82,3 +82,14 @@ def test_two_intents_and_one_example_intents_are_handled() -> None:
 def test_a_single_intent_is_refused() -> None:
     with pytest.raises(ValueError, match="two or more intents"):
         CalibratedLinearModel.fit(np.eye(2), ["greet", "greet"])
+
+
+def test_a_floor_keeps_a_message_no_intent_claims_unconfident() -> None:
+    vectorizer, features, labels = _data()
+    model = CalibratedLinearModel.fit(features, labels)
+    nothing = scale_features(vectorizer.transform(["qqq zzz xxx"]))
+    assert model.predict_proba(nothing).sum() == pytest.approx(1.0)
+    floored = model.predict_proba(nothing, floor=5.0)
+    assert floored.sum() < 1.0 and floored.max() < model.predict_proba(nothing).max()
+    clear = scale_features(vectorizer.transform(["cancel my order"]))
+    assert model.predict_proba(clear, floor=0.3) == pytest.approx(model.predict_proba(clear))
