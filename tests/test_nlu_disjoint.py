@@ -1,4 +1,4 @@
-"""The held-out NLU file and the test stories' user turns stay out of the training data.
+"""The held-out NLU files and the test stories' user turns stay out of the training data.
 
 The rule lives in bot/studio/overlap.py (the studio refuses such training examples too):
 
@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import load_config
 from bot.studio import overlap
 from bot.studio.overlap import nlu_examples, normalise, overlaps, story_user_turns
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING_DIR = ROOT / "rasa_project" / "data" / "nlu"
 HOLDOUT = ROOT / "tests" / "data" / "nlu_holdout.yml"
+NOISY_HOLDOUT = ROOT / "tests" / "data" / "nlu_holdout_noisy.yml"  # slang, typos, code-switching
 TEST_STORIES = ROOT / "rasa_project" / "tests" / "test_stories.yml"
 
 
@@ -38,10 +40,20 @@ def training() -> dict[str, str]:
     return examples
 
 
-def test_no_held_out_phrasing_is_a_training_example(training: dict[str, str]) -> None:
-    held_out = [example for _intent, example in nlu_examples(HOLDOUT)]
-    assert len(held_out) > 400
+@pytest.mark.parametrize(("path", "least"), [(HOLDOUT, 400), (NOISY_HOLDOUT, 300)])
+def test_no_held_out_phrasing_is_a_training_example(
+    training: dict[str, str], path: Path, least: int
+) -> None:
+    held_out = [example for _intent, example in nlu_examples(path)]
+    assert len(held_out) > least
     assert overlaps(held_out, training) == []
+
+
+def test_the_studio_refuses_every_held_out_file() -> None:
+    """The studio's config lists both files, so it refuses their phrasings as training data."""
+    studio = load_config(path=ROOT / "config.yml", env={}).studio
+    listed = {(ROOT / path).resolve() for path in (studio.holdout, *studio.extra_holdouts)}
+    assert listed == {HOLDOUT, NOISY_HOLDOUT}
 
 
 def test_no_test_story_user_turn_is_a_training_example(training: dict[str, str]) -> None:

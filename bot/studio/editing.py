@@ -71,6 +71,7 @@ class Editor:
     test_stories: Path
     policies: LivePolicies | None = None  # the shop policies (Editor.from_config sets them)
     timezone: str = "Asia/Shanghai"  # the shop's, for checking service hours
+    extra_holdouts: tuple[Path, ...] = ()  # more held-out NLU files, refused like ``holdout``
 
     @classmethod
     def from_config(cls, cfg: Config) -> Editor:
@@ -81,14 +82,16 @@ class Editor:
             resolve_repo_path(cfg.studio.test_stories),
             policies,
             cfg.shop.timezone,
+            tuple(resolve_repo_path(path) for path in cfg.studio.extra_holdouts),
         )
 
     def held_out(self) -> list[str]:
-        phrasings = (
-            [text for _intent, text in nlu_examples(self.holdout)]
-            if (self.holdout.exists())
-            else []
-        )
+        phrasings = [
+            text
+            for path in (self.holdout, *self.extra_holdouts)
+            if path.exists()
+            for _intent, text in nlu_examples(path)
+        ]
         if self.test_stories.exists():
             phrasings += story_user_turns(self.test_stories)
         return phrasings

@@ -206,6 +206,19 @@ async def test_a_held_out_phrasing_is_refused_as_a_training_example(studio: Stud
     assert "- hey hey\n" not in stored
 
 
+async def test_a_noisy_held_out_phrasing_is_refused_too(studio: Studio) -> None:
+    current = await (await studio.client.get("/api/admin/nlu/cancel_order", headers=AUTH)).json()
+    examples = current["examples"]
+    examples["en"].append("Scrap that order I just made!")  # tests/data/nlu_holdout_noisy.yml
+    response = await studio.client.put(
+        "/api/admin/nlu/cancel_order", json={"examples": examples}, headers=AUTH
+    )
+    assert response.status == 400
+    error = await response.json()
+    assert [p["field"] for p in error["errors"]] == [f"examples.en[{len(examples['en']) - 1}]"]
+    assert "held-out" in error["error"]
+
+
 @pytest.mark.parametrize(
     ("examples", "field", "words"),
     [
