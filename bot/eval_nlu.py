@@ -1,11 +1,13 @@
 """`make eval`: NLU cross-validation and held-out evaluation, summarised into reports/.
 
 Runs Rasa's own 5-fold cross-validation (`rasa test nlu --cross-validation`) on the training
-data in the Rasa environment, then scores the held-out set (tests/data/nlu_holdout.yml, never
-trained on) through a live server's ``/model/parse`` (:mod:`bot.nlu_holdout`: a fallback counts
-as wrong). Writes reports/nlu_report.md (per-intent precision, recall and F1 and the confusions
-of the cross-validation; recall per intent and the confusions of the held-out set) and
-reports/nlu.json (the headline numbers), both stamped.
+data in the Rasa environment, then scores the two held-out sets (tests/data/nlu_holdout.yml and
+the noisy tests/data/nlu_holdout_noisy.yml, never trained on) through one live server's
+``/model/parse`` (:mod:`bot.nlu_holdout`: a fallback counts as wrong). Writes
+reports/nlu_report.md (per-intent precision, recall and F1 and the confusions of the
+cross-validation; for each held-out set its accuracy per language, recall per intent, confusions
+and every miss) and reports/nlu.json (the headline numbers: ``holdout`` and ``holdout_noisy``),
+both stamped.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import REPO_ROOT
-from bot.nlu_holdout import HoldoutScore, live_parse, load_holdout, score
+from bot.nlu_holdout import (
+    HOLDOUT_PATH,
+    NOISY_HOLDOUT_PATH,
+    HoldoutScore,
+    live_parse,
+    load_holdout,
+    score,
+)
 from bot.report_stamp import format_stamp, stamp
 
 RASA_DIR = REPO_ROOT / "rasa_project"
@@ -109,13 +118,18 @@ def cv_summary(out_dir: Path, folds: int) -> dict[str, Any] | None:
     }
 
 
-def render_holdout(result: HoldoutScore) -> list[str]:
+def render_holdout(result: HoldoutScore, path: Path = HOLDOUT_PATH) -> list[str]:
+    name = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+    by_lang = sorted(result.per_language.items())
+    languages = "; ".join(f"{lang} **{ok / n:.3f}** ({ok}/{n})" for lang, (ok, n) in by_lang)
     lines = [
-        "## Held-out set (tests/data/nlu_holdout.yml, through the live server's /model/parse)",
+        f"## Held-out set ({name}, through the live server's /model/parse)",
         "",
         f"Accuracy **{result.accuracy:.3f}** ({result.correct}/{result.examples}; a fallback "
         f"counts as wrong); FAQ answer {result.faq_correct}/{result.faq_total}; order numbers "
         f"extracted {result.ids_found}/{result.ids_total}.",
+        "",
+        f"Per language: {languages or 'none'}.",
         "",
         "| intent | recall | examples |",
         "|---|---|---|",
@@ -126,6 +140,11 @@ def render_holdout(result: HoldoutScore) -> list[str]:
     ]
     lines += ["", "Confusions (expected -> predicted, count):", ""]
     lines += [f"- {miss}: {n}" for miss, n in result.misses.most_common(30)] or ["- none"]
+    # Reported so they can be read, never copied into training (tests/test_nlu_disjoint.py).
+    lines += ["", "Misses (language, phrasing, expected -> predicted):", ""]
+    lines += [f"- {m.lang} `{m.text}`: {m.expected} -> {m.predicted}" for m in result.missed] or [
+        "- none"
+    ]
     return [*lines, ""]
 
 
@@ -153,15 +172,18 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     with tempfile.TemporaryDirectory() as tmp, live_parse(Path(tmp)) as parse:
-        holdout = score(load_holdout(), parse)
+        holdout = score(load_holdout(HOLDOUT_PATH), parse)
+        noisy = score(load_holdout(NOISY_HOLDOUT_PATH), parse)
     stamped = stamp()
     lines = ["# NLU evaluation", "", format_stamp(stamped), ""]
     lines += render_section(f"{args.folds}-fold cross-validation (training data)", cv_dir)
-    lines += render_holdout(holdout)
+    lines += render_holdout(holdout, HOLDOUT_PATH)
+    lines += render_holdout(noisy, NOISY_HOLDOUT_PATH)
     summary = {
         "stamp": stamped,
         "cross_validation": cv_summary(cv_dir, args.folds),
         "holdout": holdout.to_json(),
+        "holdout_noisy": noisy.to_json(),
     }
     (out / "nlu.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "nlu_report.md").write_text("\n".join(lines), encoding="utf-8")

@@ -1,7 +1,10 @@
-"""The held-out NLU phrasings (tests/data/nlu_holdout.yml, never trained on), scored through a
-running Rasa server's ``/model/parse`` exactly as the assistant sees them: a fallback or any
-other intent counts as wrong, FAQ answers must pick the right response, order numbers must be
-extracted.
+"""The held-out NLU phrasings (never trained on), scored through a running Rasa server's
+``/model/parse`` exactly as the assistant sees them: a fallback or any other intent counts as
+wrong, FAQ answers must pick the right response, order numbers must be extracted. Two files:
+tests/data/nlu_holdout.yml (tidy phrasings) and tests/data/nlu_holdout_noisy.yml (as typed on
+phones: slang, typos, code-switching, Taobao register, long messages). Each score is split by
+language (the assistant's own detection) and lists its misses, which are reported, never copied
+into training.
 
 Used by ``make eval`` (:mod:`bot.eval_nlu`, which starts a seeded stack for it) and by
 ``tests/integration/test_nlu_holdout.py`` (which scores against its session's stack).
@@ -24,9 +27,11 @@ from typing import Any
 import yaml
 
 from bot.config import REPO_ROOT
+from bot.i18n.language import detect_language
 from bot.launcher import seeded_stack
 
 HOLDOUT_PATH = REPO_ROOT / "tests" / "data" / "nlu_holdout.yml"
+NOISY_HOLDOUT_PATH = REPO_ROOT / "tests" / "data" / "nlu_holdout_noisy.yml"
 _ENTITY = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<entity>[a-z_]+)\)")
 
 Parse = Callable[[str], dict[str, Any]]
@@ -57,6 +62,14 @@ def load_holdout(path: Path = HOLDOUT_PATH) -> list[Example]:
     return examples
 
 
+@dataclass(frozen=True)
+class Miss:
+    text: str
+    lang: str
+    expected: str
+    predicted: str | None
+
+
 @dataclass
 class HoldoutScore:
     examples: int = 0
@@ -67,10 +80,16 @@ class HoldoutScore:
     ids_found: int = 0
     misses: Counter[str] = field(default_factory=Counter)
     per_intent: dict[str, list[int]] = field(default_factory=dict)  # intent -> [correct, n]
+    per_language: dict[str, list[int]] = field(default_factory=dict)  # "zh"/"en" -> [correct, n]
+    missed: list[Miss] = field(default_factory=list)  # wrong intents and FAQ answers, in order
 
     @property
     def accuracy(self) -> float:
         return self.correct / self.examples if self.examples else 0.0
+
+    def language_accuracy(self, lang: str) -> float:
+        ok, n = self.per_language.get(lang, (0, 0))
+        return ok / n if n else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +104,14 @@ class HoldoutScore:
                 intent: round(ok / n, 4) for intent, (ok, n) in sorted(self.per_intent.items())
             },
             "confusions": dict(self.misses.most_common()),
+            "per_language": {
+                lang: {"examples": n, "correct": ok, "accuracy": round(ok / n, 4)}
+                for lang, (ok, n) in sorted(self.per_language.items())
+            },
+            "misses": [
+                {"text": m.text, "lang": m.lang, "expected": m.expected, "predicted": m.predicted}
+                for m in self.missed
+            ],
         }
 
 
@@ -101,8 +128,13 @@ def score(examples: Sequence[Example], parse: Parse) -> HoldoutScore:
         tally = result.per_intent.setdefault(expected_top, [0, 0])
         tally[0] += int(hit)
         tally[1] += 1
+        lang = detect_language(ex.text)
+        by_lang = result.per_language.setdefault(lang, [0, 0])
+        by_lang[0] += int(hit)
+        by_lang[1] += 1
         if not hit:
             result.misses[f"{ex.intent} -> {predicted}"] += 1
+            result.missed.append(Miss(ex.text, lang, ex.intent, predicted))
         if expected_top == "faq":
             result.faq_total += 1
             selected = (
@@ -112,6 +144,8 @@ def score(examples: Sequence[Example], parse: Parse) -> HoldoutScore:
                 .get("intent_response_key")
             )
             result.faq_correct += int(hit and selected == ex.intent)
+            if hit and selected != ex.intent:  # the right intent, the wrong FAQ answer
+                result.missed.append(Miss(ex.text, lang, ex.intent, selected))
         for entity, value in ex.entities:
             if entity != "order_id":
                 continue

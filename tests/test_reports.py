@@ -401,8 +401,10 @@ def test_holdout_scoring_counts_intents_faq_answers_and_order_numbers() -> None:
         Example("where is 260315004217", "order_status", (("order_id", "260315004217"),)),
         Example("how long is shipping", "faq/shipping_time", ()),
         Example("refund please", "refund_status", ()),
+        Example("我的refund到哪了", "refund_status", ()),  # code-switched: Chinese
     ]
     answers = {
+        "我的refund到哪了": {"intent": {"name": "refund_status"}},
         "where is 260315004217": {
             "intent": {"name": "order_status"},
             "entities": [{"entity": "order_id", "value": "260315004217"}],
@@ -416,7 +418,7 @@ def test_holdout_scoring_counts_intents_faq_answers_and_order_numbers() -> None:
         "refund please": {"intent": {"name": "nlu_fallback"}},
     }
     result = score(examples, lambda text: answers[text])
-    assert (result.correct, result.examples) == (2, 3)
+    assert (result.correct, result.examples) == (3, 4)
     assert (result.faq_correct, result.faq_total, result.ids_found, result.ids_total) == (
         1,
         1,
@@ -424,9 +426,25 @@ def test_holdout_scoring_counts_intents_faq_answers_and_order_numbers() -> None:
         1,
     )
     data = result.to_json()
-    assert data["accuracy"] == round(2 / 3, 4)
+    assert data["accuracy"] == 0.75
     assert data["confusions"] == {"refund_status -> nlu_fallback": 1}
-    assert data["recall_per_intent"]["refund_status"] == 0.0
+    assert data["recall_per_intent"]["refund_status"] == 0.5
+    assert data["per_language"] == {
+        "en": {"examples": 3, "correct": 2, "accuracy": round(2 / 3, 4)},
+        "zh": {"examples": 1, "correct": 1, "accuracy": 1.0},
+    }
+    assert data["misses"] == [
+        {
+            "text": "refund please",
+            "lang": "en",
+            "expected": "refund_status",
+            "predicted": "nlu_fallback",
+        }
+    ]
+    report = "\n".join(eval_nlu.render_holdout(result, eval_nlu.NOISY_HOLDOUT_PATH))
+    assert "tests/data/nlu_holdout_noisy.yml" in report
+    assert "en **0.667** (2/3); zh **1.000** (1/1)" in report
+    assert "- en `refund please`: refund_status -> nlu_fallback" in report
 
 
 def test_cross_validation_summary_reads_rasas_reports(tmp_path: Path) -> None:
