@@ -60,6 +60,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.bench",
         "bot.bench_recsys",
         "bot.eval_nlu",
+        "bot.eval_clinc",
         "bot.nlu_holdout",
         "bot.reports",
         "bot.report_records",
