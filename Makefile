@@ -33,6 +33,7 @@ help:
 	@echo "make eval-stories / eval-complaints - test stories and complaint classifier reports"
 	@echo "make eval-entities - entity extraction precision/recall per type (reports/entities.md)"
 	@echo "make eval-llm - large-model assist: fact retrieval and the answer guard (reports/llm-assist.md)"
+	@echo "make eval-clinc DATA=<data_full.json> - the NLU pipeline trained and scored on CLINC150"
 	@echo "make reports DATA_DIR=<dir> - regenerate every report (hours), then the README numbers"
 	@echo "make reports-check - README numbers match reports/, every report present and stamped"
 	@echo "make lock   - regenerate requirements.lock and requirements-rasa.lock (deploy/)"
@@ -244,6 +245,13 @@ eval-stories: train
 eval-llm: env
 	$(PY) -m bot.llm.evaluate --out reports/llm-assist.md
 
+# The NLU pipeline at scale: trained on CLINC150 (DATA=<its data_full.json>, not in the
+# repository), timed, in-scope accuracy and out-of-scope recall: reports/clinc.json and .md.
+.PHONY: eval-clinc
+eval-clinc: env rasa-env
+	@test -n "$(DATA)" || { echo "usage: make eval-clinc DATA=<CLINC150 data_full.json>"; exit 2; }
+	$(PY) -m bot.eval_clinc --data $(DATA) --out reports/clinc.json
+
 # The complaint type classifier against the keyword baseline: reports/complaints.json and .md.
 eval-complaints: env
 	$(PY) -m bot.services.complaints --report --out reports/complaints.md
@@ -254,16 +262,20 @@ eval-entities: env
 	$(PY) -m bot.eval_entities --out reports/entities.json
 
 # DATA_DIR holds the public data sets that are not in the repository (README "Reports and
-# numbers"): amazon-beauty/Beauty.txt for the recommender evaluation.
+# numbers"): amazon-beauty/Beauty.txt for the recommender evaluation, clinc150/data_full.json
+# for the NLU pipeline at scale.
 RECSYS_DATA = $(DATA_DIR)/amazon-beauty/Beauty.txt
+CLINC_DATA = $(DATA_DIR)/clinc150/data_full.json
 reports:
 	@test -n "$(DATA_DIR)" || { echo "usage: make reports DATA_DIR=<dir with amazon-beauty/Beauty.txt>"; exit 2; }
 	@test -d "$(DATA_DIR)" || { echo "make reports: DATA_DIR=$(DATA_DIR) is not a directory"; exit 2; }
 	@test -f "$(RECSYS_DATA)" || { echo "make reports: $(RECSYS_DATA) is missing (DATA_DIR=$(DATA_DIR))"; exit 2; }
+	@test -f "$(CLINC_DATA)" || { echo "make reports: $(CLINC_DATA) is missing (DATA_DIR=$(DATA_DIR))"; exit 2; }
 	$(MAKE) eval-complaints eval-sentiment eval-segments eval-delay eval-complaint-risk
 	$(MAKE) eval-entities
 	$(MAKE) eval-llm
 	$(MAKE) eval eval-stories
+	$(MAKE) eval-clinc DATA=$(CLINC_DATA)
 	$(MAKE) eval-recsys DATA=$(RECSYS_DATA)
 	$(MAKE) bench-recsys
 	$(MAKE) bench

@@ -113,6 +113,10 @@ class WebConfig:
 @dataclass(frozen=True)
 class NluConfig:
     order_id_pattern: str = "[0-9]{12}"
+    # Two requests in one message ("cancel X and where is Y") answered in order
+    # (bot.core.multi_intent): each part must be a request Rasa reads with this confidence.
+    split_multi_intent: bool = True
+    split_min_confidence: float = 0.5
 
 
 @dataclass(frozen=True)

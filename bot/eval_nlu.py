@@ -152,9 +152,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(REPO_ROOT / "reports"))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--cv-results",
+        type=Path,
+        help="a finished `rasa test nlu --cross-validation --successes` output folder to report "
+        "instead of running the cross-validation again (it is the slow part)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
     cv_dir = out / "nlu-cv"
+    if args.cv_results is not None:
+        if not (args.cv_results / "intent_report.json").is_file():
+            parser.error(f"--cv-results {args.cv_results}: no intent_report.json there")
+        if args.cv_results.resolve() != cv_dir:
+            shutil.rmtree(cv_dir, ignore_errors=True)
+            shutil.copytree(args.cv_results, cv_dir)
+    else:
+        _run_cv(args.folds, cv_dir)
+    _report(out, cv_dir, args.folds)
+    return 0
+
+
+def _run_cv(folds: int, cv_dir: Path) -> None:
     _rasa(
         [
             "test",
@@ -165,30 +184,32 @@ def main(argv: list[str] | None = None) -> int:
             "config.yml",
             "--cross-validation",
             "--folds",
-            str(args.folds),
+            str(folds),
             "--successes",
             "--out",
             str(cv_dir),
         ]
     )
+
+
+def _report(out: Path, cv_dir: Path, folds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, live_parse(Path(tmp)) as parse:
         holdout = score(load_holdout(HOLDOUT_PATH), parse)
         noisy = score(load_holdout(NOISY_HOLDOUT_PATH), parse)
     stamped = stamp()
     lines = ["# NLU evaluation", "", format_stamp(stamped), ""]
-    lines += render_section(f"{args.folds}-fold cross-validation (training data)", cv_dir)
+    lines += render_section(f"{folds}-fold cross-validation (training data)", cv_dir)
     lines += render_holdout(holdout, HOLDOUT_PATH)
     lines += render_holdout(noisy, NOISY_HOLDOUT_PATH)
     summary = {
         "stamp": stamped,
-        "cross_validation": cv_summary(cv_dir, args.folds),
+        "cross_validation": cv_summary(cv_dir, folds),
         "holdout": holdout.to_json(),
         "holdout_noisy": noisy.to_json(),
     }
     (out / "nlu.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "nlu_report.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {out / 'nlu_report.md'} and {out / 'nlu.json'}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -105,6 +105,19 @@ def nlu_rows(data: Json, _directory: Path) -> list[Row]:
     return rows
 
 
+def clinc_rows(data: Json, _directory: Path) -> list[Row]:
+    s = data["scores"]
+    return [
+        (
+            f"NLU pipeline on CLINC150 ({data['train_examples']} training examples, "
+            f"{data['intents']} intents incl. out-of-scope): training time, in-scope accuracy, "
+            "out-of-scope recall (predicted out_of_scope or below the fallback threshold)",
+            f"{data['training_seconds']:.0f} s ({data.get('training_cpu_seconds', 0):.0f} s CPU); "
+            f"{_pct(s['in_scope_accuracy'])}; {_pct(s['oos_recall'])}",
+        )
+    ]
+
+
 def stories_rows(data: Json, _directory: Path) -> list[Row]:
     failed = data.get("failed", [])
     return [
@@ -335,6 +348,10 @@ REPORTS: tuple[tuple[Report, Callable[[Any, Path], list[Row]]], ...] = (
         fresh_clone_rows,
     ),
     (Report("NLU", "nlu.json", "nlu_report.md", "make eval"), nlu_rows),
+    (
+        Report("NLU at scale", "clinc.json", "clinc.md", "make eval-clinc DATA=<file>"),
+        clinc_rows,
+    ),
     (Report("Test stories", "stories.json", "stories.md", "make eval-stories"), stories_rows),
     (Report("Chat latency", "bench.json", "bench.md", "make bench"), bench_rows),
     (

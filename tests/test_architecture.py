@@ -65,6 +65,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.bench_recsys",
         "bot.eval_nlu",
         "bot.eval_entities",
+        "bot.eval_clinc",
         "bot.nlu_holdout",
         "bot.reports",
         "bot.report_records",

@@ -54,6 +54,11 @@ def message_id_of(event: dict[str, Any]) -> str:
     if isinstance(inbox_id, str) and inbox_id.isdigit():
         inbox_id = int(inbox_id)
     if isinstance(inbox_id, int) and not isinstance(inbox_id, bool):
+        # The second and later requests of one message (bot.core.multi_intent) are their own
+        # messages: their side effects are keyed apart from the first's.
+        part = metadata.get("part") if isinstance(metadata, dict) else None
+        if isinstance(part, int) and not isinstance(part, bool) and part > 0:
+            return f"inbox-{inbox_id}-{part}"
         return f"inbox-{inbox_id}"
     return str(event.get("message_id") or event.get("timestamp") or "")
 

@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DeliveryConfig
-from bot.core import store
+from bot.core import multi_intent, store
 from bot.core.conversation_memory import LanguageMemory
 from bot.core.conversations import ConversationStore
 from bot.core.delivery import OutboxDelivery
@@ -119,9 +119,12 @@ class Pipeline(ReadyMessages):
         senders: Mapping[str, Sender] | None = None,
         languages: LanguageMemory | None = None,
         clock: Callable[[], datetime] = utcnow,
+        splitter: multi_intent.MultiIntentSplitter | None = None,
     ) -> None:
         self.engine = engine
         self.rasa = rasa
+        # Two requests in one message are sent as consecutive turns (off unless given).
+        self.splitter = splitter or multi_intent.MultiIntentSplitter(rasa, enabled=False)
         self.delivery = delivery or DeliveryConfig()
         self.senders: dict[str, Sender] = dict(senders or {})
         self.languages = languages or LanguageMemory()
@@ -428,26 +431,16 @@ class Pipeline(ReadyMessages):
                 if handled is not None:  # with a person, or a handoff-only message (rating)
                     await self._finish(item, language, address, handled)
                     return "answered"
-            replies = None
             # After an attempt that met the action server down, Rasa's turn is no answer.
             actions_were_down = (item.last_error or "").startswith(ACTIONS_DOWN_ERROR)
-            if item.attempts > 1 and not actions_were_down:
-                replies = await self.rasa.replies_for(conversation_id, item.id)
-                if not replies:
-                    replies = None  # an empty turn may be one that lost its custom action
-                if replies is not None:
-                    logger.info(
-                        "%s: inbox #%d was answered before; not sent again",
-                        conversation_id,
-                        item.id,
-                    )
-            if replies is None:
-                # Rasa answers without the action server (an empty or partial answer, the
-                # error only in its log): make sure it is up, before and after an empty answer.
-                await self.rasa.require_actions()
-                replies = await self.rasa.send(conversation_id, rasa_text(message), metadata)
-                if not replies:
-                    await self.rasa.require_actions()
+            parts = await self.splitter.split(rasa_text(message))
+            replies = await multi_intent.answer(
+                self.rasa,
+                conversation_id,
+                parts,
+                metadata,
+                look_up=item.attempts > 1 and not actions_were_down,
+            )
             if self.router is not None:
                 replies = await self.router.after_rasa(turn, replies)
         except RasaUnavailable as exc:

@@ -37,6 +37,9 @@ class RasaMetadata(TypedDict):
     language: Literal["zh", "en"]
     # The inbox row of the message: lets a retry find out whether Rasa already handled it.
     inbox_id: NotRequired[int]
+    # One of several requests in the message (bot.core.multi_intent): its index and how many.
+    part: NotRequired[int]
+    parts: NotRequired[int]
     attachments: NotRequired[list[dict[str, Any]]]
 
 
@@ -248,7 +251,9 @@ class RasaClient:
                 f"{ACTIONS_DOWN_ERROR} ({health.detail}); Rasa cannot run custom actions"
             )
 
-    async def replies_for(self, sender: str, inbox_id: int) -> list[OutgoingMessage] | None:
+    async def replies_for(
+        self, sender: str, inbox_id: int, part: int | None = None
+    ) -> list[OutgoingMessage] | None:
         """The bot's answer to an earlier message if Rasa already handled it, else None.
 
         Rasa keeps the gateway's metadata on each user event, so a message sent before the
@@ -264,7 +269,7 @@ class RasaClient:
             events = json.loads(raw).get("events") or []
         except (ValueError, AttributeError) as exc:
             raise RasaBadResponse(f"unusable tracker from {url}: {exc}") from exc
-        return replies_after(events, inbox_id)
+        return replies_after(events, inbox_id, part)
 
     async def latest_intent(self, sender: str) -> str | None:
         """The intent Rasa read in the conversation's latest message (the tracker's
@@ -421,14 +426,21 @@ class RasaClient:
 RASA_KEY = web.AppKey("rasa", RasaClient)
 
 
-def replies_after(events: list[Any], inbox_id: int) -> list[OutgoingMessage] | None:
-    """The bot messages that followed the user event carrying ``inbox_id`` (None if absent)."""
+def replies_after(
+    events: list[Any], inbox_id: int, part: int | None = None
+) -> list[OutgoingMessage] | None:
+    """The bot messages that followed the user event carrying ``inbox_id`` (and, for one of
+    several requests in a message, its ``part`` number) (None if absent)."""
     start = None
     for i, event in enumerate(events):
         if not isinstance(event, dict) or event.get("event") != "user":
             continue
         metadata = event.get("metadata")
-        if isinstance(metadata, dict) and metadata.get("inbox_id") == inbox_id:
+        if (
+            isinstance(metadata, dict)
+            and metadata.get("inbox_id") == inbox_id
+            and (part is None or metadata.get("part", 0) == part)
+        ):
             start = i
     if start is None:
         return None

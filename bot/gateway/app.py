@@ -30,6 +30,7 @@ from bot.core.buttons import ButtonStore
 from bot.core.channels import ChannelAdapter, ChannelServices
 from bot.core.http import RequestError, error_middleware, error_response, json_response
 from bot.core.media import MediaStore
+from bot.core.multi_intent import MultiIntentSplitter
 from bot.core.outbox import Sender
 from bot.core.pipeline import Pipeline
 from bot.core.proactive import PROACTIVE_KEY, ProactiveScheduler, StaffAlerts
@@ -165,7 +166,14 @@ def _resources(
             await client.start()
             app[ENGINE_KEY] = db
             app[RASA_KEY] = client
-            pipeline = Pipeline(db, client, delivery=cfg.delivery, senders=senders)
+            splitter = MultiIntentSplitter(
+                client,
+                enabled=cfg.nlu.split_multi_intent,
+                min_confidence=cfg.nlu.split_min_confidence,
+            )
+            pipeline = Pipeline(
+                db, client, delivery=cfg.delivery, senders=senders, splitter=splitter
+            )
             app[SERVICES_KEY] = ChannelServices(
                 pipeline=pipeline,
                 media=app[MEDIA_KEY],
