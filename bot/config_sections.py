@@ -78,7 +78,7 @@ class HandoffConfig:
     # and no recommendations, and a "talk to a person" button on the first upset turn.
     emotion_replies: bool = True
     offer_person_when_upset: bool = True
-    emotion_upset_at: float = -0.35  # a judged sentiment at or below this: annoyed
+    emotion_upset_at: float = -0.5  # a judged sentiment at or below this: annoyed
     emotion_angry_at: float = -0.7  # at or below this: angry
     on_severe_complaint: bool = True
     severe_complaint_levels: tuple[str, ...] = ("high", "critical")

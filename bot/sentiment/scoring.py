@@ -87,8 +87,12 @@ class SentimentModel:
         self._encoder = encoder
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> SentimentModel:
-        """Load a model written by :func:`save_model` (default: var/models/sentiment.pt)."""
+    def load(cls, path: Path | str | None = None, *, encoder: bool = True) -> SentimentModel:
+        """Load a model written by :func:`save_model` (default: var/models/sentiment.pt).
+
+        ``encoder=False`` leaves out the English sentence-encoder head (the lexical model
+        alone: 0.3 ms a message, and short neutral requests score near 0; the gateway's
+        handoff trigger and emotion-aware replies use it)."""
         path = Path(path) if path is not None else DEFAULT_MODEL_PATH
         if not path.is_file():
             raise ModelNotFoundError(
@@ -130,17 +134,17 @@ class SentimentModel:
             trained_seconds=float(blob["trained_seconds"]),
             n_examples=int(blob["n_examples"]),
         )
-        head = encoder = None
-        if blob.get("head") is not None:
+        head = minilm = None
+        if encoder and blob.get("head") is not None:
             from bot.sentiment.embedding import EmbeddingUnavailable, MiniLM
 
             raw = blob["head"]
             head = EmbeddingHead(raw["weight"].numpy().astype("float32"), float(raw["bias"]))
             try:
-                encoder = MiniLM.load()
+                minilm = MiniLM.load()
             except EmbeddingUnavailable as exc:
                 raise ModelFormatError(f"{path} needs the MiniLM encoder: {exc}") from exc
-        return cls(net, extractor, info, head, encoder)
+        return cls(net, extractor, info, head, minilm)
 
     def score(self, text: str) -> float:
         """Sentiment of one message in [-1, 1]; empty or symbol-only text scores 0."""

@@ -27,7 +27,7 @@ from bot.i18n import Lang, t
 Mood = Literal["calm", "annoyed", "angry"]
 MOODS: tuple[Mood, ...] = ("calm", "annoyed", "angry")
 
-UPSET_AT = -0.35  # a score at or below this: annoyed
+UPSET_AT = -0.5  # a score at or below this: annoyed
 ANGRY_AT = -0.7  # at or below this: angry
 LATEST_WEIGHT = 0.6  # the latest message's share of the judged score (the rest: earlier ones)
 COMPLAINT_INTENTS = frozenset({"complaint"})

@@ -18,7 +18,7 @@ from bot.services.emotion import (
 
 def test_mood_of_a_score() -> None:
     assert mood_of(0.3) == "calm"
-    assert mood_of(-0.35) == "annoyed"
+    assert mood_of(-0.5) == "annoyed"
     assert mood_of(-0.69) == "annoyed"
     assert mood_of(-0.7) == "angry"
     assert mood_of(-0.5, Thresholds(upset_at=-0.6, angry_at=-0.9)) == "calm"
@@ -66,9 +66,10 @@ def test_the_latest_message_weighs_most() -> None:
     # Calm before, a very negative latest message: not softened below angry.
     assert judge([0.2, 0.2, -0.9], "terrible").mood == "angry"
     # A neutral question after two outbursts is still read with them.
-    mood = judge([-0.9, -0.9, 0.0], "so where is it")
+    mood = judge([-0.9, -0.9, 0.0], "so where is it", thresholds=Thresholds(upset_at=-0.3))
     assert mood.mood == "annoyed"
     assert mood.score == pytest.approx(-0.36)
+    assert judge([-0.9, -0.9, 0.0], "so where is it").mood == "calm"  # default line -0.5
     # Recovered: positive now, mildly negative before.
     assert judge([-0.4, 0.8], "thanks, that helps").mood == "calm"
 
