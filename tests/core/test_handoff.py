@@ -417,7 +417,8 @@ def _sentiment_rasa(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_negative_sentiment_over_recent_messages_hands_off(make_harness: MakeHarness) -> None:
-    h = await make_harness()
+    # The trigger alone (the apology: tests/handoff/test_emotion_replies.py).
+    h = await make_harness(emotion_replies=False)
     h.rasa.reply = _sentiment_rasa
     assert (await h.say("this is terrible"))[0].text == "I see."  # one message is not enough
     [connecting] = await h.say("awful service, useless bot")
@@ -436,7 +437,7 @@ async def test_negative_sentiment_over_recent_messages_hands_off(make_harness: M
 
 
 async def test_sentiment_needs_negative_mean_not_one_bad_word(make_harness: MakeHarness) -> None:
-    h = await make_harness(cooldown_s=0)
+    h = await make_harness(cooldown_s=0, emotion_replies=False)
     h.rasa.reply = _sentiment_rasa
     for text in ("hello", "terrible weather today", "where is my parcel", "thanks"):
         assert (await h.say(text))[0].text == "I see."
@@ -444,7 +445,7 @@ async def test_sentiment_needs_negative_mean_not_one_bad_word(make_harness: Make
 
 
 async def test_sentiment_trigger_can_be_switched_off(make_harness: MakeHarness) -> None:
-    h = await make_harness(on_negative_sentiment=False)
+    h = await make_harness(on_negative_sentiment=False, emotion_replies=False)
     h.rasa.reply = _sentiment_rasa
     for text in ("terrible", "awful", "useless"):
         assert (await h.say(text))[0].text == "I see."
