@@ -113,6 +113,18 @@ def cues(text: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
+_WORD = re.compile(r"[A-Za-z']+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def too_short_to_judge(text: str | None) -> bool:
+    """One English word or up to two Chinese characters ("no", "first", 不是): an answer to a
+    question, not a mood (the model reads "no" as -0.9)."""
+    if not text:
+        return True
+    return len(_WORD.findall(text)) < 2 and len(_CJK.findall(text)) < 3
+
+
 def judge(
     scores: Sequence[float],
     latest_text: str | None,
@@ -146,7 +158,9 @@ def judge(
         signals.append("complaint")
     if fallbacks >= FALLBACKS_UPSET:
         signals.append("fallbacks")
-    base = mood_of(score, thresholds) if score is not None else "calm"
+    # A one-word answer ("no", "first", 不是) says nothing about mood: its score does not count.
+    scored = score is not None and not too_short_to_judge(latest_text)
+    base = mood_of(score, thresholds) if scored and score is not None else "calm"
     level = MOODS.index(base)
     if signals:
         level = max(level, 1)

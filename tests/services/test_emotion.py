@@ -64,7 +64,9 @@ def test_no_scores_and_no_signals_is_calm() -> None:
 
 def test_the_latest_message_weighs_most() -> None:
     # Calm before, a very negative latest message: not softened below angry.
-    assert judge([0.2, 0.2, -0.9], "terrible").mood == "angry"
+    assert judge([0.2, 0.2, -0.9], "terrible, just terrible").mood == "angry"
+    # A one-word answer's score does not count.
+    assert judge([0.2, 0.2, -0.9], "no").mood == "calm"
     # A neutral question after two outbursts is still read with them.
     mood = judge([-0.9, -0.9, 0.0], "so where is it", thresholds=Thresholds(upset_at=-0.3))
     assert mood.mood == "annoyed"
