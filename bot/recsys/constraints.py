@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.entities.answers import money_amounts
+from bot.entities.numbers import parse_number
 
 # Words for a whole category; checked in this order (the first words are the most specific).
 CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -71,9 +72,6 @@ GIFT_WORDS = re.compile(
     re.IGNORECASE,
 )
 
-_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
-_ZH_DIGITS |= {"七": 7, "八": 8, "九": 9}
-_ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _NUMBER = r"(\d+(?:\.\d+)?\s*[kK千万]?|[零〇一二两三四五六七八九十百千万]+)"
 _MONEY = r"(?:\s*(?:yuan|rmb|cny|kuai|元|块钱|块|人民币))"
 _CURRENCY = _MONEY + "?"
@@ -112,36 +110,6 @@ class Constraints:
         if self.max_price_cents is not None and price_cents > self.max_price_cents:
             return False
         return self.min_price_cents is None or price_cents >= self.min_price_cents
-
-
-def parse_number(text: str) -> float | None:
-    """ "200", "1.5k", "两百", "五百", "一千二", "3万" -> a number; None if it is not one."""
-    text = text.strip().replace(" ", "")
-    if not text:
-        return None
-    if re.fullmatch(r"\d+(?:\.\d+)?[kK千万]?", text):
-        multiplier = {"k": 1000, "K": 1000, "千": 1000, "万": 10000}.get(text[-1])
-        return float(text[:-1]) * multiplier if multiplier else float(text)
-    total, section, digit = 0, 0, None
-    last_unit = 1
-    for ch in text:
-        if ch in _ZH_DIGITS:
-            digit = _ZH_DIGITS[ch]
-        elif ch in _ZH_UNITS:
-            unit = _ZH_UNITS[ch]
-            if unit == 10000:
-                total = (total + section + (digit or 0)) * unit
-                section, digit = 0, None
-            else:
-                section += (1 if digit is None else digit) * unit
-                digit = None
-            last_unit = unit
-        else:
-            return None
-    if digit is not None:
-        # "一千二" is 1200: a trailing digit counts in the unit below the last one.
-        section += digit * (last_unit // 10 if last_unit >= 100 else 1)
-    return float(total + section)
 
 
 def _cents(number: str) -> int | None:
