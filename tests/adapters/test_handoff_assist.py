@@ -21,11 +21,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.slack.settings import EVENTS_PATH
 from bot.config import LlmConfig
 from bot.gateway.__main__ import build_app
 from bot.storage.schema import handoff_messages
-from tests.adapters.fake_slack import FakeSlack, block_actions, form_body, sign, staff_message
+from tests.adapters.fake_slack import FakeSlack, staff_message
 from tests.adapters.fake_telegram import FakeTelegram, text_update
 from tests.adapters.test_handoff_slack import (
     STAFF,
@@ -33,6 +32,7 @@ from tests.adapters.test_handoff_slack import (
     Client,
     blocks_text,
     button_ids,
+    click,
     eventually,
     handoff_config,
     in_thread,
@@ -101,18 +101,7 @@ async def assisted(
 
 
 async def press(client: Client, verb: str, value: int, *, message_ts: str, thread_ts: str) -> None:
-    payload = block_actions(
-        str(value),
-        user=STAFF,
-        channel=SUPPORT,
-        message_ts=message_ts,
-        thread_ts=thread_ts,
-        action_id=f"handoff:{verb}",
-    )
-    raw = form_body(payload)
-    headers = {**sign(raw), "Content-Type": "application/x-www-form-urlencoded"}
-    response = await client.post(EVENTS_PATH, data=raw, headers=headers)
-    assert response.status == 200, await response.text()
+    await click(client, value, verb, STAFF, message_ts, reply_in=thread_ts)
 
 
 def suggestions(slack: FakeSlack, thread_ts: str) -> list[dict[str, Any]]:

@@ -192,13 +192,23 @@ async def slack_event(client: Client, event: dict[str, Any]) -> None:
     assert response.status == 200, await response.text()
 
 
-async def click(client: Client, handoff_id: int, verb: str, user: str, thread_ts: str) -> None:
+async def click(
+    client: Client,
+    handoff_id: int,
+    verb: str,
+    user: str,
+    thread_ts: str,
+    *,
+    reply_in: str | None = None,
+) -> None:
+    """Press a button of the message ``thread_ts`` (a reply inside thread ``reply_in``, else
+    the thread's opening message)."""
     payload = block_actions(
         str(handoff_id),
         user=user,
         channel=SUPPORT,
         message_ts=thread_ts,
-        thread_ts=None,
+        thread_ts=reply_in,
         action_id=f"handoff:{verb}",
     )
     raw = form_body(payload)
