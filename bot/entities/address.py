@@ -30,15 +30,27 @@ _PLACE_CHAR = r"(?:(?![是在到住址的给把寄送改我你您吧了呢啊吗
 _DISTRICT_CHAR = r"(?:(?![是在到住址的给把寄送改我你您吧了呢啊吗和及与省区县])[\u4e00-\u9fff])"
 _ROAD_CHAR = r"(?:(?![是在到住址的给把寄送改我你您吧了呢啊吗和及与])[\u4e00-\u9fff]|[A-Za-z0-9])"
 _ZH_NUM = r"(?:\d+|[一二三四五六七八九十百零]+)"
+_HAN_NAME = r"(?:(?![是在到住址的给把寄送改我你您吧了呢啊吗和及与收])[\u4e00-\u9fff]|[A-Za-z])"
+# A building part: 3栋, 5号楼, B座, 2单元, 12楼, 502室.
+_BUILDING_PART = r"(?:\d+|[A-Za-z]|[一二三四五六七八九十]+)\s*(?:号楼|栋|幢|座|单元|层|楼|室|户|号)"
 _ZH_ADDRESS = re.compile(
     # Not right after 改 / 换 / 变: "改成上海市" starts at 上, "改成成都市" at the second 成.
     r"(?<![改换变])"
     rf"(?P<province>(?:{_PROVINCES})省|(?:{_REGIONS})(?:(?:壮族|回族|维吾尔)?自治区)?)?"
     rf"(?P<city>{_PLACE_CHAR}{{2,5}}?(?:市|自治州|地区|盟))?"
-    rf"(?P<district>{_DISTRICT_CHAR}{{1,5}}?(?:区|县|旗))?"
-    rf"(?P<street>{_ROAD_CHAR}{{1,12}}?(?:大道|大街|步行街|路|街|巷|弄|胡同)"
-    rf"(?:{_ZH_NUM}段)?\s*{_ZH_NUM}\s*[号號])"
-    rf"(?P<unit>(?:\s*(?:\d+|[A-Za-z]|[一二三四五六七八九十]+)\s*(?:号楼|栋|幢|座|单元|层|楼|室|户|号))*"
+    # A county-level city (昆山市) is a district when a city came before it.
+    rf"(?P<district>{_DISTRICT_CHAR}{{1,5}}?(?:区|县|旗|(?(city)市|(?!))))?"
+    # The street: a road with its house number (a 街道 or 镇 before it, a lane after it:
+    # 七宝镇漕宝路3366弄12号), or a residential estate followed by its building (花家地小区7号楼).
+    r"(?P<street>"
+    rf"{_ROAD_CHAR}{{1,12}}?(?:大道|大街|步行街|路|街|道|巷|弄|胡同)(?:{_ZH_NUM}段)?\s*{_ZH_NUM}"
+    rf"\s*(?:[号號]|(?:弄|巷)\s*{_ZH_NUM}\s*[号號])"
+    rf"|(?P<estate>{_ROAD_CHAR}{{1,14}}?(?:小区|花园|家园|新村|公寓|社区|苑))"
+    rf"(?=\s*(?:\d+|[A-Za-z]|[一二三四五六七八九十]+)\s*(?:号楼|栋|幢|座))"
+    r")"
+    # The unit: an office building's name (国际银行大厦), then building, entrance, floor, room.
+    rf"(?P<unit>(?:{_HAN_NAME}{{2,10}}?(?:大厦|大楼|广场|中心|写字楼|公寓|花园|小区|家园|苑))?"
+    rf"(?:\s*{_BUILDING_PART})*"
     r"(?:\s*\d{3,5}(?!\d))?)?"
 )
 _BUILDING_ONLY = re.compile(
@@ -48,22 +60,41 @@ _BUILDING_ONLY = re.compile(
 
 _STREET_TYPES = (
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-    r"Terrace|Square|Sq|Parkway|Pkwy|Highway|Hwy|Crescent|Close|Row|Walk)"
+    r"Terrace|Square|Sq|Parkway|Pkwy|Highway|Hwy|Crescent|Close|Row|Walk|Loop|Circle|Cir|"
+    r"Trail|Trl|Plaza|Alley|Mews|Grove|Esplanade|Parade|Quay)"
 )
-_CAP_WORD = r"[A-Z][A-Za-z'.-]*"
+# A word of a street's name: capitalised, or a numbered street ("E 57th St").
+_CAP_WORD = r"(?:[A-Z][A-Za-z'.-]*|\d{1,3}(?:st|nd|rd|th))"
+_CITY_WORD = r"[A-Z][a-z][A-Za-z'.-]*"  # not a state's capitals ("Fitzroy VIC")
 _COUNTRIES = (
     r"(?:USA|U\.S\.A\.|US|UK|U\.K\.|United States|United Kingdom|England|Scotland|Canada|"
     r"Australia|New Zealand|Ireland|Germany|France|China|Japan|Malaysia)"
 )
+_UNIT_WORD = r"(?i:apt|apartment|suite|ste|unit|flat|room|level|floor|fl)"
+# A unit may come first ("Flat 3, 14 Kings Road"; Australian "4/15 Smith Street").
+_EN_NUMBER = (
+    rf"(?:(?P<unit_before>{_UNIT_WORD}\.?\s*#?\s*\d+[A-Za-z]?),?\s+)?"
+    r"(?<![\w#/-])(?:(?P<unit_slash>\d{1,4}[A-Za-z]?)/)?(?P<number>\d{1,6}[A-Za-z]?)\s+"
+)
+# US and Australian states (2-3 capitals), UK, Canadian and numeric postcodes.
+_STATE = r"(?P<state>[A-Z]{2,3})\b(?!\s*[a-z])"
+_POSTCODE = (
+    r"(?P<postcode>[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}"
+    r"|\d{5}(?:-\d{4})?|\d{4,6})\b"
+)
 _EN_ADDRESS = re.compile(
-    r"(?<![\w#-])(?P<number>\d{1,6}[A-Za-z]?)\s+"
-    rf"(?P<street>(?:{_CAP_WORD}\s+){{0,3}}{_CAP_WORD}\s+(?i:{_STREET_TYPES})\b\.?"
+    _EN_NUMBER + rf"(?P<street>(?:{_CAP_WORD}\s+){{0,3}}{_CAP_WORD}\s+(?i:{_STREET_TYPES})\b\.?"
     r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b)?)"
-    r"(?:,?\s*(?P<unit>(?i:apt|apartment|suite|ste|unit|flat|room|floor|fl)\.?\s*#?\s*[\w-]+"
+    rf"(?:,?\s*(?P<unit>{_UNIT_WORD}\.?\s*#?\s*[\w-]+"
     r"|#\s*[\w-]+))?"
-    rf"(?:,\s*(?!{_COUNTRIES}\b)(?P<city>{_CAP_WORD}\b(?:\s+{_CAP_WORD}\b){{0,2}}))?"
-    r"(?:,?\s+(?P<state>[A-Z]{2})\b(?!\s*[a-z]))?"
-    r"(?:,?\s*(?P<postcode>[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{5}(?:-\d{4})?|\d{4,6})\b)?"
+    rf"(?:,\s*(?!{_COUNTRIES}\b)(?P<city>{_CITY_WORD}\b(?:\s+{_CITY_WORD}\b){{0,2}}))?"
+    rf"(?:,?\s+{_STATE})?"
+    rf"(?:,?\s*{_POSTCODE})?"
+    rf"(?:,\s*(?P<country>{_COUNTRIES})\b)?"
+)
+_EN_ADDRESS_UNTYPED = re.compile(
+    _EN_NUMBER + rf"(?P<street>(?:{_CAP_WORD}\s+){{0,2}}{_CAP_WORD}),\s*"
+    rf"(?P<city>{_CITY_WORD}\b(?:\s+{_CITY_WORD}\b){{0,2}}),?\s+{_STATE},?\s*{_POSTCODE}"
     rf"(?:,\s*(?P<country>{_COUNTRIES})\b)?"
 )
 _COUNTRY_CODES = {"UK", "US"}
@@ -103,17 +134,43 @@ def _zh_value(match: re.Match[str]) -> dict[str, str]:
     return {k: v.strip() for k, v in match.groupdict().items() if v and v.strip()}
 
 
-def find_addresses(text: str) -> Iterator[Entity]:
+def zh_address_matches(text: str) -> Iterator[re.Match[str]]:
+    """Chinese addresses; an estate without a road (花家地小区7号楼) needs a city or district
+    before it ("送到阳光花园3栋" alone is not taken as a whole address)."""
     for match in _ZH_ADDRESS.finditer(text):
+        if match.group("estate") and not (match.group("district") or match.group("city")):
+            continue
+        yield match
+
+
+def en_address_matches(text: str) -> Iterator[re.Match[str]]:
+    """English addresses: a street of a known type, or any capitalised street name when a
+    city, state and postcode follow it ("1 Infinite Loop, Cupertino, CA 95014")."""
+    typed = list(_EN_ADDRESS.finditer(text))
+    yield from typed
+    spans = {m.span() for m in typed}
+    yield from (m for m in _EN_ADDRESS_UNTYPED.finditer(text) if m.span() not in spans)
+
+
+def _en_value(match: re.Match[str]) -> dict[str, str]:
+    value = {k: v for k, v in match.groupdict().items() if v}
+    for key in ("unit_before", "unit_slash"):
+        if key in value:
+            value["unit"] = value.pop(key)
+    value["street"] = " ".join(value["street"].split()).rstrip(".")
+    if value.get("state") in _COUNTRY_CODES and "postcode" not in value:
+        value["country"] = value.pop("state")
+    return value
+
+
+def find_addresses(text: str) -> Iterator[Entity]:
+    for match in zh_address_matches(text):
         value = _zh_value(match)
+        value.pop("estate", None)
         yield Entity("address", match.group(0), match.start(), match.end(), value)
-    for match in _EN_ADDRESS.finditer(text):
-        value = {k: v for k, v in match.groupdict().items() if v}
-        value["street"] = " ".join(value["street"].split()).rstrip(".")
-        if value.get("state") in _COUNTRY_CODES and "postcode" not in value:
-            value["country"] = value.pop("state")
+    for match in en_address_matches(text):
         end = match.end()
-        yield Entity("address", text[match.start() : end], match.start(), end, value)
+        yield Entity("address", text[match.start() : end], match.start(), end, _en_value(match))
 
 
 def building_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -142,10 +199,10 @@ def private_spans(text: str) -> list[tuple[int, int, str]]:
     of an English one the house number, street, unit and postcode; recipients' names. Spans do
     not overlap (an address wins over a name inside it)."""
     spans: list[tuple[int, int, str]] = []
-    for match in _ZH_ADDRESS.finditer(text):
+    for match in zh_address_matches(text):
         end = match.end("unit") if match.group("unit") else match.end("street")
         spans.append((match.start("street"), end, "address"))
-    for match in _EN_ADDRESS.finditer(text):
+    for match in en_address_matches(text):
         end = match.end("unit") if match.group("unit") else match.end("street")
         spans.append((match.start(), end, "address"))
         if match.group("postcode"):

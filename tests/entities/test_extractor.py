@@ -264,3 +264,128 @@ def test_a_configured_order_number_pattern() -> None:
         e.value
         for e in extract_rules("订单 AB-1234 和 260315004217", order_id_pattern="AB-[0-9]{4}")
     ] == ["AB-1234"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # An office building and floor after the house number; a 道 road.
+        (
+            "湖南省长沙市芙蓉区五一大道99号华天大厦8楼",
+            {
+                "province": "湖南省",
+                "city": "长沙市",
+                "district": "芙蓉区",
+                "street": "五一大道99号",
+                "unit": "华天大厦8楼",
+            },
+        ),
+        (
+            "厦门市湖里区仙岳道12号",
+            {"city": "厦门市", "district": "湖里区", "street": "仙岳道12号"},
+        ),
+        # A 镇 before the road, a lane (弄) with its own number.
+        (
+            "上海市松江区泗泾镇江川路200弄5号302室",
+            {
+                "city": "上海市",
+                "district": "松江区",
+                "street": "泗泾镇江川路200弄5号",
+                "unit": "302室",
+            },
+        ),
+        # A residential estate without a road, then its building.
+        (
+            "成都市锦江区春熙街道翠苑小区2栋1单元801",
+            {
+                "city": "成都市",
+                "district": "锦江区",
+                "street": "春熙街道翠苑小区",
+                "unit": "2栋1单元801",
+            },
+        ),
+        # A county-level city after its prefecture-level city.
+        (
+            "浙江省金华市义乌市稠州北路66号",
+            {
+                "province": "浙江省",
+                "city": "金华市",
+                "district": "义乌市",
+                "street": "稠州北路66号",
+            },
+        ),
+    ],
+)
+def test_chinese_address_shapes(
+    extractor: EntityExtractor, text: str, value: dict[str, str]
+) -> None:
+    assert found(extractor, text) == [("address", text, value)]
+
+
+def test_an_estate_needs_a_city_or_district(extractor: EntityExtractor) -> None:
+    assert [f for f in found(extractor, "放到翠苑小区2栋门口") if f[0] == "address"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # A street type outside the list, with city, state and ZIP after it.
+        (
+            "10 Ocean Vista, Malibu, CA 90265",
+            {
+                "number": "10",
+                "street": "Ocean Vista",
+                "city": "Malibu",
+                "state": "CA",
+                "postcode": "90265",
+            },
+        ),
+        # The unit before the house number, UK and Australian style.
+        (
+            "Suite 5, 20 Market Lane, Leeds LS1 6DT",
+            {
+                "unit": "Suite 5",
+                "number": "20",
+                "street": "Market Lane",
+                "city": "Leeds",
+                "postcode": "LS1 6DT",
+            },
+        ),
+        (
+            "7/21 Beach Road, Bondi NSW 2026",
+            {
+                "unit": "7",
+                "number": "21",
+                "street": "Beach Road",
+                "city": "Bondi",
+                "state": "NSW",
+                "postcode": "2026",
+            },
+        ),
+        # A numbered street, a Canadian postcode.
+        (
+            "45 W 34th St, New York, NY 10001",
+            {
+                "number": "45",
+                "street": "W 34th St",
+                "city": "New York",
+                "state": "NY",
+                "postcode": "10001",
+            },
+        ),
+        (
+            "300 Bay St, Toronto, ON M5J 2R8",
+            {
+                "number": "300",
+                "street": "Bay St",
+                "city": "Toronto",
+                "state": "ON",
+                "postcode": "M5J 2R8",
+            },
+        ),
+    ],
+)
+def test_english_address_shapes(
+    extractor: EntityExtractor, text: str, value: dict[str, str]
+) -> None:
+    assert found(extractor, text) == [("address", text, value)]
