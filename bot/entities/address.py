@@ -107,26 +107,60 @@ _SURNAMES = (
     "蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂"
     "全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝欧阳司马诸葛上官"
 )
-_ZH_NAME = rf"[{_SURNAMES}][\u4e00-\u9fff]{{1,2}}"
+_COMPOUND_SURNAMES = (
+    "欧阳|司马|诸葛|上官|东方|皇甫|慕容|令狐|夏侯|尉迟|长孙|宇文|司徒|公孙|端木|南宫|西门|轩辕"
+)
+_ZH_NAME = (
+    rf"(?:(?:{_COMPOUND_SURNAMES})[\u4e00-\u9fff]{{1,2}}|[{_SURNAMES}][\u4e00-\u9fff]{{1,2}})"
+)
 _ZH_NAME_END = r"(?=$|[\s,，。.;；:：!！?？、)）]|电话|手机|联系|地址|的|吧|啊|呀|哦|收|寄|住)"
+# Family and friends a parcel is sent to ("寄给我妈 张秀英", "for my sister Jane Doe").
+_ZH_RELATION = (
+    r"(?:妈妈|妈|老妈|爸爸|爸|老爸|老婆|老公|媳妇|爱人|女朋友|男朋友|朋友|同事|闺蜜|姐姐|姐|"
+    r"哥哥|哥|弟弟|弟|妹妹|妹|儿子|女儿|爷爷|奶奶|外婆|外公|姥姥|婆婆|公公|岳母|老板|领导)"
+)
 _ZH_RECIPIENT = re.compile(
-    r"(?:收件人|收货人|收件|姓名|名字|联系人)\s*(?:改成|改为|换成|是|为|写|叫|:|：)?\s*"
-    rf"(?P<name>{_ZH_NAME}?){_ZH_NAME_END}"
+    r"(?:收件人|收货人|签收人|收件|姓名|名字|联系人)\s*(?:改成|改为|换成|是|为|写|叫|:|：)?\s*"
+    rf"(?:我的?{_ZH_RELATION}\s*)?(?P<name>{_ZH_NAME}?){_ZH_NAME_END}"
+)
+_ZH_RECIPIENT_RELATION = re.compile(
+    rf"(?:寄给|送给|发给|寄到|给)我的?{_ZH_RELATION}\s*(?P<name>{_ZH_NAME}?){_ZH_NAME_END}"
 )
 _ZH_RECIPIENT_LATE = re.compile(
     rf"(?:应该是|应为|改成|改为|换成)\s*(?P<name>{_ZH_NAME}?){_ZH_NAME_END}"
 )
-_EN_NAME = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?:\s+[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?){1,2}"
+_EN_NAME_WORD = r"(?:O'[A-Z][a-z]+|Mc[A-Z][a-z]+|[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)"
+_EN_NAME = rf"{_EN_NAME_WORD}(?:\s+{_EN_NAME_WORD}){{1,2}}"
+_EN_RELATION = (
+    r"(?:mom|mum|mother|mama|dad|father|papa|parents|wife|husband|partner|sister|brother|son|"
+    r"daughter|friend|girlfriend|boyfriend|fiancee?|grandma|grandmother|grandpa|grandfather|"
+    r"aunt|uncle|cousin|niece|nephew|boss|colleague|coworker|neighbou?r|roommate)"
+)
 _EN_RECIPIENT = (
-    re.compile(rf"\b(?i:recipient|addressee|name)\s*(?:is\s*|:\s*)(?P<name>{_EN_NAME})"),
+    # "recipient: Mary Jones", "change recipient to Mary Ma", "name: Peter Parker" (not "my
+    # name is ...": that is the customer, not the person the parcel goes to).
+    re.compile(
+        r"\b(?i:recipient|addressee)\s*(?:is\s*|:\s*|to\s+|=\s*)"
+        rf"(?P<name>{_EN_NAME})"
+    ),
+    re.compile(rf"(?<![Mm]y )\b(?i:name)\s*(?:is\s*|:\s*)(?P<name>{_EN_NAME})"),
     re.compile(
         rf"\b(?i:ship|send|deliver|mail|post|address)(?:\s+(?i:it|this|them|the parcel|"
         rf"the package|the order))?\s+(?i:to)\s+(?P<name>{_EN_NAME})\b(?!\s+(?i:{_STREET_TYPES})\b)"
     ),
+    # Care of and for the attention of: "c/o Maria Lopez", "attn: Mark Chen".
+    re.compile(
+        rf"(?i:\bc/o|\bcare of|\battn\.?|\battention|\baddressed to)\s*:?\s*(?P<name>{_EN_NAME})"
+    ),
+    re.compile(rf"\b(?i:for|to|is|be)\s+(?i:my|our)\s+(?i:{_EN_RELATION})\s+(?P<name>{_EN_NAME})"),
+    re.compile(rf"(?P<name>{_EN_NAME})\s+(?i:as)\s+(?i:the\s+)?(?i:recipient|addressee)\b"),
 )
 _EN_RECIPIENT_LATE = re.compile(rf"\b(?i:should be|change it to|make it)\s+(?P<name>{_EN_NAME})")
 _EN_RECIPIENT_FOR = re.compile(rf"\bfor\s+(?P<name>{_EN_NAME})\s*[.!]?$")
 _RECIPIENT_CONTEXT = re.compile(r"recipient|addressee|\bname\b|收件人|收货人|姓名|名字", re.I)
+# Capitalised words that start a sentence rather than a name ("Put Robert Brown as ...").
+_LEADING_WORDS = {"Put", "Please", "Make", "Set", "Use", "Add", "Change", "Send", "Ship", "Hi"}
+_LEADING_WORDS |= {"Hello", "Dear", "Thanks", "And", "Or", "To", "For", "Deliver", "Mail"}
 _NOT_NAMES = {"New York", "Hong Kong", "New Zealand", "United States", "United Kingdom"}
 
 
@@ -180,7 +214,7 @@ def building_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def find_recipients(text: str, has_address: bool = False) -> Iterator[Entity]:
-    patterns: list[re.Pattern[str]] = [_ZH_RECIPIENT, *_EN_RECIPIENT]
+    patterns: list[re.Pattern[str]] = [_ZH_RECIPIENT, _ZH_RECIPIENT_RELATION, *_EN_RECIPIENT]
     if _RECIPIENT_CONTEXT.search(text):
         patterns += [_ZH_RECIPIENT_LATE, _EN_RECIPIENT_LATE]
     if has_address:
@@ -188,9 +222,12 @@ def find_recipients(text: str, has_address: bool = False) -> Iterator[Entity]:
     for pattern in patterns:
         for match in pattern.finditer(text):
             name = match.group("name")
+            start = match.start("name")
+            first, _, rest = name.partition(" ")
+            if first in _LEADING_WORDS and " " in rest:
+                name, start = rest, start + len(first) + 1
             if not name or name in _NOT_NAMES:
                 continue
-            start = match.start("name")
             yield Entity("recipient", name, start, start + len(name), name)
 
 

@@ -389,3 +389,29 @@ def test_english_address_shapes(
     extractor: EntityExtractor, text: str, value: dict[str, str]
 ) -> None:
     assert found(extractor, text) == [("address", text, value)]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("收货人：诸葛明亮 电话13800001111", "诸葛明亮"),  # a two-character family name
+        ("收件人写我老公 周强", "周强"),  # a relation between the cue and the name
+        ("麻烦寄给我姐姐 黄丽", "黄丽"),
+        ("please change the recipient to Anna Bell", "Anna Bell"),
+        ("Put Oliver Stone as the addressee", "Oliver Stone"),
+        ("this one is for my grandma Rose Miller", "Rose Miller"),
+        ("ship it to 8 Elm Street c/o Jake O'Neil", "Jake O'Neil"),
+        ("attn: Laura McDonald", "Laura McDonald"),
+    ],
+)
+def test_recipient_cues(extractor: EntityExtractor, text: str, name: str) -> None:
+    assert ("recipient", name, name) in found(extractor, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["My name is Tom Lee, where is my parcel", "send it to my dad", "寄给我爸爸"]
+)
+def test_the_customer_or_a_bare_relation_is_not_a_recipient(
+    extractor: EntityExtractor, text: str
+) -> None:
+    assert [f for f in found(extractor, text) if f[0] == "recipient"] == []
