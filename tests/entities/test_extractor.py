@@ -415,3 +415,40 @@ def test_the_customer_or_a_bare_relation_is_not_a_recipient(
     extractor: EntityExtractor, text: str
 ) -> None:
     assert [f for f in found(extractor, text) if f[0] == "recipient"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("8号发的货", ("8号", "2026-03-08")),
+        ("上个月20号签收的", ("上个月20号", "2026-02-20")),
+        ("下月3号以后再寄", ("下月3号", "2026-04-03")),
+        ("下个月底", ("下个月底", "2026-04-30")),
+        ("2.14买的花", ("2.14", "2026-02-14")),
+        ("ordered 2/27", ("2/27", "2026-02-27")),
+        ("can it come before the 22nd", ("the 22nd", "2026-03-22")),
+        ("it was delivered on Friday", ("Friday", "2026-03-13")),
+        ("it will arrive on Friday", ("Friday", "2026-03-20")),
+        ("周六到的货", ("周六", "2026-03-14")),
+        ("周六能到吗", ("周六", "2026-03-21")),
+    ],
+)
+def test_days_of_the_month_and_past_weekdays(
+    extractor: EntityExtractor, text: str, expected: tuple[str, str]
+) -> None:
+    assert [f for f in found(extractor, text) if f[0] == "date"] == [("date", *expected)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "到底什么时候发货",
+        "24/7 support?",
+        "rated it 4/5 stars",
+        "3号楼",
+        "差价12.5元",
+        "on the 2nd floor",
+    ],
+)
+def test_not_dates(extractor: EntityExtractor, text: str) -> None:
+    assert [f for f in found(extractor, text) if f[0] == "date"] == []
