@@ -70,24 +70,42 @@ _UNIT = rf"(?:\s*(?:{_ZH_UNIT}|(?:{_EN_CNY}|{_EN_USD})\b))"
 _AMOUNT = rf"{_SYMBOL}?\s*{NUM}{_UNIT}?"
 # Units after a bare number that say it is not money.
 _NOT_MONEY = re.compile(
-    r"\s*(?:天|周|个|件|年|月|小时|分钟|次|%|号|日|kg|g\b|ml|l\b|cm|mm|m\b|w\b|days?|weeks?|"
+    r"\s*(?:天|周|个|件|年|月|小时|分钟|次|%|号|日|岁|位|斤|公斤|米|度|秒|人|页|楼|层|码|寸|"
+    r"kg|g\b|ml|l\b|cm|mm|m\b|w\b|days?|weeks?|"
     r"months?|years?|hours?|minutes?|times|pieces?|items?|pairs?|percent|%|x\b|gb|tb)",
     re.IGNORECASE,
+)
+# Two neighbouring digits before a unit: "两三百" is 200 to 300.
+_ZH_NEIGHBOURS = r"(?:一二|两三|二三|三四|四五|五六|六七|七八|八九)[十百千万]"
+# Words before a bare amount that say it is money: "少了20", "refund's short by 20".
+_AMOUNT_CUES = (
+    r"(?:少了|多了|多收了?|少退了?|差了|贵了|便宜了|花了|付了|退了我?|补了?我?|"
+    r"short by|overcharged(?: me)? by|charged(?: me)?|paid|refund of|priced at|price is|costs?)"
 )
 _MONEY_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p, re.IGNORECASE), kind)
     for p, kind in (
+        # 块 with the tenths after it: "八十九块九" is 89.9.
+        (
+            rf"({NUM})\s*块\s*([一二三四五六七八九]|\d)(?![\d十百千万])[毛角]?",
+            "jiao",
+        ),
         (rf"between\s+{_AMOUNT}\s+(?:and|to)\s+{_AMOUNT}", "range"),
-        # A bare "38-40" may be a shoe size and "2026-03" a date: a currency must be named.
+        # A bare "38-40" may be a shoe size and "2026-03" a date: a currency must be named,
+        # or a word after the range must say it is a price ("100 to 200 range", "200到500之间").
         (
             rf"{_SYMBOL}\s*{NUM}\s*(?:-|~|～|—|到|至|to)\s*{_AMOUNT}"
-            rf"|{NUM}{_UNIT}?\s*(?:-|~|～|—|到|至|to)\s*{NUM}{_UNIT}",
+            rf"|{NUM}{_UNIT}?\s*(?:-|~|～|—|到|至|to)\s*{NUM}{_UNIT}"
+            rf"|{NUM}\s*(?:-|~|～|—|到|至|to)\s*{NUM}(?=\s*(?:之间|之内|区间|价位|的价|"
+            r"(?:price\s+)?range|budget))",
             "range",
         ),
+        (rf"{NUM_START}({_ZH_NEIGHBOURS}){_UNIT}?", "neighbours"),
         (
             r"(?:under|below|(?<!no )(?<!not )less than|cheaper than|at most|up to|no more than|"
-            r"not more than|"
-            rf"max(?:imum)?|不超过|不高于|低于|少于|不到|最多|控制在)\s*{_AMOUNT}",
+            r"not more than|sub-|"
+            rf"max(?:imum)?|不超过|不高于|低于|少于|不到|最多|控制在)\s*(?:花|给|出|付|用)?\s*"
+            rf"{_AMOUNT}",
             "max",
         ),
         (rf"{_AMOUNT}\s*(?:以内|以下|之内|封顶|or less|or under|max\b)", "max"),
@@ -96,10 +114,18 @@ _MONEY_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "min",
         ),
         (rf"{_AMOUNT}\s*(?:以上|起|or more|plus\b)", "min"),
-        (rf"(?:around|about|roughly|approximately|大概|大约|差不多)\s*{_AMOUNT}", "around"),
         (rf"{_AMOUNT}\s*(?:左右|上下|or so|ish\b)", "around"),
+        (rf"(?:around|about|roughly|approximately|大概|大约|差不多)\s*{_AMOUNT}", "around"),
+        # "一千出头" is a little over a thousand; "三百多" between 300 and 400.
+        (rf"{_AMOUNT}\s*出头", "over_a_little"),
+        (rf"{NUM}多{_UNIT}?(?![\d零〇一二两俩三四五六七八九十百千万])", "and_more"),
         (rf"满\s*({NUM})\s*减\s*({NUM})", "threshold"),
         (rf"{_SYMBOL}\s*{NUM}|{NUM}{_UNIT}", "exact"),
+        # A bare amount after a word of paying or refunding, before 的 ("299的吹风机") or in
+        # "the 299 one": the number alone.
+        (rf"{_AMOUNT_CUES}\s*{NUM_START}({DIGITS})(?![\d]|[,.]\d)", "cued"),
+        (r"(?<![\d.,])((?!19\d\d|20\d\d)[1-9]\d{2,4})(?=的(?!码|尺码|号|尺寸))", "cued"),
+        (r"\bthe\s+([1-9]\d{2,4})(?=\s+ones?\b)", "cued"),
     )
 )
 _NUMBER_IN = re.compile(NUM)
@@ -133,12 +159,36 @@ def find_money(text: str) -> Iterator[Entity]:
                             "money", match, _money_value(value, value, match.group(0)), group
                         )
                 continue
+            if kind == "cued":
+                value = parse_number(match.group(1))
+                if value and not _NOT_MONEY.match(text[end:]):
+                    taken.append((start, end))
+                    yield _entity("money", match, _money_value(value, value, match.group(0)), 1)
+                continue
+            if kind == "jiao":
+                whole, tenths = parse_number(match.group(1)), parse_number(match.group(2))
+                if whole is not None and tenths is not None:
+                    value = whole + tenths / 10
+                    taken.append((start, end))
+                    yield Entity(
+                        "money", match.group(0), start, end, _money_value(value, value, "")
+                    )
+                continue
             span = match.group(0)
             if kind != "exact" and not _HAS_CURRENCY.search(span) and _NOT_MONEY.match(text[end:]):
+                continue
+            if kind == "neighbours":
+                if _NOT_MONEY.match(text[end:]):
+                    continue
+                low, high = _neighbours(match.group(1))
+                taken.append((start, end))
+                yield Entity("money", span, start, end, _money_value(low, high, span))
                 continue
             numbers = [parse_number(n) for n in _NUMBER_IN.findall(span)]
             values = [n for n in numbers if n is not None and n > 0]
             if not values or (kind == "range" and len(values) < 2):
+                continue
+            if kind == "and_more" and (_NOT_MONEY.match(text[end:]) or values[0] < 10):
                 continue
             if kind == "exact" and _NOT_MONEY.match(text[end:]) and not _SYMBOL_RE.search(span):
                 continue
@@ -152,6 +202,10 @@ def find_money(text: str) -> Iterator[Entity]:
                 low, high = values[0], None
             elif kind == "around":
                 low, high = values[0] * 0.75, values[0] * 1.25
+            elif kind == "over_a_little":
+                low, high = values[0], values[0] * 1.25
+            elif kind == "and_more":
+                low, high = values[0], values[0] + _place(values[0])
             else:
                 low = high = values[0]
             taken.append((start, end))
@@ -159,6 +213,22 @@ def find_money(text: str) -> Iterator[Entity]:
 
 
 _SYMBOL_RE = re.compile(_SYMBOL)
+
+
+def _neighbours(text: str) -> tuple[float, float]:
+    """ "两三百" -> (200, 300)."""
+    unit = {"十": 10, "百": 100, "千": 1000, "万": 10000}[text[-1]]
+    low = parse_number(text[0]) or 0
+    return low * unit, (low + 1) * unit
+
+
+def _place(value: float) -> float:
+    """The place of a round number's first digit: 300 -> 100, 1000 -> 1000, 20 -> 10."""
+    place = 1.0
+    while value >= place * 10 and value % (place * 10) == 0:
+        place *= 10
+    return place
+
 
 # --- quantities ----------------------------------------------------------------------------
 _ZH_CLASSIFIER = "件|个|双|瓶|盒|台|条|只|支|套|包|袋|本|份|箱|把|根|张|副|顶|罐|片|对|部|款"

@@ -452,3 +452,40 @@ def test_days_of_the_month_and_past_weekdays(
 )
 def test_not_dates(extractor: EntityExtractor, text: str) -> None:
     assert [f for f in found(extractor, text) if f[0] == "date"] == []
+
+
+def _money(low: float | None, high: float | None, currency: str = "CNY") -> dict[str, Any]:
+    return {"min": low, "max": high, "currency": currency}
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value"),
+    [
+        ("大约五百块左右吧", "五百块左右", _money(375, 625)),  # the cue after wins
+        ("最多出两百", "最多出两百", _money(None, 200)),
+        ("四五十块的袜子", "四五十块", _money(40, 50)),
+        ("三块五一瓶", "三块五", _money(3.5, 3.5)),
+        ("两千出头", "两千出头", _money(2000, 2500)),
+        ("二十多块钱", "二十多块钱", _money(20, 30)),
+        ("一千多的手表", "一千多", _money(1000, 2000)),
+        ("多收了15", "15", _money(15, 15)),
+        ("you overcharged me by 12", "12", _money(12, 12)),
+        ("800的和1200的差在哪", "800", _money(800, 800)),
+        ("is the 1500 one better", "1500", _money(1500, 1500)),
+        ("50 to 80 price range", "50 to 80", _money(50, 80)),
+        ("三百到五百之间", "三百到五百", _money(300, 500)),
+        ("sub-$50 gifts", "sub-$50", _money(None, 50, "USD")),
+    ],
+)
+def test_money_shapes(
+    extractor: EntityExtractor, text: str, span: str, value: dict[str, Any]
+) -> None:
+    assert next(f for f in found(extractor, text) if f[0] == "money") == ("money", span, value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["等了二十多天", "三十多岁", "少了2件", "两三天就到", "42的码有吗", "2025的款", "号码少了一位"],
+)
+def test_more_numbers_that_are_not_money(extractor: EntityExtractor, text: str) -> None:
+    assert [f for f in found(extractor, text) if f[0] == "money"] == []
