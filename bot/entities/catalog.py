@@ -3,7 +3,8 @@
 A phrase that names exactly one product (its full name) has that product's id ("P0005"); a
 short name shared by products has the catalogue's product type key(s) ("power_bank",
 "headphones|wireless_earbuds" for 耳机); other shared phrases the sorted product ids joined by
-"|". English phrases also match their plural ("mugs", "T-shirts", "dresses").
+"|". English phrases also match their plural ("mugs", "T-shirts", "dresses") and long plural
+short names their singular ("headphone").
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ def plurals(text: str) -> list[str]:
     return [text + "s"]
 
 
+def singulars(text: str) -> list[str]:
+    """The singular of a phrase whose last word is a long English plural ("headphones" ->
+    "headphone"); none for short words ("boots", "jeans") or -ss/-us/-ies/-ves endings."""
+    last = text.rsplit(" ", 1)[-1]
+    if not text.isascii() or len(last) < 7 or not last.isalpha():
+        return []
+    if not last.lower().endswith("s") or last.lower().endswith(("ss", "us", "ies", "ves")):
+        return []
+    return [text[:-1]]
+
+
 def product_phrases(
     products: Iterable[Mapping[str, Any]], alias_types: Mapping[str, Iterable[str]] = {}
 ) -> list[ProductPhrase]:
@@ -65,5 +77,9 @@ def product_phrases(
             value = "|".join(sorted(found))
         text = shown[key]
         phrases.append(ProductPhrase(text, value))
-        phrases += [ProductPhrase(p, value) for p in plurals(text) if phrase_key(p) not in ids]
+        phrases += [
+            ProductPhrase(p, value)
+            for p in (*plurals(text), *singulars(text))
+            if phrase_key(p) not in ids
+        ]
     return phrases

@@ -30,7 +30,9 @@ EN_WORDS = {
     "dozen": 12,
     "a dozen": 12,
     "a couple of": 2,
+    "a couple": 2,
     "couple": 2,
+    "half a dozen": 6,
     "a few": 3,
 }
 # Regex pieces other modules build on.

@@ -239,14 +239,27 @@ _ZH_QUANTITY = re.compile(
 )
 _EN_UNIT = r"pairs?|pieces?|pcs|units?|items?|boxes|box|packs?|sets?|bottles?|bags?|cans?"
 _EN_COUNT = rf"\d{{1,3}}|{EN_NUM_WORDS}"
+# Counts said in words of their own: "a couple of", "half a dozen".
+_EN_COUNT_PHRASE = r"half a dozen|a dozen|a couple"
+# 俩 and 仨 are two and three on their own ("给我来俩马克杯"; 我俩 / 他们俩 are people).
+_ZH_PAIR = re.compile(r"(?<![我你他她它咱们])(俩|仨)(?=[\u4e00-\u9fffA-Za-z])")
 _EN_QUANTITY = (
     re.compile(rf"\b({_EN_COUNT})\s+(?:{_EN_UNIT})\b", re.IGNORECASE),
-    re.compile(rf"\b({_EN_COUNT})(?=\s+of\s+(?:them|these|those|it|each)\b)", re.IGNORECASE),
+    re.compile(
+        rf"\b({_EN_COUNT_PHRASE}|{_EN_COUNT})(?=\s+of\s+(?:them|these|those|it|each)\b)",
+        re.IGNORECASE,
+    ),
     re.compile(r"\b(?:quantity|qty|amount)\s*(?:to|is|of|:|=)?\s*(\d{1,3})\b", re.IGNORECASE),
     re.compile(
-        r"\b(?:got|received|ordered|bought|buy|need|want|order|send|take|get)\s+"
+        r"\b(?:got|received|ordered|bought|buy|need|want|order|send|take|get|returned|return|"
+        r"kept|keep|exchanged?|cancell?ed|cancel)\s+"
         rf"(?:only\s+)?({_EN_COUNT})\b(?!\s*(?:days?|weeks?|months?|years?|hours?|minutes?|"
         r"yuan|dollars?|bucks|rmb|%|percent|times|am|pm|o'clock|[-:./]\d))",
+        re.IGNORECASE,
+    ),
+    # "only two arrived"
+    re.compile(
+        rf"\b({_EN_COUNT})(?=\s+(?:of\s+them\s+)?(?:arrived|came|showed up|were delivered)\b)",
         re.IGNORECASE,
     ),
 )
@@ -254,6 +267,8 @@ _EN_UNIT_RE = re.compile(rf"\b({_EN_COUNT})\s+(?:{_EN_UNIT})\b", re.IGNORECASE)
 
 
 def find_quantities(text: str) -> Iterator[Entity]:
+    for match in _ZH_PAIR.finditer(text):
+        yield _entity("quantity", match, 2 if match.group(1) == "俩" else 3, 1)
     for match in _ZH_QUANTITY.finditer(text):
         value = parse_number(match.group(1))
         if value and value.is_integer():
@@ -268,8 +283,14 @@ def find_quantities(text: str) -> Iterator[Entity]:
 
 
 def count_before(text: str, start: int) -> Entity | None:
-    """A count right before a product name ("four T-shirts", "3 mugs"), or None."""
-    match = re.search(rf"(?<![\w.,$¥])({_EN_COUNT})\s+$", text[:start], re.IGNORECASE)
+    """A count right before a product name ("four T-shirts", "3 mugs", "2 of the mugs", "a
+    couple of mugs", "a dozen towels"), or None."""
+    match = re.search(
+        rf"(?<![\w.,$¥])({_EN_COUNT_PHRASE}|{_EN_COUNT})\s+"
+        r"(?:of\s+(?:the\s+|these\s+|those\s+)?)?$",
+        text[:start],
+        re.IGNORECASE,
+    )
     if not match:
         return None
     value = parse_number(match.group(1))
@@ -288,6 +309,9 @@ _WORD_SIZES = {
     "extra large": "XL",
     "extra small": "XS",
 }
+# Letter sizes written with a number: 2XL is XXL, 3XL is XXXL.
+_LETTER_VALUES = {"2XL": "XXL", "3XL": "XXXL"}
+_ONE_SIZE = "one size"
 _SIZE_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"(?<![\dA-Za-z.])(\d{2}(?:\.5)?)\s*(?:码|號|号)(?!楼|室|线)"), 1),
     (re.compile(rf"(?<![A-Za-z])({_LETTER})\s*(?:码|號|号)"), 1),
@@ -302,14 +326,32 @@ _SIZE_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
         ),
         1,
     ),
+    # A shoe size before 的码 ("39的码"), after "I wear" / "usually a" ("I'm usually a 39").
+    (re.compile(r"(?<![\d.])(\d{2}(?:\.5)?)(?=\s*的\s*(?:码|尺码))"), 1),
+    (
+        re.compile(
+            r"\b(?:wears?(?:\s+an?)?|(?:usually|normally|always|I'm|I am)\s+an?)\s+(?:size\s+)?"
+            r"(\d{1,2}(?:\.5)?)\b(?!\s*(?:years?|yo|kg|lbs?|cm|ft|foot|feet|inch|%|\"|'))",
+            re.IGNORECASE,
+        ),
+        1,
+    ),
+    # Sizing systems named: "EU 42", "US 9", 欧码42; one size for all: 均码, "one size".
+    (re.compile(r"(?<![A-Za-z])(?:EU|US|UK)\s?(\d{1,2}(?:\.5)?)(?![\d.])"), 0),
+    (re.compile(r"(?:欧码|美码|英码)\s*(\d{1,2}(?:\.5)?)(?![\d.])"), 0),
+    (re.compile(r"均码|(?i:\bone[ -]size\b|\bfree size\b)"), 0),
 )
 
 
 def find_sizes(text: str) -> Iterator[Entity]:
     for pattern, group in _SIZE_RULES:
         for match in pattern.finditer(text):
-            raw = match.group(group)
+            if not match.groups():
+                yield _entity("size", match, _ONE_SIZE)
+                continue
+            raw = match.group(1)
             value = _WORD_SIZES.get(raw.lower(), raw.upper())
+            value = _LETTER_VALUES.get(value, value)
             # "size M" keeps its cue word in the span; "42码" its unit.
             whole = pattern.pattern.startswith(r"\bsize") or "码" in match.group(0)
             whole = whole or "号" in match.group(0) or "號" in match.group(0)

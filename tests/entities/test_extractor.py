@@ -489,3 +489,63 @@ def test_money_shapes(
 )
 def test_more_numbers_that_are_not_money(extractor: EntityExtractor, text: str) -> None:
     assert [f for f in found(extractor, text) if f[0] == "money"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("仨T恤多少钱", [("quantity", "仨", 3), ("product", "T恤", "T004")]),
+        (
+            "we need a couple of chargers",
+            [("quantity", "a couple", 2), ("product", "chargers", "charger")],
+        ),
+        ("half a dozen tees", [("quantity", "half a dozen", 6), ("product", "tees", "T004")]),
+        ("3 of the chargers broke", [("quantity", "3", 3), ("product", "chargers", "charger")]),
+        ("I kept four and returned two", [("quantity", "four", 4), ("quantity", "two", 2)]),
+        ("only three arrived", [("quantity", "three", 3)]),
+    ],
+)
+def test_more_quantities(
+    extractor: EntityExtractor, text: str, expected: list[tuple[str, str, Any]]
+) -> None:
+    assert found(extractor, text) == expected
+
+
+def test_people_are_not_quantities(extractor: EntityExtractor) -> None:
+    assert found(extractor, "我们俩都买了") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("41的码还有吗", ("41", "41")),
+        ("I normally wear a 43", ("43", "43")),
+        ("I'm always a 40 in these", ("40", "40")),
+        ("is EU 39 a US 7?", ("EU 39", "39")),
+        ("欧码44有吗", ("欧码44", "44")),
+        ("这件是均码吗", ("均码", "one size")),
+        ("is it one-size?", ("one-size", "one size")),
+        ("要3XL的", ("3XL", "XXXL")),
+    ],
+)
+def test_more_sizes(extractor: EntityExtractor, text: str, expected: tuple[str, str]) -> None:
+    assert ("size", *expected) == next(f for f in found(extractor, text) if f[0] == "size")
+
+
+@pytest.mark.parametrize("text", ["I'm 30 years old", "I'm a 5 foot 9 guy", "US customers"])
+def test_not_sizes(extractor: EntityExtractor, text: str) -> None:
+    assert [f for f in found(extractor, text) if f[0] == "size"] == []
+
+
+def test_long_plural_names_match_their_singular() -> None:
+    from bot.entities.catalog import product_phrases
+
+    phrases = {
+        p.text: p.value
+        for p in product_phrases(
+            [{"id": "X1", "name_en": "Studio Headphones", "aliases": ["headphones", "boots"]}],
+            {"headphones": {"headphones"}, "boots": {"boots"}},
+        )
+    }
+    assert phrases["headphone"] == "X1"
+    assert "boot" not in phrases  # too short to be sure it is a plural
