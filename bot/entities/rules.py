@@ -161,7 +161,12 @@ def find_money(text: str) -> Iterator[Entity]:
                 continue
             if kind == "cued":
                 value = parse_number(match.group(1))
-                if value and not _NOT_MONEY.match(text[end:]):
+                before = text[max(0, start - 4) : start]
+                if (
+                    value
+                    and not _NOT_MONEY.match(text[end:])
+                    and not _NOT_PRICE_BEFORE.search(before)
+                ):
                     taken.append((start, end))
                     yield _entity("money", match, _money_value(value, value, match.group(0)), 1)
                 continue
@@ -180,9 +185,9 @@ def find_money(text: str) -> Iterator[Entity]:
             if kind == "neighbours":
                 if _NOT_MONEY.match(text[end:]):
                     continue
-                low, high = _neighbours(match.group(1))
+                first, last = _neighbours(match.group(1))
                 taken.append((start, end))
-                yield Entity("money", span, start, end, _money_value(low, high, span))
+                yield Entity("money", span, start, end, _money_value(first, last, span))
                 continue
             numbers = [parse_number(n) for n in _NUMBER_IN.findall(span)]
             values = [n for n in numbers if n is not None and n > 0]
@@ -213,6 +218,8 @@ def find_money(text: str) -> Iterator[Entity]:
 
 
 _SYMBOL_RE = re.compile(_SYMBOL)
+# A number after these is a tail of digits, a model or a room, not a price ("尾号1234的").
+_NOT_PRICE_BEFORE = re.compile(r"(?:尾号|单号|编号|号码|账号|卡号|房间|[号第楼室栋#])\s*$")
 
 
 def _neighbours(text: str) -> tuple[float, float]:

@@ -549,3 +549,8 @@ def test_long_plural_names_match_their_singular() -> None:
     }
     assert phrases["headphone"] == "X1"
     assert "boot" not in phrases  # too short to be sure it is a plural
+
+
+@pytest.mark.parametrize("text", ["手机尾号5678的那个订单", "型号299的是哪款", "2301室的快递"])
+def test_numbers_before_de_that_are_not_prices(extractor: EntityExtractor, text: str) -> None:
+    assert [f for f in found(extractor, text) if f[0] == "money"] == []
