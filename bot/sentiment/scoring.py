@@ -35,9 +35,10 @@ DEFAULT_MODEL_PATH = REPO_ROOT / "var" / "models" / "sentiment.pt"
 
 
 class Encoder(Protocol):
-    """Sentence embeddings (bot.sentiment.embedding.MiniLM): one unit-length row per text."""
+    """Sentence embeddings (bot.sentiment.embedding.MiniLM): one row per text, the unit-length
+    mean-pooled states of each of ``layers`` (1-based) side by side."""
 
-    def embed(self, texts: Sequence[str]) -> Any: ...
+    def embed(self, texts: Sequence[str], *, layers: Sequence[int] = ...) -> Any: ...
 
 
 FORMAT_VERSION = 1
@@ -139,7 +140,11 @@ class SentimentModel:
             from bot.sentiment.embedding import EmbeddingUnavailable, MiniLM
 
             raw = blob["head"]
-            head = EmbeddingHead(raw["weight"].numpy().astype("float32"), float(raw["bias"]))
+            head = EmbeddingHead(
+                raw["weight"].numpy().astype("float32"),
+                float(raw["bias"]),
+                tuple(int(layer) for layer in raw.get("layers", (6,))),
+            )
             try:
                 minilm = MiniLM.load()
             except EmbeddingUnavailable as exc:
@@ -164,7 +169,9 @@ class SentimentModel:
             logits = self._net(batch.buckets, batch.offsets, batch.scale, batch.dense).tolist()
             english = [n for n, f in enumerate(features) if f.language == "en"]
             if self.head is not None and self._encoder is not None and english:
-                vectors = self._encoder.embed([texts[todo[n]][:MAX_CHARS] for n in english])
+                vectors = self._encoder.embed(
+                    [texts[todo[n]][:MAX_CHARS] for n in english], layers=self.head.layers
+                )
                 for n, extra in zip(english, self.head.logits(vectors), strict=True):
                     logits[n] += float(extra)
         for i, logit in zip(todo, logits, strict=True):
@@ -188,7 +195,11 @@ def save_model(
     blob: dict[str, Any] = {
         "head": None
         if head is None
-        else {"weight": torch.from_numpy(head.weight.astype("float32")), "bias": head.bias},
+        else {
+            "weight": torch.from_numpy(head.weight.astype("float32")),
+            "bias": head.bias,
+            "layers": list(head.layers),
+        },
         "format": FORMAT_VERSION,
         "config": config.__dict__,
         "state": net.state_dict(),

@@ -19,6 +19,7 @@ from bot.sentiment.data import Example
 from bot.sentiment.features import FeatureExtractor, Features, detect_language, vader_scores
 from bot.sentiment.model import (
     ANCHOR_WEIGHT,
+    HEAD_LAYERS,
     EmbeddingHead,
     SentimentTrainer,
     TrainConfig,
@@ -123,9 +124,11 @@ def load_encoder() -> Encoder:
 def fit_english_head(
     examples: Sequence[Example], encoder: Encoder, embeddings: Any = None
 ) -> EmbeddingHead:
-    """The MiniLM head on ``examples`` (embedded here unless ``embeddings`` is given)."""
-    vectors = encoder.embed([e.text for e in examples]) if embeddings is None else embeddings
-    return fit_head(vectors, [e.target for e in examples], [e.weight for e in examples])
+    """The MiniLM head on ``examples`` (embedded here, at :data:`HEAD_LAYERS`, unless
+    ``embeddings`` is given)."""
+    if embeddings is None:
+        embeddings = encoder.embed([e.text for e in examples], layers=HEAD_LAYERS)
+    return fit_head(embeddings, [e.target for e in examples], [e.weight for e in examples])
 
 
 def train_and_save(

@@ -12,7 +12,7 @@ import torch
 from bot.sentiment.data import traditional_to_simplified
 from bot.sentiment.embedding import DIM, MiniLM, WordPiece, model_dir
 from bot.sentiment.features import FeatureExtractor
-from bot.sentiment.model import EmbeddingHead, SentimentNet, TrainConfig, fit_head
+from bot.sentiment.model import HEAD_LAYERS, EmbeddingHead, SentimentNet, TrainConfig, fit_head
 from bot.sentiment.scoring import SentimentModel, save_model
 
 
@@ -83,3 +83,64 @@ def test_a_saved_head_scores_english_only(tmp_path: Path, encoder: MiniLM) -> No
         n_examples=0,
     )  # fmt: skip
     assert SentimentModel.load(plain).score("fine") == 0.0
+
+
+def test_layers_are_pooled_side_by_side(encoder: MiniLM) -> None:
+    texts = ["the food was bland", "great service, we will be back"]
+    sentence = encoder.embed(texts)
+    stacked = encoder.embed(texts, layers=(4, 5, 6))
+    assert stacked.shape == (2, 3 * DIM)
+    # every block is one layer's unit-length mean; the last block is the sentence embedding
+    blocks = stacked.reshape(2, 3, DIM)
+    assert np.allclose(np.linalg.norm(blocks, axis=2), 1.0, atol=1e-5)
+    assert np.allclose(blocks[:, 2], sentence, atol=1e-6)
+    assert not np.allclose(blocks[:, 0], blocks[:, 2], atol=1e-2)  # layer 4 is not layer 6
+    alone = encoder.embed(texts, layers=(4,))
+    assert np.allclose(alone, blocks[:, 0], atol=1e-6)
+    for bad in [(), (0,), (7,)]:
+        with pytest.raises(ValueError, match="layers"):
+            encoder.embed(texts, layers=bad)
+
+
+def _save_with_head(path: Path, head: EmbeddingHead) -> None:
+    config = TrainConfig(n_buckets=64)
+    net = SentimentNet(config.n_buckets)
+    torch.nn.init.zeros_(net.dense.bias)  # the hashed model scores 0: only the head counts
+    extractor = FeatureExtractor(64, char_map=traditional_to_simplified())
+    save_model(
+        path, net, config, extractor, lexicon=False, fingerprint="t", trained_seconds=0.0,
+        n_examples=0, head=head,
+    )  # fmt: skip
+
+
+def test_a_saved_head_keeps_its_layers(tmp_path: Path, encoder: MiniLM) -> None:
+    text = "the waiter was rude"
+    layer4 = encoder.embed([text], layers=(4,))[0]
+    # weights on the layer-4 block only: the score is that block's projection, so it comes out
+    # right only if scoring embeds the text at the head's layers, in the head's order
+    weight = np.concatenate([layer4, np.zeros(DIM, np.float32)]).astype(np.float32)
+    path = tmp_path / "layers.pt"
+    _save_with_head(path, EmbeddingHead(weight, bias=0.0, layers=(4, 6)))
+    model = SentimentModel.load(path)
+    assert model.head is not None and model.head.layers == (4, 6)
+    expected = float(np.tanh(float(layer4 @ layer4) / 2))  # logit |v|^2 = 1
+    assert model.score(text) == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_head_saved_without_layers_reads_the_sentence_embedding(tmp_path: Path) -> None:
+    path = tmp_path / "old.pt"
+    _save_with_head(path, EmbeddingHead(np.zeros(DIM, dtype=np.float32), bias=1.0))
+    blob = torch.load(path, weights_only=True)
+    del blob["head"]["layers"]  # a model file written before heads named their layers
+    torch.save(blob, path)
+    model = SentimentModel.load(path)
+    assert model.head is not None and model.head.layers == (6,)
+    assert model.score("fine") == pytest.approx(np.tanh(0.5), abs=1e-4)
+
+
+def test_fit_head_records_its_layers() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 6)).astype(np.float32)
+    y = list((x[:, 0] > 0).astype(float))
+    assert fit_head(x, y, [1.0] * 50, layers=(2, 6)).layers == (2, 6)
+    assert fit_head(x, y, [1.0] * 50).layers == HEAD_LAYERS
