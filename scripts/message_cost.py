@@ -9,7 +9,7 @@ per message: statements, commits, request and handler wall ms and the process's 
 (medians at the end); ``--profile`` adds cProfile's top
 functions (the event loop's thread only; aiosqlite's thread shows as waits).
 
-    PYTHONPATH=. .venv/bin/python scripts/message_cost.py --rounds 4 [--profile]
+    PYTHONPATH=. .venv/bin/python scripts/message_cost.py --rounds 4 [--profile] [--out reports]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import asyncio
 import cProfile
 import io
 import json
+import os
 import pstats
 import statistics
 import subprocess
@@ -27,13 +28,16 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import aiosqlite.core
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiohttp.typedefs import Handler
 
 from bot.bench import MESSAGES
 from bot.gateway.__main__ import build_app
+from bot.report_stamp import format_stamp, stamp
 from bot.storage.db import create_engine
 from bot.storage.statement_count import StatementCounter
 from tests.gateway.fake_rasa import FakeActionServer, FakeRasa
@@ -41,6 +45,21 @@ from tests.gateway.helpers import SigningClient, make_config
 from tests.gateway.seed import seed_shop
 
 SENDER = "demo-emma"  # a known customer (web identity in the seeded shop)
+
+
+class ThreadHops:
+    """Counts the calls aiosqlite hands to its connection's thread (cursor, execute, fetch,
+    close, commit, rollback): each is a wake-up of that thread and a wait for its answer."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        original = aiosqlite.core.Connection._execute
+
+        async def counted(conn: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await original(conn, fn, *args, **kwargs)
+
+        aiosqlite.core.Connection._execute = counted  # type: ignore[method-assign,assignment]
 
 
 async def serve_fakes() -> None:
@@ -69,7 +88,9 @@ class Handled:
             self.done.set()
 
 
-async def run(urls: dict[str, str], rounds: int, profile: bool, verbose: bool) -> None:
+async def run(
+    urls: dict[str, str], rounds: int, profile: bool, verbose: bool
+) -> list[tuple[int, int, float, float, float, int]]:
     tmp = Path(tempfile.mkdtemp(prefix="message-cost-"))
     engine = create_engine(f"sqlite+aiosqlite:///{tmp / 'shop.db'}")
     await seed_shop(engine)
@@ -91,13 +112,15 @@ async def run(urls: dict[str, str], rounds: int, profile: bool, verbose: bool) -
         warm = await client.post("/api/chat", json={"sender_id": SENDER, "text": text})
         await warm.read()
         await handled.done.wait()
-    rows: list[tuple[int, int, float, float, float]] = []
+    hops = ThreadHops()
+    rows: list[tuple[int, int, float, float, float, int]] = []
     profiler = cProfile.Profile() if profile else None
     with StatementCounter(engine) as counter:
         counter.ignore_current_task()
         for _ in range(rounds):
             for text in MESSAGES:
                 counter.reset()
+                hops.count = 0
                 handled.done.clear()
                 wall, cpu = time.perf_counter(), time.process_time()
                 if profiler is not None:
@@ -111,10 +134,12 @@ async def run(urls: dict[str, str], rounds: int, profile: bool, verbose: bool) -
                 cpu_ms = (time.process_time() - cpu) * 1000
                 got = counter.reset()
                 got_ms = handled.handler_ms
-                rows.append((len(got.statements), len(got.commits), wall_ms, got_ms, cpu_ms))
+                rows.append(
+                    (len(got.statements), len(got.commits), wall_ms, got_ms, cpu_ms, hops.count)
+                )
                 print(
                     f"{text!r}: {response.status} statements={len(got.statements)} "
-                    f"commits={len(got.commits)} wall={wall_ms:.1f} ms "
+                    f"commits={len(got.commits)} thread hops={hops.count} wall={wall_ms:.1f} ms "
                     f"handler={got_ms:.1f} ms cpu={cpu_ms:.1f} ms "
                     f"(background loops: {len(got.background)} statements)"
                 )
@@ -124,8 +149,8 @@ async def run(urls: dict[str, str], rounds: int, profile: bool, verbose: bool) -
     await client.close()
     await engine.dispose()
     n = len(rows)
-    kinds = Counter((r[0], r[1]) for r in rows)
-    print(f"\n{n} messages; (statements, commits): {dict(kinds)}")
+    kinds = Counter((r[0], r[1], r[5]) for r in rows)
+    print(f"\n{n} messages; (statements, commits, aiosqlite thread hops): {dict(kinds)}")
     print(
         f"per message, medians: request {statistics.median(r[2] for r in rows):.1f} ms, "
         f"handler {statistics.median(r[3] for r in rows):.1f} ms, "
@@ -136,6 +161,59 @@ async def run(urls: dict[str, str], rounds: int, profile: bool, verbose: bool) -
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
         print(out.getvalue())
+    return rows
+
+
+def write_report(rows: list[tuple[int, int, float, float, float, int]], out: Path) -> None:
+    """reports/message-cost.md and .json, stamped (bot.report_stamp)."""
+
+    def spread(index: int) -> dict[str, float]:
+        values = [r[index] for r in rows]
+        return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+    load = os.getloadavg()[0]
+    data = {
+        "stamp": stamp(),
+        "messages": len(rows),
+        "statements": spread(0),
+        "commits": spread(1),
+        "thread_hops": spread(5),
+        "request_ms": spread(2),
+        "handler_ms": spread(3),
+        "process_cpu_ms": spread(4),
+        "load_1min": round(load, 2),
+    }
+    (out / "message-cost.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    stats = [
+        ("SQL statements", "statements", ""),
+        ("commits (write transactions)", "commits", ""),
+        ("aiosqlite thread round trips", "thread_hops", ""),
+        ("request wall time", "request_ms", " ms"),
+        ("handler wall time", "handler_ms", " ms"),
+        ("process CPU time (with the HTTP client)", "process_cpu_ms", " ms"),
+    ]
+    lines = [
+        "# The gateway's own work per web chat message",
+        "",
+        format_stamp(data["stamp"]),  # type: ignore[arg-type]
+        "",
+        "Measured by `PYTHONPATH=. .venv/bin/python scripts/message_cost.py --out reports`: the "
+        "real gateway app (default settings: handoff router, emotion-aware replies) on SQLite, "
+        "the test suite's stand-in Rasa in another process, one known customer sending "
+        f"{len(MESSAGES)} bench messages per round, {len(rows)} messages. Statements and commits "
+        "are those of the message's own tasks (not the polling loops'); the times depend on the "
+        f"machine's load (1-minute load average {load:.2f} at the end).",
+        "",
+        "| per message | min | median | max |",
+        "|---|---|---|---|",
+    ]
+    for label, key, unit in stats:
+        v = data[key]
+        assert isinstance(v, dict)
+        lines.append(
+            f"| {label} | {v['min']:g}{unit} | {v['median']:g}{unit} | {v['max']:g}{unit} |"
+        )
+    (out / "message-cost.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> int:
@@ -143,6 +221,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list each message's statements")
+    parser.add_argument("--out", help="write message-cost.md and .json into this folder")
     parser.add_argument("--serve-fakes", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fakes:
@@ -154,7 +233,12 @@ def main() -> int:
     try:
         assert child.stdout is not None
         urls = json.loads(child.stdout.readline())
-        asyncio.run(run(urls, args.rounds, args.profile, args.verbose))
+        rows = asyncio.run(run(urls, args.rounds, args.profile, args.verbose))
+        if args.out:
+            write_report(
+                [(*r[:2], round(r[2], 1), round(r[3], 1), round(r[4], 1), r[5]) for r in rows],
+                Path(args.out),
+            )
     finally:
         child.kill()
         child.wait()
