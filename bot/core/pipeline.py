@@ -136,8 +136,7 @@ class Pipeline(ReadyMessages):
         # Rasa answers within its timeout; a claim outlives it so a live worker keeps its row.
         self.lease_s = rasa.timeout.total + 10 if rasa.timeout.total else 60.0
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
-        # The language each awaited message was answered in (its waiter reads it here).
-        self._languages_of: dict[int, Lang] = {}
+        self._languages_of: dict[int, Lang] = {}  # awaited messages' languages, for submit
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self._worker = WorkerLoop(
@@ -269,10 +268,8 @@ class Pipeline(ReadyMessages):
                 lang = language or self._known_language(conversation_id) or "en"
                 messages = (OutgoingMessage(text=HOLDING_TEXT[lang]),)
                 stand_in = True
-        if outcome not in ("answered", "failed"):
-            # The answer follows later (or part of it did not come in time): its replies go
-            # out through the sender. An answered message's replies were all claimed above.
-            self.wake()
+        if outcome not in ("answered", "failed"):  # answered: every reply was claimed above
+            self.wake()  # the answer follows through the sender
         return Reply(
             conversation_id, accepted.id, outcome, language, messages, error, stand_in, held
         )
@@ -348,8 +345,7 @@ class Pipeline(ReadyMessages):
         # Taking the lock is the first await, so messages queue in the order they arrived.
         async with self.locks.hold(conversation_id):
             while not self._closing:
-                # The oldest open message, claimed in one statement; none when there is none
-                # or it is not ours now (another replica's live claim, a retry not yet due).
+                # The oldest open message, claimed; None: none, or not ours now (see claim_next).
                 item = await self.inbox.claim_next(
                     conversation_id, self.clock(), self.lease_s, due_only=not retry_now
                 )
@@ -371,8 +367,7 @@ class Pipeline(ReadyMessages):
                     for open_id in await self.inbox.open_ids(conversation_id):
                         self._resolve(open_id, "held")
                     return
-                if not self._resolve(item.id, outcome):
-                    # Its replies are due now (a caller waiting for them took them instead).
+                if not self._resolve(item.id, outcome):  # no caller takes the replies inline
                     self.wake()
 
     async def _crashed(self, item: InboxItem, exc: Exception) -> Outcome:
@@ -403,14 +398,12 @@ class Pipeline(ReadyMessages):
         started = time.perf_counter()
         customer = await resolve_customer(self.engine, message.channel, message.external_id)
         language = known_language(item.language)
-        first = language is None
-        if language is None:
+        if first := language is None:
             language = await self._language_of(message, customer)
         self.languages.remember(conversation_id, language)
         if item.id in self._waiters:
             self._languages_of[item.id] = language
-        # One transaction: on the first attempt the message's language and its log entry
-        # (once, together), and the conversation record's customer and language.
+        # One transaction: the first attempt's language and log entry, the record's customer.
         async with self.engine.begin() as conn:
             if first:
                 await self.inbox.set_language(item.id, language, conn=conn)
