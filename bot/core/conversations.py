@@ -168,18 +168,31 @@ class ConversationStore:
         customer_id: str | None,
         language: Lang,
         now: datetime | None = None,
+        conn: AsyncConnection | None = None,
     ) -> None:
-        """The customer and language of the message being processed."""
-        async with self.engine.begin() as conn:
-            await _upsert(
-                conn,
-                conversation_id,
-                channel=channel,
-                external_id=external_id,
-                now=now or utcnow(),
-                customer_id=customer_id,
-                language=language,
-            )
+        """The customer and language of the message being processed (in the caller's
+        transaction when ``conn`` is given)."""
+        if conn is None:
+            async with self.engine.begin() as own:
+                await self.identified(
+                    conversation_id,
+                    channel=channel,
+                    external_id=external_id,
+                    customer_id=customer_id,
+                    language=language,
+                    now=now,
+                    conn=own,
+                )
+            return
+        await _upsert(
+            conn,
+            conversation_id,
+            channel=channel,
+            external_id=external_id,
+            now=now or utcnow(),
+            customer_id=customer_id,
+            language=language,
+        )
 
     async def handoff_changed(
         self,

@@ -231,6 +231,16 @@ class Inbox:
             )
             return [int(r.id) for r in rows]
 
+    async def claim_next(
+        self, conversation_id: str, now: datetime, lease_s: float, *, due_only: bool = True
+    ) -> InboxItem | None:
+        """Claim the conversation's first message not yet answered, as it is once claimed
+        (``attempts`` counts this attempt); None when there is none, or when it is not this
+        worker's to take now: another worker's live claim, or (``due_only``) a retry that is
+        not due yet. One statement (:meth:`LeasedQueue.claim_head`)."""
+        row = await self.queue.claim_head(conversation_id, now, lease_s, due_only=due_only)
+        return _item(row) if row is not None else None
+
     async def claim(self, item_id: int, now: datetime, lease_s: float) -> bool:
         """Mark the message as being processed by this worker (False if another has it)."""
         return await self.queue.claim(item_id, now, lease_s)
@@ -243,9 +253,15 @@ class Inbox:
         """Give back every claimed message (at start-up, when no other worker can exist)."""
         return await self.queue.release_all(next_attempt_at=utcnow())
 
-    async def set_language(self, item_id: int, language: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(update(inbox).where(inbox.c.id == item_id).values(language=language))
+    async def set_language(
+        self, item_id: int, language: str, *, conn: AsyncConnection | None = None
+    ) -> None:
+        """Record the message's language (in the caller's transaction when ``conn`` is given)."""
+        if conn is None:
+            async with self.engine.begin() as own:
+                await self.set_language(item_id, language, conn=own)
+            return
+        await conn.execute(update(inbox).where(inbox.c.id == item_id).values(language=language))
 
     # ``attempts``: the claim's count of attempts; with it the change is made only while that
     # claim holds (LeaseLost otherwise: another gateway took the message over).

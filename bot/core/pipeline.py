@@ -32,7 +32,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -137,6 +136,7 @@ class Pipeline(ReadyMessages):
         # Rasa answers within its timeout; a claim outlives it so a live worker keeps its row.
         self.lease_s = rasa.timeout.total + 10 if rasa.timeout.total else 60.0
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
+        self._languages_of: dict[int, Lang] = {}  # awaited messages' languages, for submit
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self._worker = WorkerLoop(
@@ -248,6 +248,7 @@ class Pipeline(ReadyMessages):
             outcome = "timeout"
         finally:
             self._waiters.pop(accepted.id, None)
+            language: Lang | None = self._languages_of.pop(accepted.id, None)
         if outcome == "error":
             raise PipelineError(f"processing inbox #{accepted.id} failed; see the gateway log")
         claimed = await self.outbox.claim_inline(
@@ -255,8 +256,9 @@ class Pipeline(ReadyMessages):
         )
         held = tuple(i.id for i in claimed) if hold_inline else ()
         metrics.message_sent(message.channel, 0 if hold_inline else len(claimed))
-        item = await self.inbox.get(accepted.id)
-        language: Lang | None = known_language(item.language) if item is not None else None
+        if language is None:  # processed by another replica, or it failed early
+            item = await self.inbox.get(accepted.id)
+            language = known_language(item.language) if item is not None else None
         messages = tuple(i.message for i in claimed)
         error = None
         stand_in = False
@@ -266,7 +268,8 @@ class Pipeline(ReadyMessages):
                 lang = language or self._known_language(conversation_id) or "en"
                 messages = (OutgoingMessage(text=HOLDING_TEXT[lang]),)
                 stand_in = True
-        self.wake()
+        if outcome not in ("answered", "failed"):  # answered: every reply was claimed above
+            self.wake()  # the answer follows through the sender
         return Reply(
             conversation_id, accepted.id, outcome, language, messages, error, stand_in, held
         )
@@ -342,18 +345,13 @@ class Pipeline(ReadyMessages):
         # Taking the lock is the first await, so messages queue in the order they arrived.
         async with self.locks.hold(conversation_id):
             while not self._closing:
-                item = await self.inbox.oldest_open(conversation_id)
+                # The oldest open message, claimed; None: none, or not ours now (see claim_next).
+                item = await self.inbox.claim_next(
+                    conversation_id, self.clock(), self.lease_s, due_only=not retry_now
+                )
                 if item is None:
                     return
-                now = self.clock()
-                if item.status == "processing" and item.lease_until and item.lease_until > now:
-                    return  # another worker has it (a second gateway replica)
-                if item.status == "pending" and item.next_attempt_at > now and not retry_now:
-                    return
                 retry_now = False
-                if not await self.inbox.claim(item.id, now, self.lease_s):
-                    return
-                item = replace(item, status="processing", attempts=item.attempts + 1)
                 logs.bind_message(conversation_id, item.id)
                 try:
                     outcome = await self._process(item)
@@ -369,8 +367,8 @@ class Pipeline(ReadyMessages):
                     for open_id in await self.inbox.open_ids(conversation_id):
                         self._resolve(open_id, "held")
                     return
-                self._resolve(item.id, outcome)
-                self.wake()
+                if not self._resolve(item.id, outcome):  # no caller takes the replies inline
+                    self.wake()
 
     async def _crashed(self, item: InboxItem, exc: Exception) -> Outcome:
         if item.attempts >= CRASH_ATTEMPTS:
@@ -383,10 +381,13 @@ class Pipeline(ReadyMessages):
         await self.inbox.defer(item.id, when=when, error=err, holding_sent=held, attempts=claim)
         return "error"
 
-    def _resolve(self, inbox_id: int, outcome: Outcome) -> None:
+    def _resolve(self, inbox_id: int, outcome: Outcome) -> bool:
+        """Hand ``outcome`` to the caller waiting for the message; False when none waits."""
         waiter = self._waiters.get(inbox_id)
         if waiter is not None and not waiter.done():
             waiter.set_result(outcome)
+            return True
+        return False
 
     def _known_language(self, conversation_id: str) -> Lang | None:
         return self.languages.get(conversation_id)
@@ -397,20 +398,25 @@ class Pipeline(ReadyMessages):
         started = time.perf_counter()
         customer = await resolve_customer(self.engine, message.channel, message.external_id)
         language = known_language(item.language)
-        if language is None:
-            # First attempt: pick the language and log the message once.
+        if first := language is None:
             language = await self._language_of(message, customer)
-            await self.inbox.set_language(item.id, language)
-            await store.save_incoming(self.engine, message, language)
         self.languages.remember(conversation_id, language)
-        await self.conversations.identified(
-            conversation_id,
-            channel=message.channel,
-            external_id=message.external_id,
-            customer_id=customer.id if customer else None,
-            language=language,
-            now=self.clock(),
-        )
+        if item.id in self._waiters:
+            self._languages_of[item.id] = language
+        # One transaction: the first attempt's language and log entry, the record's customer.
+        async with self.engine.begin() as conn:
+            if first:
+                await self.inbox.set_language(item.id, language, conn=conn)
+                await store.save_incoming(conn, message, language)
+            await self.conversations.identified(
+                conversation_id,
+                channel=message.channel,
+                external_id=message.external_id,
+                customer_id=customer.id if customer else None,
+                language=language,
+                now=self.clock(),
+                conn=conn,
+            )
         address = {**item.address, "lang": language}
         metadata: RasaMetadata = {
             "channel": message.channel,

@@ -190,6 +190,36 @@ class LeasedQueue:
             )
         return result.rowcount == 1
 
+    async def claim_head(
+        self, group_value: Any, now: datetime, lease_s: float, *, due_only: bool = True
+    ) -> Any | None:
+        """Lease the group's oldest open row when it may be claimed now (as :meth:`claim`)
+        and return it as it is after the claim; None when the group has no open row or its
+        oldest is not claimable (another worker's live lease; with ``due_only``, a retry not
+        yet due). One statement: the read and the claim cannot be told apart by another
+        worker, and a newer row is never handed out before an older open one."""
+        if self.group is None:
+            raise TypeError(f"the {self.table.name} queue has no groups")
+        c = self.table.c
+        head = (
+            select(func.min(c.id))
+            .where(self.group == group_value, self.is_open())
+            .scalar_subquery()
+        )
+        async with self.engine.begin() as conn:
+            return (
+                await conn.execute(
+                    update(self.table)
+                    .where(c.id == head, self.claimable(now, due_only=due_only))
+                    .values(
+                        status=self.statuses.leased,
+                        attempts=c.attempts + 1,
+                        lease_until=now + timedelta(seconds=lease_s),
+                    )
+                    .returning(*c)
+                )
+            ).first()
+
     def _release_values(self) -> dict[str, Any]:
         return {"status": self.statuses.pending, "lease_until": None}
 

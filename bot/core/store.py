@@ -32,19 +32,25 @@ def _outgoing_payload(message: OutgoingMessage) -> dict[str, Any] | None:
     return extra or None
 
 
-async def save_incoming(engine: AsyncEngine, message: IncomingMessage, language: Lang) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(messages).values(
-                conversation_id=message.conversation_id,
-                direction="in",
-                channel=message.channel,
-                text=message.text,
-                payload=_incoming_payload(message),
-                language=language,
-                created_at=message.received_at,
-            )
+async def save_incoming(
+    target: AsyncEngine | AsyncConnection, message: IncomingMessage, language: Lang
+) -> None:
+    """Log a customer message (in the caller's transaction when given a connection)."""
+    if not isinstance(target, AsyncConnection):
+        async with target.begin() as conn:
+            await save_incoming(conn, message, language)
+        return
+    await target.execute(
+        insert(messages).values(
+            conversation_id=message.conversation_id,
+            direction="in",
+            channel=message.channel,
+            text=message.text,
+            payload=_incoming_payload(message),
+            language=language,
+            created_at=message.received_at,
         )
+    )
 
 
 async def save_outgoing(

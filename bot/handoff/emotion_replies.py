@@ -18,6 +18,7 @@ when the mean over ``sentiment_window`` messages stays below ``sentiment_thresho
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import replace
@@ -90,8 +91,14 @@ class EmotionReplies:
 
     async def judge(self, turn: Turn, intent: str | None) -> Emotion:
         """How upset the customer is with this message (scores since the last handoff)."""
-        last_end = await self.ctx.store.last_ended_at(turn.conversation_id)
-        scores = await self.sentiment.recent(turn.conversation_id, since=last_end)
+        return self._judged(turn, intent, await self._scores(turn))
+
+    async def _scores(self, turn: Turn) -> list[float]:
+        if turn.message.payload is not None or turn.message.text is None:
+            return []  # not judged by scores (see _judged): nothing to read
+        return await self.sentiment.recent(turn.conversation_id, since="last_handoff")
+
+    def _judged(self, turn: Turn, intent: str | None, scores: list[float]) -> Emotion:
         text = turn.message.text if turn.message.payload is None else None
         if text is None:
             scores = []  # a button press says nothing about the mood; earlier texts aside
@@ -109,8 +116,12 @@ class EmotionReplies:
         """The answer as the customer gets it: unchanged for a calm customer."""
         if not self.enabled or not replies:
             return replies
-        intent = await self.ctx.rasa.latest_intent(turn.conversation_id)
-        mood = await self.judge(turn, intent)
+        # Rasa's reading of the message and the recent scores at once: the tracker read (an
+        # HTTP call) and the database read overlap instead of adding up.
+        intent, scores = await asyncio.gather(
+            self.ctx.rasa.latest_intent(turn.conversation_id), self._scores(turn)
+        )
+        mood = self._judged(turn, intent, scores)
         if not mood.upset:
             return replies
         logger.info(

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.handoff.store import HandoffStore
 
@@ -83,8 +83,11 @@ class RecentSentiment:
         self.window = window
         self._scores: OrderedDict[str, float] = OrderedDict()
 
-    async def recent(self, conversation_id: str, *, since: datetime | None) -> list[float]:
-        """Scores of the customer's latest ``window`` typed messages after ``since``."""
+    async def recent(
+        self, conversation_id: str, *, since: datetime | Literal["last_handoff"] | None
+    ) -> list[float]:
+        """Scores of the customer's latest ``window`` typed messages after ``since`` (a time,
+        or ``"last_handoff"``: since the conversation's last handoff ended)."""
         texts = await self.store.recent_customer_texts(
             conversation_id, since=since, limit=self.window
         )

@@ -493,15 +493,29 @@ class HandoffStore:
         return int(value)
 
     async def recent_customer_texts(
-        self, conversation_id: str, *, since: datetime | None, limit: int
+        self,
+        conversation_id: str,
+        *,
+        since: datetime | Literal["last_handoff"] | None,
+        limit: int,
     ) -> list[str]:
-        """The customer's latest typed messages (not button payloads), oldest first."""
+        """The customer's latest typed messages (not button payloads), oldest first.
+
+        ``since="last_handoff"``: those after the conversation's last handoff ended (all
+        when none ended), read in the same statement as :meth:`last_ended_at` would."""
         query = select(messages.c.text).where(
             messages.c.conversation_id == conversation_id,
             messages.c.direction == "in",
             messages.c.text.is_not(None),
         )
-        if since is not None:
+        if since == "last_handoff":
+            ended = (
+                select(func.max(handoffs.c.ended_at))
+                .where(handoffs.c.conversation_id == conversation_id)
+                .scalar_subquery()
+            )
+            query = query.where(or_(ended.is_(None), messages.c.created_at > ended))
+        elif since is not None:
             query = query.where(messages.c.created_at > since)
         query = query.order_by(messages.c.id.desc()).limit(limit)
         async with self.engine.connect() as conn:
