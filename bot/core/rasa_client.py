@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -25,6 +26,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WEBHOOK_PATH = "/webhooks/rest/webhook"
+# The project's REST channel (rasa_project/components/shop_rest.py) names the intent NLU read in
+# this header; the intents of recent messages are kept per conversation until asked for.
+INTENT_HEADER = "X-Shop-Intent"
+REMEMBERED_INTENTS = 4096
 ACTIONS_DOWN_ERROR = "the action server is down"  # how ActionServerUnavailable's text starts
 
 
@@ -109,6 +114,14 @@ class RasaClient:
         self._session = session
         self._owns_session = session is None
         self.auth_token = auth_token
+        self._intents: OrderedDict[str, str] = OrderedDict()
+
+    def _remember_intent(self, sender: str, intent: str | None) -> None:
+        self._intents.pop(sender, None)
+        if intent:
+            self._intents[sender] = intent
+            while len(self._intents) > REMEMBERED_INTENTS:
+                self._intents.popitem(last=False)
 
     async def start(self) -> None:
         """Create the HTTP session unless one was injected (idempotent)."""
@@ -202,11 +215,13 @@ class RasaClient:
         self, base: str, sender: str, message: str, metadata: RasaMetadata
     ) -> list[OutgoingMessage]:
         url = base + WEBHOOK_PATH
+        self._intents.pop(sender, None)  # a failed send leaves no earlier message's intent
         body = {"sender": sender, "message": message, "metadata": dict(metadata)}
         try:
             async with self.session.post(url, json=body, timeout=self.timeout) as resp:
                 raw = await resp.read()
                 status = resp.status
+                intent = resp.headers.get(INTENT_HEADER)
         except TimeoutError:
             raise RasaUnavailable(
                 f"Rasa did not answer within {self.timeout.total:g}s at {url}; "
@@ -222,6 +237,7 @@ class RasaClient:
             raise RasaUnavailable(f"Rasa answered {status} at {url}: {_snippet(raw)}")
         if status != 200:
             raise RasaBadResponse(f"Rasa answered {status} at {url}: {_snippet(raw)}")
+        self._remember_intent(sender, intent if status == 200 else None)
         try:
             data = json.loads(raw)
             return messages_from_rasa(data)
@@ -272,9 +288,15 @@ class RasaClient:
         return replies_after(events, inbox_id, part)
 
     async def latest_intent(self, sender: str) -> str | None:
-        """The intent Rasa read in the conversation's latest message (the tracker's
-        ``latest_message``), or None when it cannot tell. Never raises: it only informs the
-        emotion-aware replies, which go on without it."""
+        """The intent Rasa read in the conversation's latest message, or None when it cannot
+        tell. Never raises: it only informs the emotion-aware replies, which go on without it.
+
+        The intent comes from the header of the answer to the message this client sent last
+        for ``sender`` (taken once); else, as from a Rasa without the project's channel, from
+        the tracker's ``latest_message`` (a second tracker load in Rasa)."""
+        cached = self._intents.pop(sender, None)
+        if cached is not None:
+            return cached
         try:
             _url, status, raw = await self._tracker_call(
                 sender, "", "NONE", doing="read the latest intent"

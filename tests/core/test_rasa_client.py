@@ -185,3 +185,45 @@ async def test_an_empty_answer_of_a_rasa_whose_action_server_died_is_not_used(
             await client.send("web:u", "hi", META)
     async with RasaClient(fake.url, actions) as client:
         assert await client.send("web:u", "hi", META) == []  # its actions are up: a real answer
+
+
+async def test_the_intent_comes_from_the_answers_header_without_a_tracker_read(
+    fake: FakeRasa, actions: str
+) -> None:
+    fake.intent_header = True
+    fake.intents = {"this is the third time I ask": "complaint"}
+    async with RasaClient(fake.url, actions, timeout_s=5) as client:
+        await client.send("web:demo-emma", "this is the third time I ask", META)
+        assert await client.latest_intent("web:demo-emma") == "complaint"
+        assert fake.tracker_reads == 0
+        # Taken once: asked again, the tracker answers (it holds the same message).
+        assert await client.latest_intent("web:demo-emma") == "complaint"
+        assert fake.tracker_reads == 1
+
+
+async def test_without_the_header_the_intent_is_read_from_the_tracker(
+    fake: FakeRasa, actions: str
+) -> None:
+    fake.intents = {"hello": "greet"}
+    async with RasaClient(fake.url, actions, timeout_s=5) as client:
+        await client.send("web:demo-emma", "hello", META)
+        assert await client.latest_intent("web:demo-emma") == "greet"
+    assert fake.tracker_reads == 1
+
+
+async def test_a_failed_send_leaves_no_earlier_messages_intent(
+    fake: FakeRasa, actions: str
+) -> None:
+    fake.intent_header = True
+    fake.intents = {"this is useless": "complaint"}
+    async with RasaClient(fake.url, actions, timeout_s=0.3) as client:
+        await client.send("web:demo-emma", "this is useless", META)
+        fake.status = 502
+        with pytest.raises(RasaUnavailable):
+            await client.send("web:demo-emma", "hello?", META)
+        fake.status = 200
+        # The header of the message before is not used: the tracker is asked (Rasa's tracker
+        # is what knows whether the failed message was logged).
+        assert fake.tracker_reads == 0
+        await client.latest_intent("web:demo-emma")
+    assert fake.tracker_reads == 1

@@ -85,6 +85,9 @@ class FakeRasa:
     paused: set[str] = field(default_factory=set)
     appended: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # tracker events
     parsed: list[str] = field(default_factory=list)  # texts of POST /model/parse
+    # Answer with the project's channel's X-Shop-Intent header (for texts in ``intents``).
+    intent_header: bool = False
+    tracker_reads: int = 0  # GET .../tracker calls
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -133,6 +136,7 @@ class FakeRasa:
         if self.status >= 500:
             return web.Response(status=self.status)
         sender = request.match_info["sender"]
+        self.tracker_reads += 1
         return web.json_response({"sender_id": sender, "events": self.trackers.get(sender, [])})
 
     async def start(self) -> str:
@@ -182,10 +186,12 @@ class FakeRasa:
                 for m in answer if isinstance(answer, list) else []:
                     data = {k: v for k, v in m.items() if k not in ("text", "recipient_id")}
                     events.append({"event": "bot", "text": m.get("text"), "data": data})
+            intent = self.intents.get(body.get("message")) if self.intent_header else None
             return web.Response(
                 text=json.dumps(answer, ensure_ascii=False),
                 status=self.status,
                 content_type="application/json",
+                headers={"X-Shop-Intent": intent} if intent else None,
             )
         finally:
             self.in_flight[sender] -= 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,25 @@ def test_the_gateway_talks_to_rasa_and_no_log_holds_the_token(stack: Stack, new_
         cmdline = Path(f"/proc/{proc.pid}/cmdline")
         if cmdline.exists():
             assert token.encode() not in cmdline.read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "text", ["我要投诉，快递员态度太差了", "where is my order 260315004217", "/request_human"]
+)
+def test_the_rest_channel_names_the_intent_it_answered_for(stack: Stack, text: str) -> None:
+    """The project's REST channel (rasa_project/components/shop_rest.py) answers as Rasa's and
+    names the intent in X-Shop-Intent: the one /model/parse gives for the same text."""
+    token = f"?token={stack.rasa_auth_token}"
+    parsed = http_json("POST", f"{stack.rasa_url}/model/parse{token}", {"text": text})
+    assert parsed.status == 200, parsed.body
+    request = urllib.request.Request(
+        f"{stack.rasa_url}/webhooks/rest/webhook{token}",
+        data=json.dumps({"sender": f"header-check-{abs(hash(text))}", "message": text}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        replies = json.loads(response.read())
+        intent = response.headers.get("X-Shop-Intent")
+    assert isinstance(replies, list) and replies
+    assert intent == parsed.body["intent"]["name"]
