@@ -428,6 +428,33 @@ async def test_a_calm_delivery_complaint_stays_with_the_bot(
     assert not any(m.get("custom") for m in dispatcher.messages)
 
 
+async def test_a_complaint_picked_from_the_fallbacks_suggestions_keeps_the_customers_words(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    said = "包裹比说好的晚了好几天，能不能帮忙看看"
+    unclear = {
+        "event": "user",
+        "text": said,
+        "parse_data": {"intent": {"name": "nlu_fallback", "confidence": 0.3}, "entities": []},
+        "metadata": {"inbox_id": 4711},
+    }
+    suggested = {"event": "bot", "text": "您是想：投诉 / 查询订单？"}
+    # The press as Rasa's two-stage fallback logs it: the press, reverted, then its copy.
+    press = {"event": "user", "text": "/complaint", "parse_data": {"intent": {"name": "complaint"}}}
+    reverted = {"event": "rewind"}
+    tracker = make_tracker(
+        sender_id="web:guest-picked",
+        text="/complaint",
+        intent="complaint",
+        slots={"language": "zh"},
+        events_before=[unclear, suggested, press, reverted],
+    )
+    await Complaint().run(dispatcher, tracker, {})
+    [ticket] = await new_tickets(deps.engine, "complaint")
+    assert ticket.payload["text"] == said and ticket.category == "delivery_delay"
+    assert ticket.id in texts(dispatcher)
+
+
 async def test_a_complaint_answering_the_reason_question_fills_the_reason(
     deps: Deps, dispatcher: CollectingDispatcher
 ) -> None:

@@ -560,10 +560,32 @@ def test_en_calm_delivery_complaint_is_low_with_a_72_hour_deadline(
     assert ticket["id"] in said and not has_han(said)
 
 
+def test_a_late_parcel_to_chase_is_asked_about_then_filed_as_the_complaint_chosen(
+    stack: Stack, new_chat: Any
+) -> None:
+    """A message that both complains and asks for a chase reads as either; the fallback offers
+    both, and the customer's choice files the complaint about that very message."""
+    chat = new_chat()
+    text = "快递比预计晚了两天，麻烦帮忙催一下，谢谢"
+    replies = chat.send(text=text)
+    payloads = [b["payload"] for r in replies for b in r.get("buttons") or []]
+    complaint = [p for p in payloads if p.startswith("/complaint")]
+    if not complaint:  # the model read it as a complaint at once
+        said = render(replies)
+    else:
+        assert any(p.startswith("/order_status") for p in payloads), payloads
+        said = chat.click(complaint[0])
+    complaints = admin_tickets(stack, kind="complaint")
+    mine = [t for t in complaints if t["payload"].get("text") == text]
+    assert len(mine) == 1, (said, [t["payload"].get("text") for t in complaints][-3:])
+    [ticket] = mine
+    assert ticket["id"] in said and has_han(said)
+
+
 @pytest.mark.parametrize(
     ("complaint", "question", "expected"),
     [
-        ("快递比预计晚了两天，麻烦帮忙催一下，谢谢", "我的投诉处理得怎么样了", "处理中"),
+        ("快递比预计晚了两天还没到，我要投诉", "我的投诉处理得怎么样了", "处理中"),
         (
             "I'd like to make a complaint: my parcel arrived three days late",
             "any update on my complaint?",

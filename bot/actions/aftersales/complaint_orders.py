@@ -110,6 +110,26 @@ def ask_buttons(choices: list[Order], lang: Lang) -> list[dict[str, str]]:
     return found
 
 
+def clarified_message(tracker: Tracker) -> dict[str, Any] | None:
+    """The unclear message a fallback suggestion ("did you mean: complaint?") was picked for:
+    the customer's message before this button, when NLU could not tell what it was."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    # Rasa's two-stage fallback logs the picked button twice (the press, reverted, and its
+    # clarified copy): the message before the press is the first one that is not the button.
+    picked = users[-1].get("text")
+    earlier = [e for e in users[:-1] if e.get("text") != picked]
+    if not earlier:
+        return None
+    before = earlier[-1]
+    intent = (before.get("parse_data") or {}).get("intent") or {}
+    text = str(before.get("text") or "").strip()
+    if intent.get("name") == "nlu_fallback" and text and not text.startswith("/"):
+        return before
+    return None
+
+
 def complained_before(tracker: Tracker) -> dict[str, Any] | None:
     """The customer's message the "which order?" buttons were about: the latest typed one
     before this button."""

@@ -33,7 +33,13 @@ from .._common import (
 from .._deps import Deps, get_deps
 from ..conversation import resume_text
 from ._shared import AFTERSALES_FORMS, form_order_id_before
-from .complaint_orders import COMPLAINT_ORDER, ask_buttons, complained_before, complaint_order
+from .complaint_orders import (
+    COMPLAINT_ORDER,
+    ask_buttons,
+    clarified_message,
+    complained_before,
+    complaint_order,
+)
 
 
 @functools.cache
@@ -78,6 +84,12 @@ class Complaint(Action):
             await self._status(customer_id, lang, tracker, dispatcher, deps)
             return []
         key = message_key("complaint", tracker)
+        unclear = clarified_message(tracker) if not text else None
+        if unclear is not None:
+            # "Complaint" picked from the fallback's suggestions: the complaint is what the
+            # customer wrote, not the button.
+            text = str(unclear.get("text") or "")
+            key = f"complaint:{tracker.sender_id}:{message_id_of(unclear)}"
         if next(tracker.get_latest_entity_values(COMPLAINT_ORDER), None) is not None:
             # The answer to "which order is it about?": the complaint is the message before.
             earlier = complained_before(tracker)
