@@ -32,6 +32,19 @@ ANGRY_AT = -0.7  # at or below this: angry
 LATEST_WEIGHT = 0.6  # the latest message's share of the judged score (the rest: earlier ones)
 COMPLAINT_INTENTS = frozenset({"complaint"})
 FALLBACKS_UPSET = 2  # this many unclear messages in a row count as a complaint signal
+# Plain service requests: "我要退货", "I want to return these shoes" use the words reviews use in
+# complaints, so the sentiment model scores them below 0. Without any cue, such a request's score
+# only makes the customer upset when it reaches the angry threshold.
+REQUEST_INTENTS = frozenset(
+    {
+        "order_status",
+        "cancel_order",
+        "change_address",
+        "return_request",
+        "exchange_request",
+        "refund_status",
+    }
+)
 
 # Phrases of frustration in either language (normalised: NFKC, lower case).
 _REPEAT = re.compile(
@@ -161,6 +174,8 @@ def judge(
     # A one-word answer ("no", "first", 不是) says nothing about mood: its score does not count.
     scored = score is not None and not too_short_to_judge(latest_text)
     base = mood_of(score, thresholds) if scored and score is not None else "calm"
+    if base == "annoyed" and intent in REQUEST_INTENTS and not signals:
+        base = "calm"  # a plain request (see REQUEST_INTENTS)
     level = MOODS.index(base)
     if signals:
         level = max(level, 1)

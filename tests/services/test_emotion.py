@@ -88,6 +88,17 @@ def test_complaint_signals_raise_the_mood() -> None:
     assert mood.signals == ("shouting", "exclaiming", "repeating", "complaint")
 
 
+def test_a_plain_request_is_not_upset_by_its_words_alone() -> None:
+    # "我要退货" reads below 0 to a model trained on reviews: as a request, it is calm...
+    assert judge([-0.56], "我要退货", intent="return_request").mood == "calm"
+    assert judge([-0.65], "I'd like to exchange these", intent="exchange_request").mood == "calm"
+    # ...unless the score is angry, or a cue says the customer is upset.
+    assert judge([-0.8], "I want to return this junk", intent="return_request").mood == "angry"
+    assert judge([-0.56], "我要退货，第三次说了", intent="return_request").upset
+    # The same score without a request intent is annoyed.
+    assert judge([-0.56], "这东西不太行").mood == "annoyed"
+
+
 def test_chinese_frustration_without_a_negative_score() -> None:
     mood = judge([0.1], "我的订单到底在哪，第三次问了，气死了")
     assert mood.upset
