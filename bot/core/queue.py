@@ -182,11 +182,7 @@ class LeasedQueue:
             result = await conn.execute(
                 update(self.table)
                 .where(c.id == item_id, self.claimable(now, due_only=due_only))
-                .values(
-                    status=self.statuses.leased,
-                    attempts=c.attempts + 1,
-                    lease_until=now + timedelta(seconds=lease_s),
-                )
+                .values(**self._lease_values(now, lease_s))
             )
         return result.rowcount == 1
 
@@ -211,14 +207,17 @@ class LeasedQueue:
                 await conn.execute(
                     update(self.table)
                     .where(c.id == head, self.claimable(now, due_only=due_only))
-                    .values(
-                        status=self.statuses.leased,
-                        attempts=c.attempts + 1,
-                        lease_until=now + timedelta(seconds=lease_s),
-                    )
+                    .values(**self._lease_values(now, lease_s))
                     .returning(*c)
                 )
             ).first()
+
+    def _lease_values(self, now: datetime, lease_s: float) -> dict[str, Any]:
+        return {
+            "status": self.statuses.leased,
+            "attempts": self.table.c.attempts + 1,
+            "lease_until": now + timedelta(seconds=lease_s),
+        }
 
     def _release_values(self) -> dict[str, Any]:
         return {"status": self.statuses.pending, "lease_until": None}

@@ -15,7 +15,6 @@ registers it in place of the built-in channel. ``?stream=true`` is served as Ras
 
 from __future__ import annotations
 
-import copy
 import inspect
 import logging
 from asyncio import CancelledError
@@ -97,9 +96,9 @@ class ShopRestInput(RestInput):
             try:
                 await on_new_message(message)
             except CancelledError:
-                logger.error("rest.message.received.timeout: %r", copy.deepcopy(text))
+                logger.error("rest.message.received.timeout: %r", text)
             except Exception:
-                logger.exception("rest.message.received.failure: %r", copy.deepcopy(text))
+                logger.exception("rest.message.received.failure: %r", text)
             headers = {INTENT_HEADER: intent} if intent else None
             return response.json(collector.messages, headers=headers)
 
