@@ -19,6 +19,7 @@ from datetime import datetime
 
 from bot.core.message import IncomingMessage, OutgoingMessage
 from bot.core.pipeline import Turn
+from bot.core.rasa_client import RasaUnavailable
 from bot.handoff.context import HandoffContext, relay_status
 from bot.handoff.emotion_replies import EmotionReplies
 from bot.handoff.review_items import low_rating
@@ -104,8 +105,12 @@ class HandoffRouting:
         (a paused conversation gets no answers). Raises RasaUnavailable to hold the message."""
         if latest.is_open or latest.rasa_state == "running":
             return
-        await self.ctx.rasa.resume(latest.conversation_id)
-        await self.ctx.store.update(latest.id, rasa_state="running")
+        # The worker's resume path (one caller at a time, state re-read), not a second call:
+        # two resumes of one handoff reached Rasa when the worker retried at the same moment.
+        await self.ctx.resume(latest)
+        current = await self.ctx.store.get(latest.id)
+        if current is not None and not current.is_open and current.rasa_state != "running":
+            raise RasaUnavailable(f"resuming {latest.conversation_id} has not reached Rasa yet")
 
     # --- while a person has the conversation --------------------------------------------------
     async def _while_open(self, handoff: Handoff, turn: Turn) -> list[OutgoingMessage]:
