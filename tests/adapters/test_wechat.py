@@ -294,11 +294,11 @@ async def test_slow_answer_gets_success_then_customer_service_message(
     make_gateway: MakeGateway, fake_rasa: FakeRasa, fake_wechat: FakeWeChat
 ) -> None:
     gw = await make_gateway(wechat_passive_timeout_s=0.3)
-    fake_rasa.delay_s = 0.8
-    started = time.monotonic()
+    fake_rasa.hold = asyncio.Event()  # Rasa answers only when the test lets it
     reply = await gw.say("oSlow", "where is my order")
-    assert reply is None  # "success"
-    assert time.monotonic() - started < 0.8  # answered before Rasa did
+    assert reply is None  # "success", before Rasa answered
+    assert fake_wechat.sent() == []
+    fake_rasa.hold.set()
     await eventually(lambda: len(fake_wechat.sent()) == 1)
     await settle()
     [(touser, content)] = fake_wechat.sent()
@@ -952,7 +952,7 @@ async def test_hostile_xml_is_rejected_unparsed(
     status, body = await gw.post(hostile)  # in safe mode: inside the encrypted payload
     assert status == 400, body
     assert "DTD" in body
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # expanding the entities would take far longer
     if safe:  # and as the outer body of a safe-mode request
         query, _ = gw.wechat.request(hostile)
         status, body = await gw.post_raw(query, hostile.encode())
@@ -979,7 +979,7 @@ def test_parse_xml_refuses_dtd_before_expanding_anything() -> None:
     started = time.monotonic()
     with pytest.raises(ValueError, match="DTD"):
         parse_xml(bomb)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 5.0  # expanding a billion entities would take far longer
 
 
 # --- crypto against WeChat's published sample -----------------------------------------------

@@ -70,6 +70,8 @@ class FakeRasa:
 
     reply: Reply = scripted_reply
     delay_s: float = 0.0
+    # While set to an unset event, every webhook call waits for it (Rasa "still thinking").
+    hold: asyncio.Event | None = None
     status: int = 200
     raw_body: bytes | None = None  # answer these bytes instead of the reply's JSON
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -168,6 +170,8 @@ class FakeRasa:
         try:
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
+            if self.hold is not None:
+                await self.hold.wait()
             if self.raw_body is not None:
                 return web.Response(body=self.raw_body, status=self.status)
             answer = self.reply(body)

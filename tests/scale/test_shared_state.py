@@ -9,7 +9,6 @@ names a server the tests may create databases on (as in ``make test``); skipped 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -146,9 +145,8 @@ async def test_an_answer_sent_by_gateway_a_wakes_a_stream_on_b_at_once(
     resp = await a.post("/api/chat", json={"sender_id": "u2", "text": "where is my order"})
     assert resp.status == 503
     fake_rasa.status = 200
-    started = time.monotonic()
+    # Within 5 s while B's own poll would take 30: only A's NOTIFY can have woken the stream.
     events = await asyncio.wait_for(read_events(stream, 1), 5)
-    assert time.monotonic() - started < 1.0
     assert events[0][1]["text"]
     stream.close()
 
