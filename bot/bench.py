@@ -125,9 +125,12 @@ def load(
 
     def customer(item: tuple[int, Callable[[str, str], int]]) -> tuple[list[float], int]:
         index, send = item
-        sender = f"{label}-{index}-{time.monotonic_ns()}"
         latencies, errors = [], 0
-        for _ in range(rounds):
+        for round_ in range(rounds):
+            # Each round is a new conversation of a real one's length: Rasa's cost per message
+            # grows with the conversation (see long_conversation), which would otherwise
+            # decide the cells.
+            sender = f"{label}-{index}-{round_}-{time.monotonic_ns()}"
             for text in MESSAGES:
                 start = time.perf_counter()
                 try:
@@ -178,6 +181,37 @@ def measure(
             )
             print(cells[-1], flush=True)
     return cells
+
+
+@dataclass(frozen=True)
+class LongConversation:
+    """One customer's single conversation through bare Rasa: the p50 of its first and its
+    last round of MESSAGES."""
+
+    messages: int
+    first_round_p50_ms: float
+    last_round_p50_ms: float
+
+
+def long_conversation(endpoints: Endpoints, rounds: int) -> LongConversation:
+    """What one conversation of ``rounds`` times MESSAGES costs Rasa per message at its start
+    and at its end (Rasa loads and replays the conversation's events on every message and
+    sends them to the action server with every action call)."""
+    send = bare_rasa(endpoints.rasa[0])
+    sender = f"bench-long-{time.monotonic_ns()}"
+    per_round: list[list[float]] = []
+    for _ in range(rounds):
+        latencies = []
+        for text in MESSAGES:
+            start = time.perf_counter()
+            if send(sender, text) == 200:
+                latencies.append((time.perf_counter() - start) * 1000)
+        per_round.append(latencies or [float("nan")])
+    return LongConversation(
+        messages=rounds * len(MESSAGES),
+        first_round_p50_ms=round(statistics.median(per_round[0]), 1),
+        last_round_p50_ms=round(statistics.median(per_round[-1]), 1),
+    )
 
 
 def warm_up(endpoints: Endpoints) -> None:
@@ -278,15 +312,25 @@ def findings(cells: Sequence[Cell]) -> list[str]:
     return lines
 
 
+def long_conversation_notes(longs: dict[str, LongConversation]) -> list[str]:
+    return [
+        f"{profile}: one conversation of {long.messages} messages through bare Rasa: p50 "
+        f"{long.first_round_p50_ms} ms per message in its first {len(MESSAGES)}, "
+        f"{long.last_round_p50_ms} ms in its last {len(MESSAGES)} (Rasa replays the "
+        "conversation's events on every message)."
+        for profile, long in longs.items()
+    ]
+
+
 def report(cells: Sequence[Cell], notes: Sequence[str], stamped: dict[str, Any]) -> str:
     lines = [
         "# Bare Rasa against the gateway's /api/chat",
         "",
         format_stamp(stamped),
         "",
-        "Measured by `make bench` (bot/bench.py). Each customer is one conversation sending "
-        "the next message when "
-        f"the previous is answered; the messages: {', '.join(repr(m) for m in MESSAGES)}.",
+        "Measured by `make bench` (bot/bench.py). Each customer sends the next message when "
+        "the previous is answered, in conversations of these messages (a new conversation "
+        f"each round): {', '.join(repr(m) for m in MESSAGES)}.",
         "",
         "| profile | target | customers | requests | errors | p50 ms | p95 ms | p99 ms "
         "| messages/s |",
@@ -313,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         "--concurrency", default=",".join(map(str, CONCURRENCY)), help="customers at once"
     )
     parser.add_argument("--requests", type=int, default=96, help="about this many per cell")
+    parser.add_argument(
+        "--long-rounds", type=int, default=12, help="rounds of the one long conversation"
+    )
     parser.add_argument("--out", default=str(REPO_ROOT / "reports"))
     args = parser.parse_args(argv)
     try:
@@ -321,16 +368,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--concurrency must be comma-separated integers, got {args.concurrency!r}")
     if not levels or min(levels) < 1:
         parser.error("--concurrency needs at least one level, each at least 1")
+    if args.long_rounds < 1:
+        parser.error("--long-rounds must be at least 1")
     names = [n.strip() for n in args.profiles.split(",") if n.strip()]
     unknown = [n for n in names if n not in PROFILES]
     if unknown or not names:
         parser.error(f"--profiles: unknown {unknown}; choose from {', '.join(PROFILES)}")
     cells: list[Cell] = []
-    notes: list[str] = []
+    longs: dict[str, LongConversation] = {}
     for name in names:
         with tempfile.TemporaryDirectory() as tmp, PROFILES[name](Path(tmp)) as endpoints:
             warm_up(endpoints)
             cells += measure(name, endpoints, levels, args.requests)
+            longs[name] = long_conversation(endpoints, args.long_rounds)
+    notes = long_conversation_notes(longs)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamped = stamp()
@@ -341,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": stamped["machine"],
                 "stamp": stamped,
                 "cells": [asdict(c) for c in cells],
+                "long_conversation": {p: asdict(v) for p, v in longs.items()},
             },
             indent=2,
         ),

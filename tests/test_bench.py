@@ -38,8 +38,34 @@ def test_load_counts_errors_apart_and_spreads_customers_over_the_senders() -> No
     per_customer = len(bench.MESSAGES) * 2
     assert errors == 4 * 2  # the one failing message, twice per customer
     assert len(latencies) == 4 * per_customer - errors
-    assert len(seen["a"]) == len(seen["b"]) == 2  # round robin, one conversation each
+    # Round robin; each customer's rounds are conversations of their own.
+    assert len(seen["a"]) == len(seen["b"]) == 2 * 2
     assert wall > 0
+
+
+def test_the_long_conversation_is_one_sender_and_compares_its_first_and_last_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    senders: list[str] = []
+    now = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: now[0])
+
+    def fake_rasa(url: str):
+        def send(who: str, text: str) -> int:
+            senders.append(who)
+            now[0] += len(senders) / 1000  # the n-th message takes n ms
+            return 200
+
+        return send
+
+    monkeypatch.setattr(bench, "bare_rasa", fake_rasa)
+    long = bench.long_conversation(bench.Endpoints(rasa=["http://rasa"], gateways=[]), 3)
+    assert len(set(senders)) == 1 and len(senders) == 3 * len(bench.MESSAGES)
+    assert long.messages == 24
+    assert long.first_round_p50_ms == 4.5  # messages 1..8
+    assert long.last_round_p50_ms == 20.5  # messages 17..24
+    note = bench.long_conversation_notes({"embedded": long})[0]
+    assert note.startswith("embedded: one conversation of 24 messages through bare Rasa: p50 4.5")
 
 
 def test_findings_state_the_overhead_and_the_scale_ratio() -> None:
@@ -73,6 +99,7 @@ def test_the_report_is_stamped_and_has_a_row_per_cell(monkeypatch: pytest.Monkey
         (["--concurrency", "1,x"], "--concurrency must be comma-separated integers"),
         (["--concurrency", "0"], "at least 1"),
         (["--profiles", "huge"], "unknown ['huge']"),
+        (["--long-rounds", "0"], "--long-rounds must be at least 1"),
     ],
 )
 def test_bad_arguments_are_refused_naming_them(
