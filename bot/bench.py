@@ -153,8 +153,10 @@ def load(
 def measure(
     profile: str, endpoints: Endpoints, concurrency: Sequence[int], requests: int
 ) -> list[Cell]:
-    """Bare Rasa, then the gateway, at each concurrency: the same messages, about
-    ``requests`` of them per cell (at least one round per customer)."""
+    """Bare Rasa and the gateway at each concurrency: the same messages, about ``requests``
+    of them per cell (at least one round per customer). The two are measured in turns, bare
+    Rasa, the gateway, the gateway, bare Rasa (half the rounds each), so a machine that gets
+    slower or faster during the run favours neither."""
     cells = []
     targets = {
         "rasa": [bare_rasa(u) for u in endpoints.rasa],
@@ -162,8 +164,17 @@ def measure(
     }
     for customers in concurrency:
         rounds = max(1, round(requests / (customers * len(MESSAGES))))
-        for target, senders in targets.items():
-            latencies, errors, wall = load(senders, customers, rounds, f"bench-{target}")
+        halves = [rounds // 2, rounds - rounds // 2]
+        got: dict[str, tuple[list[float], int, float]] = {t: ([], 0, 0.0) for t in targets}
+        for target, half in (("rasa", 0), ("gateway", 0), ("gateway", 1), ("rasa", 1)):
+            if halves[half] == 0:
+                continue
+            latencies, errors, wall = load(
+                targets[target], customers, halves[half], f"bench-{target}-{half}"
+            )
+            before = got[target]
+            got[target] = (before[0] + latencies, before[1] + errors, before[2] + wall)
+        for target, (latencies, errors, wall) in got.items():
             if not latencies:
                 raise RuntimeError(f"{profile}/{target}: no message answered at {customers}")
             cells.append(

@@ -109,3 +109,40 @@ def test_bad_arguments_are_refused_naming_them(
         bench.main(argv)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_measure_takes_the_targets_in_turns_and_sums_each_ones_halves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order: list[str] = []
+
+    def target(name: str):
+        def make(url: str):
+            def send(who: str, text: str) -> int:
+                if not order or order[-1] != who:
+                    order.append(who)
+                return 200
+
+            return send
+
+        return make
+
+    monkeypatch.setattr(bench, "bare_rasa", target("rasa"))
+    monkeypatch.setattr(bench, "gateway_chat", target("gateway"))
+    endpoints = bench.Endpoints(rasa=["http://rasa"], gateways=["http://gateway"])
+    cells = bench.measure("embedded", endpoints, [1], 4 * len(bench.MESSAGES))
+    # One customer, four rounds: two conversations per target, in the order A B B A.
+    assert [who.split("-")[1:3] for who in order] == [
+        ["rasa", "0"],
+        ["rasa", "0"],
+        ["gateway", "0"],
+        ["gateway", "0"],
+        ["gateway", "1"],
+        ["gateway", "1"],
+        ["rasa", "1"],
+        ["rasa", "1"],
+    ]
+    assert [(c.target, c.requests, c.errors) for c in cells] == [
+        ("rasa", 4 * len(bench.MESSAGES), 0),
+        ("gateway", 4 * len(bench.MESSAGES), 0),
+    ]
