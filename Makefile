@@ -204,14 +204,14 @@ SHOP_TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export SHOP_TEST_RABBITMQ_URL
 
 unit: env
-	$(PY) -m pytest -q -m "not integration" tests
+	$(PY) -m pytest -q --durations=20 -m "not integration" tests
 
 # The scale test's load in `make test` (40 concurrent conversations when run on its own).
 SHOP_SCALE_CONVERSATIONS ?= 12
 export SHOP_SCALE_CONVERSATIONS
 
 integration: env train browser-deps
-	$(PY) -m pytest -q -m integration tests
+	$(PY) -m pytest -q --durations=10 -m integration tests
 
 rasa-validate: prepare-training rasa-env
 	$(RASA_ENV) $(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
