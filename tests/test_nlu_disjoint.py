@@ -71,3 +71,20 @@ def test_normalisation_and_similarity_catch_near_copies() -> None:
     assert overlaps(["where's my order 260315004217"], training)  # over 90% alike
     assert overlaps(["[260315004217](order_id) where is my order"], training)  # annotation
     assert overlaps(["can I change the delivery address"], training) == []
+
+
+def test_no_training_example_is_written_twice() -> None:
+    """A phrasing written twice (in two files or under two intents) weighs double in training
+    and makes the studio refuse the intent's next edit as a duplicate. Variants that differ
+    only in punctuation or emoji ("thanks" / "thanks!!") are kept on purpose: the featurizers
+    see them."""
+    seen: dict[str, tuple[str, str]] = {}
+    twice = []
+    for path in sorted(TRAINING_DIR.glob("*.yml")):
+        for intent, example in nlu_examples(path):
+            key = " ".join(example.casefold().split())
+            if key in seen:
+                twice.append(f"{example!r} ({path.name}, {intent}) also in {seen[key]}")
+            else:
+                seen[key] = (path.name, intent)
+    assert twice == []

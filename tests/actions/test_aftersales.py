@@ -9,6 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
+from bot.actions.aftersales import complaints
 from bot.actions.aftersales.aside import OrderStatusAside
 from bot.actions.aftersales.complaints import Complaint
 from bot.actions.aftersales.forms import ValidateExchangeRequestForm, ValidateReturnRequestForm
@@ -418,9 +419,12 @@ async def test_a_severe_complaint_goes_to_a_person(
 
 
 async def test_a_calm_delivery_complaint_stays_with_the_bot(
-    deps: Deps, dispatcher: CollectingDispatcher
+    deps: Deps, dispatcher: CollectingDispatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     said = "the delivery is two days later than promised, please have a look"
+    # Read as mildly negative (the trained model's exact score moves with its training data;
+    # its quality is tested in tests/sentiment): severity comes from the rules, not the model.
+    monkeypatch.setattr(complaints, "sentiment_of", lambda text: -0.2)
     guest = make_tracker(sender_id="web:guest-calm", text=said, intent="complaint")
     await Complaint().run(dispatcher, guest, {})
     [ticket] = await new_tickets(deps.engine, "complaint")

@@ -148,13 +148,38 @@ async def test_cli_proposes_accept_adds_reject_does_not(
     assert row["author"] == "wang" and NEW_ZH in json.dumps(row["after"], ensure_ascii=False)
 
 
+def _cut_intent(project: Path, intent: str, keep: int) -> None:
+    """Keep only the first ``keep`` examples of ``intent`` per language in the project copy."""
+    kept = {"zh": 0, "en": 0}
+    for path in sorted((project / "data" / "nlu").glob("*.yml")):
+        data = yaml.safe_load(path.read_text("utf-8"))
+        for block in data.get("nlu") or []:
+            if block.get("intent") != intent:
+                continue
+            lines = []
+            for line in block["examples"].splitlines():
+                lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in line) else "en"
+                if line.strip() and kept[lang] < keep:
+                    kept[lang] += 1
+                    lines.append(line)
+            block["examples"] = "\n".join(lines) + "\n"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    counts = {lang: 0 for lang in kept}
+    for path in (project / "data" / "nlu").glob("*.yml"):
+        for name, example in nlu_examples(path):
+            if name == intent:
+                counts["zh" if any("\u4e00" <= ch <= "\u9fff" for ch in example) else "en"] += 1
+    assert counts == {"zh": keep, "en": keep}
+
+
 async def test_few_shot_asks_only_for_the_short_intents_and_languages(
     tmp_path: Path, project: Path, fake_llm: FakeLlm, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_llm.reply(json.dumps({"zh": [NEW_ZH], "en": [NEW_EN]}, ensure_ascii=False))
     config = _config(tmp_path, project, fake_llm.base_url)
     base = ["--config", str(config), "studio"]
-    # not_helpful has 14 examples in each language, every other intent 25 or more.
+    # not_helpful is cut to 5 examples in each language; every other intent has 30 or more.
+    _cut_intent(project, "not_helpful", keep=5)
     assert await _cli(*base, "paraphrase", "--few-shot", "--threshold", "20", "--count", "2") == 0
     [proposal] = json.loads(capsys.readouterr().out)["proposals"]
     assert proposal["intent"] == "not_helpful"
