@@ -129,6 +129,7 @@ def test_measure_takes_the_targets_in_turns_and_sums_each_ones_halves(
 
     monkeypatch.setattr(bench, "bare_rasa", target("rasa"))
     monkeypatch.setattr(bench, "gateway_chat", target("gateway"))
+    monkeypatch.setattr(bench, "rasa_call_totals", lambda gateways: (0.0, 0.0))
     endpoints = bench.Endpoints(rasa=["http://rasa"], gateways=["http://gateway"])
     cells = bench.measure("embedded", endpoints, [1], 4 * len(bench.MESSAGES))
     # One customer, four rounds: two conversations per target, in the order A B B A.
@@ -146,3 +147,44 @@ def test_measure_takes_the_targets_in_turns_and_sums_each_ones_halves(
         ("rasa", 4 * len(bench.MESSAGES), 0),
         ("gateway", 4 * len(bench.MESSAGES), 0),
     ]
+
+
+def test_the_gateways_own_time_is_its_requests_minus_its_rasa_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scraped = iter(
+        [
+            'shop_rasa_request_duration_seconds_sum{outcome="ok"} 1.5\n'
+            'shop_rasa_request_duration_seconds_count{outcome="ok"} 10.0\n'
+            'shop_rasa_request_duration_seconds_sum{outcome="error"} 0.5\n'
+            "# HELP shop_rasa_request_duration_seconds_sum nothing\n"
+        ]
+    )
+
+    class Response:
+        def __init__(self, text: str) -> None:
+            self.text = text
+
+        def __enter__(self) -> Response:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self) -> bytes:
+            return self.text.encode()
+
+    monkeypatch.setattr(
+        bench.urllib.request, "urlopen", lambda url, timeout: Response(next(scraped))
+    )
+    assert bench.rasa_call_totals(["http://gateway"]) == (2.0, 10.0)
+    # 4 messages of 600 ms each, 2 s of it in Rasa: 100 ms per message outside Rasa.
+    assert bench.own_time_ms([600.0] * 4, 2.0) == 100.0
+    assert bench.own_time_ms([], 0.0) is None
+    cells = [
+        Cell("embedded", "rasa", 1, 100, 0, 50.0, 60.0, 70.0, 18.0),
+        Cell("embedded", "gateway", 1, 100, 0, 60.0, 70.0, 80.0, 16.0, own_ms=5.0),
+    ]
+    text = "\n".join(findings(cells))
+    assert "+20%" in text and "spent 5.0 ms per message outside its calls to Rasa: +10%" in text
+    assert "| 16.0 | 5.0 |" in report(cells, [], {"commit": "abc", "date": "d", "machine": "m"})
