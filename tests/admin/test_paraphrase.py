@@ -23,6 +23,7 @@ from bot.services import review
 from bot.storage.db import create_engine, create_schema
 from bot.studio.editing import history
 from bot.studio.overlap import nlu_examples
+from bot.studio.project import split_languages
 from tests.admin.conftest import AUTH, HOLDOUT, TEST_STORIES, Studio
 from tests.llm_fake import FakeLlm
 
@@ -148,6 +149,11 @@ async def test_cli_proposes_accept_adds_reject_does_not(
     assert row["author"] == "wang" and NEW_ZH in json.dumps(row["after"], ensure_ascii=False)
 
 
+def _language(example: str) -> str:
+    """The language the studio counts an example in."""
+    return "zh" if split_languages([example])["zh"] else "en"
+
+
 def _cut_intent(project: Path, intent: str, keep: int) -> None:
     """Keep only the first ``keep`` examples of ``intent`` per language in the project copy."""
     kept = {"zh": 0, "en": 0}
@@ -158,7 +164,7 @@ def _cut_intent(project: Path, intent: str, keep: int) -> None:
                 continue
             lines = []
             for line in block["examples"].splitlines():
-                lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in line) else "en"
+                lang = _language(line)
                 if line.strip() and kept[lang] < keep:
                     kept[lang] += 1
                     lines.append(line)
@@ -168,7 +174,7 @@ def _cut_intent(project: Path, intent: str, keep: int) -> None:
     for path in (project / "data" / "nlu").glob("*.yml"):
         for name, example in nlu_examples(path):
             if name == intent:
-                counts["zh" if any("\u4e00" <= ch <= "\u9fff" for ch in example) else "en"] += 1
+                counts[_language(example)] += 1
     assert counts == {"zh": keep, "en": keep}
 
 
