@@ -37,6 +37,7 @@ from bot.services.complaint_classifier import (
 )
 from bot.services.complaint_evaluation import evaluate, render_report, report_json
 from bot.services.complaint_keywords import keyword_pattern
+from bot.services.emotion import cues
 
 Level = Literal["low", "medium", "high", "critical"]
 LEVELS: tuple[Level, ...] = get_args(Level)
@@ -136,7 +137,7 @@ def assess(
     prior_complaints: int,
     rules: AftersalesConfig,
 ) -> Severity:
-    """Severity from the type, the sentiment, the customer's value and history.
+    """Severity from the type, the customer's frustration, value and history.
 
     ``sentiment`` is a score in [-1, 1] (negative below 0) or None when unknown;
     ``prior_complaints`` counts the customer's complaints in the configured history window.
@@ -148,12 +149,19 @@ def assess(
     kind = classification.complaint_type
     points = TYPE_POINTS[kind]
     factors = [f"type:{kind}"]
-    if sentiment is not None and sentiment <= -0.75:
-        points += 2
-        factors.append("very_negative")
-    elif sentiment is not None and sentiment <= -0.35:
-        points += 1
-        factors.append("negative")
+    # The sentiment model reads nearly every complaint as negative, calm ones included (measured
+    # -0.18 to -0.98 on calm ones, -0.90 to -1.0 on angry ones), so its score alone cannot tell
+    # them apart: it counts only when the words show frustration (shouting, "!!", "third time",
+    # angry words), and such words count once even when the model missed them.
+    frustration = cues(text, complaint_words=False)
+    if frustration:
+        factors.extend(f"cue:{cue}" for cue in frustration)
+        if sentiment is not None and sentiment <= -0.75:
+            points += 2
+            factors.append("very_negative")
+        else:
+            points += 1
+            factors.append("negative" if sentiment is not None and sentiment <= -0.35 else "upset")
     if segment and segment in rules.vip_segments:
         points += 1
         factors.append(f"segment:{segment}")

@@ -52,11 +52,16 @@ _REPEAT = re.compile(
     r"(still|yet) (no|not|nothing)|already (asked|told|said)|"
     r"第[二三四五六七八九十2-9]+次|[好几多]+[次遍]了|[说问催]了[好几多]+[次遍]|又是|还是没"
 )
-_ANGER = re.compile(
+_FURY_WORDS = (
     r"\b(unacceptable|ridiculous|outrageous|furious|angry|pissed|disgusting|fed up|"
-    r"worst|useless|scam|rip ?off|wtf|complain(t)?)\b|"
-    r"气死|生气|愤怒|垃圾|坑人|骗子|太差|差劲|无语|离谱|投诉|什么破|搞什么|恶心|忍无可忍"
+    r"worst|useless|scam|rip ?off|wtf)\b|"
+    r"气死|生气|愤怒|垃圾|坑人|骗子|太差|差劲|无语|离谱|什么破|搞什么|恶心|忍无可忍"
 )
+# Saying "complaint" is a signal in a conversation (the customer is unhappy), but it is no
+# sign of frustration inside a complaint, where every message says it.
+_COMPLAINT_WORDS = r"\bcomplain(t)?\b|投诉"
+_ANGER = re.compile(f"{_FURY_WORDS}|{_COMPLAINT_WORDS}")
+_FURY = re.compile(_FURY_WORDS)
 _EXCLAIM = re.compile(r"[!！]{2,}|[?？][!！]|[!！][?？]")
 _LETTERS = re.compile(r"[A-Za-z]")
 
@@ -107,9 +112,13 @@ def _shouting(text: str) -> bool:
     return sum(1 for c in letters if c.isupper()) / len(letters) >= 0.7
 
 
-def cues(text: str | None) -> tuple[str, ...]:
+def cues(text: str | None, *, complaint_words: bool = True) -> tuple[str, ...]:
     """The frustration cues in one message: ``shouting``, ``exclaiming``, ``repeating``,
-    ``angry_words`` (in that order, each at most once)."""
+    ``angry_words`` (in that order, each at most once).
+
+    With ``complaint_words=False`` the words "complain"/"complaint"/投诉 are not angry words:
+    the frustration a complaint shows beyond being one (bot.services.complaints.assess).
+    """
     if not text:
         return ()
     raw = unicodedata.normalize("NFKC", text)
@@ -121,7 +130,7 @@ def cues(text: str | None) -> tuple[str, ...]:
         found.append("exclaiming")
     if _REPEAT.search(lowered):
         found.append("repeating")
-    if _ANGER.search(lowered):
+    if (_ANGER if complaint_words else _FURY).search(lowered):
         found.append("angry_words")
     return tuple(found)
 

@@ -52,6 +52,21 @@ def test_cues(text: str | None, expected: tuple[str, ...]) -> None:
     assert cues(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I want to make a complaint about my delivery", ()),
+        ("我要投诉，快递晚了两天", ()),
+        ("I want to complain, this is ridiculous", ("angry_words",)),
+        ("我要投诉，气死我了", ("angry_words",)),
+        ("complaint number three, still no answer!!", ("exclaiming", "repeating")),
+    ],
+)
+def test_cues_without_the_complaint_words(text: str, expected: tuple[str, ...]) -> None:
+    assert cues(text, complaint_words=False) == expected
+    assert "angry_words" in cues(text)  # in a conversation, saying so is a signal
+
+
 def test_a_calm_question_is_calm() -> None:
     mood = judge([0.1], "where is my order")
     assert mood.mood == "calm" and not mood.upset and mood.signals == ()
