@@ -315,6 +315,32 @@ class RasaClient:
         name = intent.get("name") if isinstance(intent, dict) else None
         return name if isinstance(name, str) and name else None
 
+    async def unclear_run(self, sender: str, intent: str, *, at_most: int) -> int:
+        """How many of the conversation's latest user messages in a row Rasa read as
+        ``intent`` (its fallback), counted from the tracker's applied events, at most
+        ``at_most``. Called after such a message, so at least 1; never raises (1 when the
+        tracker cannot be read)."""
+        try:
+            _url, status, raw = await self._tracker_call(
+                sender, "", "APPLIED", doing="count the unclear messages"
+            )
+            tracker = json.loads(raw) if status == 200 else {}
+        except (RasaClientError, ValueError):
+            return 1
+        events = tracker.get("events") if isinstance(tracker, dict) else None
+        run = 0
+        for event in reversed(events if isinstance(events, list) else []):
+            if not isinstance(event, dict) or event.get("event") != "user":
+                continue
+            parsed = event.get("parse_data")
+            read = parsed.get("intent") if isinstance(parsed, dict) else None
+            if not isinstance(read, dict) or read.get("name") != intent:
+                break
+            run += 1
+            if run >= at_most:
+                break
+        return max(run, 1)
+
     async def pause(self, sender: str) -> None:
         """Pause the conversation: Rasa keeps logging its messages but stops answering
         (while a person has it). Raises like :meth:`append_event`."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from dataclasses import replace
 
 from bot.core.message import Button, OutgoingMessage
@@ -36,7 +35,6 @@ logger = logging.getLogger(__name__)
 RECOMMEND_INTENT = "recommend_products"
 REQUEST_HUMAN = "/request_human"
 FALLBACK_INTENT = "nlu_fallback"
-REMEMBERED = 4096  # conversations whose run of unclear messages is kept in memory
 
 
 def asked_for_recommendations(turn: Turn, intent: str | None) -> bool:
@@ -70,7 +68,6 @@ class EmotionReplies:
     def __init__(self, ctx: HandoffContext, sentiment: RecentSentiment) -> None:
         self.ctx = ctx
         self.sentiment = sentiment
-        self._fallbacks: OrderedDict[str, int] = OrderedDict()
 
     @property
     def enabled(self) -> bool:
@@ -82,32 +79,28 @@ class EmotionReplies:
         s = self.ctx.settings
         return Thresholds(s.emotion_upset_at, s.emotion_angry_at)
 
-    def _count_fallbacks(self, conversation_id: str, intent: str | None) -> int:
-        run = self._fallbacks.pop(conversation_id, 0) + 1 if intent == FALLBACK_INTENT else 0
-        self._fallbacks[conversation_id] = run
-        while len(self._fallbacks) > REMEMBERED:
-            self._fallbacks.popitem(last=False)
-        return run
-
-    async def judge(self, turn: Turn, intent: str | None) -> Emotion:
-        """How upset the customer is with this message (scores since the last handoff)."""
-        return self._judged(turn, intent, await self._scores(turn))
+    async def _fallbacks(self, turn: Turn, intent: str | None) -> int:
+        """Unclear messages in a row up to this one: read from Rasa's tracker, which every
+        gateway shares (only after an unclear message: the others end the run)."""
+        if intent != FALLBACK_INTENT:
+            return 0
+        return await self.ctx.rasa.unclear_run(
+            turn.conversation_id, FALLBACK_INTENT, at_most=emotion.FALLBACKS_UPSET
+        )
 
     async def _scores(self, turn: Turn) -> list[float]:
         if turn.message.payload is not None or turn.message.text is None:
             return []  # not judged by scores (see _judged): nothing to read
         return await self.sentiment.recent(turn.conversation_id, since="last_handoff")
 
-    def _judged(self, turn: Turn, intent: str | None, scores: list[float]) -> Emotion:
+    def _judged(
+        self, turn: Turn, intent: str | None, scores: list[float], fallbacks: int
+    ) -> Emotion:
         text = turn.message.text if turn.message.payload is None else None
         if text is None:
             scores = []  # a button press says nothing about the mood; earlier texts aside
         return emotion.judge(
-            scores,
-            text,
-            intent=intent,
-            fallbacks=self._count_fallbacks(turn.conversation_id, intent),
-            thresholds=self.thresholds,
+            scores, text, intent=intent, fallbacks=fallbacks, thresholds=self.thresholds
         )
 
     async def shape(
@@ -121,7 +114,7 @@ class EmotionReplies:
         intent, scores = await asyncio.gather(
             self.ctx.rasa.latest_intent(turn.conversation_id), self._scores(turn)
         )
-        mood = self._judged(turn, intent, scores)
+        mood = self._judged(turn, intent, scores, await self._fallbacks(turn, intent))
         if not mood.upset:
             return replies
         logger.info(

@@ -211,6 +211,23 @@ async def test_without_the_header_the_intent_is_read_from_the_tracker(
     assert fake.tracker_reads == 1
 
 
+async def test_the_run_of_unclear_messages_comes_from_the_tracker(
+    fake: FakeRasa, actions: str
+) -> None:
+    fake.intents = {"hello": "greet", "blorp": "nlu_fallback", "zxq?": "nlu_fallback"}
+    async with RasaClient(fake.url, actions, timeout_s=5) as client:
+        for text in ("blorp", "hello", "blorp", "zxq?", "blorp"):
+            await client.send("web:demo-emma", text, META)
+        # Three unclear messages since "hello"; counted up to at_most.
+        assert await client.unclear_run("web:demo-emma", "nlu_fallback", at_most=5) == 3
+        assert await client.unclear_run("web:demo-emma", "nlu_fallback", at_most=2) == 2
+        # Events other than user messages (the bot's answers) do not end a run.
+        assert fake.trackers["web:demo-emma"][-1]["event"] == "bot"
+        fake.status = 502
+        # Rasa cannot tell: the message asked about is the one unclear message known.
+        assert await client.unclear_run("web:demo-emma", "nlu_fallback", at_most=5) == 1
+
+
 async def test_a_failed_send_leaves_no_earlier_messages_intent(
     fake: FakeRasa, actions: str
 ) -> None:

@@ -111,3 +111,23 @@ async def test_staff_snapshot_keeps_each_recent_score(make_harness: MakeHarness)
     await h.say("real person")
     record = await h.record()
     assert record.snapshot["sentiment_scores"] == [0.2, -0.9, 0.2]
+
+
+async def test_unclear_messages_in_a_row_count_on_any_gateway(make_harness: MakeHarness) -> None:
+    # Two gateways on one database and one Rasa: the run of unclear messages is read from
+    # Rasa's tracker, so the second gateway knows about the first one's unclear message.
+    first = await make_harness(desk=False, sentiment=False)
+    second = await make_harness(desk=False, sentiment=False)
+    for text in ("blorp the zxq", "flim qwv, you know"):
+        first.rasa.intents[text] = "nlu_fallback"
+    once = await first.say("blorp the zxq")
+    assert not any(is_apology(t) for t in texts(once))
+    twice = await second.say("flim qwv, you know")
+    assert is_apology(twice[0].text) and "/request_human" in payloads(twice)
+    # Understood again: the run is over.
+    first.rasa.intents["where is my order"] = "order_status"
+    calm = await first.say("where is my order")
+    assert not any(is_apology(t) for t in texts(calm))
+    # Another customer's unclear message starts its own run.
+    other = await second.say("blorp the zxq", user="502")
+    assert not any(is_apology(t) for t in texts(other))
