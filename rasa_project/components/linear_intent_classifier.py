@@ -10,7 +10,9 @@ SVM scores for the temperature and the sigmoids), ``normalise_floor`` (``platt``
 are divided by their sum, or by this floor when the sum is smaller; ``svm_softmax``: the
 softmax is multiplied by the sigmoids' sum over this floor when that is below one; 0 always
 sums to one, 0.3 keeps off-topic messages under the fallback threshold), ``max_iter``,
-``sublinear_tf``, ``random_state``, ``ranking_length``.
+``sublinear_tf``, ``dense_weight`` (the dense sentence features' scale next to the unit-length
+sparse ones, e.g. :mod:`components.sentence_featurizer`'s embeddings), ``random_state``,
+``ranking_length``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -59,6 +62,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "max_iter": 2000,
             "normalise_floor": 0.3,
             "sublinear_tf": True,
+            "dense_weight": 1.0,
             "random_state": 42,
             RANKING_LENGTH: LABEL_RANKING_LENGTH,
         }
@@ -86,20 +90,26 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return cls(config, model_storage, resource)
 
     def _features(self, messages: list[Message]) -> csr_matrix:
-        rows = []
+        """The sparse sentence features scaled (:func:`scale_features`), then the dense ones
+        (sentence embeddings, already unit length) times ``dense_weight``: the log scaling
+        and the row normalisation are for counts, not for embeddings."""
+        sparse_rows, dense_rows = [], []
         for message in messages:
             # The second element of each pair is the sentence-level feature.
             sparse = message.get_sparse_features(attribute=TEXT)[1]
             dense = message.get_dense_features(attribute=TEXT)[1]
-            rows.append(
-                hstack(
-                    [
-                        csr_matrix(sparse.features if sparse else []),
-                        csr_matrix(dense.features if dense else []),
-                    ]
-                )
-            )
-        return scale_features(vstack(rows).tocsr(), self.config["sublinear_tf"])
+            sparse_rows.append(csr_matrix(sparse.features if sparse else []))
+            dense_rows.append(np.asarray(dense.features, dtype=np.float64) if dense else None)
+        features = scale_features(vstack(sparse_rows).tocsr(), self.config["sublinear_tf"])
+        width = max((row.shape[-1] for row in dense_rows if row is not None), default=0)
+        if not width:
+            return features
+        dense_matrix = np.zeros((len(messages), width))
+        for index, row in enumerate(dense_rows):
+            if row is not None:
+                dense_matrix[index, : row.shape[-1]] = row.reshape(-1)
+        weight = float(self.config["dense_weight"])
+        return hstack([features, csr_matrix(dense_matrix * weight)]).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
