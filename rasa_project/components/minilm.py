@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import struct
 import threading
 import unicodedata
@@ -95,6 +96,17 @@ def has_cjk(text: str) -> bool:
     """Whether the text holds a Chinese character (the featurizer leaves such texts to the
     n-gram features: the model was trained on English)."""
     return any(_is_cjk(ord(char)) for char in text)
+
+
+# Order numbers, phones and amounts: WordPiece cuts "961250632539" into five pieces whose mean
+# drowns a three-word message ("return 961250632539" read like a bare order number, intent
+# inform). One word stands for any run of four or more digits; the n-grams still see them.
+_LONG_NUMBER = re.compile(r"\d[\d\s-]{2,}\d")
+
+
+def for_embedding(text: str) -> str:
+    """The text as the encoder reads it: long digit runs as the one word "number"."""
+    return _LONG_NUMBER.sub("number", text)
 
 
 class WordPiece:

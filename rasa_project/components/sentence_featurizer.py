@@ -28,7 +28,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.minilm import DIM, MiniLM, has_cjk
+from components.minilm import DIM, MiniLM, for_embedding, has_cjk
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,10 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         texts = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT)]
         english = [m for m in texts if not has_cjk(m.get(TEXT))]
         vectors = (
-            encoder().embed([m.get(TEXT) for m in english], batch_size=self._config["batch_size"])
+            encoder().embed(
+                [for_embedding(m.get(TEXT)) for m in english],
+                batch_size=self._config["batch_size"],
+            )
             if english
             else np.zeros((0, DIM), dtype=np.float32)
         )

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "rasa_project"))
 
-from components.minilm import DIM, MiniLM, has_cjk
+from components.minilm import DIM, MiniLM, for_embedding, has_cjk
 
 from bot.sentiment.embedding import MiniLM as TorchMiniLM
 
@@ -56,3 +56,24 @@ def test_layers_are_checked(encoder: MiniLM) -> None:
 
 def test_chinese_texts_are_told_apart() -> None:
     assert has_cjk("我要退货") and has_cjk("return 这个") and not has_cjk("return these shoes!")
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("return 961250632539", "return number"),
+        ("call me on 138 0013 8000", "call me on number"),
+        ("size 42, under 200 yuan, 3 of them", "size 42, under 200 yuan, 3 of them"),
+        ("退货 961250632539", "退货 number"),
+    ],
+)
+def test_long_numbers_are_one_word_for_the_encoder(text: str, read: str) -> None:
+    assert for_embedding(text) == read
+
+
+def test_a_message_with_an_order_number_keeps_its_meaning(encoder: MiniLM) -> None:
+    # Without the stand-in word the number's word pieces outweigh "return".
+    masked, raw, meant = encoder.embed(
+        [for_embedding("return 961250632539"), "return 961250632539", "return my order"]
+    )
+    assert float(masked @ meant) > float(raw @ meant)
