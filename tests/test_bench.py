@@ -132,8 +132,11 @@ def test_measure_takes_the_targets_in_turns_and_sums_each_ones_halves(
     monkeypatch.setattr(bench, "rasa_call_totals", lambda gateways: (0.0, 0.0))
     endpoints = bench.Endpoints(rasa=["http://rasa"], gateways=["http://gateway"])
     cells = bench.measure("embedded", endpoints, [1], 4 * len(bench.MESSAGES))
-    # One customer, four rounds: two conversations per target, in the order A B B A.
+    # One unmeasured conversation on each server first; then one customer, four rounds: two
+    # conversations per target, in the order A B B A.
     assert [who.split("-")[1:3] for who in order] == [
+        ["warmup", "rasa"],
+        ["warmup", "gateway"],
         ["rasa", "0"],
         ["rasa", "0"],
         ["gateway", "0"],
