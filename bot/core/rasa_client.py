@@ -76,6 +76,13 @@ class ServiceHealth:
     detail: str  # "ok" or why not, for the health endpoint and the log
 
 
+def _intent_name(parse_data: Any) -> str | None:
+    """The intent name in a message's parse data, or None."""
+    intent = parse_data.get("intent") if isinstance(parse_data, dict) else None
+    name = intent.get("name") if isinstance(intent, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 class RasaClient:
     """Sends customer messages to Rasa's REST channel and checks Rasa and the action server.
 
@@ -297,49 +304,45 @@ class RasaClient:
         cached = self._intents.pop(sender, None)
         if cached is not None:
             return cached
-        try:
-            _url, status, raw = await self._tracker_call(
-                sender, "", "NONE", doing="read the latest intent"
-            )
-            tracker = json.loads(raw) if status == 200 else {}
-        except (RasaClientError, ValueError):
-            return None
-        if not isinstance(tracker, dict):
+        tracker = await self._tracker_or_none(sender, "NONE", "read the latest intent")
+        if tracker is None:
             return None
         latest = tracker.get("latest_message")
         if not isinstance(latest, dict):  # an older Rasa, or a stand-in: the last user event
             users = [e for e in tracker.get("events") or [] if isinstance(e, dict)]
             users = [e for e in users if e.get("event") == "user"]
             latest = users[-1].get("parse_data") if users else None
-        intent = latest.get("intent") if isinstance(latest, dict) else None
-        name = intent.get("name") if isinstance(intent, dict) else None
-        return name if isinstance(name, str) and name else None
+        return _intent_name(latest)
 
     async def unclear_run(self, sender: str, intent: str, *, at_most: int) -> int:
         """How many of the conversation's latest user messages in a row Rasa read as
         ``intent`` (its fallback), counted from the tracker's applied events, at most
         ``at_most``. Called after such a message, so at least 1; never raises (1 when the
         tracker cannot be read)."""
-        try:
-            _url, status, raw = await self._tracker_call(
-                sender, "", "APPLIED", doing="count the unclear messages"
-            )
-            tracker = json.loads(raw) if status == 200 else {}
-        except (RasaClientError, ValueError):
-            return 1
-        events = tracker.get("events") if isinstance(tracker, dict) else None
+        tracker = await self._tracker_or_none(sender, "APPLIED", "count the unclear messages")
+        events = tracker.get("events") if tracker is not None else None
         run = 0
         for event in reversed(events if isinstance(events, list) else []):
             if not isinstance(event, dict) or event.get("event") != "user":
                 continue
-            parsed = event.get("parse_data")
-            read = parsed.get("intent") if isinstance(parsed, dict) else None
-            if not isinstance(read, dict) or read.get("name") != intent:
+            if _intent_name(event.get("parse_data")) != intent:
                 break
             run += 1
             if run >= at_most:
                 break
         return max(run, 1)
+
+    async def _tracker_or_none(
+        self, sender: str, include_events: str, doing: str
+    ) -> dict[str, Any] | None:
+        """The conversation's tracker as JSON, or None when Rasa cannot give it (for reads
+        that only inform and never raise)."""
+        try:
+            _url, status, raw = await self._tracker_call(sender, "", include_events, doing=doing)
+            tracker = json.loads(raw) if status == 200 else None
+        except (RasaClientError, ValueError):
+            return None
+        return tracker if isinstance(tracker, dict) else None
 
     async def pause(self, sender: str) -> None:
         """Pause the conversation: Rasa keeps logging its messages but stops answering
