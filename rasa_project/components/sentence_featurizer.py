@@ -79,20 +79,15 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         texts = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT)]
-        english = [m for m in texts if not has_cjk(m.get(TEXT))]
-        vectors = (
-            encoder().embed(
-                [for_embedding(m.get(TEXT)) for m in english],
+        vectors = np.zeros((len(texts), DIM), dtype=np.float32)  # Chinese texts keep zeros
+        english = [i for i, m in enumerate(texts) if not has_cjk(m.get(TEXT))]
+        if english:
+            vectors[english] = encoder().embed(
+                [for_embedding(texts[i].get(TEXT)) for i in english],
                 batch_size=self._config["batch_size"],
             )
-            if english
-            else np.zeros((0, DIM), dtype=np.float32)
-        )
-        found = {id(m): vector for m, vector in zip(english, vectors, strict=True)}
-        for message in texts:
-            vector = found.get(id(message))
-            sentence = (vector if vector is not None else np.zeros(DIM, np.float32))[None, :]
-            self.add_features_to_message(None, sentence, TEXT, message)  # type: ignore[arg-type]
+        for message, vector in zip(texts, vectors, strict=True):
+            self.add_features_to_message(None, vector[None, :], TEXT, message)  # type: ignore[arg-type]
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
