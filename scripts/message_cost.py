@@ -7,7 +7,8 @@ One customer sends ``bot.bench.MESSAGES`` ``--rounds`` times through ``POST /api
 message counts until its request handler returned (the replies confirmed delivered). Prints
 per message: statements, commits, request and handler wall ms and the process's CPU ms
 (medians at the end); ``--profile`` adds cProfile's top
-functions (the event loop's thread only; aiosqlite's thread shows as waits).
+functions (the event loop's thread only; aiosqlite's thread shows as waits), ordered by
+``--profile-sort``, and ``--profile-dump FILE`` keeps the raw profile for pstats.
 
     PYTHONPATH=. .venv/bin/python scripts/message_cost.py --rounds 4 [--profile] [--out reports]
 """
@@ -89,7 +90,12 @@ class Handled:
 
 
 async def run(
-    urls: dict[str, str], rounds: int, profile: bool, verbose: bool
+    urls: dict[str, str],
+    rounds: int,
+    profile: bool,
+    verbose: bool,
+    profile_sort: str = "cumulative",
+    profile_dump: str | None = None,
 ) -> list[tuple[int, int, float, float, float, int]]:
     tmp = Path(tempfile.mkdtemp(prefix="message-cost-"))
     engine = create_engine(f"sqlite+aiosqlite:///{tmp / 'shop.db'}")
@@ -158,8 +164,10 @@ async def run(
         "answers from another process; CPU includes this script's HTTP client)"
     )
     if profiler is not None:
+        if profile_dump:
+            profiler.dump_stats(profile_dump)
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler, stream=out).sort_stats(profile_sort).print_stats(40)
         print(out.getvalue())
     return rows
 
@@ -220,6 +228,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--profile-sort", default="cumulative", help="pstats order (cumulative, tottime, ...)"
+    )
+    parser.add_argument("--profile-dump", help="also write the raw profile to this file")
     parser.add_argument("--verbose", action="store_true", help="list each message's statements")
     parser.add_argument("--out", help="write message-cost.md and .json into this folder")
     parser.add_argument("--serve-fakes", action="store_true", help=argparse.SUPPRESS)
@@ -233,7 +245,16 @@ def main() -> int:
     try:
         assert child.stdout is not None
         urls = json.loads(child.stdout.readline())
-        rows = asyncio.run(run(urls, args.rounds, args.profile, args.verbose))
+        rows = asyncio.run(
+            run(
+                urls,
+                args.rounds,
+                args.profile,
+                args.verbose,
+                args.profile_sort,
+                args.profile_dump,
+            )
+        )
         if args.out:
             write_report(
                 [(*r[:2], round(r[2], 1), round(r[3], 1), round(r[4], 1), r[5]) for r in rows],

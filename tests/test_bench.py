@@ -111,7 +111,7 @@ def test_bad_arguments_are_refused_naming_them(
     assert message in capsys.readouterr().err
 
 
-def test_measure_takes_the_targets_in_turns_and_sums_each_ones_halves(
+def test_measure_alternates_the_targets_round_by_round_and_sums_each_ones_rounds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     order: list[str] = []
@@ -132,19 +132,19 @@ def test_measure_takes_the_targets_in_turns_and_sums_each_ones_halves(
     monkeypatch.setattr(bench, "rasa_call_totals", lambda gateways: (0.0, 0.0))
     endpoints = bench.Endpoints(rasa=["http://rasa"], gateways=["http://gateway"])
     cells = bench.measure("embedded", endpoints, [1], 4 * len(bench.MESSAGES))
-    # One unmeasured conversation on each server first; then one customer, four rounds: two
-    # conversations per target, in the order A B B A.
+    # One unmeasured conversation on each server first; then one customer, four rounds of one
+    # conversation per target, the first target changing every round: A B B A A B B A.
     assert [who.split("-")[1:3] for who in order] == [
         ["warmup", "rasa"],
         ["warmup", "gateway"],
         ["rasa", "0"],
-        ["rasa", "0"],
-        ["gateway", "0"],
         ["gateway", "0"],
         ["gateway", "1"],
-        ["gateway", "1"],
         ["rasa", "1"],
-        ["rasa", "1"],
+        ["rasa", "2"],
+        ["gateway", "2"],
+        ["gateway", "3"],
+        ["rasa", "3"],
     ]
     assert [(c.target, c.requests, c.errors) for c in cells] == [
         ("rasa", 4 * len(bench.MESSAGES), 0),
