@@ -101,7 +101,8 @@ train: prepare-training rasa-env train-sentiment train-recsys
 SENTIMENT_MODEL := var/models/sentiment.pt
 SENTIMENT_INPUTS := $(wildcard bot/sentiment/*.py) \
   $(wildcard $(RASA_DIR)/data/nlu/*.yml) \
-  data/uci-sentiment/amazon_cells_labelled.txt data/clinc150/data_full.json \
+  data/uci-sentiment/amazon_cells_labelled.txt data/sentiment-en/written.tsv \
+  data/clinc150/data_full.json \
   requirements-nodeps.txt
 
 $(SENTIMENT_MODEL): $(VENV)/.installed $(SENTIMENT_INPUTS)

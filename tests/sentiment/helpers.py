@@ -40,7 +40,7 @@ def small_model(directory: Path) -> SmallModel:
     zh_train, zh_test = data.split(corpus.chinese, 0.1, SEED)
     en_train, en_test = data.split(corpus.english, 0.2, SEED)
     zh_train = random.Random(SEED).sample(zh_train, CHINESE_TRAIN)
-    examples = zh_train + en_train + corpus.lexicon + corpus.anchors
+    examples = zh_train + en_train + corpus.written + corpus.lexicon + corpus.anchors
     extractor = make_extractor(CONFIG.n_buckets)
     trainer = fit(examples, extractor, CONFIG, SEED)
     path = directory / "sentiment-small.pt"

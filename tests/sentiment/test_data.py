@@ -96,3 +96,21 @@ def test_packaged_sources_load() -> None:
     assert ("not horrible", 1.0) in {(e.text, e.target) for e in lexicon}
     char_map = data.traditional_to_simplified()
     assert "個準".translate(char_map) == "个准"
+
+
+def test_the_written_english_sentences_are_balanced_and_apart_from_the_test_sets() -> None:
+    written = data.uci_sentences(data.DEFAULT_DATA_DIR / data.WRITTEN_EN)
+    assert len(written) == 640
+    assert sum(e.target for e in written) == 320
+    texts = {e.text.casefold() for e in written}
+    for evaluation in (data.UCI_AMAZON, data.UCI_YELP):  # scored by make eval-sentiment
+        scored = data.uci_sentences(data.DEFAULT_DATA_DIR / evaluation)
+        assert not texts & {e.text.casefold() for e in scored}
+
+
+def test_training_reads_the_written_sentences() -> None:
+    from bot.sentiment.train import load_corpus, source_files
+
+    corpus = load_corpus(data.DEFAULT_DATA_DIR, None, 13)
+    assert len(corpus.written) == 640
+    assert data.DEFAULT_DATA_DIR / data.WRITTEN_EN in source_files(data.DEFAULT_DATA_DIR, None)
