@@ -1,7 +1,9 @@
-"""The SQLite connections the project opens: WAL, NORMAL sync, and what a crash keeps."""
+"""The connections the project opens: SQLite's WAL and NORMAL sync and what a crash keeps;
+PostgreSQL's ping of idle pooled connections."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -9,11 +11,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from bot.config import REPO_ROOT
-from bot.storage.db import create_engine
+from bot.storage.db import create_engine, ping_idle_connections
+from tests.postgres import SERVER_URL, _admin, scratch_database
 
 
 async def test_connections_use_wal_and_sync_the_log_at_checkpoints_only(tmp_path: Path) -> None:
@@ -63,3 +68,34 @@ def test_a_commit_survives_the_writer_being_killed(tmp_path: Path) -> None:
     assert (tmp_path / "shop.db-wal").exists()  # the row lives in the log, not yet checkpointed
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT x FROM t").fetchall() == [(42,)]
+
+
+@pytest.mark.skipif(not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL for PostgreSQL")
+async def test_an_idle_postgres_connection_closed_by_the_server_is_replaced() -> None:
+    """Connections back in use quickly are not pinged (one round trip per checkout saved);
+    one idle past the threshold is, and when the server has closed it another is opened."""
+    async with scratch_database("shop_ping") as url:
+        engine = create_engine(url)
+        ping_idle_connections(engine, idle_s=0.2)  # a shorter idle threshold for the test
+        pings: list[bool] = []
+        dialect = engine.sync_engine.dialect
+        original = dialect.do_ping
+
+        def counted(dbapi_connection: Any) -> bool:
+            pings.append(True)
+            return original(dbapi_connection)
+
+        dialect.do_ping = counted  # type: ignore[method-assign]
+        try:
+            async with engine.connect() as conn:
+                first = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            async with engine.connect() as conn:  # at once: trusted, same connection
+                assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() == first
+            assert pings == []
+            await _admin(f"SELECT pg_terminate_backend({first})")  # the server ends it
+            await asyncio.sleep(0.4)
+            async with engine.connect() as conn:
+                again = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            assert pings and again != first
+        finally:
+            await engine.dispose()
