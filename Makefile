@@ -230,6 +230,8 @@ clean:
 
 bench: train
 	$(PY) -m bot.bench --out reports
+	PYTHONPATH=. $(PY) scripts/message_cost.py --out reports
+	PYTHONPATH=. $(PY) scripts/message_cost.py --out reports --postgres $(SHOP_TEST_POSTGRES_URL)
 
 # --- every report, stamped, and the README's numbers (README "Reports and numbers") ---------
 .PHONY: reports reports-check eval-stories eval-complaints eval-entities eval-llm

@@ -370,6 +370,16 @@ def findings(cells: Sequence[Cell]) -> list[str]:
             f"{scale.per_second} vs {single.per_second} messages/s = "
             f"{scale.per_second / single.per_second:.2f}x (goal: at least 1.5x)."
         )
+    bare_scale = _cell(cells, "scale", "rasa", highest)
+    bare_single = _cell(cells, "embedded", "rasa", highest)
+    if bare_scale and bare_single:
+        lines.append(
+            f"- the same ratio for bare Rasa, without the gateway: {bare_scale.per_second} vs "
+            f"{bare_single.per_second} messages/s = "
+            f"{bare_scale.per_second / bare_single.per_second:.2f}x: what two of each process "
+            f"can gain on this machine's {os.cpu_count()} cores, where every process of both "
+            "profiles shares the same CPUs."
+        )
     return lines
 
 

@@ -11,6 +11,10 @@ functions (the event loop's thread only; aiosqlite's thread shows as waits), ord
 ``--profile-sort``, and ``--profile-dump FILE`` keeps the raw profile for pstats.
 
     PYTHONPATH=. .venv/bin/python scripts/message_cost.py --rounds 4 [--profile] [--out reports]
+        [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+
+``--postgres`` runs the gateway on a scratch database created on that server (dropped
+afterwards) instead of SQLite, and ``--out`` then writes message-cost-postgres.md and .json.
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,7 @@ import aiosqlite.core
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiohttp.typedefs import Handler
+from sqlalchemy.engine import make_url
 
 from bot.bench import MESSAGES
 from bot.gateway.__main__ import build_app
@@ -89,6 +97,33 @@ class Handled:
             self.done.set()
 
 
+@asynccontextmanager
+async def database(tmp: Path, postgres: str | None) -> AsyncIterator[str]:
+    """The database URL to run on: a SQLite file in ``tmp``, or a scratch database created on
+    the PostgreSQL server of ``postgres`` and dropped afterwards."""
+    if postgres is None:
+        yield f"sqlite+aiosqlite:///{tmp / 'shop.db'}"
+        return
+    import asyncpg
+
+    server = make_url(postgres)
+    name = f"message_cost_{uuid.uuid4().hex[:10]}"
+    admin_dsn = server.set(drivername="postgresql", database="postgres")
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(admin_dsn.render_as_string(hide_password=False))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    await admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def run(
     urls: dict[str, str],
     rounds: int,
@@ -96,9 +131,24 @@ async def run(
     verbose: bool,
     profile_sort: str = "cumulative",
     profile_dump: str | None = None,
+    postgres: str | None = None,
 ) -> list[tuple[int, int, float, float, float, int]]:
     tmp = Path(tempfile.mkdtemp(prefix="message-cost-"))
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp / 'shop.db'}")
+    async with database(tmp, postgres) as url:
+        return await _run(tmp, url, urls, rounds, profile, verbose, profile_sort, profile_dump)
+
+
+async def _run(
+    tmp: Path,
+    url: str,
+    urls: dict[str, str],
+    rounds: int,
+    profile: bool,
+    verbose: bool,
+    profile_sort: str,
+    profile_dump: str | None,
+) -> list[tuple[int, int, float, float, float, int]]:
+    engine = create_engine(url)
     await seed_shop(engine)
     cfg = make_config(
         tmp,
@@ -172,8 +222,13 @@ async def run(
     return rows
 
 
-def write_report(rows: list[tuple[int, int, float, float, float, int]], out: Path) -> None:
-    """reports/message-cost.md and .json, stamped (bot.report_stamp)."""
+def write_report(
+    rows: list[tuple[int, int, float, float, float, int]], out: Path, postgres: bool = False
+) -> None:
+    """reports/message-cost.md and .json (-postgres.md and .json), stamped (bot.report_stamp)."""
+    name = "message-cost-postgres" if postgres else "message-cost"
+    out.mkdir(parents=True, exist_ok=True)
+    kind = "PostgreSQL (a scratch database)" if postgres else "SQLite"
 
     def spread(index: int) -> dict[str, float]:
         values = [r[index] for r in rows]
@@ -191,11 +246,11 @@ def write_report(rows: list[tuple[int, int, float, float, float, int]], out: Pat
         "process_cpu_ms": spread(4),
         "load_1min": round(load, 2),
     }
-    (out / "message-cost.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    (out / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     stats = [
         ("SQL statements", "statements", ""),
         ("commits (write transactions)", "commits", ""),
-        ("aiosqlite thread round trips", "thread_hops", ""),
+        *([] if postgres else [("aiosqlite thread round trips", "thread_hops", "")]),
         ("request wall time", "request_ms", " ms"),
         ("handler wall time", "handler_ms", " ms"),
         ("process CPU time (with the HTTP client)", "process_cpu_ms", " ms"),
@@ -205,8 +260,10 @@ def write_report(rows: list[tuple[int, int, float, float, float, int]], out: Pat
         "",
         format_stamp(data["stamp"]),  # type: ignore[arg-type]
         "",
-        "Measured by `PYTHONPATH=. .venv/bin/python scripts/message_cost.py --out reports`: the "
-        "real gateway app (default settings: handoff router, emotion-aware replies) on SQLite, "
+        "Measured by `PYTHONPATH=. .venv/bin/python scripts/message_cost.py --out reports"
+        f"{' --postgres URL' if postgres else ''}` (`make bench`): the "
+        "real gateway app (default settings: handoff router, emotion-aware replies) on "
+        f"{kind}, "
         "the test suite's stand-in Rasa in another process, one known customer sending "
         f"{len(MESSAGES)} bench messages per round, {len(rows)} messages. Statements and commits "
         "are those of the message's own tasks (not the polling loops'); the times depend on the "
@@ -221,7 +278,7 @@ def write_report(rows: list[tuple[int, int, float, float, float, int]], out: Pat
         lines.append(
             f"| {label} | {v['min']:g}{unit} | {v['median']:g}{unit} | {v['max']:g}{unit} |"
         )
-    (out / "message-cost.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> int:
@@ -234,6 +291,11 @@ def main() -> int:
     parser.add_argument("--profile-dump", help="also write the raw profile to this file")
     parser.add_argument("--verbose", action="store_true", help="list each message's statements")
     parser.add_argument("--out", help="write message-cost.md and .json into this folder")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on a scratch database on this PostgreSQL server instead of SQLite",
+    )
     parser.add_argument("--serve-fakes", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fakes:
@@ -253,12 +315,14 @@ def main() -> int:
                 args.verbose,
                 args.profile_sort,
                 args.profile_dump,
+                args.postgres,
             )
         )
         if args.out:
             write_report(
                 [(*r[:2], round(r[2], 1), round(r[3], 1), round(r[4], 1), r[5]) for r in rows],
                 Path(args.out),
+                postgres=args.postgres is not None,
             )
     finally:
         child.kill()

@@ -73,14 +73,17 @@ def test_findings_state_the_overhead_and_the_scale_ratio() -> None:
         cell("embedded", "rasa", 1, 50.0, 18.0),
         cell("embedded", "gateway", 1, 54.0, 16.0),
         cell("embedded", "gateway", 32, 900.0, 20.0),
+        cell("embedded", "rasa", 32, 800.0, 25.0),
         cell("scale", "rasa", 1, 60.0, 15.0),
         cell("scale", "gateway", 1, 75.0, 12.0),
         cell("scale", "gateway", 32, 600.0, 34.0),
+        cell("scale", "rasa", 32, 500.0, 40.0),
     ]
     text = "\n".join(findings(cells))
     assert "embedded: at 1 customer the gateway's p50 is 54.0 ms" in text
     assert "+8%" in text and "+25%" in text
     assert "34.0 vs 20.0 messages/s = 1.70x" in text
+    assert "bare Rasa, without the gateway: 40.0 vs 25.0 messages/s = 1.60x" in text
 
 
 def test_the_report_is_stamped_and_has_a_row_per_cell(monkeypatch: pytest.MonkeyPatch) -> None:
