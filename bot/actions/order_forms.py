@@ -292,7 +292,22 @@ class OrderFormValidation(FormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = self._answer(tracker, "phone")
-        return {"phone": text} if text and self._is_answer(text, tracker) else {}
+        if not text or not self._is_answer(text, tracker) or self._names_order(text, tracker):
+            return {}
+        return {"phone": text}
+
+    @staticmethod
+    def _names_order(text: str, tracker: Tracker) -> bool:
+        """The reply names an order, not a phone: "where is my order 260315004217" again, or
+        the form's own order number on its own. Its digits are not a wrong phone number (they
+        would count towards the lock); the form asks for the phone again."""
+        pattern = get_deps().config.nlu.order_id_pattern
+        if phone_text(text, pattern) is not None:
+            return False
+        named = find_order_id(text, pattern)
+        if named is None:
+            return False
+        return not is_bare_number(text) or named == str(tracker.get_slot("order_id") or "")
 
     async def validate_order_id(
         self,

@@ -305,3 +305,43 @@ async def test_senders_who_make_up_new_ids_are_capped_per_order(
     # ... while the customer's own account still sees the order.
     said = await answer(f"web:{order.customer.sender}", order.id, None)
     assert order.tracking_number is not None and order.tracking_number in said
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "where is my order {order}"),
+        ("zh", "我的订单{order}到哪了"),
+        ("en", "{order}"),  # the form's own number typed again on its own
+    ],
+)
+async def test_the_order_named_again_is_not_a_wrong_phone(
+    live_deps: Deps, shop: ShopFactory, domain: dict[str, Any], lang: str, said: str
+) -> None:
+    """Asked for the phone, the customer repeats the request with its order number: the
+    number is not taken for a wrong phone (no "doesn't match", nothing counted towards the
+    lock); the form asks for the phone again."""
+    order = shop.order(status="shipped")
+    sender = "web:repeats-the-order"
+    text = said.format(order=order.id)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        sender_id=sender, text=text, intent="order_status", active_loop=FORM,
+        slots={"order_id": order.id, "requested_slot": "phone", "language": lang},
+        entities=[{"entity": "order_id", "value": order.id}],
+    )  # fmt: skip
+    events = await ValidateOrderStatusForm().run(dispatcher, tracker, domain)
+    assert "phone" not in slot_events(events)
+    assert texts(dispatcher) == ""
+    async with live_deps.engine.connect() as conn:
+        counted = (await conn.execute(sa.text("SELECT count(*) FROM access_attempts"))).scalar()
+    assert counted == 0
+    # A phone number in the same words is still an answer (and checked).
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        sender_id=sender, text=f"order {order.id}, my phone is {WRONG[0]}", intent="inform",
+        active_loop=FORM, slots={"order_id": order.id, "requested_slot": "phone", "language": lang},
+    )  # fmt: skip
+    events = await ValidateOrderStatusForm().run(dispatcher, tracker, domain)
+    assert slot_events(events).get("phone") is None and "phone" in slot_events(events)
+    assert texts(dispatcher) == t("order.phone_retry", lang)
