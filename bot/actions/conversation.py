@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from bot.config import resolve_repo_path
@@ -34,7 +35,11 @@ class RequestHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(json_message=handoff_request("customer_request"))
-        return []
+        if tracker.active_loop_name is None:
+            return []
+        # A form waiting for an answer is dropped: the customer wants a person now, and the
+        # form must not ask its question again (nor keep its order for a later request).
+        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *end_request()]
 
 
 class GiveFeedback(Action):

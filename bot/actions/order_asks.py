@@ -18,7 +18,7 @@ from ._common import lang_of, latest_text
 from ._deps import get_deps
 from ._render import items_summary, order_button
 from .order_access import accessible_order, phone_retries
-from .order_forms import find_order_id, yes_no_buttons
+from .order_forms import INTERRUPTING_INTENTS, REQUEST_INTENTS, find_order_id, yes_no_buttons
 from .order_picking import (
     RECENT_ORDERS,
     candidate_orders,
@@ -51,6 +51,10 @@ def address_problem_just_said(tracker: Tracker) -> bool:
     return any(text in problems for text in _bot_texts_since_user(tracker))
 
 
+# Intents that ask for an order request: a product they name is the order's.
+ORDER_REQUESTS = REQUEST_INTENTS | {"order_status"}
+
+
 class AskOrderId(Action):
     """Asks for the order number; a known customer gets their latest orders that fit the
     request as buttons. A product named in the message narrows them: several orders with it
@@ -68,7 +72,16 @@ class AskOrderId(Action):
         candidates = await candidate_orders(tracker, deps)
         text = latest_text(tracker)
         pick = None
-        if text and find_order_id(text, deps.config.nlu.order_id_pattern) is None:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        # A product counts when the message asks for an order request or answers the question
+        # ("return the T-shirt", "the earbuds"); not after a question asked in between ("any
+        # cheap headphones?"), which the form comes back from asking the same as before.
+        asked_between = intent in INTERRUPTING_INTENTS and intent not in ORDER_REQUESTS
+        if (
+            text
+            and not asked_between
+            and find_order_id(text, deps.config.nlu.order_id_pattern) is None
+        ):
             pick = await pick_by_product(text, candidates, form, deps)
         if pick is not None:
             name = pick.product.name_zh if lang == "zh" else pick.product.name_en

@@ -37,7 +37,7 @@ from ._common import (
 )
 from ._deps import Deps, get_deps
 from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
-from .order_picking import SHIPPED, candidate_orders, pick_by_product
+from .order_picking import SHIPPED, candidate_orders, order_fits_form, pick_by_product
 
 __all__ = ["SHIPPED", "OrderFormValidation", "find_order_id", "form_order_id_before", "reset_flow"]
 
@@ -79,6 +79,29 @@ REQUEST_INTENTS = frozenset(
 
 # Slots an order flow fills; cleared when the flow ends so the next flow starts fresh.
 FLOW_SLOTS = ("order_id", "phone", "new_address", "confirm")
+
+
+# The yes/no questions the forms end with ("Shall I cancel it now?").
+CONFIRM_SLOTS = ("confirm", "aftersales_confirm")
+_YES = re.compile(
+    r"\b(?:yes|yeah|yep|yup|ok|okay|sure|go ahead|please do|do it|confirm(?:ed)?|continue|"
+    r"proceed|correct)\b|^\s*(?:是|对(?!于)|好|嗯|行|可以)|确认|继续",
+    re.IGNORECASE,
+)
+_NOT = re.compile(
+    r"\b(?:no|nope|not|never|don'?t|do not|stop|wait|hold on|hang on)\b|n't\b|不|别|没|算了|等等",
+    re.IGNORECASE,
+)
+
+
+def _fills_a_slot(event: EventType) -> bool:
+    return event.get("event") == "slot" and event.get("name") != REQUESTED_SLOT
+
+
+def says_yes(text: str) -> bool:
+    """A word of assent and none of refusal or delay: "yes cancel it", "ok continue with the
+    return", "是的 取消吧" (but not "no, don't cancel it" nor "等等 先别退")."""
+    return _YES.search(text) is not None and _NOT.search(text) is None
 
 
 def reset_flow() -> list[EventType]:
@@ -155,17 +178,72 @@ class OrderFormValidation(FormValidationAction, ABC):
     ) -> list[EventType]:
         if self._moved_on(tracker):
             return self._drop_for_new_request(dispatcher, tracker, domain)
-        return list(await super().run(dispatcher, tracker, domain))
+        events = list(await super().run(dispatcher, tracker, domain))
+        if any(_fills_a_slot(event) for event in events):
+            return events  # an answer (or another order named: validate_order_id)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if self._is_own_request(intent) and tracker.get_slot(REQUESTED_SLOT) == "order_id":
+            # Asked which order, the customer says the request again without one ("I want to
+            # return something"): not a reason to give up; a slot set (to what it was) keeps
+            # Rasa from rejecting the form, which asks which order again.
+            events.insert(0, SlotSet("order_id", tracker.get_slot("order_id")))
+        elif self._asked_again(tracker):
+            return await self._ask_again(dispatcher, tracker, domain)
+        return events
+
+    def _is_own_request(self, intent: str | None) -> bool:
+        """``intent`` asks for this form's own request."""
+        return intent in self.form_intents
+
+    def _asked_again(self, tracker: Tracker) -> bool:
+        """The form's own request said again once the form has its order, without an order
+        number ("ok, continue with the return", "I want to return the rice cooker"): not an
+        answer to the question asked, and no reason to give up on the request. (Another
+        order's number is taken by ``validate_order_id``.)"""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return (
+            self._is_own_request(intent)
+            and tracker.get_slot(REQUESTED_SLOT) not in (None, "order_id", "phone")
+            and form_order_id_before(tracker) is not None
+            and next(tracker.get_latest_entity_values("order_id"), None) is None
+        )
+
+    async def _ask_again(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A product that only another of the customer's orders has starts the request over
+        for that order; at the closing yes/no question an assent answers it; otherwise the form
+        goes on and asks its current question again."""
+        deps = get_deps()
+        current = form_order_id_before(tracker)
+        candidates = await candidate_orders(tracker, deps)
+        pick = await pick_by_product(latest_text(tracker), candidates, None, deps)
+        if pick is not None and pick.order is not None and pick.order.id != current:
+            slots: dict[str, Any] = dict.fromkeys((*FLOW_SLOTS, *self.domain_slots(domain)))
+            slots.update(order_id=pick.order.id, **self.picked_slots(pick.order, pick.lines))
+            events = [SlotSet(slot, value) for slot, value in slots.items()]
+        elif tracker.get_slot(REQUESTED_SLOT) in CONFIRM_SLOTS and says_yes(latest_text(tracker)):
+            # Asked "Shall I cancel it now?", the customer says "yes, cancel it".
+            events = [SlotSet(str(tracker.get_slot(REQUESTED_SLOT)), True)]
+        else:
+            # A slot set (to what it was) keeps Rasa from rejecting the form for want of an
+            # answer: the form then asks its question again.
+            events = [SlotSet("order_id", current)]
+        tracker.add_slots(events)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return [*events, *([next_slot] if next_slot else [])]
 
     def _moved_on(self, tracker: Tracker) -> bool:
         """The customer asks for another request of its own (a cancellation in the middle of
-        a return) once this form has its order: this form is dropped for it."""
+        a return, or instead of saying which order to return): this form is dropped for it.
+        Not while the phone is asked (the answer to a privacy check)."""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        requested = tracker.get_slot(REQUESTED_SLOT)
         return (
             intent in REQUEST_INTENTS
             and intent not in self.form_intents
-            and tracker.get_slot(REQUESTED_SLOT) not in (None, "order_id", "phone")
-            and form_order_id_before(tracker) is not None
+            and requested not in (None, "phone")
+            and (requested == "order_id" or form_order_id_before(tracker) is not None)
         )
 
     def _drop_for_new_request(
@@ -254,6 +332,12 @@ class OrderFormValidation(FormValidationAction, ABC):
         text = self._answer(tracker, "order_id")
         if text and self._is_answer(text, tracker):
             return {"order_id": text}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if text and self._is_own_request(intent):
+            # Asked which order, the customer says the request again with its product ("I want
+            # to return the rice cooker"): the product answers when it picks one.
+            picked = await self._picked_by_product(text, tracker)
+            return picked if picked is not None else {}
         if (
             tracker.get_slot(REQUESTED_SLOT) is None
             and tracker.get_slot("order_id") is None
@@ -268,7 +352,14 @@ class OrderFormValidation(FormValidationAction, ABC):
             # "I want to return the T-shirt": the product picks the order when only one of
             # the customer's orders that fit the request has it.
             picked = await self._picked_by_product(text, tracker)
-            return picked if picked and picked.get("order_id") else {}
+            if picked is not None:
+                return picked if picked.get("order_id") else {}
+            # A customer with a single order means it ("I want my money back").
+            candidates = await candidate_orders(tracker, get_deps())
+            if len(candidates) == 1 and order_fits_form(
+                candidates[0], tracker.active_loop_name, get_deps()
+            ):
+                return {"order_id": candidates[0].id}
         return {}
 
     async def _picked_by_product(self, text: str, tracker: Tracker) -> dict[str, Any] | None:
@@ -335,7 +426,9 @@ class OrderFormValidation(FormValidationAction, ABC):
             if str(slot_value) != previous:
                 await answer_about_other_order(str(intent), other, tracker, dispatcher, deps)
             return {"order_id": previous}
-        text = str(slot_value or "").strip()
+        if slot_value is None:  # a product that picked none of the orders: asked again
+            return {"order_id": None}
+        text = str(slot_value).strip()
         order_id = find_order_id(text, deps.config.nlu.order_id_pattern)
         if order_id is None:
             picked = await self._picked_by_product(text, tracker)

@@ -97,7 +97,23 @@ async def pick_by_product(
     if matching:
         named: Product | None = products[matching[0].items[lines[matching[0].id]].product_id]
     else:
-        named = await catalog.product_named_in(deps.engine, text)
+        # The customer's own product, in an order the request does not fit ("return the rice
+        # cooker" not delivered yet), before the catalogue's best match.
+        named = await _named_in_orders(text, candidates, deps) or await catalog.product_named_in(
+            deps.engine, text
+        )
     if named is None:
         return None
     return ProductPick(named, matching, lines, eligible)
+
+
+async def _named_in_orders(text: str, candidates: list[Order], deps: Deps) -> Product | None:
+    """The first product of ``candidates`` (newest order first) that ``text`` names."""
+    ids = list(dict.fromkeys(item.product_id for order in candidates for item in order.items))
+    if not ids:
+        return None
+    products = {p.id: p for p in await catalog.list_products(deps.engine, ids=ids)}
+    return next(
+        (products[i] for i in ids if i in products and catalog.names_product(text, products[i])),
+        None,
+    )

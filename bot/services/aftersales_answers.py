@@ -251,17 +251,28 @@ def parse_line(value: object, order: Order) -> int | None:
     return line if 0 <= line < len(order.items) else None
 
 
-def variant_from_text(product: Product | None, text: str) -> Variant | None:
-    """The variant a reply names ("42", "黑色 L", "navy M"), in stock or not."""
+def variant_from_text(
+    product: Product | None, text: str, current_sku: str | None = None
+) -> Variant | None:
+    """The variant a reply names ("42", "黑色 L", "navy M"), in stock or not. Where it names
+    only some of a variant's traits ("the 42"), the others stay those of ``current_sku`` (the
+    item bought) when a variant has them."""
     if product is None or not text.strip():
         return None
     words = set(re.findall(r"[0-9a-z.]+|[\u3400-\u9fff]+", text.lower()))
-    best, best_hits = None, 0
+    current = next((v for v in product.variants if v.sku == current_sku), None)
+    best, best_score = None, 0
     for variant in product.variants:
         parts = [p.lower() for p in (variant.size, variant.color_en, variant.color_zh) if p]
         hits = sum(1 for part in parts if part in words or (len(part) > 1 and part in text.lower()))
-        if hits > best_hits:
-            best, best_hits = variant, hits
+        if not hits:
+            continue
+        kept = current is not None and (
+            variant.color_en == current.color_en or variant.size == current.size
+        )
+        score = hits * 2 + kept
+        if score > best_score:
+            best, best_score = variant, score
     return best
 
 

@@ -12,13 +12,18 @@ from bot.actions._deps import Deps
 from bot.actions.aftersales import complaints
 from bot.actions.aftersales.aside import OrderStatusAside
 from bot.actions.aftersales.complaints import Complaint
-from bot.actions.aftersales.forms import ValidateExchangeRequestForm, ValidateReturnRequestForm
+from bot.actions.aftersales.forms import (
+    ValidateExchangeRequestForm,
+    ValidateRefundStatusForm,
+    ValidateReturnRequestForm,
+)
 from bot.actions.aftersales.questions import (
     AskAftersalesConfirm,
     AskAftersalesLine,
     AskExchangeVariant,
 )
 from bot.actions.aftersales.requests import ExchangeRequest, RefundStatus, ReturnRequest
+from bot.actions.order_forms import ValidateCancelOrderForm
 from bot.actions.orders import CancelOrder
 from bot.services import catalog, orders, tickets
 from bot.services.aftersales_answers import (
@@ -551,6 +556,28 @@ async def test_an_order_status_question_during_a_return_keeps_the_returns_order(
     assert slot_events(events) == {"order_id": TSHIRT}
 
 
+@pytest.mark.parametrize(
+    "text", ["actually wait, where is my earbuds order?", "我的耳机到哪了", "where is my order"]
+)
+async def test_an_order_status_question_naming_a_product_asks_about_that_order(
+    deps: Deps, dispatcher: CollectingDispatcher, text: str
+) -> None:
+    """No number: the product named picks the customer's order that has it; a question that
+    names none is about the return's own order."""
+    tracker = make_tracker(
+        text=text,
+        intent="order_status",
+        events_before=[{"event": "slot", "name": "order_id", "value": TSHIRT}],
+        slots={"order_id": TSHIRT, "requested_slot": "aftersales_confirm"},
+        active_loop=RETURN_FORM,
+    )
+    events = await OrderStatusAside().run(dispatcher, tracker, {})
+    said = texts(dispatcher)
+    names_product = text != "where is my order"
+    assert (IN_TRANSIT in said) is names_product and (TSHIRT in said) is not names_product
+    assert slot_events(events) == ({"order_id": TSHIRT} if names_product else {})
+
+
 async def test_an_order_status_question_for_someone_elses_order_reveals_nothing(
     deps: Deps, dispatcher: CollectingDispatcher
 ) -> None:
@@ -647,3 +674,176 @@ async def test_part_of_a_line_with_several_units_can_be_returned(
     [ticket] = await tickets.list_tickets(deps.engine, order_id=order_id, kind="return")
     assert ticket.payload["items"][0]["quantity"] == 1
     assert ticket.payload["refund"]["items_cents"] < order.items[0].unit_price_cents * units
+
+
+# The form's own request said again ---------------------------------------------------------
+def _at(question: str, text: str, intent: str = "return_request", **extra: Any) -> Any:
+    """Li Wei's return of the T-shirt, the form asking ``question``; the customer says
+    ``text`` (read as ``intent``)."""
+    slots = {
+        "order_id": TSHIRT,
+        "aftersales_reason": "size_or_fit",
+        "requested_slot": question,
+        "language": "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en",
+        **extra,
+    }
+    return make_tracker(
+        text=text,
+        intent=intent,
+        events_before=[{"event": "slot", "name": "order_id", "value": TSHIRT}],
+        slots=slots,
+        active_loop=RETURN_FORM,
+    )
+
+
+@pytest.mark.parametrize("text", ["ok continue with the return", "yes please return it", "对 退货"])
+async def test_the_request_said_again_with_a_yes_confirms_it(
+    deps: Deps, domain: dict[str, Any], text: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ValidateReturnRequestForm().run(
+        dispatcher, _at("aftersales_confirm", text), domain
+    )
+    assert slot_events(events) == {"aftersales_confirm": True, "requested_slot": None}
+
+
+@pytest.mark.parametrize("text", ["I want to return it", "wait, the return, not yet"])
+async def test_the_request_said_again_without_a_yes_asks_the_question_again(
+    deps: Deps, domain: dict[str, Any], text: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ValidateReturnRequestForm().run(
+        dispatcher, _at("aftersales_confirm", text), domain
+    )
+    assert slot_events(events) == {"order_id": TSHIRT, "requested_slot": "aftersales_confirm"}
+    events = await ValidateReturnRequestForm().run(
+        dispatcher, _at("aftersales_reason", text, aftersales_reason=None), domain
+    )
+    assert slot_events(events) == {"order_id": TSHIRT, "requested_slot": "aftersales_reason"}
+
+
+@pytest.mark.parametrize("text", ["我想退掉那个电饭煲", "actually I want to return the kettle"])
+async def test_a_return_of_another_orders_product_starts_the_request_over_for_it(
+    deps: Deps, domain: dict[str, Any], text: str
+) -> None:
+    """The rice cooker (not delivered yet) or the kettle (delivered 40 days ago) is only in
+    one of Li Wei's orders: the return is now about that order and nothing of the T-shirt's is
+    kept (the rice cooker's form ends: the submit action says it is not delivered; the
+    kettle's asks its reason, and the submit action then weighs the return window)."""
+    dispatcher = CollectingDispatcher()
+    events = await ValidateReturnRequestForm().run(
+        dispatcher, _at("aftersales_confirm", text), domain
+    )
+    slots = slot_events(events)
+    assert slots["order_id"] == (PAID if "电饭煲" in text else KETTLE)
+    assert slots["aftersales_reason"] is None
+    assert slots["requested_slot"] == (None if "电饭煲" in text else "aftersales_reason")
+
+
+async def test_yes_to_the_cancellation_in_the_words_of_the_request_cancels(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker(
+        text="yes cancel it",
+        intent="cancel_order",
+        events_before=[{"event": "slot", "name": "order_id", "value": PAID}],
+        slots={"order_id": PAID, "requested_slot": "confirm", "language": "en"},
+        active_loop="cancel_order_form",
+    )
+    events = await ValidateCancelOrderForm().run(CollectingDispatcher(), tracker, domain)
+    assert slot_events(events) == {"confirm": True, "requested_slot": None}
+    tracker = make_tracker(
+        text="no don't cancel it",
+        intent="cancel_order",
+        events_before=[{"event": "slot", "name": "order_id", "value": PAID}],
+        slots={"order_id": PAID, "requested_slot": "confirm", "language": "en"},
+        active_loop="cancel_order_form",
+    )
+    events = await ValidateCancelOrderForm().run(CollectingDispatcher(), tracker, domain)
+    assert slot_events(events) == {"order_id": PAID, "requested_slot": "confirm"}
+
+
+@pytest.mark.parametrize(
+    ("sender", "expected"), [("web:demo-emma", {"order_id": EMMA}), ("web:demo-liwei", {})]
+)
+async def test_a_customer_with_a_single_order_is_not_asked_which(
+    deps: Deps, domain: dict[str, Any], sender: str, expected: dict[str, Any]
+) -> None:
+    """Emma has one order: "I want my money back" is about it. Li Wei has four: he is asked."""
+    tracker = make_tracker(
+        sender_id=sender, text="I want my money back", intent="refund_status",
+        active_loop="refund_status_form",
+    )  # fmt: skip
+    form = ValidateRefundStatusForm()
+    assert await form.extract_order_id(CollectingDispatcher(), tracker, domain) == expected
+
+
+def _asked_which(text: str, intent: str) -> Any:
+    """Li Wei asked which order his return is about; he says ``text`` (read as ``intent``)."""
+    return make_tracker(
+        text=text,
+        intent=intent,
+        slots={"requested_slot": "order_id", "language": "en"},
+        active_loop=RETURN_FORM,
+    )
+
+
+async def test_asked_which_order_the_request_again_keeps_the_form_going(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = _asked_which("I want to return an item", "return_request")
+    events = await ValidateReturnRequestForm().run(dispatcher, tracker, domain)
+    assert slot_events(events) == {"order_id": None, "requested_slot": "order_id"}
+    # With a product: the T-shirt is in one returnable order, which it picks.
+    tracker = _asked_which("I want to return the t-shirt", "return_request")
+    events = await ValidateReturnRequestForm().run(dispatcher, tracker, domain)
+    assert slot_events(events)["order_id"] == TSHIRT
+
+
+async def test_asked_which_order_another_request_drops_the_form(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = _asked_which("cancel the rice cooker then", "cancel_order")
+    events = await ValidateReturnRequestForm().run(dispatcher, tracker, domain)
+    assert {k: v for k, v in events[-1].items() if k in ("event", "name")} == {
+        "event": "action_execution_rejected",
+        "name": RETURN_FORM,
+    }
+    assert slot_events(events)["requested_slot"] is None
+    assert "return" in texts(dispatcher)
+
+
+async def test_a_size_said_in_the_words_of_the_request_answers_the_size_question(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    """ "i want the 42 instead" (read as an exchange request) while the exchange asks which
+    size: the answer, not a request said again."""
+    tracker = make_tracker(
+        sender_id="web:demo-emma",
+        text="i want the 42 instead",
+        intent="exchange_request",
+        events_before=[{"event": "slot", "name": "order_id", "value": EMMA}],
+        slots={
+            "order_id": EMMA,
+            "aftersales_reason": "size_or_fit",
+            "requested_slot": "exchange_variant",
+            "language": "en",
+        },
+        active_loop=EXCHANGE_FORM,
+    )
+    events = await ValidateExchangeRequestForm().run(CollectingDispatcher(), tracker, domain)
+    assert slot_events(events)["exchange_variant"] == "P0023-42-WHITE"
+
+
+@pytest.mark.parametrize(("text", "switches"), [("尺码不合适", False), ("能换个尺码吗", True)])
+async def test_the_other_kind_of_request_switches_only_when_named(
+    deps: Deps, domain: dict[str, Any], text: str, switches: bool
+) -> None:
+    """Asked why he returns the T-shirt, "尺码不合适" (which the NLU may read as an
+    exchange) is his reason; "能换个尺码吗" asks for an exchange instead."""
+    tracker = _at("aftersales_reason", text, intent="exchange_request", aftersales_reason=None)
+    form = ValidateReturnRequestForm()
+    extracted = await form.extract_aftersales_reason(CollectingDispatcher(), tracker, domain)
+    assert extracted == ({} if switches else {"aftersales_reason": "size_or_fit"})

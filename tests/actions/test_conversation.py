@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
@@ -38,6 +39,26 @@ async def test_request_human_asks_the_gateway_for_a_handoff(
     ]
     assert texts(dispatcher) == ""
     assert await tickets.list_tickets(deps.engine, kind="message") == []
+
+
+async def test_request_human_drops_the_form_waiting_for_an_answer(
+    deps: Deps, dispatcher: CollectingDispatcher
+) -> None:
+    """ "Just give me a human" while a form asks which order: the form does not ask again
+    after the handoff, and keeps nothing for a later request."""
+    tracker = make_tracker(
+        text="just give me a human",
+        intent="request_human",
+        slots={"order_id": "260411555501", "requested_slot": "phone"},
+        active_loop="refund_status_form",
+    )
+    events = await RequestHuman().run(dispatcher, tracker, {})
+    assert [e for e in events if e["event"] == "active_loop"] == [ActiveLoop(None)]
+    slots = slot_events(events)
+    assert slots["requested_slot"] is None and slots["order_id"] is None
+    assert [m["custom"] for m in dispatcher.messages] == [
+        {"type": "handoff", "reason": "customer_request"}
+    ]
 
 
 async def test_feedback_is_recorded(deps: Deps, dispatcher: CollectingDispatcher) -> None:

@@ -358,6 +358,29 @@ async def test_recent_orders_are_offered_when_none_fits(
     assert EMMA in _button_orders(dispatcher)
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "narrowed"),
+    [
+        ("I want to return the earbuds", "return_request", True),
+        ("do you have any cheap headphones?", "recommend_products", False),
+    ],
+)
+async def test_a_product_narrows_the_order_buttons_only_in_a_request_or_an_answer(
+    deps: Deps, dispatcher: CollectingDispatcher, text: str, intent: str, narrowed: bool
+) -> None:
+    """Back from a question asked in between, the form asks as before: the headphones of a
+    product question are not the order's product ("None of your orders ... has ...")."""
+    tracker = make_tracker(
+        sender_id=LIWEI, text=text, intent=intent, active_loop="return_request_form"
+    )
+    await AskOrderId().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    if narrowed:
+        assert "earbuds" in message["text"].lower() and IN_TRANSIT in _button_orders(dispatcher)
+    else:
+        assert message["text"] == t("order.ask_id_choose", "en")
+
+
 async def test_guest_is_asked_to_type_the_order_number(
     deps: Deps, dispatcher: CollectingDispatcher
 ) -> None:

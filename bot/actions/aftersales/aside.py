@@ -17,6 +17,7 @@ from .._deps import Deps, get_deps
 from .._render import order_status_text
 from ..conversation import resume_text
 from ..order_forms import find_order_id
+from ..order_picking import candidate_orders, pick_by_product
 from ._shared import form_order_id_before
 
 
@@ -65,6 +66,13 @@ class OrderStatusAside(Action):
                 return [SlotSet("order_id", found)] if found else []
             return []
         form_order = form_order_id_before(tracker)
-        asked = next(tracker.get_latest_entity_values("order_id"), None) or form_order
+        asked = next(tracker.get_latest_entity_values("order_id"), None)
+        if asked is None:
+            # "where is my earbuds order?": the product picks the order when only one of the
+            # customer's recent orders has it; otherwise the form's own order is meant.
+            text = latest_text(tracker)
+            pick = await pick_by_product(text, await candidate_orders(tracker, deps), None, deps)
+            asked = pick.order.id if pick is not None and pick.order is not None else None
+        asked = asked or form_order
         await tell_order_status(asked, form_order, tracker, dispatcher, deps)
         return [SlotSet("order_id", form_order)] if asked != form_order else []

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +47,9 @@ from ._shared import (
     supports_photos,
     variant_label,
 )
+
+_EXCHANGE_WORDS = re.compile(r"exchang|swap|replace|switch|换", re.IGNORECASE)
+_RETURN_WORDS = re.compile(r"return|refund|money back|send (?:it |them )?back|退", re.IGNORECASE)
 
 
 class AftersalesFormValidation(OrderFormValidation):
@@ -110,6 +114,11 @@ class AftersalesFormValidation(OrderFormValidation):
         slots.append("aftersales_confirm")
         return slots
 
+    def _is_own_request(self, intent: str | None) -> bool:
+        """The return form's own request is a return, the exchange form's an exchange (the
+        other kind is a switch, see :meth:`_is_switch`)."""
+        return intent == ("exchange_request" if self.kind == "exchange" else "return_request")
+
     def _is_interruption(self, tracker: Tracker) -> bool:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         return intent in INTERRUPTING_INTENTS
@@ -119,7 +128,11 @@ class AftersalesFormValidation(OrderFormValidation):
         mentions another order: never an answer, even when it names a reason or a size."""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         other = "return_request" if self.kind == "exchange" else "exchange_request"
-        return intent == other or self._mentions_other_order(tracker)
+        # The other kind must be named: "尺码不合适" (read as an exchange, at 0.35) answers
+        # "why return it?"; "can I exchange it instead?" switches.
+        words = _RETURN_WORDS if self.kind == "exchange" else _EXCHANGE_WORDS
+        named = words.search(latest_text(tracker)) is not None
+        return (intent == other and named) or self._mentions_other_order(tracker)
 
     def _mentions_other_order(self, tracker: Tracker) -> bool:
         """Another order number in a message answering a later question of the form."""
@@ -234,7 +247,7 @@ class AftersalesFormValidation(OrderFormValidation):
         if not text or order is None or line is None:
             return {}
         product = await catalog.get_product(get_deps().engine, order.items[line].product_id)
-        variant = variant_from_text(product, text)
+        variant = variant_from_text(product, text, order.items[line].variant_sku)
         if variant is not None:
             return {"exchange_variant": variant.sku}
         return {} if self._is_interruption(tracker) else {"exchange_variant": text}
