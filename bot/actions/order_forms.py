@@ -37,7 +37,7 @@ from ._common import (
 )
 from ._deps import Deps, get_deps
 from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
-from .order_picking import SHIPPED, candidate_orders, order_fits_form, pick_by_product
+from .order_picking import SHIPPED, candidate_orders, pick_by_product
 
 __all__ = ["SHIPPED", "OrderFormValidation", "find_order_id", "form_order_id_before", "reset_flow"]
 
@@ -352,14 +352,7 @@ class OrderFormValidation(FormValidationAction, ABC):
             # "I want to return the T-shirt": the product picks the order when only one of
             # the customer's orders that fit the request has it.
             picked = await self._picked_by_product(text, tracker)
-            if picked is not None:
-                return picked if picked.get("order_id") else {}
-            # A customer with a single order means it ("I want my money back").
-            candidates = await candidate_orders(tracker, get_deps())
-            if len(candidates) == 1 and order_fits_form(
-                candidates[0], tracker.active_loop_name, get_deps()
-            ):
-                return {"order_id": candidates[0].id}
+            return picked if picked and picked.get("order_id") else {}
         return {}
 
     async def _picked_by_product(self, text: str, tracker: Tracker) -> dict[str, Any] | None:

@@ -14,7 +14,6 @@ from bot.actions.aftersales.aside import OrderStatusAside
 from bot.actions.aftersales.complaints import Complaint
 from bot.actions.aftersales.forms import (
     ValidateExchangeRequestForm,
-    ValidateRefundStatusForm,
     ValidateReturnRequestForm,
 )
 from bot.actions.aftersales.questions import (
@@ -761,21 +760,6 @@ async def test_yes_to_the_cancellation_in_the_words_of_the_request_cancels(
     )
     events = await ValidateCancelOrderForm().run(CollectingDispatcher(), tracker, domain)
     assert slot_events(events) == {"order_id": PAID, "requested_slot": "confirm"}
-
-
-@pytest.mark.parametrize(
-    ("sender", "expected"), [("web:demo-emma", {"order_id": EMMA}), ("web:demo-liwei", {})]
-)
-async def test_a_customer_with_a_single_order_is_not_asked_which(
-    deps: Deps, domain: dict[str, Any], sender: str, expected: dict[str, Any]
-) -> None:
-    """Emma has one order: "I want my money back" is about it. Li Wei has four: he is asked."""
-    tracker = make_tracker(
-        sender_id=sender, text="I want my money back", intent="refund_status",
-        active_loop="refund_status_form",
-    )  # fmt: skip
-    form = ValidateRefundStatusForm()
-    assert await form.extract_order_id(CollectingDispatcher(), tracker, domain) == expected
 
 
 def _asked_which(text: str, intent: str) -> Any:
