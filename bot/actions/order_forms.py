@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -118,6 +118,54 @@ def form_order_id_before(tracker: Tracker) -> str | None:
             value = event.get("value")
             return None if value is None else str(value)
     return None
+
+
+# Words that point back at the order just talked about ("when will it arrive", "change the
+# address for it", "那我不要了").
+_BACK_REFERENCE = re.compile(
+    r"\b(?:it|its|this one|that one|this order|that order|same order|the same one)\b|"
+    r"它|这单|那单|这个订单|那个订单|这个快递|那个快递|这个包裹|那个包裹|同一个|不要了",
+    re.IGNORECASE,
+)
+
+
+def order_talked_about(tracker: Tracker) -> str | None:
+    """The last order a slot held in this conversation session before the latest message
+    (the one an earlier request was about), or None."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "session_started":
+            return None
+        if kind == "user":
+            seen_user = True
+        elif seen_user and kind == "slot" and event.get("name") == "order_id" and event["value"]:
+            return str(event["value"])
+    return None
+
+
+ORDER_FORMS = frozenset(
+    {
+        "order_status_form",
+        "cancel_order_form",
+        "change_address_form",
+        "return_request_form",
+        "exchange_request_form",
+        "refund_status_form",
+    }
+)
+
+
+def drop_unstarted_form(tracker: Tracker) -> list[EventType]:
+    """Events that end an order form still asking which order, for an answer that moved on
+    to something else (products, recommendations): nothing was collected, and asking "which
+    order?" again after every product answer would hold the customer in a request they left.
+    Forms further on (the order known) go on after the answer as before."""
+    if tracker.active_loop_name not in ORDER_FORMS:
+        return []
+    if tracker.get_slot(REQUESTED_SLOT) not in (None, "order_id") or tracker.get_slot("order_id"):
+        return []
+    return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *reset_flow()]
 
 
 def yes_no_buttons(lang: Lang, yes_key: str, no_key: str) -> list[dict[str, str]]:
@@ -352,7 +400,11 @@ class OrderFormValidation(FormValidationAction, ABC):
             # "I want to return the T-shirt": the product picks the order when only one of
             # the customer's orders that fit the request has it.
             picked = await self._picked_by_product(text, tracker)
-            return picked if picked and picked.get("order_id") else {}
+            if picked is not None:
+                return picked if picked.get("order_id") else {}
+            # "when will it arrive?" right after its status: the order talked about.
+            earlier = order_talked_about(tracker) if _BACK_REFERENCE.search(text) else None
+            return {"order_id": earlier} if earlier else {}
         return {}
 
     async def _picked_by_product(self, text: str, tracker: Tracker) -> dict[str, Any] | None:

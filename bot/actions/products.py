@@ -20,6 +20,7 @@ from bot.services.types import Product, ProductMatch
 from ._common import current_customer_id, lang_of, latest_text
 from ._deps import get_deps
 from ._render import product_cards, product_text
+from .order_forms import drop_unstarted_form
 
 # A match this many points ahead of the next one is "the" product the customer means.
 CLEAR_MARGIN = 8.0
@@ -129,6 +130,10 @@ class ProductInquiry(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        events = await self._answer(dispatcher, tracker)
+        return [*events, *drop_unstarted_form(tracker)]
+
+    async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = lang_of(tracker)
         query, found = await find_products(tracker)
         matches = close_to_best(found)
@@ -289,6 +294,10 @@ class RecommendProducts(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        events = await self._answer(dispatcher, tracker)
+        return [*events, *drop_unstarted_form(tracker)]
+
+    async def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         lang = lang_of(tracker)
         deps = get_deps()
         engine = deps.engine

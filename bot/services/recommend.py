@@ -345,6 +345,8 @@ class Recommender:
             picks.append(Pick(product, reason, float(standardised[position])))
             if len(picks) == self.settings.cards:
                 break
+        if relaxed:  # said to be "the closest in price": shown closest first
+            picks.sort(key=lambda pick: constraints.price_distance(pick.product.price_cents))
         self._remember_shown(session, picks)
         return Recommendations(
             tuple(picks), constraints, personal=personal, anchor=anchor, relaxed_price=relaxed

@@ -740,3 +740,36 @@ def test_form_slots_take_answers_only_while_their_form_asks(domain: dict[str, An
 )
 def test_strip_address_lead_in(text: str, address: str) -> None:
     assert strip_address_lead_in(text) == address
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "form", "carried"),
+    [
+        ("when will it arrive", "order_status", "order_status_form", True),
+        ("can i change the address for it", "change_address", "change_address_form", True),
+        ("那我不要了 取消吧", "cancel_order", "cancel_order_form", True),
+        ("where is my order", "order_status", "order_status_form", False),
+    ],
+)
+async def test_a_request_about_it_is_about_the_order_just_talked_about(
+    deps: Deps, domain: dict[str, Any], text: str, intent: str, form: str, carried: bool
+) -> None:
+    """After the earbuds' status, "when will it arrive?" is about the earbuds; a request
+    that does not point back is asked which order."""
+    earlier = [
+        {"event": "session_started"},
+        {"event": "user", "text": "the earbuds one", "parse_data": {}},
+        {"event": "slot", "name": "order_id", "value": IN_TRANSIT},
+        {"event": "bot", "text": "Order ... in transit"},
+        {"event": "slot", "name": "order_id", "value": None},
+    ]
+    tracker = make_tracker(
+        sender_id=LIWEI, text=text, intent=intent, active_loop=form, events_before=earlier
+    )
+    validation = {
+        "order_status_form": ValidateOrderStatusForm,
+        "change_address_form": ValidateChangeAddressForm,
+        "cancel_order_form": ValidateCancelOrderForm,
+    }[form]()
+    got = await validation.extract_order_id(CollectingDispatcher(), tracker, domain)
+    assert got == ({"order_id": IN_TRANSIT} if carried else {})

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions._deps import Deps
@@ -243,3 +244,25 @@ async def test_an_out_of_stock_answer_records_the_ask_for_a_restock_notice(
     )
     await ProductInquiry().run(CollectingDispatcher(), guest, {})
     assert await asks() == [(LI_WEI_ID, product.id)]  # a guest is nobody to tell
+
+
+@pytest.mark.parametrize(
+    ("slots", "dropped"),
+    [
+        ({"requested_slot": "order_id"}, True),  # still asking which order: nothing collected
+        ({"requested_slot": "aftersales_reason", "order_id": "260402118830"}, False),
+    ],
+)
+async def test_a_product_question_ends_a_form_still_asking_which_order(
+    deps: Deps, dispatcher: CollectingDispatcher, slots: dict[str, Any], dropped: bool
+) -> None:
+    product = await product_of_type(deps, "rice cooker")
+    tracker = make_tracker(
+        text=f"how much is the {product.name_en}?",
+        intent="product_inquiry",
+        slots={"language": "en", **slots},
+        active_loop="return_request_form",
+    )
+    events = await ProductInquiry().run(dispatcher, tracker, {})
+    assert money(product.price_cents) in texts(dispatcher)
+    assert (ActiveLoop(None) in events) is dropped

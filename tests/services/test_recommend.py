@@ -102,6 +102,8 @@ async def test_a_price_nothing_meets_offers_the_closest(
     recs = await recommender.recommend(shop_engine, customer_id=None, session="g", text=text)
     assert recs.relaxed_price and recs.picks
     assert all("耳机" in pick.product.aliases for pick in recs.picks)
+    shown = [pick.product.price_cents for pick in recs.picks]
+    assert shown == sorted(shown)  # "the closest in price", closest first (all above it)
 
 
 async def test_bought_durables_stay_away_consumables_may_come_back(
