@@ -202,3 +202,42 @@ def test_another_request_drops_the_return_and_goes_on_with_its_own_order(
     [ticket] = _tickets(stack, unshipped.id, "cancellation")
     assert ticket["id"] in done
     assert admin_tickets(stack, order_id=returned.id) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "start", "again"),
+    [
+        ("en", "I'd like to return order {y}", "ok continue with the return"),
+        ("zh", "订单{y}我要退货", "对 退货"),
+    ],
+)
+def test_the_request_said_again_at_its_confirmation_confirms_it(
+    stack: Stack, new_chat: Any, shop: ShopFactory, lang: str, start: str, again: str
+) -> None:
+    customer, returned, _ = _return_and_parcel(shop, lang)
+    chat = new_chat(customer.sender)
+    asked = chat.send(text=start.format(y=returned.id))
+    confirm = _click(chat, asked, '"aftersales_reason":"no_reason"')
+    assert "/affirm" in render(confirm)
+    done = render(chat.send(text=again))
+    [ticket] = _tickets(stack, returned.id, "return")
+    assert ticket["id"] in done
+
+
+@pytest.mark.parametrize(
+    ("lang", "ask", "follow_up"),
+    [
+        ("en", "where is order {x}", "when will it arrive"),
+        ("zh", "订单{x}到哪了", "那它什么时候能到"),
+    ],
+)
+def test_a_question_about_it_is_about_the_order_just_answered(
+    stack: Stack, new_chat: Any, shop: ShopFactory, lang: str, ask: str, follow_up: str
+) -> None:
+    customer, _, parcel = _return_and_parcel(shop, lang)
+    chat = new_chat(customer.sender)
+    assert parcel.tracking_number is not None
+    assert parcel.tracking_number in render(chat.send(text=ask.format(x=parcel.id)))
+    again = render(chat.send(text=follow_up))
+    assert parcel.tracking_number in again, again  # no "which order?"
+    assert '"order_id"' not in again
