@@ -3,10 +3,12 @@ server process (`python -m bot.actions.server`) answering GET /metrics."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -208,11 +210,14 @@ def test_the_action_server_process_serves_its_metrics(tmp_path: Path) -> None:
         assert value(found, f"{DURATION}_bucket", le="+Inf", **labels) == 1
         assert ("shop_messages_received_total", (("channel", "web"),)) not in found
     finally:
-        proc.terminate()
+        # The whole session: Sanic's worker process outlives a signal to its parent alone.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
     lines = [
