@@ -17,6 +17,7 @@ from bot.services import privacy_data, privacy_erase
 from ._common import current_customer_id, lang_of, message_key, record_ticket
 from ._deps import get_deps
 from .aftersales._shared import end_request
+from .order_forms import ORDER_FORMS
 
 
 class RequestHuman(Action):
@@ -180,16 +181,7 @@ class StopForm(Action):
 
 
 # Forms whose name the confirmation gives ("the return for order …"; texts "form.what.<form>").
-NAMED_FORMS = frozenset(
-    {
-        "order_status_form",
-        "cancel_order_form",
-        "change_address_form",
-        "return_request_form",
-        "exchange_request_form",
-        "refund_status_form",
-    }
-)
+NAMED_FORMS = ORDER_FORMS
 
 
 def stopped_form(tracker: Tracker) -> str | None:
