@@ -39,16 +39,26 @@ _BACK_REFERENCE = re.compile(
 def order_talked_about(tracker: Tracker) -> str | None:
     """The last order a slot held in this conversation session before the latest message
     (the one an earlier request was about), or None."""
+    return talked_about(tracker)[0]
+
+
+def talked_about(tracker: Tracker) -> tuple[str | None, str | None]:
+    """The last order a slot held in this conversation session before the latest message,
+    and the phone number given for it after it was named (a guest's check), if any."""
     seen_user = False
+    phone: str | None = None
     for event in reversed(tracker.events):
         kind = event.get("event")
         if kind == "session_started":
-            return None
+            break
         if kind == "user":
             seen_user = True
-        elif seen_user and kind == "slot" and event.get("name") == "order_id" and event["value"]:
-            return str(event["value"])
-    return None
+        elif seen_user and kind == "slot" and event.get("value"):
+            if event.get("name") == "phone" and phone is None:
+                phone = str(event["value"])
+            elif event.get("name") == "order_id":
+                return str(event["value"]), phone
+    return None, None
 
 
 def points_back(text: str) -> bool:

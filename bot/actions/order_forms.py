@@ -36,9 +36,9 @@ from ._common import (
     latest_text,
 )
 from ._deps import Deps, get_deps
-from .form_replies import CONFIRM_SLOTS, order_talked_about, points_back, says_yes
+from .form_replies import CONFIRM_SLOTS, points_back, says_yes, talked_about
 from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
-from .order_picking import SHIPPED, candidate_orders, pick_by_product
+from .order_picking import SHIPPED, candidate_orders, choosable_orders, pick_by_product
 
 __all__ = ["SHIPPED", "OrderFormValidation", "find_order_id", "form_order_id_before", "reset_flow"]
 
@@ -361,8 +361,14 @@ class OrderFormValidation(FormValidationAction, ABC):
             if picked is not None:
                 return picked if picked.get("order_id") else {}
             # "when will it arrive?" right after its status: the order talked about.
-            earlier = order_talked_about(tracker) if points_back(text) else None
-            return {"order_id": earlier} if earlier else {}
+            if not points_back(text):
+                return {}
+            earlier, phone = talked_about(tracker)
+            if earlier is None:
+                return {}
+            # A guest who proved the phone for it a moment ago is not asked again (the
+            # number is checked again, as any phone given to the form).
+            return {"order_id": earlier, **({"phone": phone} if phone else {})}
         return {}
 
     async def _picked_by_product(self, text: str, tracker: Tracker) -> dict[str, Any] | None:
@@ -377,6 +383,19 @@ class OrderFormValidation(FormValidationAction, ABC):
         if pick.order is None:
             return {"order_id": None}
         return {"order_id": pick.order.id, **self.picked_slots(pick.order, pick.lines)}
+
+    @staticmethod
+    async def _only_choice(text: str, tracker: Tracker, deps: Deps) -> str | None:
+        """The order a reply without a number means when the question offered one order: the
+        customer's only order whatever the reply ("size 39 same colour"), or the one offered
+        button answered with a yes or "that one"."""
+        candidates = await candidate_orders(tracker, deps)
+        offered = choosable_orders(candidates, tracker.active_loop_name, deps)
+        if len(offered) != 1:
+            return None
+        if len(candidates) == 1 or says_yes(text) or points_back(text):
+            return offered[0].id
+        return None
 
     def picked_slots(self, order: Order, lines: dict[str, int]) -> dict[str, Any]:
         """Further slots a product named in the request fills once it picked ``order``."""
@@ -437,6 +456,9 @@ class OrderFormValidation(FormValidationAction, ABC):
             picked = await self._picked_by_product(text, tracker)
             if picked is not None:
                 return picked
+            only = await self._only_choice(text, tracker, deps)
+            if only is not None:
+                return {"order_id": only}
             shown = text if len(text) <= 40 else text[:40] + "…"
             dispatcher.utter_message(text=t("order.bad_format", lang, text=shown))
             return {"order_id": None}

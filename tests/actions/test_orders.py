@@ -773,3 +773,45 @@ async def test_a_request_about_it_is_about_the_order_just_talked_about(
     }[form]()
     got = await validation.extract_order_id(CollectingDispatcher(), tracker, domain)
     assert got == ({"order_id": IN_TRANSIT} if carried else {})
+
+
+async def test_a_guest_who_proved_the_phone_is_not_asked_again_about_it(
+    deps: Deps, domain: dict[str, Any]
+) -> None:
+    earlier = [
+        {"event": "session_started"},
+        {"event": "user", "text": f"where is my order {EMMA}", "parse_data": {}},
+        {"event": "slot", "name": "order_id", "value": EMMA},
+        {"event": "user", "text": "+44 7700 900123", "parse_data": {}},
+        {"event": "slot", "name": "phone", "value": "447700900123"},
+        {"event": "bot", "text": "Order ... delivered"},
+        {"event": "slot", "name": "order_id", "value": None},
+        {"event": "slot", "name": "phone", "value": None},
+    ]
+    tracker = make_tracker(
+        sender_id=GUEST, text="when will it arrive", intent="order_status",
+        active_loop="order_status_form", events_before=earlier,
+    )  # fmt: skip
+    got = await ValidateOrderStatusForm().extract_order_id(CollectingDispatcher(), tracker, domain)
+    assert got == {"order_id": EMMA, "phone": "447700900123"}
+
+
+@pytest.mark.parametrize(
+    ("sender", "text", "chosen"),
+    [
+        (EMMA_SENDER, "size 39 same colour", True),  # her only order
+        (LIWEI, "yes", False),  # several offered: a yes is no choice
+    ],
+)
+async def test_a_reply_without_a_number_takes_the_only_order_offered(
+    deps: Deps, domain: dict[str, Any], sender: str, text: str, chosen: bool
+) -> None:
+    tracker = make_tracker(
+        sender_id=sender, text=text, intent="inform",
+        slots={"requested_slot": "order_id", "language": "en"},
+        active_loop="return_request_form",
+    )  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    got = await ValidateOrderStatusForm().validate_order_id(text, dispatcher, tracker, domain)
+    assert (got == {"order_id": EMMA}) is chosen
+    assert ("doesn't look like an order number" in texts(dispatcher)) is not chosen
