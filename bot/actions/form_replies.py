@@ -1,6 +1,7 @@
 """What a customer's reply in the middle of an order form says beyond the slot asked for: an
-assent to the closing yes/no question in the words of the request ("yes cancel it"), or a
-pointer back at the order just talked about ("when will it arrive?")."""
+assent to the closing yes/no question in the words of the request ("yes cancel it"), a
+pointer back at the order just talked about ("when will it arrive?"), and the form's order as
+it was before the reply."""
 
 from __future__ import annotations
 
@@ -64,3 +65,15 @@ def talked_about(tracker: Tracker) -> tuple[str | None, str | None]:
 def points_back(text: str) -> bool:
     """``text`` refers to something already talked about ("it", "这单", "不要了")."""
     return _BACK_REFERENCE.search(text) is not None
+
+
+def form_order_id_before(tracker: Tracker) -> str | None:
+    """The form's order number before the latest message (an entity in it may have replaced it)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == "order_id":
+            value = event.get("value")
+            return None if value is None else str(value)
+    return None

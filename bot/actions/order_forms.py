@@ -36,7 +36,13 @@ from ._common import (
     latest_text,
 )
 from ._deps import Deps, get_deps
-from .form_replies import CONFIRM_SLOTS, points_back, says_yes, talked_about
+from .form_replies import (
+    CONFIRM_SLOTS,
+    form_order_id_before,
+    points_back,
+    says_yes,
+    talked_about,
+)
 from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
 from .order_picking import SHIPPED, candidate_orders, choosable_orders, pick_by_product
 
@@ -88,18 +94,6 @@ def _fills_a_slot(event: EventType) -> bool:
 
 def reset_flow() -> list[EventType]:
     return [SlotSet(slot, None) for slot in FLOW_SLOTS]
-
-
-def form_order_id_before(tracker: Tracker) -> str | None:
-    """The form's order number before the latest message (an entity in it may have replaced it)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            seen_user = True
-        elif seen_user and event.get("event") == "slot" and event.get("name") == "order_id":
-            value = event.get("value")
-            return None if value is None else str(value)
-    return None
 
 
 ORDER_FORMS = frozenset(
