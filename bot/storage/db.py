@@ -80,6 +80,14 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def _set_again(sync: Any, key: str, value: float) -> bool:
+    """Store a watcher's setting on the engine; True when its listeners are already there
+    (the watcher was installed before: only the setting changes)."""
+    already = key in sync.__dict__
+    sync.__dict__[key] = value
+    return already
+
+
 def ping_idle_connections(engine: AsyncEngine, idle_s: float = PING_IDLE_S) -> None:
     """Before a pooled connection that sat idle more than ``idle_s`` is used, check it answers
     (a database restart or a firewall may have closed it); a dead one is replaced (the pool
@@ -89,9 +97,7 @@ def ping_idle_connections(engine: AsyncEngine, idle_s: float = PING_IDLE_S) -> N
     busy fails its statement; SQLAlchemy then discards the pool's older connections.
     Calling it again for the same engine changes the threshold."""
     sync = engine.sync_engine
-    already = "ping_idle_s" in sync.__dict__
-    sync.__dict__["ping_idle_s"] = idle_s
-    if already:
+    if _set_again(sync, "ping_idle_s", idle_s):
         return
 
     @event.listens_for(sync, "checkin")
@@ -138,9 +144,7 @@ def watch_slow_writes(engine: AsyncEngine, threshold_s: float = SLOW_WRITE_S) ->
     """Log a write transaction held open longer than ``threshold_s``, naming its opener.
     Calling it again for the same engine changes the threshold."""
     sync = engine.sync_engine
-    already = "slow_write_s" in sync.__dict__
-    sync.__dict__["slow_write_s"] = threshold_s
-    if already:
+    if _set_again(sync, "slow_write_s", threshold_s):
         return
 
     def first_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
