@@ -76,7 +76,7 @@ async def test_an_idle_postgres_connection_closed_by_the_server_is_replaced() ->
     one idle past the threshold is, and when the server has closed it another is opened."""
     async with scratch_database("shop_ping") as url:
         engine = create_engine(url)
-        ping_idle_connections(engine, idle_s=0.2)  # a shorter idle threshold for the test
+        ping_idle_connections(engine, idle_s=1.0)  # a shorter idle threshold for the test
         pings: list[bool] = []
         dialect = engine.sync_engine.dialect
         original = dialect.do_ping
@@ -93,7 +93,7 @@ async def test_an_idle_postgres_connection_closed_by_the_server_is_replaced() ->
                 assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() == first
             assert pings == []
             await _admin(f"SELECT pg_terminate_backend({first})")  # the server ends it
-            await asyncio.sleep(0.4)
+            await asyncio.sleep(1.5)
             async with engine.connect() as conn:
                 again = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
             assert pings and again != first
