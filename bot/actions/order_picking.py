@@ -83,7 +83,9 @@ async def pick_by_product(
     if not text.strip() or not candidates:
         return None
     eligible = [order for order in candidates if order_fits_form(order, form, deps)]
-    ids = sorted({item.product_id for order in eligible for item in order.items})
+    # Every candidate's products at once: the eligible orders' are matched first, the others'
+    # name the product when no eligible order has it.
+    ids = list(dict.fromkeys(item.product_id for order in candidates for item in order.items))
     products = {p.id: p for p in await catalog.list_products(deps.engine, ids=ids)} if ids else {}
     matching: list[Order] = []
     lines: dict[str, int] = {}
@@ -99,21 +101,9 @@ async def pick_by_product(
     else:
         # The customer's own product, in an order the request does not fit ("return the rice
         # cooker" not delivered yet), before the catalogue's best match.
-        named = await _named_in_orders(text, candidates, deps) or await catalog.product_named_in(
-            deps.engine, text
-        )
+        own = (products[i] for i in ids if i in products)
+        named = next((product for product in own if catalog.names_product(text, product)), None)
+        named = named or await catalog.product_named_in(deps.engine, text)
     if named is None:
         return None
     return ProductPick(named, matching, lines, eligible)
-
-
-async def _named_in_orders(text: str, candidates: list[Order], deps: Deps) -> Product | None:
-    """The first product of ``candidates`` (newest order first) that ``text`` names."""
-    ids = list(dict.fromkeys(item.product_id for order in candidates for item in order.items))
-    if not ids:
-        return None
-    products = {p.id: p for p in await catalog.list_products(deps.engine, ids=ids)}
-    return next(
-        (products[i] for i in ids if i in products and catalog.names_product(text, products[i])),
-        None,
-    )
