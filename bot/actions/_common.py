@@ -36,6 +36,11 @@ def latest_text(tracker: Tracker) -> str:
     return "" if text.startswith("/") else text
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent Rasa read in the latest message."""
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
 def message_id(tracker: Tracker) -> str:
     """An id of the latest user message, stable when it is handled again.
 

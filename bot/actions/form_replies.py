@@ -37,12 +37,6 @@ _BACK_REFERENCE = re.compile(
 )
 
 
-def order_talked_about(tracker: Tracker) -> str | None:
-    """The last order a slot held in this conversation session before the latest message
-    (the one an earlier request was about), or None."""
-    return talked_about(tracker)[0]
-
-
 def talked_about(tracker: Tracker) -> tuple[str | None, str | None]:
     """The last order a slot held in this conversation session before the latest message,
     and the phone number given for it after it was named (a guest's check), if any."""

@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.i18n import money, t
 
-from ._common import lang_of, latest_text
+from ._common import lang_of, latest_intent, latest_text
 from ._deps import get_deps
 from ._render import items_summary, order_button
 from .order_access import accessible_order, phone_retries
@@ -72,7 +72,7 @@ class AskOrderId(Action):
         candidates = await candidate_orders(tracker, deps)
         text = latest_text(tracker)
         pick = None
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         # A product counts when the message asks for an order request or answers the question
         # ("return the T-shirt", "the earbuds"); not after a question asked in between ("any
         # cheap headphones?"), which the form comes back from asking the same as before.

@@ -33,6 +33,7 @@ from ._common import (
     channel_and_external_id,
     current_customer_id,
     lang_of,
+    latest_intent,
     latest_text,
 )
 from ._deps import Deps, get_deps
@@ -181,7 +182,7 @@ class OrderFormValidation(FormValidationAction, ABC):
         events = list(await super().run(dispatcher, tracker, domain))
         if any(_fills_a_slot(event) for event in events):
             return events  # an answer (or another order named: validate_order_id)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if self._is_own_request(intent) and tracker.get_slot(REQUESTED_SLOT) == "order_id":
             # Asked which order, the customer says the request again without one ("I want to
             # return something"): not a reason to give up; a slot set (to what it was) keeps
@@ -200,7 +201,7 @@ class OrderFormValidation(FormValidationAction, ABC):
         number ("ok, continue with the return", "I want to return the rice cooker"): not an
         answer to the question asked, and no reason to give up on the request. (Another
         order's number is taken by ``validate_order_id``.)"""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         return (
             self._is_own_request(intent)
             and tracker.get_slot(REQUESTED_SLOT) not in (None, "order_id", "phone")
@@ -237,7 +238,7 @@ class OrderFormValidation(FormValidationAction, ABC):
         """The customer asks for another request of its own (a cancellation in the middle of
         a return, or instead of saying which order to return): this form is dropped for it.
         Not while the phone is asked (the answer to a privacy check)."""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         requested = tracker.get_slot(REQUESTED_SLOT)
         return (
             intent in REQUEST_INTENTS
@@ -323,7 +324,7 @@ class OrderFormValidation(FormValidationAction, ABC):
     @staticmethod
     def _is_answer(text: str, tracker: Tracker) -> bool:
         """Digits are an answer whatever the intent; otherwise other requests interrupt."""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         return bool(re.search(r"[0-9]{4,}", text)) or intent not in INTERRUPTING_INTENTS
 
     async def extract_order_id(
@@ -332,7 +333,7 @@ class OrderFormValidation(FormValidationAction, ABC):
         text = self._answer(tracker, "order_id")
         if text and self._is_answer(text, tracker):
             return {"order_id": text}
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if text and self._is_own_request(intent):
             # Asked which order, the customer says the request again with its product ("I want
             # to return the rice cooker"): the product answers when it picks one.
@@ -426,7 +427,7 @@ class OrderFormValidation(FormValidationAction, ABC):
         deps = get_deps()
         lang = lang_of(tracker)
         other = self.other_order_named(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if (
             other is not None
             and intent not in self.form_intents
@@ -572,7 +573,7 @@ class ValidateChangeAddressForm(OrderFormValidation):
         text = self._answer(tracker, "new_address")
         if not text:
             return {}
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if orders.validate_address(text).ok or intent not in INTERRUPTING_INTENTS:
             return {"new_address": text}
         return {}

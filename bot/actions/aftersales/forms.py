@@ -28,7 +28,7 @@ from bot.services.aftersales_answers import (
 from bot.services.aftersales_terms import QUALITY_REASONS, RETURN_REASONS, RequestKind
 from bot.services.types import Order
 
-from .._common import lang_of, latest_text
+from .._common import lang_of, latest_intent, latest_text
 from .._deps import Deps, get_deps
 from ..order_access import order_access
 from ..order_forms import INTERRUPTING_INTENTS, OrderFormValidation
@@ -120,13 +120,13 @@ class AftersalesFormValidation(OrderFormValidation):
         return intent == ("exchange_request" if self.kind == "exchange" else "return_request")
 
     def _is_interruption(self, tracker: Tracker) -> bool:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         return intent in INTERRUPTING_INTENTS
 
     def _is_switch(self, tracker: Tracker) -> bool:
         """The customer asks for the other kind of request ("actually, can I exchange it?") or
         mentions another order: never an answer, even when it names a reason or a size."""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         other = "return_request" if self.kind == "exchange" else "exchange_request"
         # The other kind must be named: "尺码不合适" (read as an exchange, at 0.35) answers
         # "why return it?"; "can I exchange it instead?" switches.
