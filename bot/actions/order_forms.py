@@ -45,7 +45,13 @@ from .form_replies import (
     talked_about,
 )
 from .order_access import order_access, phone_locked_until, phone_retries, phone_sender
-from .order_picking import SHIPPED, candidate_orders, choosable_orders, pick_by_product
+from .order_picking import (
+    SHIPPED,
+    candidate_orders,
+    only_choice,
+    pick_by_product,
+    pick_in_any_order,
+)
 
 __all__ = ["SHIPPED", "OrderFormValidation", "find_order_id", "form_order_id_before", "reset_flow"]
 
@@ -217,8 +223,7 @@ class OrderFormValidation(FormValidationAction, ABC):
         goes on and asks its current question again."""
         deps = get_deps()
         current = form_order_id_before(tracker)
-        candidates = await candidate_orders(tracker, deps)
-        pick = await pick_by_product(latest_text(tracker), candidates, None, deps)
+        pick = await pick_in_any_order(tracker, deps)
         if pick is not None and pick.order is not None and pick.order.id != current:
             slots: dict[str, Any] = dict.fromkeys((*FLOW_SLOTS, *self.domain_slots(domain)))
             slots.update(order_id=pick.order.id, **self.picked_slots(pick.order, pick.lines))
@@ -379,19 +384,6 @@ class OrderFormValidation(FormValidationAction, ABC):
             return {"order_id": None}
         return {"order_id": pick.order.id, **self.picked_slots(pick.order, pick.lines)}
 
-    @staticmethod
-    async def _only_choice(text: str, tracker: Tracker, deps: Deps) -> str | None:
-        """The order a reply without a number means when the question offered one order: the
-        customer's only order whatever the reply ("size 39 same colour"), or the one offered
-        button answered with a yes or "that one"."""
-        candidates = await candidate_orders(tracker, deps)
-        offered = choosable_orders(candidates, tracker.active_loop_name, deps)
-        if len(offered) != 1:
-            return None
-        if len(candidates) == 1 or says_yes(text) or points_back(text):
-            return offered[0].id
-        return None
-
     def picked_slots(self, order: Order, lines: dict[str, int]) -> dict[str, Any]:
         """Further slots a product named in the request fills once it picked ``order``."""
         return {}
@@ -451,7 +443,7 @@ class OrderFormValidation(FormValidationAction, ABC):
             picked = await self._picked_by_product(text, tracker)
             if picked is not None:
                 return picked
-            only = await self._only_choice(text, tracker, deps)
+            only = await only_choice(text, tracker, deps)
             if only is not None:
                 return {"order_id": only}
             shown = text if len(text) <= 40 else text[:40] + "…"

@@ -16,8 +16,9 @@ from rasa_sdk import Tracker
 from bot.services import catalog, orders
 from bot.services.types import Order, Product
 
-from ._common import current_customer_id
+from ._common import current_customer_id, latest_text
 from ._deps import Deps
+from .form_replies import points_back, says_yes
 
 SHIPPED = frozenset({"shipped", "in_transit"})
 RECENT_ORDERS = 5
@@ -107,3 +108,24 @@ async def pick_by_product(
     if named is None:
         return None
     return ProductPick(named, matching, lines, eligible)
+
+
+async def pick_in_any_order(tracker: Tracker, deps: Deps) -> ProductPick | None:
+    """What a product named in the latest message says among all the customer's recent orders,
+    whatever request they fit ("where is my earbuds order?")."""
+    return await pick_by_product(
+        latest_text(tracker), await candidate_orders(tracker, deps), None, deps
+    )
+
+
+async def only_choice(text: str, tracker: Tracker, deps: Deps) -> str | None:
+    """The order a reply without a number means when the question offered one order: the
+    customer's only order whatever the reply ("size 39 same colour"), or the one offered
+    button answered with a yes or "that one"."""
+    candidates = await candidate_orders(tracker, deps)
+    offered = choosable_orders(candidates, tracker.active_loop_name, deps)
+    if len(offered) != 1:
+        return None
+    if len(candidates) == 1 or says_yes(text) or points_back(text):
+        return offered[0].id
+    return None

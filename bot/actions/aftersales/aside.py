@@ -17,7 +17,7 @@ from .._deps import Deps, get_deps
 from .._render import order_status_text
 from ..conversation import resume_text
 from ..order_forms import find_order_id
-from ..order_picking import candidate_orders, pick_by_product
+from ..order_picking import pick_in_any_order
 from ._shared import form_order_id_before
 
 
@@ -70,8 +70,7 @@ class OrderStatusAside(Action):
         if asked is None:
             # "where is my earbuds order?": the product picks the order when only one of the
             # customer's recent orders has it; otherwise the form's own order is meant.
-            text = latest_text(tracker)
-            pick = await pick_by_product(text, await candidate_orders(tracker, deps), None, deps)
+            pick = await pick_in_any_order(tracker, deps)
             asked = pick.order.id if pick is not None and pick.order is not None else None
         asked = asked or form_order
         await tell_order_status(asked, form_order, tracker, dispatcher, deps)
