@@ -181,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     predictions = [(str(i), float(c)) for i, c in result["predictions"]]
     summary = {
         "stamp": stamp(),
-        "command": f"make eval-clinc DATA={args.data}",
+        # The data set's folder and file, not this machine's path to it.
+        "command": f"make eval-clinc DATA=<...>/{args.data.parent.name}/{args.data.name}",
         "data": args.data.name,
         "train_examples": len(train),
         "intents": len({intent for _, intent in train}),
