@@ -3,7 +3,8 @@ gateway"): a cluster-wide lock, access tokens fetched by one replica for all, an
 LISTEN/NOTIFY channel that wakes another replica's push streams.
 
 Everything here is for PostgreSQL; with SQLite there is one gateway process and callers keep
-their in-process state (:func:`is_shared` tells them which).
+their in-process state (:func:`is_shared` tells them which). The cluster lock then is the
+process's own: two gateway apps in one process (tests) still take turns.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.queue import as_utc, utcnow
@@ -40,13 +43,26 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+# The names held in this process, per engine (off PostgreSQL); never awaited, so no event loop.
+_LOCAL_LOCKS: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+
+
 @contextlib.asynccontextmanager
 async def cluster_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
     """Try to take the cluster-wide lock ``name`` (a PostgreSQL session advisory lock) for the
     ``with`` block; yields False when another process holds it. The lock goes with the
-    connection, so a replica that dies frees it. Off PostgreSQL it always yields True."""
+    connection, so a replica that dies frees it. Off PostgreSQL the lock is the process's:
+    held per engine in memory (SQLite has one gateway process)."""
     if not is_shared(engine):
-        yield True
+        held = _LOCAL_LOCKS.setdefault(engine.sync_engine, set())
+        if name in held:
+            yield False
+            return
+        held.add(name)
+        try:
+            yield True
+        finally:
+            held.discard(name)
         return
     key = lock_key(name)
     async with engine.connect() as raw:

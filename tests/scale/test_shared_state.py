@@ -51,7 +51,7 @@ from tests.gateway.conftest import fake_rasa as fake_rasa  # a fixture
 from tests.gateway.fake_rasa import FakeRasa
 from tests.gateway.helpers import SigningClient, make_config
 from tests.gateway.test_push import read_events
-from tests.handoff.harness import MakeHarness, eventually
+from tests.handoff.harness import Harness, MakeHarness, eventually
 from tests.handoff.harness import make_harness as make_harness  # a fixture
 from tests.postgres import SERVER_URL, scratch_database
 
@@ -275,7 +275,11 @@ async def test_the_cluster_lock_is_held_by_one_replica(
 async def test_two_handoff_workers_open_one_slack_thread_and_relay_once(
     make_harness: MakeHarness,
 ) -> None:
-    a, b = await make_harness(), await make_harness()
+    await race_two_workers(await make_harness(), await make_harness())
+
+
+async def race_two_workers(a: Harness, b: Harness) -> None:
+    """Two gateways' handoff workers with a slow Slack: one thread, each message posted once."""
     for harness in (a, b):
         desk = harness.staff
         plain_open, plain_post = desk.open_thread, desk.post_message

@@ -22,7 +22,9 @@ from tests.gateway.conftest import fake_rasa as fake_rasa  # a fixture
 from tests.gateway.conftest import make_client as make_client  # a fixture
 from tests.gateway.fake_rasa import FakeRasa
 from tests.gateway.helpers import MakeClient, SigningClient, make_config
-from tests.scale.test_shared_state import web_adapter
+from tests.handoff.harness import MakeHarness
+from tests.handoff.harness import make_harness as make_harness  # a fixture
+from tests.scale.test_shared_state import race_two_workers, web_adapter
 
 
 async def test_on_sqlite_the_gateway_keeps_limits_and_wake_ups_in_process(
@@ -36,7 +38,19 @@ async def test_on_sqlite_the_gateway_keeps_limits_and_wake_ups_in_process(
     statuses = [(await client.post("/api/chat/guest")).status for _ in range(2)]
     assert statuses == [200, 429]
     async with cluster_lock(engine, "x") as first, cluster_lock(engine, "x") as second:
-        assert first and second  # one process: its own locks order the work
+        assert first and not second  # the lock is the process's: two apps in it take turns
+        async with cluster_lock(engine, "y") as other:
+            assert other
+    async with cluster_lock(engine, "x") as again:
+        assert again  # freed on leaving
+
+
+async def test_two_gateways_in_one_process_relay_each_handoff_message_once(
+    make_harness: MakeHarness,
+) -> None:
+    # Tests (and a shop's own embedding) may run two gateway apps on one SQLite file: their
+    # handoff workers take turns through the process's lock, as replicas do on PostgreSQL.
+    await race_two_workers(await make_harness(), await make_harness())
 
 
 async def test_shared_limits_on_without_postgresql_stops_start_up(
