@@ -7,7 +7,7 @@ One customer sends ``bot.bench.MESSAGES`` ``--rounds`` times through ``POST /api
 message counts until its request handler returned (the replies confirmed delivered). Prints
 per message: statements, commits, request and handler wall ms and the process's CPU ms
 (medians at the end); ``--profile`` adds cProfile's top
-functions (the event loop's thread only; aiosqlite's thread shows as waits), ordered by
+functions (the event loop's thread; SQLite's calls run on it too), ordered by
 ``--profile-sort``, and ``--profile-dump FILE`` keeps the raw profile for pstats.
 
     PYTHONPATH=. .venv/bin/python scripts/message_cost.py --rounds 4 [--profile] [--out reports]
@@ -38,7 +38,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiosqlite.core
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiohttp.typedefs import Handler
@@ -47,7 +46,7 @@ from sqlalchemy.engine import make_url
 from bot.bench import MESSAGES
 from bot.gateway.__main__ import build_app
 from bot.report_stamp import format_stamp, stamp
-from bot.storage.db import create_engine
+from bot.storage.db import InlineSQLite, create_engine
 from bot.storage.statement_count import StatementCounter
 from tests.gateway.fake_rasa import FakeActionServer, FakeRasa
 from tests.gateway.helpers import SigningClient, make_config
@@ -56,19 +55,20 @@ from tests.gateway.seed import seed_shop
 SENDER = "demo-emma"  # a known customer (web identity in the seeded shop)
 
 
-class ThreadHops:
-    """Counts the calls aiosqlite hands to its connection's thread (cursor, execute, fetch,
-    close, commit, rollback): each is a wake-up of that thread and a wait for its answer."""
+class DriverCalls:
+    """Counts the SQLite driver's calls (cursor, execute, fetch, close, commit, rollback):
+    with plain aiosqlite each was a hand-over to its thread and a wait for the answer; the
+    project's :class:`~bot.storage.db.InlineSQLite` runs them on the event loop's thread."""
 
     def __init__(self) -> None:
         self.count = 0
-        original = aiosqlite.core.Connection._execute
+        original = InlineSQLite._execute
 
         async def counted(conn: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
             self.count += 1
             return await original(conn, fn, *args, **kwargs)
 
-        aiosqlite.core.Connection._execute = counted  # type: ignore[method-assign,assignment]
+        InlineSQLite._execute = counted  # type: ignore[method-assign,assignment]
 
 
 async def serve_fakes() -> None:
@@ -168,7 +168,7 @@ async def _run(
         warm = await client.post("/api/chat", json={"sender_id": SENDER, "text": text})
         await warm.read()
         await handled.done.wait()
-    hops = ThreadHops()
+    hops = DriverCalls()
     rows: list[tuple[int, int, float, float, float, int]] = []
     profiler = cProfile.Profile() if profile else None
     with StatementCounter(engine) as counter:
@@ -195,7 +195,7 @@ async def _run(
                 )
                 print(
                     f"{text!r}: {response.status} statements={len(got.statements)} "
-                    f"commits={len(got.commits)} thread hops={hops.count} wall={wall_ms:.1f} ms "
+                    f"commits={len(got.commits)} driver calls={hops.count} wall={wall_ms:.1f} ms "
                     f"handler={got_ms:.1f} ms cpu={cpu_ms:.1f} ms "
                     f"(background loops: {len(got.background)} statements)"
                 )
@@ -206,7 +206,7 @@ async def _run(
     await engine.dispose()
     n = len(rows)
     kinds = Counter((r[0], r[1], r[5]) for r in rows)
-    print(f"\n{n} messages; (statements, commits, aiosqlite thread hops): {dict(kinds)}")
+    print(f"\n{n} messages; (statements, commits, SQLite driver calls): {dict(kinds)}")
     print(
         f"per message, medians: request {statistics.median(r[2] for r in rows):.1f} ms, "
         f"handler {statistics.median(r[3] for r in rows):.1f} ms, "
@@ -240,7 +240,7 @@ def write_report(
         "messages": len(rows),
         "statements": spread(0),
         "commits": spread(1),
-        "thread_hops": spread(5),
+        "driver_calls": spread(5),
         "request_ms": spread(2),
         "handler_ms": spread(3),
         "process_cpu_ms": spread(4),
@@ -250,7 +250,7 @@ def write_report(
     stats = [
         ("SQL statements", "statements", ""),
         ("commits (write transactions)", "commits", ""),
-        *([] if postgres else [("aiosqlite thread round trips", "thread_hops", "")]),
+        *([] if postgres else [("SQLite driver calls (on the loop thread)", "driver_calls", "")]),
         ("request wall time", "request_ms", " ms"),
         ("handler wall time", "handler_ms", " ms"),
         ("process CPU time (with the HTTP client)", "process_cpu_ms", " ms"),

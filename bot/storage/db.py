@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
+import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import Connection, MetaData, event, inspect, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -48,13 +53,72 @@ def normalise_url(url: str) -> str:
 
 
 SQLITE_SYNCHRONOUS = "NORMAL"
+# How long a statement waits for another process's write transaction on SQLite (what SQLite's
+# busy timeout did), and the longest sleep between its tries.
+BUSY_WAIT_S = 10.0
+BUSY_SLEEP_MAX_S = 0.05
+_SQLITE_BUSY = getattr(sqlite3, "SQLITE_BUSY", 5)
+
+
+class InlineSQLite(aiosqlite.Connection):
+    """An aiosqlite connection that runs sqlite3's calls on the event loop's own thread.
+
+    aiosqlite hands every call (cursor, execute, fetch, close, commit: about four per
+    statement) to a thread of its own and waits for the answer: 71 hand-overs per web chat
+    message, which cost the gateway more CPU than the statements (``scripts/message_cost.py``).
+    On a WAL database with ``synchronous=NORMAL`` a call takes microseconds, so it runs inline.
+    Only waiting would block the loop: SQLite's busy timeout is 0, and a call that finds the
+    database locked by another writer (the action server, another tool) is tried again after
+    an asyncio sleep (1 ms, doubling to 50 ms) for up to ``BUSY_WAIT_S``, as the busy timeout
+    did, while the event loop goes on. A stale snapshot (``SQLITE_BUSY_SNAPSHOT``) is not
+    retried: only a new transaction can pass it, as before."""
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        deadline, sleep_s = 0.0, 0.001
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", _SQLITE_BUSY) != _SQLITE_BUSY:
+                    raise
+                if "locked" not in str(exc):
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + BUSY_WAIT_S
+                if now >= deadline:
+                    raise
+                await asyncio.sleep(sleep_s)
+                sleep_s = min(sleep_s * 2, BUSY_SLEEP_MAX_S)
+
+    async def _connect(self) -> InlineSQLite:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    def __await__(self) -> Any:
+        return self._connect().__await__()  # no thread to start
+
+    def stop(self) -> None:
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def connect_inline(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> InlineSQLite:
+    """What ``aiosqlite.connect`` does, for :class:`InlineSQLite` (SQLAlchemy's
+    ``async_creator_fn``): SQLite itself never waits (``timeout=0``)."""
+    kwargs.update(timeout=0, check_same_thread=False)
+    return InlineSQLite(functools.partial(sqlite3.connect, database, **kwargs), iter_chunk_size)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets Rasa's tracker store, the action server and the gateway share one file.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=0")  # waiting is InlineSQLite's, off the event loop
     # In WAL mode NORMAL syncs the log at checkpoints, not at every commit: a commit survives
     # any process crash (the log is in the OS's cache), only a power loss or OS crash may take
     # back the last transactions. FULL (SQLite's default) cost the gateway about 1 ms per
@@ -71,7 +135,13 @@ def create_engine(url: str) -> AsyncEngine:
         # One connection per process: SQLite has a single writer anyway, and two pooled
         # connections writing at once from one event loop can stall until the busy timeout.
         # Other processes (Rasa's tracker store, the action server) share the file through WAL.
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            connect_args={"async_creator_fn": connect_inline},
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
         engine = create_async_engine(url)

@@ -1,4 +1,5 @@
-"""The connections the project opens: SQLite's WAL and NORMAL sync and what a crash keeps;
+"""The connections the project opens: SQLite's WAL and NORMAL sync and what a crash keeps,
+its calls on the event loop's thread that wait for another writer without blocking the loop;
 PostgreSQL's ping of idle pooled connections."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import REPO_ROOT
+from bot.storage import db as db_module
 from bot.storage.db import create_engine, ping_idle_connections
 from tests.postgres import SERVER_URL, _admin, scratch_database
 
@@ -68,6 +71,75 @@ def test_a_commit_survives_the_writer_being_killed(tmp_path: Path) -> None:
     assert (tmp_path / "shop.db-wal").exists()  # the row lives in the log, not yet checkpointed
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT x FROM t").fetchall() == [(42,)]
+
+
+def hold_write_lock(path: Path, seconds: float) -> threading.Event:
+    """Another writer (as the action server would be): holds SQLite's write lock for
+    ``seconds`` from a thread of its own; the event is set once it holds it."""
+    holding = threading.Event()
+
+    def run() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (1)")
+        holding.set()
+        threading.Event().wait(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    holding.wait(5)
+    return holding
+
+
+async def test_sqlite_runs_on_the_loop_and_waits_for_another_writer_without_blocking_it(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        hold_write_lock(tmp_path / "shop.db", 0.5)
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        beat = asyncio.create_task(ticker())
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (2)"))  # waits for the lock
+        waited = loop.time() - started
+        beat.cancel()
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT x FROM t ORDER BY x"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert rows == [1, 2]  # both writes, in the order they got the lock
+    assert waited >= 0.3
+    assert ticks >= 10  # the event loop went on while the insert waited
+
+
+async def test_sqlite_gives_up_after_the_busy_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "BUSY_WAIT_S", 0.2)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        hold_write_lock(tmp_path / "shop.db", 1.5)
+        with pytest.raises(Exception, match="database is locked"):
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (2)"))
+        async with engine.connect() as conn:  # reads go on meanwhile (WAL)
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.skipif(not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL for PostgreSQL")
