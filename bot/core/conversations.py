@@ -9,6 +9,7 @@ to the record's address in its language.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,11 +83,7 @@ async def _upsert(
     """Create the record with ``changes`` or apply them to the existing one (one statement,
     so two writers racing to create it both succeed)."""
     dialect = conn.dialect.name
-    if dialect == "postgresql":
-        insert: Any = postgresql.insert
-    elif dialect == "sqlite":
-        insert = sqlite.insert
-    else:  # pragma: no cover - the gateway runs on SQLite or PostgreSQL only
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the gateway runs on these
         raise NotImplementedError(f"no conversation upsert for {dialect!r}")
     values = {
         "conversation_id": conversation_id,
@@ -98,12 +95,20 @@ async def _upsert(
         "updated_at": now,
         **changes,
     }
-    statement = insert(conversations).values(**values)
-    statement = statement.on_conflict_do_update(
+    await conn.execute(_upsert_statement(dialect, tuple(sorted(changes))), values)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, changed: tuple[str, ...]) -> Any:
+    """The upsert setting ``updated_at`` and the ``changed`` columns of an existing record to
+    the inserted row's values; built once per dialect and set of columns, its values passed as
+    parameters (building ``.values(...)`` per call was most of its cost)."""
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(conversations)
+    return statement.on_conflict_do_update(
         index_elements=[conversations.c.conversation_id],
-        set_={"updated_at": now, **changes},
+        set_={name: statement.excluded[name] for name in ("updated_at", *changed)},
     )
-    await conn.execute(statement)
 
 
 class ConversationStore:

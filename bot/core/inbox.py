@@ -155,7 +155,8 @@ class Inbox:
         }
         try:
             async with self.engine.begin() as conn:
-                result = await conn.execute(insert(inbox).values(**values))
+                # The values as parameters: the statement's compiled form is cached.
+                result = await conn.execute(insert(inbox), values)
                 await self.conversations.received(
                     conn,
                     message.conversation_id,

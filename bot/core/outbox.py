@@ -151,22 +151,21 @@ class Outbox:
         now = utcnow()
         ids: list[int] = []
         for m in messages:
-            result = await conn.execute(
-                insert(outbox).values(
-                    conversation_id=m.conversation_id,
-                    channel=m.channel,
-                    external_id=m.external_id,
-                    inbox_id=m.inbox_id,
-                    address=dict(m.address),
-                    message=dict(m.message.to_json()),
-                    kind=m.kind,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=max(now, m.not_before or now),
-                    delivered_inline=False,
-                    created_at=now,
-                )
-            )
+            row = {
+                "conversation_id": m.conversation_id,
+                "channel": m.channel,
+                "external_id": m.external_id,
+                "inbox_id": m.inbox_id,
+                "address": dict(m.address),
+                "message": dict(m.message.to_json()),
+                "kind": m.kind,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": max(now, m.not_before or now),
+                "delivered_inline": False,
+                "created_at": now,
+            }
+            result = await conn.execute(insert(outbox), row)  # values as parameters: cached
             ids.append(int(result.inserted_primary_key[0]))
         return ids
 

@@ -29,6 +29,7 @@ id, so a message Rasa handles twice (after a timeout) repeats none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import DeliveryConfig
 from bot.core import multi_intent, store
-from bot.core.conversation_memory import LanguageMemory
+from bot.core.conversation_memory import CHANNEL_LANGUAGE, LanguageMemory, message_language
 from bot.core.conversations import ConversationStore
 from bot.core.delivery import OutboxDelivery
 from bot.core.inbox import Inbox, InboxItem
@@ -57,10 +58,9 @@ from bot.core.rasa_client import (
 from bot.core.ready_messages import ReadyMessages
 from bot.core.turns import HandoffRouter, Outcome, PipelineError, Reply, Turn
 from bot.core.worker import WorkerLoop
-from bot.i18n import Lang, detect_language, known_language, variants
+from bot.i18n import Lang, known_language, variants
 from bot.observability import logs, metrics
 from bot.services.customers import resolve_customer
-from bot.services.types import Customer
 
 # Re-exported: adapters, the handoff and tests import them from here.
 __all__ = [
@@ -95,15 +95,9 @@ BAD_RESPONSE_ERROR = "the assistant gave an unusable answer (bad response from R
 TIMEOUT_ERROR = "the answer is taking longer than usual; it will follow on the push channel"
 BAD_RESPONSE_ATTEMPTS = 3  # Rasa's unusable answers to one message before it is given up
 
-# The language of a first message without text (a WeChat follow event, a /start button) on
-# channels whose customers mostly write Chinese.
-CHANNEL_LANGUAGE: dict[str, Lang] = {"wechat": "zh"}
 CRASH_ATTEMPTS = 5  # unexpected errors on one message before it is given up
 DUPLICATE_POLL_S = 0.1  # how often a repeated request looks whether the first is answered
-
-
-def _customer_language(customer: Customer | None) -> Lang | None:
-    return known_language(customer.language) if customer is not None else None
+INLINE_CLAIM_WAIT_S = 1.0  # the longest a conversation's next claim waits for the inline one
 
 
 class Pipeline(ReadyMessages):
@@ -136,6 +130,8 @@ class Pipeline(ReadyMessages):
         # Rasa answers within its timeout; a claim outlives it so a live worker keeps its row.
         self.lease_s = rasa.timeout.total + 10 if rasa.timeout.total else 60.0
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
+        # Set once the caller waiting for a message claimed its replies (see _drain).
+        self._claimed_inline: dict[int, asyncio.Event] = {}
         self._languages_of: dict[int, Lang] = {}  # awaited messages' languages, for submit
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -241,19 +237,24 @@ class Pipeline(ReadyMessages):
             return Reply(conversation_id, accepted.id, "queued")
         waiter: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiters[accepted.id] = waiter
+        claimed_here = self._claimed_inline[accepted.id] = asyncio.Event()
         self._spawn(self._drain(conversation_id, retry_now=True))
         try:
-            outcome: Outcome = await asyncio.wait_for(asyncio.shield(waiter), wait_s)
-        except TimeoutError:
-            outcome = "timeout"
+            try:
+                outcome: Outcome = await asyncio.wait_for(asyncio.shield(waiter), wait_s)
+            except TimeoutError:
+                outcome = "timeout"
+            finally:
+                self._waiters.pop(accepted.id, None)
+                language: Lang | None = self._languages_of.pop(accepted.id, None)
+            if outcome == "error":
+                raise PipelineError(f"processing inbox #{accepted.id} failed; see the gateway log")
+            claimed = await self.outbox.claim_inline(
+                accepted.id, hold_s=self.lease_s if hold_inline else None
+            )
         finally:
-            self._waiters.pop(accepted.id, None)
-            language: Lang | None = self._languages_of.pop(accepted.id, None)
-        if outcome == "error":
-            raise PipelineError(f"processing inbox #{accepted.id} failed; see the gateway log")
-        claimed = await self.outbox.claim_inline(
-            accepted.id, hold_s=self.lease_s if hold_inline else None
-        )
+            claimed_here.set()
+            self._claimed_inline.pop(accepted.id, None)
         held = tuple(i.id for i in claimed) if hold_inline else ()
         metrics.message_sent(message.channel, 0 if hold_inline else len(claimed))
         if language is None:  # processed by another replica, or it failed early
@@ -369,6 +370,17 @@ class Pipeline(ReadyMessages):
                     return
                 if not self._resolve(item.id, outcome):  # no caller takes the replies inline
                     self.wake()
+                else:
+                    await self._caller_claimed(item.id)
+
+    async def _caller_claimed(self, inbox_id: int) -> None:
+        """Wait (briefly) until the caller handed the answer claimed its replies: the claim of
+        the conversation's next message would otherwise run first, on the answer's critical
+        path (SQLite has one connection per process)."""
+        claimed = self._claimed_inline.get(inbox_id)
+        if claimed is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(claimed.wait(), INLINE_CLAIM_WAIT_S)
 
     async def _crashed(self, item: InboxItem, exc: Exception) -> Outcome:
         if item.attempts >= CRASH_ATTEMPTS:
@@ -399,7 +411,7 @@ class Pipeline(ReadyMessages):
         customer = await resolve_customer(self.engine, message.channel, message.external_id)
         language = known_language(item.language)
         if first := language is None:
-            language = await self._language_of(message, customer)
+            language = await message_language(message, customer, self.languages, self.conversations)
         self.languages.remember(conversation_id, language)
         if item.id in self._waiters:
             self._languages_of[item.id] = language
@@ -558,27 +570,6 @@ class Pipeline(ReadyMessages):
             holding_sent=holding_sent,
             attempts=item.attempts,
         )
-
-    async def _language_of(self, message: IncomingMessage, customer: Customer | None) -> Lang:
-        """The language of this message; payloads and digits-only texts keep the previous one."""
-        previous = (
-            self.languages.get(message.conversation_id)
-            or await self._recorded_language(message.conversation_id)
-            or _customer_language(customer)
-            # The platform's idea of the customer's language (Telegram's app language).
-            or known_language(message.metadata.get("language_hint"))
-        )
-        if message.text is not None:
-            return detect_language(message.text, previous)
-        return previous or CHANNEL_LANGUAGE.get(message.channel, "en")
-
-    async def _recorded_language(self, conversation_id: str) -> Lang | None:
-        """The language of the conversation's previous message: its record's, or for a
-        conversation from before the record existed, its latest logged message's."""
-        record = await self.conversations.get(conversation_id)
-        if record is not None and record.language is not None:
-            return record.language
-        return await store.last_inbound_language(self.engine, conversation_id)
 
     # --- background worker ------------------------------------------------------------------
     async def _tick(self) -> None:

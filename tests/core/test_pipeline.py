@@ -126,6 +126,36 @@ async def test_messages_reach_rasa_in_arrival_order(
     assert {r["status"] for r in await rows(engine, outbox)} == {"sent"}
 
 
+async def test_the_waiting_caller_claims_its_replies_before_the_next_claim(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The conversation's next claim (is another message open?) waits for the caller's
+    inline claim, so it is not on the answer's critical path."""
+    calls: list[str] = []
+    claim_next, claim_inline = pipeline.inbox.claim_next, pipeline.outbox.claim_inline
+
+    async def next_spy(*args: Any, **kwargs: Any) -> Any:
+        item = await claim_next(*args, **kwargs)
+        calls.append("next" if item is not None else "next: none")
+        return item
+
+    async def inline_spy(*args: Any, **kwargs: Any) -> Any:
+        claimed = await claim_inline(*args, **kwargs)
+        calls.append("inline")
+        return claimed
+
+    monkeypatch.setattr(pipeline.inbox, "claim_next", next_spy)
+    monkeypatch.setattr(pipeline.outbox, "claim_inline", inline_spy)
+    reply = await pipeline.handle(tg("where is my order"))
+    assert reply.outcome == "answered" and reply.messages
+
+    async def drained() -> bool:
+        return len(pipeline.locks) == 0
+
+    await eventually(drained)
+    assert calls == ["next", "inline", "next: none"]
+
+
 async def test_channel_is_part_of_the_conversation(pipeline: Pipeline, fake_rasa: FakeRasa) -> None:
     await pipeline.handle(IncomingMessage(channel="web", external_id="demo-liwei", text="你好"))
     await pipeline.handle(IncomingMessage(channel="slack", external_id="demo-liwei", text="hi"))
