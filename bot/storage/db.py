@@ -17,6 +17,8 @@ import aiosqlite
 from sqlalchemy import Connection, MetaData, event, inspect, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util.queue import AsyncAdaptedQueue
 
 from bot.config import REPO_ROOT
 from bot.storage import (
@@ -107,6 +109,25 @@ class InlineSQLite(aiosqlite.Connection):
             self._connection = None
 
 
+class _ReadyFirstQueue(AsyncAdaptedQueue[Any]):
+    """The pool's queue of idle connections, handing out an idle one at once. SQLAlchemy's
+    waits through ``asyncio.wait_for`` whenever the pool is at its size (always, for SQLite's
+    one connection), even with a connection ready: a task and event loop turns at every
+    checkout (``engine.connect()`` plus a statement: 440 -> 260 us here). Who gets a returned
+    connection is as before: ``asyncio.Queue`` hands it to the longest waiting checkout."""
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if block and not self._queue.empty():
+            return self.get_nowait()
+        return super().get(block, timeout)
+
+
+class SQLitePool(AsyncAdaptedQueuePool):
+    """The SQLite engine's pool (one connection): see :class:`_ReadyFirstQueue`."""
+
+    _queue_class = _ReadyFirstQueue
+
+
 def connect_inline(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> InlineSQLite:
     """What ``aiosqlite.connect`` does, for :class:`InlineSQLite` (SQLAlchemy's
     ``async_creator_fn``): SQLite itself never waits (``timeout=0``)."""
@@ -141,6 +162,7 @@ def create_engine(url: str) -> AsyncEngine:
             max_overflow=0,
             pool_timeout=60,
             connect_args={"async_creator_fn": connect_inline},
+            poolclass=SQLitePool,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:

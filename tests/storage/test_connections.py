@@ -171,3 +171,30 @@ async def test_an_idle_postgres_connection_closed_by_the_server_is_replaced() ->
             assert pings and again != first
         finally:
             await engine.dispose()
+
+
+async def test_the_sqlite_pool_hands_its_connection_to_the_first_waiter(tmp_path: Path) -> None:
+    """The one connection is handed out when idle; a checkout while it is busy waits for it
+    and gets it before one that asks after it was returned."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    order: list[str] = []
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))  # the pool's one connection exists
+
+        async def use(name: str, hold_s: float = 0.0) -> None:
+            async with engine.connect() as conn:
+                order.append(name)
+                await conn.execute(text("SELECT 1"))
+                await asyncio.sleep(hold_s)
+
+        first = asyncio.create_task(use("first", hold_s=0.2))
+        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(use("waiting"))
+        await asyncio.sleep(0.05)
+        await first
+        await use("late")
+        await waiting
+    finally:
+        await engine.dispose()
+    assert order == ["first", "waiting", "late"]
