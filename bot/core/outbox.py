@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.message import OutgoingMessage
 from bot.core.queue import LeasedQueue, Statuses, as_utc, utcnow
+from bot.storage.db import one_statement
 from bot.storage.schema import outbox
 
 logger = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ class Outbox:
         it could not be (the
         worker then sends them; a lease that runs out does the same).
         """
-        async with self.engine.begin() as conn:
+        async with one_statement(self.engine, writes=True) as conn:
             now = utcnow()
             if hold_s is None:
                 values: dict[str, Any] = {
@@ -229,7 +230,7 @@ class Outbox:
         """Update rows still held for an HTTP response (status ``sending``)."""
         if not ids:
             return
-        async with self.engine.begin() as conn:
+        async with one_statement(self.engine, writes=True) as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(tuple(ids)), outbox.c.status == "sending")

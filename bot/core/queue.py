@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bot.config import DeliveryConfig
+from bot.storage.db import one_statement
 
 Moment = datetime | BindParameter[Any]  # a time, or a parameter standing for one
 ERROR_LENGTH = 2000  # characters of an error kept in ``last_error``
@@ -206,7 +207,7 @@ class LeasedQueue:
             "q_now": now,
             "q_lease_until": now + timedelta(seconds=lease_s),
         }
-        async with self.engine.begin() as conn:
+        async with one_statement(self.engine, writes=True) as conn:
             return (await conn.execute(statement, params)).first()
 
     def _claim_head_statement(self, due_only: bool) -> Any:

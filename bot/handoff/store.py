@@ -21,6 +21,7 @@ from bot.core.message import Attachment
 from bot.core.queue import LeasedQueue, Statuses, as_utc, utcnow
 from bot.handoff.rules import OPEN_STATUSES, Reason, Status, sources_of
 from bot.i18n import Lang, as_lang
+from bot.storage.db import one_statement
 from bot.storage.schema import handoff_messages, handoffs, messages
 
 # suggestion: a reply the large model drafted for staff (bot/handoff/assist.py), posted in the
@@ -215,7 +216,7 @@ class HandoffStore:
         return created, True
 
     async def _one(self, *where: Any) -> Handoff | None:
-        async with self.engine.connect() as conn:
+        async with one_statement(self.engine) as conn:
             row = (
                 await conn.execute(
                     select(handoffs).where(*where).order_by(handoffs.c.id.desc()).limit(1)
@@ -518,7 +519,7 @@ class HandoffStore:
         elif since is not None:
             query = query.where(messages.c.created_at > since)
         query = query.order_by(messages.c.id.desc()).limit(limit)
-        async with self.engine.connect() as conn:
+        async with one_statement(self.engine) as conn:
             texts = [str(r.text) for r in await conn.execute(query)]
         return [text for text in reversed(texts) if text.strip() and not text.startswith("/")]
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.types import Customer
 from bot.services.web_identity import is_guest
+from bot.storage.db import one_statement
 from bot.storage.schema import customers, identities
 
 
@@ -45,7 +46,7 @@ async def resolve_customer(engine: AsyncEngine, channel: str, external_id: str) 
         .join(identities, identities.c.customer_id == customers.c.id)
         .where(identities.c.channel == channel, identities.c.external_id == external_id)
     )
-    async with engine.connect() as conn:
+    async with one_statement(engine) as conn:
         row = (await conn.execute(query)).first()
     return None if row is None else _customer(row)
 

@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import sys
 import time
+import weakref
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import aiosqlite
 from sqlalchemy import Connection, MetaData, event, inspect, text
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
@@ -170,6 +171,32 @@ def create_engine(url: str) -> AsyncEngine:
         ping_idle_connections(engine)
     watch_slow_writes(engine)
     return engine
+
+
+def one_statement(
+    engine: AsyncEngine, *, writes: bool = False
+) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+    """A connection for a single statement: a read, or one write that is atomic on its own
+    (an ``UPDATE ... RETURNING`` claim). On PostgreSQL it runs in autocommit: no ``BEGIN``
+    and ``COMMIT``/``ROLLBACK``, two of the three round trips such a transaction costs (the
+    gateway runs several per message). Elsewhere a plain connection, or a transaction when
+    it ``writes`` (SQLite's driver begins one before a write and would roll it back)."""
+    if engine.dialect.name == "postgresql":
+        return _autocommit(engine).connect()
+    return engine.begin() if writes else engine.connect()
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` in autocommit, sharing its pool (made once per engine)."""
+    found = _AUTOCOMMIT.get(engine.sync_engine)
+    if found is None:
+        found = _AUTOCOMMIT[engine.sync_engine] = engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+    return found
 
 
 def _set_again(sync: Any, key: str, value: float) -> bool:

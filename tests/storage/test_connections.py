@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from bot.config import REPO_ROOT
 from bot.storage import db as db_module
-from bot.storage.db import create_engine, ping_idle_connections
+from bot.storage.db import create_engine, one_statement, ping_idle_connections
 from tests.postgres import SERVER_URL, _admin, scratch_database
 
 
@@ -198,3 +198,35 @@ async def test_the_sqlite_pool_hands_its_connection_to_the_first_waiter(tmp_path
     finally:
         await engine.dispose()
     assert order == ["first", "waiting", "late"]
+
+
+@pytest.mark.skipif(not SERVER_URL, reason="set SHOP_TEST_POSTGRES_URL for PostgreSQL")
+async def test_one_statement_on_postgres_sends_no_begin_and_its_write_stays() -> None:
+    async with scratch_database("shop_autocommit") as url:
+        engine = create_engine(url)
+        try:
+            async with one_statement(engine, writes=True) as conn:
+                first = await conn.scalar(text("SELECT txid_current()"))
+                second = await conn.scalar(text("SELECT txid_current()"))
+                await conn.execute(text("CREATE TABLE t (x integer)"))
+                await conn.execute(text("INSERT INTO t VALUES (7)"))
+            async with engine.begin() as conn:  # the engine itself still uses transactions
+                third = await conn.scalar(text("SELECT txid_current()"))
+                fourth = await conn.scalar(text("SELECT txid_current()"))
+                assert (await conn.scalar(text("SELECT x FROM t"))) == 7
+        finally:
+            await engine.dispose()
+    assert first != second  # each statement was a transaction of its own: no BEGIN
+    assert third == fourth
+
+
+async def test_one_statement_on_sqlite_commits_a_write(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    try:
+        async with one_statement(engine, writes=True) as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES (7)"))
+        async with one_statement(engine) as conn:
+            assert (await conn.scalar(text("SELECT x FROM t"))) == 7
+    finally:
+        await engine.dispose()
