@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.core.message import OutgoingMessage
-from bot.core.rasa_client import RasaClientError, RasaMetadata
+from bot.core.rasa_client import EarlyCheck, RasaClientError, RasaMetadata
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Sender(Protocol):
         self, sender: str, message: str, metadata: RasaMetadata
     ) -> Awaitable[list[OutgoingMessage]]: ...
 
-    async def require_actions(self) -> None: ...
+    async def require_actions(self, early: EarlyCheck | None = None) -> None: ...
 
     async def replies_for(
         self, sender: str, inbox_id: int, part: int | None = None
@@ -157,11 +157,13 @@ async def answer(
     metadata: RasaMetadata,
     *,
     look_up: bool,
+    early: EarlyCheck | None = None,
 ) -> list[OutgoingMessage]:
     """Rasa's answers to ``parts`` (one message's requests), in order.
 
     ``look_up``: the message may have reached Rasa before (a retry); each part Rasa already
-    answered (found in its tracker by inbox id and part) is not sent again.
+    answered (found in its tracker by inbox id and part) is not sent again. ``early``: the
+    action server's health check started for this message (used before its first part).
     """
     replies: list[OutgoingMessage] = []
     inbox_id = metadata.get("inbox_id")
@@ -184,7 +186,8 @@ async def answer(
             sending = True  # an empty turn may be one that lost its custom action
         # Rasa answers without the action server (an empty or partial answer, the error only
         # in its log): make sure it is up, before and after an empty answer.
-        await rasa.require_actions()
+        await rasa.require_actions(early)
+        early = None  # the next parts check afresh
         got = await rasa.send(conversation_id, text, meta)
         if not got:
             await rasa.require_actions()

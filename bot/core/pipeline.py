@@ -50,6 +50,7 @@ from bot.core.outbox import NewMessage, Outbox, OutboxItem, Sender, utcnow
 from bot.core.queue import LeaseLost, backoff_s
 from bot.core.rasa_client import (
     ACTIONS_DOWN_ERROR,
+    EarlyCheck,
     RasaBadResponse,
     RasaClient,
     RasaMetadata,
@@ -405,6 +406,14 @@ class Pipeline(ReadyMessages):
         return self.languages.get(conversation_id)
 
     async def _process(self, item: InboxItem) -> Outcome:
+        # The action server's health check runs while the message is prepared (see answer).
+        early = self.rasa.check_actions_early()
+        try:
+            return await self._prepare_and_send(item, early)
+        finally:
+            early[1].cancel()  # unused when the handoff took the message or an error came first
+
+    async def _prepare_and_send(self, item: InboxItem, early: EarlyCheck) -> Outcome:
         message = item.message
         conversation_id = message.conversation_id
         started = time.perf_counter()
@@ -458,6 +467,7 @@ class Pipeline(ReadyMessages):
                 parts,
                 metadata,
                 look_up=item.attempts > 1 and not actions_were_down,
+                early=early,
             )
             if self.router is not None:
                 replies = await self.router.after_rasa(turn, replies)

@@ -76,6 +76,10 @@ class ServiceHealth:
     detail: str  # "ok" or why not, for the health endpoint and the log
 
 
+# A health check of an action server (its URL) started ahead of the message it is for.
+EarlyCheck = tuple[str, "asyncio.Future[ServiceHealth]"]
+
+
 def _intent_name(parse_data: Any) -> str | None:
     """The intent name in a message's parse data, or None."""
     intent = parse_data.get("intent") if isinstance(parse_data, dict) else None
@@ -254,11 +258,22 @@ class RasaClient:
                 f"received {_snippet(raw)}"
             ) from exc
 
-    async def require_actions(self) -> None:
+    def check_actions_early(self) -> EarlyCheck:
+        """Start the current action server's health check now, for this message's
+        :meth:`require_actions`: its round trip overlaps the gateway's own work before the
+        message is sent (the check still answers before Rasa gets the message)."""
+        return self.actions_url, asyncio.ensure_future(self.check_actions())
+
+    async def require_actions(self, early: EarlyCheck | None = None) -> None:
         """Raise :class:`ActionServerUnavailable` unless the action server answers its health
         check. Rasa itself does not tell: with the action endpoint down it answers 200 with
-        whatever came before the custom action (often nothing) and logs the error."""
-        health = await self.check_actions()
+        whatever came before the custom action (often nothing) and logs the error.
+        ``early``: the check :meth:`check_actions_early` started for this message (used when
+        it checked the current action server)."""
+        if early is not None and early[0] == self.actions_url:
+            health = await early[1]
+        else:
+            health = await self.check_actions()
         for index in range(len(self.endpoints)):
             if health.ok or index == self._current:
                 continue

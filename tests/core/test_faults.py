@@ -175,6 +175,28 @@ async def test_require_actions_raises_when_it_is_down(
             await client.require_actions()
 
 
+async def test_a_health_check_started_early_is_the_one_required(
+    fake_rasa: FakeRasa, actions: FakeActionServer
+) -> None:
+    """The check started while the message is prepared counts for it (no second round trip);
+    one of an action server that is no longer the current one does not."""
+    assert actions.server is not None
+    url = str(actions.server.make_url("")).rstrip("/")
+    async with RasaClient(fake_rasa.url, url) as client:
+        early = client.check_actions_early()
+        await client.require_actions(early)
+        assert actions.checks == 1
+        actions.up = False
+        early = client.check_actions_early()
+        with pytest.raises(ActionServerUnavailable, match=ACTIONS_DOWN_ERROR):
+            await client.require_actions(early)
+        assert actions.checks == 2
+        actions.up = True
+        stale = ("http://127.0.0.1:9", early[1])  # another action server's (failed) check
+        await client.require_actions(stale)
+        assert actions.checks == 3
+
+
 async def test_a_response_not_written_goes_to_the_push_channel(
     web_pipeline: tuple[Pipeline, RecordingSender], engine: AsyncEngine
 ) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.message import OutgoingMessage
 from bot.core.multi_intent import MultiIntentSplitter, answer, candidate_splits
-from bot.core.rasa_client import RasaMetadata, RasaUnavailable, replies_after
+from bot.core.rasa_client import EarlyCheck, RasaMetadata, RasaUnavailable, replies_after
 
 
 class FakeParser:
@@ -126,7 +126,7 @@ class FakeRasa:
         self.events: list[dict[str, Any]] = list(answered or [])
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
-    async def require_actions(self) -> None:
+    async def require_actions(self, early: EarlyCheck | None = None) -> None:
         return None
 
     async def send(

@@ -219,6 +219,7 @@ class FakeActionServer:
 
     server: TestServer | None = None
     up: bool = True
+    checks: int = 0  # health checks answered
 
     async def start(self) -> str:
         app = web.Application()
@@ -233,6 +234,7 @@ class FakeActionServer:
             self.server = None
 
     async def _health(self, request: web.Request) -> web.Response:
+        self.checks += 1
         if not self.up:
             return web.json_response({"status": "down"}, status=503)
         return web.json_response({"status": "ok"})
