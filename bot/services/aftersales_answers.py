@@ -22,6 +22,13 @@ Opened = Literal["opened", "sealed"]
 MIN_ITEM_SCORE = 70.0
 # The complaint classifier's type counts as a return reason above this confidence.
 MIN_REASON_CONFIDENCE = 0.5
+# A reply of assent or acknowledgement alone ("yes", "是的", "ok sure") names no reason; the
+# classifier would read one into it ("yes" as a quality problem, "是的" as a wrong item).
+_ONLY_ASSENT = re.compile(
+    r"^[\W_]*(?:(?:yes|yeah|yep|yup|ok|okay|sure|right|correct|please|fine|是的?|对的?|好的?|"
+    r"嗯+|行|可以|没错|好吧)[\W_]*)+$",
+    re.IGNORECASE,
+)
 
 # Words that name a return reason, checked in this order (a defect outranks a size problem).
 REASON_WORDS: tuple[tuple[ReturnReason, tuple[str, ...]], ...] = (
@@ -213,6 +220,8 @@ def reason_from_text(
     for reason, words in REASON_WORDS:
         if mentions(text, words):
             return reason
+    if _ONLY_ASSENT.match(text):
+        return None
     verdict = (classify or load_classifier().classify)(text)
     if verdict.confidence >= MIN_REASON_CONFIDENCE:
         return COMPLAINT_REASONS.get(verdict.complaint_type)

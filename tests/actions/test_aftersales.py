@@ -831,3 +831,16 @@ async def test_the_other_kind_of_request_switches_only_when_named(
     form = ValidateReturnRequestForm()
     extracted = await form.extract_aftersales_reason(CollectingDispatcher(), tracker, domain)
     assert extracted == ({} if switches else {"aftersales_reason": "size_or_fit"})
+
+
+@pytest.mark.parametrize(("text", "intent"), [("yes", "affirm"), ("是的", "affirm")])
+async def test_a_yes_to_the_reason_question_is_asked_again(
+    deps: Deps, domain: dict[str, Any], text: str, intent: str
+) -> None:
+    """Asked why she returns the T-shirt, "yes" names no reason: no reason is recorded (the
+    complaint classifier read "yes" as a quality problem) and the question comes again."""
+    tracker = _at("aftersales_reason", text, intent=intent, aftersales_reason=None)
+    dispatcher = CollectingDispatcher()
+    events = await ValidateReturnRequestForm().run(dispatcher, tracker, domain)
+    assert slot_events(events).get("aftersales_reason") is None
+    assert not any(e.get("name") == "aftersales_confirm" for e in events)

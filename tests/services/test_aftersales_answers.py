@@ -168,6 +168,14 @@ def _sure(kind: Any, confidence: float) -> Callable[[str], Classification]:
     return lambda text: Classification(kind, confidence, {})
 
 
+@pytest.mark.parametrize(
+    "said", ["yes", "Yes!", "ok sure", "yes please", "是的", "好的。", "对", "嗯嗯"]
+)
+def test_assent_alone_names_no_reason_whatever_the_classifier_reads(said: str) -> None:
+    # Asked "what's the reason?", a "yes" is no answer: the question is asked again.
+    assert reason_from_text(said, _sure("quality_defect", 0.99)) is None
+
+
 def test_a_reason_the_keywords_miss_comes_from_a_confident_classifier() -> None:
     said = "the parcel had only the charger in it"
     assert reason_from_text(said, _sure("wrong_or_missing_item", 0.9)) == "wrong_item"
