@@ -180,10 +180,6 @@ class StopForm(Action):
         return end_request()
 
 
-# Forms whose name the confirmation gives ("the return for order …"; texts "form.what.<form>").
-NAMED_FORMS = ORDER_FORMS
-
-
 def stopped_form(tracker: Tracker) -> str | None:
     """The form the customer just called off (the latest one that was active)."""
     for event in reversed(tracker.events):
@@ -195,7 +191,7 @@ def stopped_form(tracker: Tracker) -> str | None:
 def stopped_text(form: str | None, order_id: str | None, lang: Lang, moved_on: bool) -> str:
     """ "OK, I've stopped the return for order …": what was dropped, with its order (shorter
     when the customer ``moved_on`` to another request, which follows at once)."""
-    if form not in NAMED_FORMS:
+    if form not in ORDER_FORMS:  # the forms whose name the confirmation gives (form.what.*)
         return t("form.stopped", lang)
     what = t(f"form.what.{form}", lang)
     if order_id:
@@ -231,7 +227,7 @@ def resume_text(form: str | None, order_id: str | None, lang: Lang) -> str | Non
         return t("aftersales.resume.exchange", lang)
     if form == "return_request_form":
         return t("aftersales.resume.return", lang)
-    if form not in NAMED_FORMS:
+    if form not in ORDER_FORMS:
         return None
     what = t(f"form.what.{form}", lang)
     if order_id:

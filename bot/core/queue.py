@@ -185,7 +185,7 @@ class LeasedQueue:
             result = await conn.execute(
                 update(self.table)
                 .where(c.id == item_id, self.claimable(now, due_only=due_only))
-                .values(**self._lease_values(now, lease_s))
+                .values(**self._lease_values(now + timedelta(seconds=lease_s)))
             )
         return result.rowcount == 1
 
@@ -223,23 +223,18 @@ class LeasedQueue:
             .where(self.group == bindparam("q_group", type_=self.group.type), self.is_open())
             .scalar_subquery()
         )
-        values = {
-            "status": self.statuses.leased,
-            "attempts": c.attempts + 1,
-            "lease_until": bindparam("q_lease_until", type_=stamp),
-        }  # what _lease_values gives, as parameters
         return (
             update(self.table)
             .where(c.id == head, self.claimable(now, due_only=due_only))
-            .values(**values)
+            .values(**self._lease_values(bindparam("q_lease_until", type_=stamp)))
             .returning(*c)
         )
 
-    def _lease_values(self, now: datetime, lease_s: float) -> dict[str, Any]:
+    def _lease_values(self, lease_until: Moment) -> dict[str, Any]:
         return {
             "status": self.statuses.leased,
             "attempts": self.table.c.attempts + 1,
-            "lease_until": now + timedelta(seconds=lease_s),
+            "lease_until": lease_until,
         }
 
     def _release_values(self) -> dict[str, Any]:

@@ -60,7 +60,6 @@ SQLITE_SYNCHRONOUS = "NORMAL"
 # busy timeout did), and the longest sleep between its tries.
 BUSY_WAIT_S = 10.0
 BUSY_SLEEP_MAX_S = 0.05
-_SQLITE_BUSY = getattr(sqlite3, "SQLITE_BUSY", 5)
 
 
 class InlineSQLite(aiosqlite.Connection):
@@ -84,9 +83,7 @@ class InlineSQLite(aiosqlite.Connection):
             try:
                 return fn(*args, **kwargs)
             except sqlite3.OperationalError as exc:
-                if getattr(exc, "sqlite_errorcode", _SQLITE_BUSY) != _SQLITE_BUSY:
-                    raise
-                if "locked" not in str(exc):
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:  # not BUSY_SNAPSHOT (517) either
                     raise
                 now = time.monotonic()
                 deadline = deadline or now + BUSY_WAIT_S
